@@ -1,0 +1,51 @@
+# Two commands for a newcomer: `make demo` and `make test`. Each builds .venv from nothing when needed.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install lint typecheck validate test test-fast demo lock bench clean
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+lint: $(STAMP)
+	$(BIN)/ruff check jde_stripe_pipeline jde_stripe_pipeline_tests
+	$(BIN)/ruff format --check jde_stripe_pipeline jde_stripe_pipeline_tests
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+validate: $(STAMP)
+	h=$$(mktemp -d) && cd $$h && DAGSTER_HOME=$$h $(CURDIR)/$(BIN)/dagster definitions validate -m jde_stripe_pipeline.definitions; rc=$$?; rm -rf $$h; exit $$rc
+
+## lint, type check, Dagster definitions check, then every test
+test: lint typecheck validate
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+## the tests alone, for a quick loop
+test-fast: $(STAMP)
+	$(BIN)/pytest -x -q $(PYTEST_ARGS)
+
+## the whole pipeline on the embedded sandboxes and SQLite; leaves nothing running
+demo: $(STAMP)
+	$(BIN)/jde-stripe demo
+
+bench: $(STAMP)
+	$(BIN)/python -m jde_stripe_pipeline.bench $(BENCH_ARGS)
+
+## re-resolve requirements.lock from pyproject.toml's pins
+lock:
+	rm -rf /tmp/jde-stripe-lock && $(PYTHON) -m venv /tmp/jde-stripe-lock
+	/tmp/jde-stripe-lock/bin/pip install -q -e '.[dev]'
+	( echo '# Exact versions of everything the project and its checks install (pip freeze of a fresh venv).'; \
+	  echo '# Regenerate with: make lock'; \
+	  /tmp/jde-stripe-lock/bin/pip freeze --exclude-editable | grep -v '^jde-stripe-pipeline' ) > requirements.lock
+
+clean:
+	rm -rf $(VENV) .dagster_home .demo .pytest_cache .mypy_cache .ruff_cache

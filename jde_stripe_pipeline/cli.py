@@ -1,0 +1,14 @@
+"""The `jde-stripe` command line. Each domain owns its commands; this module only gathers them."""
+
+import click
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="jde-stripe-pipeline")
+def main() -> None:
+    """Keep Stripe in step with JD Edwards EnterpriseOne."""
+
+
+@main.group()
+def sandbox() -> None:
+    """Run the embedded AIS sandbox and Stripe emulator (the demo's JDE and Stripe)."""

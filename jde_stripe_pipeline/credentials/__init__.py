@@ -1,0 +1,1 @@
+"""The encrypted credential store and connection checks."""

@@ -1,0 +1,1 @@
+"""Pure functions: typed JDE records → the exact Stripe requests. No I/O."""

@@ -1,0 +1,1 @@
+"""The Stripe side: one paced, idempotent client and its error classes."""

@@ -1,0 +1,1 @@
+"""The engine: plan (diff mapped requests with the ledger) and execute (paced, idempotent)."""
