@@ -1,0 +1,207 @@
+"""The ledger's vocabulary: typed rows it returns, the request object it records, its errors.
+
+Plain frozen dataclasses, so the sync engine and the Dagster layer never see SQLAlchemy rows.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping as AbcMapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal, get_args
+
+from jde_stripe_pipeline.jde.records import QuarantinedRecord
+
+ObjectType = Literal["customer", "invoice"]
+OBJECT_TYPES: frozenset[str] = frozenset(get_args(ObjectType))
+
+Action = Literal["create", "update", "converge", "delete", "nothing", "conflict", "quarantine", "relink"]
+"""What the plan decided to do with a record."""
+ACTIONS: frozenset[str] = frozenset(get_args(Action))
+
+Outcome = Literal["created", "updated", "unchanged", "conflict", "quarantined", "failed", "deleted"]
+"""What actually happened to a record."""
+OUTCOMES: frozenset[str] = frozenset(get_args(Outcome))
+
+MAPPED_OUTCOMES: frozenset[str] = frozenset({"created", "updated", "unchanged"})
+"""Outcomes after which the mapping holds the Stripe id and the content hash just recorded."""
+RESOLVING_OUTCOMES: frozenset[str] = MAPPED_OUTCOMES | {"deleted"}
+"""Outcomes that prove the record syncs fine again: its open quarantine is marked resolved."""
+
+
+@dataclass(frozen=True)
+class ObjectMapping:
+    """One JDE record ↔ one Stripe object, with the hash of the request last sent for it."""
+
+    object_type: ObjectType
+    jde_key: str
+    """AN8 for customers, `KCOO/DOCO/DCTO/SFXO` for invoices."""
+    stripe_id: str
+    content_hash: str
+    jde_version: datetime | None
+    """The record's JDE update stamp (naive, JDE server's local time)."""
+    last_run_id: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class MappingClaim:
+    """The answer of `claim_mapping`: the mapping as it stands and whether this call created it."""
+
+    mapping: ObjectMapping
+    claimed: bool
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One row of the append-only audit log: one record outcome (or one attempt of it)."""
+
+    id: int
+    at: datetime
+    """UTC, timezone-aware."""
+    run_id: str
+    partition_key: str | None
+    object_type: ObjectType
+    record_key: str
+    jde_version: datetime | None
+    payload_hash: str | None
+    action: Action
+    idempotency_key: str | None
+    stripe_request_id: str | None
+    stripe_id: str | None
+    outcome: Outcome
+    reason: str | None
+    attempt: int
+
+
+@dataclass(frozen=True)
+class QuarantineEntry:
+    """A record that failed validation; open until the record later syncs fine."""
+
+    id: int
+    object_type: ObjectType
+    record_key: str
+    field: str
+    """The latest failing field, e.g. `F4311.AEXP`."""
+    reason: str
+    raw: dict[str, object]
+    run_id: str
+    """The run that saw it last."""
+    partition_key: str | None
+    """The partition it was seen in last."""
+    first_seen: datetime
+    last_seen: datetime
+    count: int
+    """How many times it was quarantined while open."""
+    resolved_at: datetime | None
+    resolved_by_run_id: str | None
+
+
+@dataclass(frozen=True)
+class QuarantineFinding:
+    """Why a record is quarantined: the field, the reason and the raw input, kept verbatim."""
+
+    field: str
+    reason: str
+    raw: AbcMapping[str, object] = dataclasses.field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RecordOutcome:
+    """Everything `Ledger.record_outcome` writes in one transaction.
+
+    Outcomes `created`/`updated`/`unchanged` need `stripe_id` and `payload_hash` (they set the mapping);
+    `quarantined` needs `quarantine`; `deleted` drops the mapping. `replaces_stripe_id` allows a mapping
+    to move to a new Stripe object only if it still points at that old one (compare-and-swap).
+    """
+
+    run_id: str
+    partition_key: str | None
+    object_type: ObjectType
+    record_key: str
+    action: Action
+    outcome: Outcome
+    jde_version: datetime | None = None
+    payload_hash: str | None = None
+    idempotency_key: str | None = None
+    stripe_request_id: str | None = None
+    stripe_id: str | None = None
+    reason: str | None = None
+    attempt: int = 1
+    quarantine: QuarantineFinding | None = None
+    replaces_stripe_id: str | None = None
+
+    @classmethod
+    def quarantined(
+        cls, record: QuarantinedRecord, *, run_id: str, partition_key: str | None, attempt: int = 1
+    ) -> RecordOutcome:
+        """The outcome for a record the extract or the mapping refused."""
+        return cls(
+            run_id=run_id,
+            partition_key=partition_key,
+            object_type=record.kind,
+            record_key=record.record_key,
+            action="quarantine",
+            outcome="quarantined",
+            reason=f"{record.field}: {record.reason}",
+            attempt=attempt,
+            quarantine=QuarantineFinding(field=record.field, reason=record.reason, raw=record.raw),
+        )
+
+    def problems(self) -> list[str]:
+        """What makes this outcome unrecordable (empty when it is fine)."""
+        found: list[str] = []
+        if self.object_type not in OBJECT_TYPES:
+            found.append(f"object_type {self.object_type!r} is not one of {sorted(OBJECT_TYPES)}")
+        if self.action not in ACTIONS:
+            found.append(f"action {self.action!r} is not one of {sorted(ACTIONS)}")
+        if self.outcome not in OUTCOMES:
+            found.append(f"outcome {self.outcome!r} is not one of {sorted(OUTCOMES)}")
+        if not self.run_id:
+            found.append("run_id is empty")
+        if not self.record_key:
+            found.append("record_key is empty")
+        if self.jde_version is not None and self.jde_version.tzinfo is not None:
+            found.append("jde_version must be naive (the JDE server's local time), not timezone-aware")
+        if self.attempt < 1:
+            found.append(f"attempt must be >= 1, got {self.attempt}")
+        if self.outcome in MAPPED_OUTCOMES and not (self.stripe_id and self.payload_hash):
+            found.append(f"outcome {self.outcome!r} needs stripe_id and payload_hash to set the mapping")
+        if (self.outcome == "quarantined") != (self.quarantine is not None):
+            found.append("a quarantine finding goes with outcome 'quarantined' and only with it")
+        if self.replaces_stripe_id is not None and self.outcome not in MAPPED_OUTCOMES:
+            found.append("replaces_stripe_id only applies to outcomes that set the mapping")
+        return found
+
+
+class LedgerError(Exception):
+    """Base of every error the ledger raises."""
+
+
+class LedgerUnavailableError(LedgerError):
+    """The ledger database cannot be reached or opened (the URL in the message is masked)."""
+
+
+class UnsupportedDatabaseError(LedgerError):
+    """The URL names a database other than SQLite or PostgreSQL."""
+
+
+class SchemaVersionError(LedgerError):
+    """The database holds a ledger schema newer than this program knows: upgrade the program."""
+
+
+class InvalidOutcomeError(LedgerError, ValueError):
+    """A `RecordOutcome` that contradicts itself; nothing was written."""
+
+
+class MappingConflictError(LedgerError):
+    """The mapping change would give a JDE key a second Stripe object or a Stripe object a second key.
+
+    Nothing was written. `existing` is the mapping that stands in the way.
+    """
+
+    def __init__(self, message: str, *, existing: ObjectMapping | None) -> None:
+        super().__init__(message)
+        self.existing = existing

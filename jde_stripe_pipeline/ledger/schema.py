@@ -1,0 +1,216 @@
+"""The ledger's tables, its append-only guard, and the versioned schema set-up.
+
+A fresh database gets the current tables in one go and is stamped with `SCHEMA_VERSION`; an older one is
+brought up by the ordered `MIGRATIONS` (step N turns version N-1 into N); a newer one is refused. Table
+names carry the `jde_stripe_` prefix because in production they share a PostgreSQL server with Dagster.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    DateTime,
+    Dialect,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+    inspect,
+    select,
+    text,
+)
+from sqlalchemy.types import TypeDecorator
+
+from jde_stripe_pipeline.ledger.model import SchemaVersionError
+
+SCHEMA_VERSION = 1
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit identity.
+_Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """An aware UTC datetime on both backends (SQLite has no time zones: it stores naive UTC)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"a naive datetime cannot be stored as UTC: {value!r}")
+        utc = value.astimezone(UTC)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = MetaData()
+
+schema_version = Table(
+    "jde_stripe_schema_version",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("applied_at", UtcDateTime, nullable=False),
+)
+
+mapping = Table(
+    "jde_stripe_mapping",
+    metadata,
+    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("object_type", String(16), nullable=False),
+    Column("jde_key", String(128), nullable=False),
+    Column("stripe_id", String(255), nullable=False),
+    Column("content_hash", String(128), nullable=False),
+    Column("jde_version", DateTime(timezone=False), nullable=True),
+    Column("last_run_id", String(255), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("object_type", "jde_key", name="uq_jde_stripe_mapping_jde_key"),
+    UniqueConstraint("object_type", "stripe_id", name="uq_jde_stripe_mapping_stripe_id"),
+)
+
+audit = Table(
+    "jde_stripe_audit",
+    metadata,
+    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("run_id", String(255), nullable=False),
+    Column("partition_key", String(255), nullable=True),
+    Column("object_type", String(16), nullable=False),
+    Column("record_key", String(128), nullable=False),
+    Column("jde_version", DateTime(timezone=False), nullable=True),
+    Column("payload_hash", String(128), nullable=True),
+    Column("action", String(16), nullable=False),
+    Column("idempotency_key", String(255), nullable=True),
+    Column("stripe_request_id", String(255), nullable=True),
+    Column("stripe_id", String(255), nullable=True),
+    Column("outcome", String(16), nullable=False),
+    Column("reason", Text, nullable=True),
+    Column("attempt", Integer, nullable=False),
+    Index("ix_jde_stripe_audit_record", "object_type", "record_key", "id"),
+    Index("ix_jde_stripe_audit_stripe_id", "stripe_id"),
+    Index("ix_jde_stripe_audit_run", "run_id"),
+    Index("ix_jde_stripe_audit_partition", "partition_key", "outcome"),
+)
+
+quarantine = Table(
+    "jde_stripe_quarantine",
+    metadata,
+    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("object_type", String(16), nullable=False),
+    Column("record_key", String(128), nullable=False),
+    Column("field", String(255), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("raw_json", Text, nullable=False),
+    Column("run_id", String(255), nullable=False),
+    Column("partition_key", String(255), nullable=True),
+    Column("first_seen", UtcDateTime, nullable=False),
+    Column("last_seen", UtcDateTime, nullable=False),
+    Column("count", Integer, nullable=False),
+    Column("resolved_at", UtcDateTime, nullable=True),
+    Column("resolved_by_run_id", String(255), nullable=True),
+    # At most one open entry per record; resolved ones stay as history.
+    Index(
+        "uq_jde_stripe_quarantine_open",
+        "object_type",
+        "record_key",
+        unique=True,
+        sqlite_where=text("resolved_at IS NULL"),
+        postgresql_where=text("resolved_at IS NULL"),
+    ),
+    Index("ix_jde_stripe_quarantine_partition", "partition_key"),
+)
+
+APPEND_ONLY_MESSAGE = "jde_stripe_audit is append-only"
+
+_APPEND_ONLY_DDL: dict[str, tuple[str, ...]] = {
+    "sqlite": tuple(
+        f"CREATE TRIGGER jde_stripe_audit_no_{op.lower()} BEFORE {op} ON jde_stripe_audit "
+        f"BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY_MESSAGE}: {op} refused'); END"
+        for op in ("UPDATE", "DELETE")
+    ),
+    "postgresql": (
+        "CREATE OR REPLACE FUNCTION jde_stripe_audit_refuse() RETURNS trigger LANGUAGE plpgsql AS $$ "
+        f"BEGIN RAISE EXCEPTION '{APPEND_ONLY_MESSAGE}: % refused', TG_OP; END $$",
+        "CREATE TRIGGER jde_stripe_audit_no_change BEFORE UPDATE OR DELETE ON jde_stripe_audit "
+        "FOR EACH ROW EXECUTE FUNCTION jde_stripe_audit_refuse()",
+        "CREATE TRIGGER jde_stripe_audit_no_truncate BEFORE TRUNCATE ON jde_stripe_audit "
+        "FOR EACH STATEMENT EXECUTE FUNCTION jde_stripe_audit_refuse()",
+    ),
+}
+
+# Serialises concurrent first opens of one PostgreSQL database (any constant; "JDES" in ASCII).
+_PG_SCHEMA_LOCK = 0x4A444553
+
+Migration = Callable[[Connection], None]
+MIGRATIONS: dict[int, Migration] = {}
+"""Step N upgrades a version N-1 database to version N. Version 1 is the baseline (no step)."""
+
+
+def _create_current(conn: Connection) -> None:
+    metadata.create_all(conn)
+    for statement in _APPEND_ONLY_DDL[conn.dialect.name]:
+        conn.execute(text(statement))
+
+
+def _installed_version(conn: Connection) -> int | None:
+    if not inspect(conn).has_table(schema_version.name):
+        return None
+    return conn.execute(select(func.max(schema_version.c.version))).scalar_one_or_none()
+
+
+def _stamp(conn: Connection, version: int, now: datetime) -> None:
+    conn.execute(schema_version.insert().values(version=version, applied_at=now))
+
+
+def ensure_schema(
+    conn: Connection,
+    now: datetime,
+    *,
+    target: int = SCHEMA_VERSION,
+    migrations: dict[int, Migration] = MIGRATIONS,
+) -> int:
+    """Create or upgrade the ledger tables inside the caller's write transaction; return the version.
+
+    Runs under a lock (PostgreSQL advisory lock, SQLite's write lock) so two processes opening a fresh
+    database at once cannot both create it.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_SCHEMA_LOCK})
+    installed = _installed_version(conn)
+    if installed is None:
+        _create_current(conn)
+        _stamp(conn, target, now)
+        return target
+    if installed > target:
+        raise SchemaVersionError(
+            f"the ledger database has schema version {installed}, newer than the {target} this "
+            "jde-stripe-pipeline knows; upgrade jde-stripe-pipeline (or point JDE_STRIPE_STATE_URL "
+            "at another database)"
+        )
+    for version in range(installed + 1, target + 1):
+        if version not in migrations:
+            raise SchemaVersionError(f"no migration step to ledger schema version {version}")
+        migrations[version](conn)
+        _stamp(conn, version, now)
+    return target
+
+
+def row_values(row: Any) -> dict[str, Any]:
+    """A SQLAlchemy Row as a plain dict (one place for the `_mapping` idiom)."""
+    return dict(row._mapping)

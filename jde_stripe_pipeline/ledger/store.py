@@ -1,0 +1,536 @@
+"""`Ledger`: the sync state in one database — mapping, append-only audit log, quarantine.
+
+Every write is one short transaction; every read returns frozen dataclasses. Safe for many threads and
+many processes at once: unique constraints guarantee one mapping per JDE key and per Stripe object,
+and losers of a race get the winner's row (`claim_mapping`) or a `MappingConflictError`, never a
+second mapping.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any, TypeVar, cast
+
+from sqlalchemy import URL, Connection, Engine, Select, delete, exists, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.orm import aliased
+
+from jde_stripe_pipeline.ledger.database import (
+    WRITE_OPTION,
+    create_ledger_engine,
+    mask_url,
+    parse_url,
+    resolve_state_url,
+    scrub,
+)
+from jde_stripe_pipeline.ledger.model import (
+    MAPPED_OUTCOMES,
+    RESOLVING_OUTCOMES,
+    AuditEntry,
+    InvalidOutcomeError,
+    LedgerUnavailableError,
+    MappingClaim,
+    MappingConflictError,
+    ObjectMapping,
+    ObjectType,
+    Outcome,
+    QuarantineEntry,
+    RecordOutcome,
+)
+from jde_stripe_pipeline.ledger.schema import audit, ensure_schema, mapping, quarantine, row_values
+
+IN_CHUNK = 500
+"""Keys per IN (...) list: well under SQLite's bound-parameter limit on any build."""
+
+Clock = Callable[[], datetime]
+_T = TypeVar("_T")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Ledger:
+    """The sync engine's memory. Open with `Ledger.open()`; close (or use as a context manager)."""
+
+    def __init__(self, engine: Engine, url: URL, clock: Clock = utc_now) -> None:
+        self._engine = engine
+        self._writer = engine.execution_options(**{WRITE_OPTION: True})
+        self._url = url
+        self._clock = clock
+
+    @classmethod
+    def open(cls, url: str | URL | None = None, *, clock: Clock = utc_now) -> Ledger:
+        """Connect, then create or upgrade the schema. `url=None` reads the environment
+        (see `resolve_state_url`)."""
+        parsed = resolve_state_url() if url is None else parse_url(url)
+        ledger = cls(create_ledger_engine(parsed), parsed, clock)
+        try:
+            with ledger._write() as conn:
+                ensure_schema(conn, clock())
+        except BaseException:
+            ledger.close()
+            raise
+        return ledger
+
+    @property
+    def display_url(self) -> str:
+        """The database URL with the password masked: safe for logs and metadata."""
+        return mask_url(self._url)
+
+    @property
+    def dialect(self) -> str:
+        return self._engine.dialect.name
+
+    def __repr__(self) -> str:
+        return f"Ledger({self.display_url})"
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    # -- writes ----------------------------------------------------------------------------------------
+
+    def record_outcome(self, outcome: RecordOutcome) -> AuditEntry:
+        """Append the audit row and apply its mapping and quarantine changes, all or nothing.
+
+        Raises `MappingConflictError` (nothing written) when the mapping change would give the JDE key a
+        second Stripe object or the Stripe object a second key; record a `conflict` outcome instead.
+        """
+        problems = outcome.problems()
+        if problems:
+            raise InvalidOutcomeError(
+                f"cannot record {outcome.object_type} {outcome.record_key}: {'; '.join(problems)}"
+            )
+        now = self._clock()
+        try:
+            with self._write() as conn:
+                audit_id = self._append_audit(conn, outcome, now)
+                self._apply_mapping(conn, outcome, now)
+                self._apply_quarantine(conn, outcome, now)
+        except IntegrityError as error:
+            # A concurrent writer slipped past the checks above; the unique constraints caught it.
+            if "jde_stripe_mapping" not in str(error.orig):
+                raise
+            raise self._conflict_after_race(
+                outcome.object_type, outcome.record_key, outcome.stripe_id
+            ) from error
+        return AuditEntry(
+            id=audit_id,
+            at=now,
+            run_id=outcome.run_id,
+            partition_key=outcome.partition_key,
+            object_type=outcome.object_type,
+            record_key=outcome.record_key,
+            jde_version=outcome.jde_version,
+            payload_hash=outcome.payload_hash,
+            action=outcome.action,
+            idempotency_key=outcome.idempotency_key,
+            stripe_request_id=outcome.stripe_request_id,
+            stripe_id=outcome.stripe_id,
+            outcome=outcome.outcome,
+            reason=outcome.reason,
+            attempt=outcome.attempt,
+        )
+
+    def claim_mapping(
+        self,
+        object_type: ObjectType,
+        jde_key: str,
+        stripe_id: str,
+        content_hash: str,
+        *,
+        jde_version: datetime | None = None,
+        run_id: str | None = None,
+    ) -> MappingClaim:
+        """Map `jde_key` to `stripe_id` unless the key is mapped already; then return the existing row.
+
+        `claimed` tells the caller whether it won. A Stripe id already mapped to another JDE key raises
+        `MappingConflictError`.
+        """
+        now = self._clock()
+        values = _mapping_values(object_type, jde_key, stripe_id, content_hash, jde_version, run_id, now)
+        try:
+            with self._write() as conn:
+                claimed = _insert_if_absent(conn, values)
+                current = _mapping_of_key(conn, object_type, jde_key)
+        except IntegrityError:
+            raise self._conflict_after_race(object_type, jde_key, stripe_id) from None
+        if current is None:
+            raise self._conflict_after_race(object_type, jde_key, stripe_id)
+        return MappingClaim(mapping=current, claimed=claimed)
+
+    # -- reads -----------------------------------------------------------------------------------------
+
+    def get_mappings(self, object_type: ObjectType, keys: Iterable[str]) -> dict[str, ObjectMapping]:
+        """The mappings of these JDE keys (absent keys are simply missing from the answer)."""
+        wanted = sorted(set(keys))
+        found: dict[str, ObjectMapping] = {}
+        with self._read() as conn:
+            for chunk in _chunks(wanted):
+                rows = conn.execute(
+                    select(mapping).where(mapping.c.object_type == object_type, mapping.c.jde_key.in_(chunk))
+                )
+                for row in rows:
+                    found[row.jde_key] = _mapping_from_row(row)
+        return found
+
+    def all_mappings(self, object_type: ObjectType) -> list[ObjectMapping]:
+        """Every mapping of one type, by JDE key (for re-linking against a Stripe listing)."""
+        with self._read() as conn:
+            rows = conn.execute(
+                select(mapping).where(mapping.c.object_type == object_type).order_by(mapping.c.jde_key)
+            )
+            return [_mapping_from_row(row) for row in rows]
+
+    def mapping_by_stripe_id(self, stripe_id: str) -> ObjectMapping | None:
+        with self._read() as conn:
+            row = conn.execute(
+                select(mapping).where(mapping.c.stripe_id == stripe_id).order_by(mapping.c.id)
+            ).first()
+            return None if row is None else _mapping_from_row(row)
+
+    def history(self, identifier: str, *, object_type: ObjectType | None = None) -> list[AuditEntry]:
+        """The whole audit story of a record, found by its JDE key or by any Stripe id it ever had.
+
+        Oldest first. By Stripe id it includes the record's rows that carry no Stripe id (e.g. failures
+        before the object existed).
+        """
+        with self._read() as conn:
+            owners = select(audit.c.object_type, audit.c.record_key).where(audit.c.stripe_id == identifier)
+            mapped = select(mapping.c.object_type, mapping.c.jde_key).where(mapping.c.stripe_id == identifier)
+            records = {(row[0], row[1]) for row in conn.execute(owners.union(mapped))}
+            matches = [audit.c.record_key == identifier]
+            matches += [
+                (audit.c.object_type == kind) & (audit.c.record_key == key) for kind, key in sorted(records)
+            ]
+            query = select(audit).where(or_(*matches))
+            if object_type is not None:
+                query = query.where(audit.c.object_type == object_type)
+            return [_audit_from_row(row) for row in conn.execute(query.order_by(audit.c.id))]
+
+    def failed_for_replay(
+        self, partition_keys: Iterable[str], *, object_type: ObjectType | None = None
+    ) -> list[AuditEntry]:
+        """The latest audit row of each record whose latest outcome anywhere is `failed`, seen in one of
+        these partitions. A record that failed and later synced (in any run) is not listed."""
+        later = aliased(audit)
+        newer_exists = exists().where(
+            later.c.object_type == audit.c.object_type,
+            later.c.record_key == audit.c.record_key,
+            later.c.id > audit.c.id,
+        )
+
+        def query(chunk: Sequence[str]) -> Select[Any]:
+            stmt = select(audit).where(
+                audit.c.outcome == "failed", audit.c.partition_key.in_(chunk), ~newer_exists
+            )
+            return stmt if object_type is None else stmt.where(audit.c.object_type == object_type)
+
+        return sorted(self._select_chunked(partition_keys, query, _audit_from_row), key=lambda e: e.id)
+
+    def open_quarantine(
+        self, partition_keys: Iterable[str] | None = None, *, object_type: ObjectType | None = None
+    ) -> list[QuarantineEntry]:
+        """Unresolved quarantine entries, of the given partitions (where last seen) or all of them."""
+
+        def query(chunk: Sequence[str] | None) -> Select[Any]:
+            stmt = select(quarantine).where(quarantine.c.resolved_at.is_(None))
+            if chunk is not None:
+                stmt = stmt.where(quarantine.c.partition_key.in_(chunk))
+            return stmt if object_type is None else stmt.where(quarantine.c.object_type == object_type)
+
+        if partition_keys is None:
+            with self._read() as conn:
+                rows = conn.execute(query(None))
+                return sorted((_quarantine_from_row(row) for row in rows), key=lambda e: e.id)
+        return sorted(self._select_chunked(partition_keys, query, _quarantine_from_row), key=lambda e: e.id)
+
+    def quarantine_history(self, object_type: ObjectType, record_key: str) -> list[QuarantineEntry]:
+        """Every quarantine entry of one record, resolved ones included, oldest first."""
+        with self._read() as conn:
+            rows = conn.execute(
+                select(quarantine)
+                .where(quarantine.c.object_type == object_type, quarantine.c.record_key == record_key)
+                .order_by(quarantine.c.id)
+            )
+            return [_quarantine_from_row(row) for row in rows]
+
+    def outcome_counts(self, run_id: str, *, object_type: ObjectType | None = None) -> dict[Outcome, int]:
+        """Records per outcome in one run, counting each record once by its latest outcome in that run
+        (a failure retried successfully in the same run counts as the success)."""
+        later = aliased(audit)
+        newer_in_run = exists().where(
+            later.c.run_id == run_id,
+            later.c.object_type == audit.c.object_type,
+            later.c.record_key == audit.c.record_key,
+            later.c.id > audit.c.id,
+        )
+        query = (
+            select(audit.c.outcome, func.count())
+            .where(audit.c.run_id == run_id, ~newer_in_run)
+            .group_by(audit.c.outcome)
+        )
+        if object_type is not None:
+            query = query.where(audit.c.object_type == object_type)
+        with self._read() as conn:
+            return {cast(Outcome, outcome): int(count) for outcome, count in conn.execute(query)}
+
+    # -- internals -------------------------------------------------------------------------------------
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        try:
+            yield
+        except (OperationalError, InterfaceError) as error:
+            detail = scrub(str(error.orig or error).strip(), self._url)
+            raise LedgerUnavailableError(f"ledger database {self.display_url}: {detail}") from None
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        with self._guard(), self._writer.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with self._guard(), self._engine.connect() as conn:
+            yield conn
+
+    def _select_chunked(
+        self,
+        keys: Iterable[str],
+        query: Callable[[Sequence[str]], Select[Any]],
+        convert: Callable[[Any], _T],
+    ) -> list[_T]:
+        found: list[_T] = []
+        with self._read() as conn:
+            for chunk in _chunks(sorted(set(keys))):
+                found.extend(convert(row) for row in conn.execute(query(chunk)))
+        return found
+
+    def _conflict_after_race(
+        self, object_type: ObjectType, jde_key: str, stripe_id: str | None
+    ) -> MappingConflictError:
+        with self._read() as conn:
+            by_key = _mapping_of_key(conn, object_type, jde_key)
+            by_stripe = _mapping_of_stripe_id(conn, object_type, stripe_id) if stripe_id else None
+        existing = by_stripe if by_stripe is not None and by_stripe.jde_key != jde_key else by_key
+        return _conflict(object_type, jde_key, stripe_id, existing)
+
+    @staticmethod
+    def _append_audit(conn: Connection, outcome: RecordOutcome, now: datetime) -> int:
+        result = conn.execute(
+            audit.insert().values(
+                at=now,
+                run_id=outcome.run_id,
+                partition_key=outcome.partition_key,
+                object_type=outcome.object_type,
+                record_key=outcome.record_key,
+                jde_version=outcome.jde_version,
+                payload_hash=outcome.payload_hash,
+                action=outcome.action,
+                idempotency_key=outcome.idempotency_key,
+                stripe_request_id=outcome.stripe_request_id,
+                stripe_id=outcome.stripe_id,
+                outcome=outcome.outcome,
+                reason=outcome.reason,
+                attempt=outcome.attempt,
+            )
+        )
+        primary_key = result.inserted_primary_key
+        assert primary_key is not None
+        return int(primary_key[0])
+
+    @staticmethod
+    def _apply_mapping(conn: Connection, outcome: RecordOutcome, now: datetime) -> None:
+        kind, key, stripe_id = outcome.object_type, outcome.record_key, outcome.stripe_id
+        if outcome.outcome == "deleted":
+            condition = [mapping.c.object_type == kind, mapping.c.jde_key == key]
+            if stripe_id is not None:
+                condition.append(mapping.c.stripe_id == stripe_id)
+            conn.execute(delete(mapping).where(*condition))
+            return
+        if outcome.outcome not in MAPPED_OUTCOMES:
+            return
+        assert stripe_id is not None and outcome.payload_hash is not None
+        owner = _mapping_of_stripe_id(conn, kind, stripe_id, lock=True)
+        if owner is not None and owner.jde_key != key:
+            raise _conflict(kind, key, stripe_id, owner)
+        current = _mapping_of_key(conn, kind, key, lock=True)
+        if current is None:
+            values = _mapping_values(
+                kind, key, stripe_id, outcome.payload_hash, outcome.jde_version, outcome.run_id, now
+            )
+            if _insert_if_absent(conn, values):
+                return
+            current = _mapping_of_key(conn, kind, key, lock=True)
+            if current is None:  # the Stripe id was taken by another key in the meantime
+                raise _conflict(kind, key, stripe_id, _mapping_of_stripe_id(conn, kind, stripe_id))
+        if current.stripe_id not in (stripe_id, outcome.replaces_stripe_id):
+            raise _conflict(kind, key, stripe_id, current)
+        changes: dict[str, Any] = {
+            "stripe_id": stripe_id,
+            "content_hash": outcome.payload_hash,
+            "last_run_id": outcome.run_id,
+            "updated_at": now,
+        }
+        if outcome.jde_version is not None:
+            changes["jde_version"] = outcome.jde_version
+        conn.execute(
+            update(mapping)
+            .where(
+                mapping.c.object_type == kind,
+                mapping.c.jde_key == key,
+                mapping.c.stripe_id == current.stripe_id,
+            )
+            .values(**changes)
+        )
+
+    @staticmethod
+    def _apply_quarantine(conn: Connection, outcome: RecordOutcome, now: datetime) -> None:
+        kind, key = outcome.object_type, outcome.record_key
+        finding = outcome.quarantine
+        if finding is not None:
+            insert = _dialect_insert(conn)(quarantine).values(
+                object_type=kind,
+                record_key=key,
+                field=finding.field,
+                reason=finding.reason,
+                raw_json=encode_raw(finding.raw),
+                run_id=outcome.run_id,
+                partition_key=outcome.partition_key,
+                first_seen=now,
+                last_seen=now,
+                count=1,
+            )
+            conn.execute(
+                insert.on_conflict_do_update(
+                    index_elements=[quarantine.c.object_type, quarantine.c.record_key],
+                    index_where=quarantine.c.resolved_at.is_(None),
+                    set_={
+                        "field": insert.excluded.field,
+                        "reason": insert.excluded.reason,
+                        "raw_json": insert.excluded.raw_json,
+                        "run_id": insert.excluded.run_id,
+                        "partition_key": insert.excluded.partition_key,
+                        "last_seen": insert.excluded.last_seen,
+                        "count": quarantine.c.count + 1,
+                    },
+                )
+            )
+        elif outcome.outcome in RESOLVING_OUTCOMES:
+            conn.execute(
+                update(quarantine)
+                .where(
+                    quarantine.c.object_type == kind,
+                    quarantine.c.record_key == key,
+                    quarantine.c.resolved_at.is_(None),
+                )
+                .values(resolved_at=now, resolved_by_run_id=outcome.run_id)
+            )
+
+
+# -- helpers (pure or single-statement) ----------------------------------------------------------------
+
+
+def encode_raw(raw: object) -> str:
+    """The raw input as JSON text; Decimals as strings (exact), dates as ISO 8601."""
+
+    def fallback(value: object) -> object:
+        if isinstance(value, Decimal):
+            return str(value)
+        if isinstance(value, date | datetime):
+            return value.isoformat()
+        return repr(value)
+
+    return json.dumps(raw, default=fallback, sort_keys=True, ensure_ascii=False)
+
+
+def _chunks(keys: Sequence[str]) -> Iterator[Sequence[str]]:
+    for start in range(0, len(keys), IN_CHUNK):
+        yield keys[start : start + IN_CHUNK]
+
+
+def _conflict(
+    object_type: str, jde_key: str, stripe_id: str | None, existing: ObjectMapping | None
+) -> MappingConflictError:
+    if existing is None:
+        message = f"{object_type} {jde_key} → {stripe_id}: refused by a concurrent mapping change"
+    elif existing.jde_key != jde_key:
+        message = f"Stripe object {stripe_id} is already mapped to {object_type} {existing.jde_key}"
+    else:
+        message = f"{object_type} {jde_key} is already mapped to {existing.stripe_id}, not {stripe_id}"
+    return MappingConflictError(message, existing=existing)
+
+
+def _dialect_insert(conn: Connection) -> Callable[..., Any]:
+    return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+
+
+def _insert_if_absent(conn: Connection, values: dict[str, Any]) -> bool:
+    """INSERT ... ON CONFLICT DO NOTHING: True if this statement created the row."""
+    statement = _dialect_insert(conn)(mapping).values(**values).on_conflict_do_nothing()
+    return conn.execute(statement.returning(mapping.c.id)).first() is not None
+
+
+def _mapping_values(
+    object_type: str,
+    jde_key: str,
+    stripe_id: str,
+    content_hash: str,
+    jde_version: datetime | None,
+    run_id: str | None,
+    now: datetime,
+) -> dict[str, Any]:
+    return {
+        "object_type": object_type,
+        "jde_key": jde_key,
+        "stripe_id": stripe_id,
+        "content_hash": content_hash,
+        "jde_version": jde_version,
+        "last_run_id": run_id,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _mapping_of_key(
+    conn: Connection, object_type: str, jde_key: str, *, lock: bool = False
+) -> ObjectMapping | None:
+    query = select(mapping).where(mapping.c.object_type == object_type, mapping.c.jde_key == jde_key)
+    row = conn.execute(query.with_for_update() if lock else query).first()
+    return None if row is None else _mapping_from_row(row)
+
+
+def _mapping_of_stripe_id(
+    conn: Connection, object_type: str, stripe_id: str, *, lock: bool = False
+) -> ObjectMapping | None:
+    query = select(mapping).where(mapping.c.object_type == object_type, mapping.c.stripe_id == stripe_id)
+    row = conn.execute(query.with_for_update() if lock else query).first()
+    return None if row is None else _mapping_from_row(row)
+
+
+def _mapping_from_row(row: Any) -> ObjectMapping:
+    values = row_values(row)
+    values.pop("id")
+    return ObjectMapping(**values)
+
+
+def _audit_from_row(row: Any) -> AuditEntry:
+    return AuditEntry(**row_values(row))
+
+
+def _quarantine_from_row(row: Any) -> QuarantineEntry:
+    values = row_values(row)
+    values["raw"] = json.loads(values.pop("raw_json"), parse_float=Decimal)
+    return QuarantineEntry(**values)
