@@ -1,0 +1,153 @@
+"""Schema creation, versioning, migration steps, and the database-level append-only guard."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import URL, Connection, inspect, select, text
+from sqlalchemy.exc import DBAPIError
+
+from jde_stripe_pipeline.ledger import SCHEMA_VERSION, Ledger, SchemaVersionError
+from jde_stripe_pipeline.ledger.schema import audit, ensure_schema, schema_version
+from jde_stripe_pipeline_tests.ledger.helpers import outcome, pg_schema_url, raw_engine
+
+LEDGER_TABLES = {
+    "jde_stripe_schema_version",
+    "jde_stripe_mapping",
+    "jde_stripe_audit",
+    "jde_stripe_quarantine",
+}
+
+
+def _versions(url: URL) -> list[int]:
+    engine = raw_engine(url)
+    try:
+        with engine.connect() as conn:
+            return list(conn.execute(select(schema_version.c.version)).scalars())
+    finally:
+        engine.dispose()
+
+
+def test_first_open_creates_tables_and_stamps_the_version(ledger_url: URL) -> None:
+    with Ledger.open(ledger_url):
+        pass
+    engine = raw_engine(ledger_url)
+    try:
+        assert set(inspect(engine).get_table_names()) >= LEDGER_TABLES
+    finally:
+        engine.dispose()
+    assert _versions(ledger_url) == [SCHEMA_VERSION]
+    with Ledger.open(ledger_url):  # reopening neither recreates nor re-stamps
+        pass
+    assert _versions(ledger_url) == [SCHEMA_VERSION]
+
+
+def test_default_sqlite_file_lands_under_dagster_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = f"{tmp_path}/dagster home"
+    monkeypatch.delenv("JDE_STRIPE_STATE_URL", raising=False)
+    monkeypatch.setenv("DAGSTER_HOME", home)
+    with Ledger.open() as ledger:
+        ledger.record_outcome(outcome("1"))
+        assert ledger.dialect == "sqlite"
+    with Ledger.open(f"sqlite:///{home}/jde_stripe_state.sqlite") as again:
+        assert again.get_mappings("customer", ["1"])["1"].stripe_id == "cus_1"
+
+
+def test_a_newer_schema_is_refused_clearly(ledger_url: URL) -> None:
+    with Ledger.open(ledger_url):
+        pass
+    engine = raw_engine(ledger_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                schema_version.insert().values(version=SCHEMA_VERSION + 1, applied_at=datetime.now(UTC))
+            )
+    finally:
+        engine.dispose()
+    with pytest.raises(SchemaVersionError, match=rf"schema version {SCHEMA_VERSION + 1}, newer than"):
+        Ledger.open(ledger_url)
+
+
+def test_migration_steps_run_in_order_from_the_installed_version(ledger_url: URL) -> None:
+    with Ledger.open(ledger_url):
+        pass
+    applied: list[int] = []
+
+    def add_note_column(conn: Connection) -> None:
+        applied.append(SCHEMA_VERSION + 1)
+        conn.execute(text("ALTER TABLE jde_stripe_mapping ADD COLUMN note VARCHAR(40)"))
+
+    def add_note_index(conn: Connection) -> None:
+        applied.append(SCHEMA_VERSION + 2)
+        conn.execute(text("CREATE INDEX ix_jde_stripe_mapping_note ON jde_stripe_mapping (note)"))
+
+    steps = {SCHEMA_VERSION + 1: add_note_column, SCHEMA_VERSION + 2: add_note_index}
+    engine = raw_engine(ledger_url)
+    try:
+        with engine.begin() as conn:
+            reached = ensure_schema(conn, datetime.now(UTC), target=SCHEMA_VERSION + 2, migrations=steps)
+        columns = {column["name"] for column in inspect(engine).get_columns("jde_stripe_mapping")}
+    finally:
+        engine.dispose()
+    assert reached == SCHEMA_VERSION + 2
+    assert applied == [SCHEMA_VERSION + 1, SCHEMA_VERSION + 2]
+    assert "note" in columns
+    assert _versions(ledger_url) == [SCHEMA_VERSION, SCHEMA_VERSION + 1, SCHEMA_VERSION + 2]
+
+
+def test_two_processes_opening_a_fresh_database_at_once_both_succeed(ledger_url: URL) -> None:
+    barrier = threading.Barrier(3)
+    errors: list[BaseException] = []
+
+    def open_once() -> None:
+        barrier.wait()
+        try:
+            Ledger.open(ledger_url).close()
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=open_once) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    assert _versions(ledger_url) == [SCHEMA_VERSION]
+
+
+@pytest.mark.parametrize(
+    "statement",
+    ["UPDATE jde_stripe_audit SET outcome = 'created'", "DELETE FROM jde_stripe_audit"],
+)
+def test_audit_rows_cannot_be_changed_or_deleted_even_with_raw_sql(
+    ledger: Ledger, ledger_url: URL, statement: str
+) -> None:
+    ledger.record_outcome(outcome("7", "failed"))
+    engine = raw_engine(ledger_url)
+    try:
+        with pytest.raises(DBAPIError, match="jde_stripe_audit is append-only"), engine.begin() as conn:
+            conn.execute(text(statement))
+        with engine.connect() as conn:
+            rows = conn.execute(select(audit.c.record_key, audit.c.outcome)).all()
+    finally:
+        engine.dispose()
+    assert [tuple(row) for row in rows] == [("7", "failed")]
+
+
+@pytest.mark.postgres
+def test_audit_table_cannot_be_truncated_on_postgresql(pg_database: URL) -> None:
+    url = pg_schema_url(pg_database)
+    engine = raw_engine(url)
+    try:
+        with Ledger.open(url) as ledger:
+            ledger.record_outcome(outcome("7", "failed"))
+            with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+                conn.execute(text("TRUNCATE jde_stripe_audit"))
+            assert len(ledger.history("7")) == 1
+    finally:
+        engine.dispose()
