@@ -269,16 +269,14 @@ class Ledger:
     def outcome_counts(self, run_id: str, *, object_type: ObjectType | None = None) -> dict[Outcome, int]:
         """Records per outcome in one run, counting each record once by its latest outcome in that run
         (a failure retried successfully in the same run counts as the success)."""
-        later = aliased(audit)
-        newer_in_run = exists().where(
-            later.c.run_id == run_id,
-            later.c.object_type == audit.c.object_type,
-            later.c.record_key == audit.c.record_key,
-            later.c.id > audit.c.id,
+        latest_in_run = (
+            select(func.max(audit.c.id))
+            .where(audit.c.run_id == run_id)
+            .group_by(audit.c.object_type, audit.c.record_key)
         )
         query = (
             select(audit.c.outcome, func.count())
-            .where(audit.c.run_id == run_id, ~newer_in_run)
+            .where(audit.c.id.in_(latest_in_run))
             .group_by(audit.c.outcome)
         )
         if object_type is not None:
