@@ -104,11 +104,13 @@ def _environment_values(group: EnvironmentGroup, env: Mapping[str, str]) -> dict
         return None
     missing = [group.variables[name] for name in group.required if not env.get(group.variables[name], "")]
     if missing:
+        present = ", ".join(group.set_variables(env))
+        absent = ", ".join(missing)
         raise IncompleteEnvironment(
-            f"The {group.name} environment variables are incomplete: {', '.join(group.set_variables(env))}"
-            f" set, {', '.join(missing)} missing. The {group.name} credentials come from one source whole (never a secret from the store with a URL from the"
-            f" environment). Set {', '.join(missing)} too, or unset the {group.name} variables to use"
-            " the credential store."
+            f"The {group.name} environment variables are incomplete: {present} set, {absent} missing."
+            f" The {group.name} credentials come from one source whole (never a secret from the store"
+            f" with a URL from the environment). Set {absent} too, or unset the {group.name} variables"
+            " to use the credential store."
         )
     return {name: env[variable] for name, variable in group.variables.items() if env.get(variable, "")}
 
