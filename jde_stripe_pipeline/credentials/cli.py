@@ -90,7 +90,9 @@ def init(key_file: Path | None) -> None:
     write_key_file(key_file, (new_key(),))
     click.echo(f"Created the master key file {key_file} (mode 0600).")
     click.echo("Back it up apart from the credential store: without it the store cannot be opened.")
-    if key_file != default_key_file(env) and env.get(ENV_MASTER_KEY_FILE) != str(key_file):
+    if env.get(ENV_MASTER_KEY):
+        click.echo(f"It is not in use: {ENV_MASTER_KEY} is set (see rotate-master-key for the procedure).")
+    elif key_file != default_key_file(env) and env.get(ENV_MASTER_KEY_FILE) != str(key_file):
         click.echo(f"To use it: export {ENV_MASTER_KEY_FILE}={key_file}")
 
 

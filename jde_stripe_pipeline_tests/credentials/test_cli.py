@@ -197,3 +197,22 @@ def test_rotate_with_discard_keeps_no_old_key(home: Home) -> None:
     ok("rotate-master-key", "--discard-retired-key")
     assert [p.name for p in home.key_file.parent.iterdir()] == ["master.key"]
     assert resolve_jde_credentials().password.get_secret_value() == JDE_PASSWORD
+
+
+def test_env_rotation_procedure_through_the_cli(home: Home, monkeypatch: pytest.MonkeyPatch) -> None:
+    old = Fernet.generate_key().decode()
+    monkeypatch.setenv("JDE_STRIPE_MASTER_KEY", old)
+    ok("set", "stripe", input=f"{STRIPE_KEY}\n")
+    refused = run("rotate-master-key")
+    assert refused.exit_code == 1 and "NEW,OLD" in refused.output
+
+    new_key_file = home.root / "new.key"
+    created = ok("init", "--key-file", str(new_key_file)).output
+    assert "not in use" in created and permission_bits(new_key_file) == 0o600
+    new = new_key_file.read_text().splitlines()[-1]
+    monkeypatch.setenv("JDE_STRIPE_MASTER_KEY", f"{new},{old}")
+    assert "new key alone" in ok("rotate-master-key").output
+    monkeypatch.setenv("JDE_STRIPE_MASTER_KEY", new)
+    assert "sk_test_…abcd" in ok("show").output
+    monkeypatch.setenv("JDE_STRIPE_MASTER_KEY", old)
+    assert run("show").exit_code == 1
