@@ -327,16 +327,18 @@ def _map_line(line: JdeInvoiceLine, currency: str, detail_table: str) -> Invoice
         if line.unit_price is not None
         else None
     )
-    metadata = _fields.validated_metadata(
-        {
-            "jde_lnid": lnid,
-            "jde_item": clean(line.item),
-            "jde_quantity": _fields.plain_decimal(line.quantity),
-            "jde_uom": clean(line.unit_of_measure),
-            "jde_unit_price": unit_price,
-        },
-        field=f"{detail_table}.LNID",
-    )
+    try:
+        metadata = _fields.validated_metadata(
+            {
+                "jde_lnid": lnid,
+                "jde_item": clean(line.item),
+                "jde_quantity": _fields.plain_decimal(line.quantity),
+                "jde_uom": clean(line.unit_of_measure),
+                "jde_unit_price": unit_price,
+            }
+        )
+    except Refused as refused:
+        raise Refused(refused.field, f"line {lnid}: {refused.reason}") from refused
     return InvoiceLineRequest(
         lnid=lnid,
         amount=amount,
