@@ -99,6 +99,8 @@ class JdeInvoiceLine(_Record):
     """LTTR; 980 = cancelled."""
     next_status: str | None = None
     """NXTR."""
+    currency: str | None = None
+    """CRCD of the detail row, when extracted: must agree with the header's (checked by the mapping)."""
     updated_at: datetime
 
 

@@ -1,0 +1,371 @@
+"""Mapping configuration: frozen, validated when built, readable from `JDE_STRIPE_*` variables.
+
+Everything a site may want to choose about the mapping lives here; every choice flows into what is
+sent and therefore into the content hash, so changing a setting re-syncs exactly the records whose
+Stripe request it changes. `from_env` takes the environment as an argument (the package does no I/O).
+
+Environment variables (unset = default; see each field for the meaning):
+  JDE_TIMEZONE                         IANA zone of the JDE server, e.g. America/Chicago
+  JDE_STRIPE_SHIP_TO_SOURCE            customer | ship_to
+  JDE_STRIPE_LANGUAGE_LOCALES          JDE LNGP → Stripe locale overrides, e.g. "F=fr-CA,X=nl"
+  JDE_STRIPE_BLANK_LANGUAGE_LOCALE     locale for a blank LNGP; empty = send none
+  JDE_STRIPE_INVOICE_NUMBER_TEMPLATE   e.g. "{DCTO}-{DOCO}-{KCOO}"; empty = let Stripe number it
+  JDE_STRIPE_COLLECTION_METHOD         send_invoice | charge_automatically
+  JDE_STRIPE_DAYS_UNTIL_DUE            fixed days for every invoice; empty = from payment terms
+  JDE_STRIPE_DEFAULT_DAYS_UNTIL_DUE    days when the JDE payment terms are blank
+  JDE_STRIPE_PAYMENT_TERMS_DAYS        terms code → days, e.g. "D10=10,EOM=30"
+  JDE_STRIPE_INVOICE_CUSTOM_FIELDS     "Name=template;Name=template" (≤ 4); empty = none
+  JDE_STRIPE_CANCELLED_LINE_STATUSES   LTTR values that mean cancelled, e.g. "980"
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Literal, cast, get_args
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from jde_stripe_pipeline.mapping.errors import MappingConfigError
+from jde_stripe_pipeline.mapping.limits import (
+    CUSTOM_FIELD_NAME_MAX_LENGTH,
+    CUSTOM_FIELDS_MAX,
+    INVOICE_NUMBER_MAX_LENGTH,
+)
+
+ShipToSource = Literal["customer", "ship_to"]
+CollectionMethod = Literal["send_invoice", "charge_automatically"]
+
+DEFAULT_TIMEZONE = "America/Chicago"
+
+STRIPE_LOCALES = frozenset(
+    {
+        "ar",
+        "bg",
+        "cs",
+        "da",
+        "de",
+        "el",
+        "en",
+        "en-GB",
+        "es",
+        "es-419",
+        "et",
+        "fi",
+        "fil",
+        "fr",
+        "fr-CA",
+        "he",
+        "hr",
+        "hu",
+        "id",
+        "it",
+        "ja",
+        "ko",
+        "lt",
+        "lv",
+        "ms",
+        "mt",
+        "nb",
+        "nl",
+        "pl",
+        "pt",
+        "pt-BR",
+        "ro",
+        "ru",
+        "sk",
+        "sl",
+        "sv",
+        "th",
+        "tr",
+        "vi",
+        "zh",
+        "zh-HK",
+        "zh-TW",
+    }
+)
+"""Locales Stripe accepts in `preferred_locales` (customer-facing e-mails and PDFs)."""
+
+DEFAULT_LANGUAGE_LOCALES: Mapping[str, str] = MappingProxyType(
+    {
+        "E": "en",
+        "F": "fr",
+        "G": "de",
+        "I": "it",
+        "S": "es",
+        "P": "pt",
+        "J": "ja",
+        "KO": "ko",
+        "CS": "zh",
+        "CT": "zh-TW",
+        "DU": "nl",
+        "DN": "da",
+        "SW": "sv",
+        "NO": "nb",
+        "FN": "fi",
+        "PO": "pl",
+        "RU": "ru",
+        "TR": "tr",
+        "GR": "el",
+        "HU": "hu",
+        "AR": "ar",
+    }
+)
+"""JDE language preference codes (UDC 01/LP, as commonly delivered) → Stripe locales. Sites differ:
+override with JDE_STRIPE_LANGUAGE_LOCALES. A code not in the table sends no preferred locale."""
+
+TEMPLATE_FIELDS = ("KCOO", "DOCO", "DCTO", "SFXO", "AN8")
+"""Placeholders a number or custom-field template may use (`str.format` syntax, e.g. `{DOCO:08d}`)."""
+
+_SAMPLE_TEMPLATE_VALUES: dict[str, object] = {
+    "KCOO": "00070",
+    "DOCO": 1001,
+    "DCTO": "OP",
+    "SFXO": "000",
+    "AN8": 4242,
+}
+_NET_DAYS = re.compile(r"^N(\d{1,3})$")
+
+
+def _check_template(template: str, label: str) -> None:
+    try:
+        template.format(**_SAMPLE_TEMPLATE_VALUES)
+    except (KeyError, IndexError, ValueError, AttributeError) as error:
+        raise MappingConfigError(
+            f"{label} {template!r} is not a valid template over {', '.join(TEMPLATE_FIELDS)}: {error!r}"
+        ) from error
+
+
+def _check_locale(locale: str, label: str) -> None:
+    if locale not in STRIPE_LOCALES:
+        raise MappingConfigError(
+            f"{label}: {locale!r} is not a Stripe locale ({', '.join(sorted(STRIPE_LOCALES))})"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerMappingConfig:
+    ship_to_source: ShipToSource = "customer"
+    """`customer`: the Stripe customer's `shipping` is the customer's own address; `ship_to`: the
+    record's ship-to party (falls back to the own address when the record has none)."""
+    language_locales: Mapping[str, str] = field(default_factory=lambda: DEFAULT_LANGUAGE_LOCALES)
+    blank_language_locale: str | None = "en"
+    """Locale for a blank LNGP (JDE's base language); None sends no preferred locale."""
+
+    def __post_init__(self) -> None:
+        if self.ship_to_source not in get_args(ShipToSource):
+            raise MappingConfigError(
+                f"ship_to_source must be one of {get_args(ShipToSource)}, got {self.ship_to_source!r}"
+            )
+        for code, locale in self.language_locales.items():
+            _check_locale(locale, f"language_locales[{code!r}]")
+        if self.blank_language_locale is not None:
+            _check_locale(self.blank_language_locale, "blank_language_locale")
+        object.__setattr__(
+            self,
+            "language_locales",
+            MappingProxyType({k.strip().upper(): v for k, v in self.language_locales.items()}),
+        )
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> CustomerMappingConfig:
+        defaults = cls()
+        locales = dict(defaults.language_locales)
+        locales.update(
+            _parse_pairs(environ.get("JDE_STRIPE_LANGUAGE_LOCALES", ""), "JDE_STRIPE_LANGUAGE_LOCALES")
+        )
+        blank = environ.get("JDE_STRIPE_BLANK_LANGUAGE_LOCALE")
+        return cls(
+            ship_to_source=cast(
+                ShipToSource,
+                _literal(
+                    environ.get("JDE_STRIPE_SHIP_TO_SOURCE", defaults.ship_to_source),
+                    ShipToSource,
+                    "JDE_STRIPE_SHIP_TO_SOURCE",
+                ),
+            ),
+            language_locales=locales,
+            blank_language_locale=defaults.blank_language_locale
+            if blank is None
+            else (blank.strip() or None),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CustomField:
+    """One invoice custom field: a fixed `name` and a `template` over the document keys."""
+
+    name: str
+    template: str
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceMappingConfig:
+    timezone: str = DEFAULT_TIMEZONE
+    """The JDE server's zone: `effective_at` is the document date's midnight there."""
+    collection_method: CollectionMethod = "send_invoice"
+    days_until_due: int | None = None
+    """Fixed days for every `send_invoice` invoice; None = from the JDE payment terms."""
+    default_days_until_due: int = 30
+    """Days when the JDE payment terms are blank."""
+    payment_terms_days: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    """Terms code → days. Codes `N<days>` (N10, N30, N45…) need no entry; any other code must be
+    listed or the invoice is quarantined (a guessed due date would be wrong on paper)."""
+    number_template: str | None = "{DCTO}-{DOCO}-{KCOO}"
+    """None = no `number` is sent (Stripe numbers the invoice at finalization)."""
+    custom_fields: tuple[CustomField, ...] = (CustomField("JDE order", "{DCTO} {DOCO} {KCOO}"),)
+    cancelled_line_statuses: frozenset[str] = frozenset({"980"})
+
+    def __post_init__(self) -> None:
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise MappingConfigError(f"timezone {self.timezone!r} is not a known IANA time zone") from error
+        if self.collection_method not in get_args(CollectionMethod):
+            raise MappingConfigError(
+                f"collection_method must be one of {get_args(CollectionMethod)}, "
+                f"got {self.collection_method!r}"
+            )
+        for label, days in (
+            ("days_until_due", self.days_until_due),
+            ("default_days_until_due", self.default_days_until_due),
+        ):
+            if days is not None and days < 0:
+                raise MappingConfigError(f"{label} must not be negative, got {days}")
+        terms = {code.strip().upper(): days for code, days in self.payment_terms_days.items()}
+        for code, days in terms.items():
+            if not code or days < 0:
+                raise MappingConfigError(f"payment_terms_days entry {code!r}={days} is invalid")
+        object.__setattr__(self, "payment_terms_days", MappingProxyType(terms))
+        if self.number_template is not None:
+            if not self.number_template.strip():
+                raise MappingConfigError("number_template must not be blank (use None for no number)")
+            _check_template(self.number_template, "number_template")
+            sample = self.number_template.format(**_SAMPLE_TEMPLATE_VALUES)
+            if len(sample) > INVOICE_NUMBER_MAX_LENGTH:
+                raise MappingConfigError(
+                    f"number_template {self.number_template!r} gives {sample!r} for a small document, "
+                    "already over "
+                    f"Stripe's {INVOICE_NUMBER_MAX_LENGTH} characters"
+                )
+        if len(self.custom_fields) > CUSTOM_FIELDS_MAX:
+            raise MappingConfigError(
+                f"at most {CUSTOM_FIELDS_MAX} custom fields, got {len(self.custom_fields)}"
+            )
+        for custom in self.custom_fields:
+            if not custom.name.strip() or len(custom.name) > CUSTOM_FIELD_NAME_MAX_LENGTH:
+                raise MappingConfigError(
+                    f"custom field name {custom.name!r} must be 1-{CUSTOM_FIELD_NAME_MAX_LENGTH} characters"
+                )
+            _check_template(custom.template, f"custom field {custom.name!r} template")
+        object.__setattr__(
+            self, "cancelled_line_statuses", frozenset(s.strip() for s in self.cancelled_line_statuses)
+        )
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def days_for_terms(self, terms: str | None) -> int | None:
+        """Days until due for a JDE payment terms code; None when the code is unknown."""
+        if self.days_until_due is not None:
+            return self.days_until_due
+        code = (terms or "").strip().upper()
+        if not code:
+            return self.default_days_until_due
+        if code in self.payment_terms_days:
+            return self.payment_terms_days[code]
+        net = _NET_DAYS.match(code)
+        return int(net.group(1)) if net else None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> InvoiceMappingConfig:
+        defaults = cls()
+        number = environ.get("JDE_STRIPE_INVOICE_NUMBER_TEMPLATE")
+        custom = environ.get("JDE_STRIPE_INVOICE_CUSTOM_FIELDS")
+        statuses = environ.get("JDE_STRIPE_CANCELLED_LINE_STATUSES")
+        return cls(
+            timezone=environ.get("JDE_TIMEZONE", "").strip() or defaults.timezone,
+            collection_method=cast(
+                CollectionMethod,
+                _literal(
+                    environ.get("JDE_STRIPE_COLLECTION_METHOD", defaults.collection_method),
+                    CollectionMethod,
+                    "JDE_STRIPE_COLLECTION_METHOD",
+                ),
+            ),
+            days_until_due=_optional_int(
+                environ.get("JDE_STRIPE_DAYS_UNTIL_DUE"), "JDE_STRIPE_DAYS_UNTIL_DUE"
+            ),
+            default_days_until_due=_int_or(
+                environ.get("JDE_STRIPE_DEFAULT_DAYS_UNTIL_DUE"),
+                defaults.default_days_until_due,
+                "JDE_STRIPE_DEFAULT_DAYS_UNTIL_DUE",
+            ),
+            payment_terms_days={
+                code: _int(days, f"JDE_STRIPE_PAYMENT_TERMS_DAYS[{code}]")
+                for code, days in _parse_pairs(
+                    environ.get("JDE_STRIPE_PAYMENT_TERMS_DAYS", ""), "JDE_STRIPE_PAYMENT_TERMS_DAYS"
+                ).items()
+            },
+            number_template=defaults.number_template if number is None else (number.strip() or None),
+            custom_fields=defaults.custom_fields if custom is None else _parse_custom_fields(custom),
+            cancelled_line_statuses=defaults.cancelled_line_statuses
+            if statuses is None
+            else frozenset(s.strip() for s in statuses.split(",") if s.strip()),
+        )
+
+
+def _literal(value: str, literal: object, name: str) -> str:
+    allowed = get_args(literal)
+    value = value.strip()
+    if value not in allowed:
+        raise MappingConfigError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
+    return value
+
+
+def _int(text: str, name: str) -> int:
+    try:
+        return int(text.strip())
+    except ValueError as error:
+        raise MappingConfigError(f"{name} must be a whole number, got {text!r}") from error
+
+
+def _optional_int(text: str | None, name: str) -> int | None:
+    if text is None or not text.strip():
+        return None
+    return _int(text, name)
+
+
+def _int_or(text: str | None, default: int, name: str) -> int:
+    value = _optional_int(text, name)
+    return default if value is None else value
+
+
+def _parse_pairs(text: str, name: str) -> dict[str, str]:
+    """`"A=1, B=2"` → `{"A": "1", "B": "2"}`."""
+    pairs: dict[str, str] = {}
+    for item in text.split(","):
+        if not item.strip():
+            continue
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise MappingConfigError(f"{name}: expected CODE=VALUE pairs separated by commas, got {item!r}")
+        pairs[key.strip().upper()] = value.strip()
+    return pairs
+
+
+def _parse_custom_fields(text: str) -> tuple[CustomField, ...]:
+    fields: list[CustomField] = []
+    for item in text.split(";"):
+        if not item.strip():
+            continue
+        name, sep, template = item.partition("=")
+        if not sep or not name.strip() or not template.strip():
+            raise MappingConfigError(
+                "JDE_STRIPE_INVOICE_CUSTOM_FIELDS: expected Name=template pairs separated by ';', "
+                f"got {item!r}"
+            )
+        fields.append(CustomField(name.strip(), template.strip()))
+    return tuple(fields)

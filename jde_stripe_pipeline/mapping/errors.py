@@ -1,0 +1,61 @@
+"""Errors of the mapping layer.
+
+Two kinds, on purpose:
+- exceptions (this module) for programming and configuration mistakes and for the money helpers,
+  which callers use directly and must not ignore;
+- `MappingFailure` values (see `failures.py`) for bad *records*: returned, never raised, so one bad
+  record is quarantined while the rest of the batch goes on.
+"""
+
+from __future__ import annotations
+
+
+class MappingError(Exception):
+    """Base class of every exception the mapping raises."""
+
+
+class MappingConfigError(MappingError, ValueError):
+    """A mapping configuration value is invalid (raised when the config is built, not per record)."""
+
+
+class MissingCustomerError(MappingError):
+    """An invoice create was asked for before the engine filled in the Stripe customer id."""
+
+
+class MoneyError(MappingError, ValueError):
+    """An amount cannot be sent to Stripe exactly."""
+
+
+class UnknownCurrencyError(MoneyError):
+    """The currency is not one Stripe supports (or not a currency code at all)."""
+
+    def __init__(self, currency: str) -> None:
+        super().__init__(f"unknown or unsupported currency {currency!r}")
+        self.currency = currency
+
+
+class InexactAmountError(MoneyError):
+    """The amount has more decimals than the currency's minor unit: converting would round."""
+
+    def __init__(self, amount: object, currency: str, exponent: int) -> None:
+        super().__init__(
+            f"{amount} {currency.upper()} is not a whole number of minor units "
+            f"({currency.upper()} has {exponent} decimal(s) at Stripe); refusing to round"
+        )
+        self.amount = amount
+        self.currency = currency
+        self.exponent = exponent
+
+
+class AmountGranularityError(MoneyError):
+    """Exact in minor units, but Stripe requires a multiple of a coarser step for this currency."""
+
+    def __init__(self, amount: object, currency: str, minor: int, multiple_of: int) -> None:
+        super().__init__(
+            f"{amount} {currency.upper()} is {minor} minor units; Stripe requires {currency.upper()} "
+            f"amounts in multiples of {multiple_of} minor units; refusing to round"
+        )
+        self.amount = amount
+        self.currency = currency
+        self.minor = minor
+        self.multiple_of = multiple_of
