@@ -26,7 +26,8 @@ def main() -> None:
     seeded = time.perf_counter() - started
     counts = {t: len(sandbox.rows(t)) for t in ("F03012", "F0101", "F0116", "F4301", "F4311")}
     print(
-        f"seeded {args.customers} customers, {args.invoices} PO + {args.invoices} SO in {seeded:.1f} s: {counts}"
+        f"seeded {args.customers} customers, {args.invoices} PO + {args.invoices} SO "
+        f"in {seeded:.1f} s: {counts}"
     )
     try:
         with sandbox.serve() as server:

@@ -68,7 +68,7 @@ def test_order_table_rows_stamp_tday_and_keep_exact_decimals(
     row = requests.post(url, json=line, timeout=10).json()["rows"][0]
     assert row["UPMJ"] == to_julian(dt.datetime.now(ZoneInfo("America/Chicago")).date())
     assert "UPMT" not in row and 0 <= row["TDAY"] <= 235959
-    stored = [r for r in sandbox.rows("F4311") if r["DOCO"] == 424242][0]
+    stored = next(r for r in sandbox.rows("F4311") if r["DOCO"] == 424242)
     assert stored["LNID"] == Decimal("1.000") and stored["AEXP"] == Decimal("0.1")
     again = requests.post(url, json={**line, "LNID": "1.000", "AEXP": "0.125"}, timeout=10).json()
     assert again["updated"] == 1, "LNID 1 and 1.000 are the same key"
