@@ -132,3 +132,12 @@ def test_python_face_serves_its_own_server() -> None:
             assert sandbox.stats()["tokens_issued"] == 1
     finally:
         sandbox.close()
+
+
+def test_admin_dates_must_be_julian_and_times_hhmmss(server: LoopbackServer) -> None:
+    url = f"{server.url}/_sandbox/tables/F0116/rows"
+    wrong_date = requests.post(url, json={"AN8": 1, "EFTB": 20261126}, timeout=10)
+    assert wrong_date.status_code == 400 and "F0116.EFTB" in wrong_date.json()["message"]
+    wrong_time = requests.post(url, json={"AN8": 1, "EFTB": 126330, "UPMT": 246000}, timeout=10)
+    assert wrong_time.status_code == 400 and "F0116.UPMT" in wrong_time.json()["message"]
+    assert requests.post(url, json={"AN8": 1, "EFTB": 126330, "UPMT": 235959}, timeout=10).status_code == 200

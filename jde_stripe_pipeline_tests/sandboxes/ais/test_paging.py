@@ -95,3 +95,11 @@ def test_state_expires_with_age(server: LoopbackServer, sandbox: AisSandbox) -> 
 
     time.sleep(0.05)
     assert requests.get(link, timeout=10).status_code == 500
+
+
+def test_post_to_the_href_itself(server: LoopbackServer, sandbox: AisSandbox) -> None:
+    link = _next(_first_page(server.url, login(server.url), size=10))
+    assert link is not None
+    answer = requests.post(link, json={"deviceName": DEVICE}, timeout=10)
+    assert answer.status_code == 200, answer.text
+    assert _rows(decode(answer))
