@@ -313,13 +313,13 @@ class StripeSink:
             query,
         )
 
-    def list_invoice_lines(self, invoice_id: str) -> Iterator[dict[str, Any]]:
+    def list_invoice_lines(self, invoice_id: str, params: Params | None = None) -> Iterator[dict[str, Any]]:
         """Every line of an invoice, all pages (an invoice embeds only its first lines)."""
         return self._list_all(
             "invoices.lines.list",
             "/v1/invoices/{id}/lines",
             lambda sdk, page, opts: sdk.v1.invoices.line_items.list(invoice_id, params=page, options=opts),
-            None,
+            params,
         )
 
     def add_invoice_lines(self, invoice_id: str, params: Params, *, idempotency_key: str) -> StripeResult:
@@ -503,6 +503,7 @@ class StripeSink:
                 http_status=status,
                 attempts=attempts,
                 operation=call.operation,
+                same_key_will_fail=failure.should_retry_header == "false",
             )
         if disposition is Disposition.REFRESH_KEY:
             return StripeAuthError(

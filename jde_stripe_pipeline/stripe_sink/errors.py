@@ -73,7 +73,12 @@ class StripeUnavailable(StripeSinkError):
         http_status: int | None = None,
         attempts: int = 0,
         operation: str = "",
+        same_key_will_fail: bool = False,
     ):
         super().__init__(message, request_id=request_id, http_status=http_status)
         self.attempts = attempts
         self.operation = operation
+        self.same_key_will_fail = same_key_will_fail
+        """Stripe saved this failure under the idempotency key (a 500 with `Stripe-Should-Retry: false`):
+        for about 24 h that key replays it. Look the object up (by metadata) before sending the change
+        again under another key."""
