@@ -159,11 +159,11 @@ def test_client_pacing_keeps_under_the_server_limit(stripe_api: Running) -> None
     stripe_api.emulator.update_config(rate_limit_per_second=10)
     with stripe_api.sink(rate_per_second=8.0, burst=1, max_retries=0) as sink:
 
-        def work(offset: int) -> None:
-            for i in range(4):
+        def work() -> None:
+            for _ in range(4):
                 sink.retrieve_balance()
 
-        threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+        threads = [threading.Thread(target=work) for _ in range(4)]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -245,6 +245,7 @@ def test_unreachable_stripe_gives_up_after_bounded_retries() -> None:
 
 
 def test_threads_share_one_client(stripe_api: Running) -> None:
+    stripe_api.emulator.update_config(rate_limit_per_second=1000)
     with stripe_api.sink(rate_per_second=200.0, burst=5) as sink:
         ids: list[str] = []
         lock = threading.Lock()
