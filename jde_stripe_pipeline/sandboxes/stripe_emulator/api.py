@@ -1078,7 +1078,7 @@ def _pricing(
 
 
 def _p(prefix: str, name: str) -> str:
-    """A parameter inside a list entry: ("lines[0]", "price_data[currency]") → lines[0][price_data][currency]."""
+    """A name inside a list entry: ("lines[0]", "price_data[currency]") → lines[0][price_data][currency]."""
     if not prefix:
         return name
     head, bracket, rest = name.partition("[")
