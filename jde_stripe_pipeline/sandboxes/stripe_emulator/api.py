@@ -398,9 +398,7 @@ def _item(ctx: Context, item_id: str, param: str = "id", status: int = 404) -> d
 
 
 def _items_of(ctx: Context, invoice_id: str) -> list[dict[str, Any]]:
-    """The invoice's items in the order they were added (the order of its lines)."""
-    items = [i for i in ctx.store.objects["invoiceitem"].values() if i["invoice"] == invoice_id]
-    return sorted(items, key=lambda i: i["_seq"])
+    return ctx.store.items_of(invoice_id)
 
 
 def _newest_first(objects: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
