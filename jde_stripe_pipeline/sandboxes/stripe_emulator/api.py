@@ -398,9 +398,7 @@ def _item(ctx: Context, item_id: str, param: str = "id", status: int = 404) -> d
 
 
 def _items_of(ctx: Context, invoice_id: str) -> list[dict[str, Any]]:
-    """The invoice's items in the order they were added (the order of its lines)."""
-    items = [i for i in ctx.store.objects["invoiceitem"].values() if i["invoice"] == invoice_id]
-    return sorted(items, key=lambda i: i["_seq"])
+    return ctx.store.items_of(invoice_id)
 
 
 def _newest_first(objects: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -723,9 +721,7 @@ def search_customers(ctx: Context, _ids: Sequence[str], params: dict[str, Any]) 
     if offset + limit < len(found):
         next_page = base64.urlsafe_b64encode(json.dumps({"offset": offset + limit}).encode()).decode()
     total = len(found) if "total_count" in params.get("expand", []) else None
-    live = [ctx.store.get("customer", c["id"]) or c for c in page]
-    # The index decides what matches; the objects returned are what the index stored.
-    del live
+    # Like Stripe's, the index both decides what matches and supplies the (possibly stale) objects.
     return 200, search_envelope("/v1/customers/search", page, next_page, total)
 
 
@@ -1000,8 +996,8 @@ def _check_amount(amount: int, currency: str, param: str) -> None:
 
 def _pricing(
     ctx: Context, given: Mapping[str, Any], line: Mapping[str, Any], currency: str, param: str
-) -> tuple[Decimal, Decimal, dict[str, Any], bool] | None:
-    """Work out (unit amount, quantity, pricing, quantity given as decimal) from a create/update's params."""
+) -> tuple[Decimal, Decimal, dict[str, Any]] | None:
+    """Work out (unit amount, quantity, pricing) from a create or update; None when no amount is touched."""
     has_amount = "amount" in given
     price_data = given.get("price_data")
     top_unit = given.get("unit_amount_decimal")
@@ -1074,7 +1070,7 @@ def _pricing(
     }
     if price_details is None:
         pricing = {"type": "price_details", "unit_amount_decimal": decimal_text(unit)}
-    return unit, quantity, pricing, quantity_decimal
+    return unit, quantity, pricing
 
 
 def _p(prefix: str, name: str) -> str:
@@ -1100,7 +1096,7 @@ def _apply_line(
     if priced is None and creating:
         raise errors.parameter_missing(_p(param, "amount"))
     if priced is not None:
-        unit, quantity, pricing, as_decimal = priced
+        unit, quantity, pricing = priced
         amount = line_amount(unit, quantity)
         _check_amount(amount, item["currency"], _p(param, "amount"))
         item["amount"] = amount
@@ -1109,7 +1105,6 @@ def _apply_line(
         whole = quantity == quantity.to_integral_value()
         item["quantity"] = int(quantity) if whole else None
         item["quantity_decimal"] = decimal_text(quantity)
-        del as_decimal
     if "description" in given:
         item["description"] = given["description"]
     elif creating and given.get("price_data", {}).get("product_data"):
