@@ -3,6 +3,7 @@
 import click
 
 from jde_stripe_pipeline.credentials.cli import credentials
+from jde_stripe_pipeline.sandboxes.ais.cli import ais_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -17,3 +18,5 @@ def sandbox() -> None:
 
 
 main.add_command(credentials)
+
+sandbox.add_command(ais_command, "ais")
