@@ -76,7 +76,9 @@ def partitions_due(instance: dg.DagsterInstance, now: datetime) -> list[str]:
     """Every existing partition at `now` that is not settled."""
     keys = jde_update_days.get_partition_keys(current_time=now)
     times = [latest_extract_times(instance, asset_key) for asset_key in SYNC_ASSETS]
-    return unsettled_partitions(keys, lambda key: jde_update_days.time_window_for_partition_key(key).end, times)
+    return unsettled_partitions(
+        keys, lambda key: jde_update_days.time_window_for_partition_key(key).end, times
+    )
 
 
 def billing_run_requests(instance: dg.DagsterInstance, tick: datetime) -> Iterator[dg.RunRequest]:
