@@ -3,6 +3,7 @@
 import click
 
 from jde_stripe_pipeline.credentials.cli import credentials
+from jde_stripe_pipeline.orchestration.commands import audit
 from jde_stripe_pipeline.sandboxes.ais.cli import ais_command
 from jde_stripe_pipeline.sandboxes.stripe_emulator.cli import stripe_command
 
@@ -19,6 +20,7 @@ def sandbox() -> None:
 
 
 main.add_command(credentials)
+main.add_command(audit)
 
 sandbox.add_command(ais_command, "ais")
 sandbox.add_command(stripe_command)
