@@ -16,41 +16,133 @@ AS_OF = date(2026, 11, 26)
 
 
 def _f03012(**over: Any) -> dict[str, Any]:
-    row = {"AN8": 4242, "CO": "00001", "CRCD": "USD", "TRAR": "N30", "ACL": Decimal("5000.00"), "HDAR": "",
-           "UPMJ": "20261120", "UPMT": 101500}  # fmt: skip
+    row = {
+        "AN8": 4242,
+        "CO": "00001",
+        "CRCD": "USD",
+        "TRAR": "N30",
+        "ACL": Decimal("5000.00"),
+        "HDAR": "",
+        "UPMJ": "20261120",
+        "UPMT": 101500,
+    }
     return {**row, **over}
 
 
 def _customer_rows(**tables: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     rows = {
         "F03012": [_f03012()],
-        "F0101": [{"AN8": 4242, "ALPH": "Acme Corp", "ALKY": "", "TAX": "12-345", "AT1": "C", "LNGP": "",
-                   "UPMJ": "20261101", "UPMT": 80000}],
+        "F0101": [
+            {
+                "AN8": 4242,
+                "ALPH": "Acme Corp",
+                "ALKY": "",
+                "TAX": "12-345",
+                "AT1": "C",
+                "LNGP": "",
+                "UPMJ": "20261101",
+                "UPMT": 80000,
+            }
+        ],
         "F0116": [
-            {"AN8": 4242, "EFTB": "20200101", "ADD1": "1 Old Rd", "ADD2": "", "ADD3": "", "ADD4": "",
-             "CTY1": "Austin", "ADDS": "TX", "ADDZ": "73301", "CTR": "US", "COUN": "", "UPMJ": "20200101", "UPMT": 0},
-            {"AN8": 4242, "EFTB": "20261101", "ADD1": "2 New St", "ADD2": "Suite 5", "ADD3": "", "ADD4": "",
-             "CTY1": "Dallas", "ADDS": "TX", "ADDZ": "75201", "CTR": "US", "COUN": "", "UPMJ": "20261125",
-             "UPMT": 235959},
-            {"AN8": 4242, "EFTB": "20270101", "ADD1": "3 Future Ave", "ADD2": "", "ADD3": "", "ADD4": "",
-             "CTY1": "Houston", "ADDS": "TX", "ADDZ": "77001", "CTR": "US", "COUN": "", "UPMJ": "20261110",
-             "UPMT": 0},
+            {
+                "AN8": 4242,
+                "EFTB": "20200101",
+                "ADD1": "1 Old Rd",
+                "ADD2": "",
+                "ADD3": "",
+                "ADD4": "",
+                "CTY1": "Austin",
+                "ADDS": "TX",
+                "ADDZ": "73301",
+                "CTR": "US",
+                "COUN": "",
+                "UPMJ": "20200101",
+                "UPMT": 0,
+            },
+            {
+                "AN8": 4242,
+                "EFTB": "20261101",
+                "ADD1": "2 New St",
+                "ADD2": "Suite 5",
+                "ADD3": "",
+                "ADD4": "",
+                "CTY1": "Dallas",
+                "ADDS": "TX",
+                "ADDZ": "75201",
+                "CTR": "US",
+                "COUN": "",
+                "UPMJ": "20261125",
+                "UPMT": 235959,
+            },
+            {
+                "AN8": 4242,
+                "EFTB": "20270101",
+                "ADD1": "3 Future Ave",
+                "ADD2": "",
+                "ADD3": "",
+                "ADD4": "",
+                "CTY1": "Houston",
+                "ADDS": "TX",
+                "ADDZ": "77001",
+                "CTR": "US",
+                "COUN": "",
+                "UPMJ": "20261110",
+                "UPMT": 0,
+            },
         ],
         "F01151": [
-            {"AN8": 4242, "IDLN": 0, "RCK7": 2, "ETP": "E", "EMAL": "second@acme.example", "UPMJ": "20261101",
-             "UPMT": 0},
-            {"AN8": 4242, "IDLN": 0, "RCK7": 1, "ETP": "E", "EMAL": "billing@acme.example", "UPMJ": "20261101",
-             "UPMT": 0},
-            {"AN8": 4242, "IDLN": 0, "RCK7": 0, "ETP": "I", "EMAL": "http://acme.example", "UPMJ": "20261101",
-             "UPMT": 0},
+            {
+                "AN8": 4242,
+                "IDLN": 0,
+                "RCK7": 2,
+                "ETP": "E",
+                "EMAL": "second@acme.example",
+                "UPMJ": "20261101",
+                "UPMT": 0,
+            },
+            {
+                "AN8": 4242,
+                "IDLN": 0,
+                "RCK7": 1,
+                "ETP": "E",
+                "EMAL": "billing@acme.example",
+                "UPMJ": "20261101",
+                "UPMT": 0,
+            },
+            {
+                "AN8": 4242,
+                "IDLN": 0,
+                "RCK7": 0,
+                "ETP": "I",
+                "EMAL": "http://acme.example",
+                "UPMJ": "20261101",
+                "UPMT": 0,
+            },
         ],
         "F0115": [
-            {"AN8": 4242, "IDLN": 0, "RCK7": 1, "PHTP": "FAX", "AR1": "512", "PH1": "555-0000", "UPMJ": "20261101",
-             "UPMT": 0},
-            {"AN8": 4242, "IDLN": 0, "RCK7": 2, "PHTP": "", "AR1": "512", "PH1": "555-0100", "UPMJ": "20261101",
-             "UPMT": 0},
+            {
+                "AN8": 4242,
+                "IDLN": 0,
+                "RCK7": 1,
+                "PHTP": "FAX",
+                "AR1": "512",
+                "PH1": "555-0000",
+                "UPMJ": "20261101",
+                "UPMT": 0,
+            },
+            {
+                "AN8": 4242,
+                "IDLN": 0,
+                "RCK7": 2,
+                "PHTP": "",
+                "AR1": "512",
+                "PH1": "555-0100",
+                "UPMJ": "20261101",
+                "UPMT": 0,
+            },
         ],
-    }  # fmt: skip
+    }
     return {**rows, **tables}
 
 
@@ -81,7 +173,7 @@ def test_customer_is_the_full_current_state() -> None:
         tax_id="12-345",
         address=JdeAddress(
             lines=("2 New St", "Suite 5"), city="Dallas", state="TX", postal_code="75201", country="US"
-        ),  # fmt: skip
+        ),
         email="billing@acme.example",
         phone="512 555-0100",
         currency="USD",
@@ -124,7 +216,7 @@ def test_not_a_customer_without_f03012() -> None:
                 ]
             },
             "F01151.EMAL",
-        ),  # fmt: skip
+        ),
     ],
 )
 def test_bad_customer_rows_are_quarantined_with_the_field(tables: dict[str, Any], field: str) -> None:
@@ -147,17 +239,44 @@ KEY = ("00200", 5001, "OP", "000")
 
 
 def _header(**over: Any) -> dict[str, Any]:
-    row = {"KCOO": "00200", "DOCO": 5001, "DCTO": "OP", "SFXO": "000", "AN8": 4242, "SHAN": 4343,
-           "TRDJ": "20261120", "DRQJ": "20261201", "OTOT": Decimal("150.50"), "CRCD": "USD", "PTC": "N30",
-           "UPMJ": "20261120", "TDAY": 90000}  # fmt: skip
+    row = {
+        "KCOO": "00200",
+        "DOCO": 5001,
+        "DCTO": "OP",
+        "SFXO": "000",
+        "AN8": 4242,
+        "SHAN": 4343,
+        "TRDJ": "20261120",
+        "DRQJ": "20261201",
+        "OTOT": Decimal("150.50"),
+        "CRCD": "USD",
+        "PTC": "N30",
+        "UPMJ": "20261120",
+        "TDAY": 90000,
+    }
     return {**row, **over}
 
 
 def _line(lnid: str, aexp: str, **over: Any) -> dict[str, Any]:
-    row = {"KCOO": "00200", "DOCO": 5001, "DCTO": "OP", "SFXO": "000", "LNID": Decimal(lnid), "LITM": "WIDGET",
-           "DSC1": "Widget", "DSC2": "", "UORG": Decimal("2"), "UOM": "EA", "PRRC": Decimal("50.25"),
-           "AEXP": Decimal(aexp), "LTTR": "400", "NXTR": "999", "CRCD": "USD", "UPMJ": "20261121",
-           "TDAY": 101010}  # fmt: skip
+    row = {
+        "KCOO": "00200",
+        "DOCO": 5001,
+        "DCTO": "OP",
+        "SFXO": "000",
+        "LNID": Decimal(lnid),
+        "LITM": "WIDGET",
+        "DSC1": "Widget",
+        "DSC2": "",
+        "UORG": Decimal("2"),
+        "UOM": "EA",
+        "PRRC": Decimal("50.25"),
+        "AEXP": Decimal(aexp),
+        "LTTR": "400",
+        "NXTR": "999",
+        "CRCD": "USD",
+        "UPMJ": "20261121",
+        "TDAY": 101010,
+    }
     return {**row, **over}
 
 

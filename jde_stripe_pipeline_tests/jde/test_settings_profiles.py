@@ -96,6 +96,21 @@ def test_profile_table_specs_are_derived_from_roles() -> None:
     assert "UPRC" not in detail.columns
     assert SALES_ORDER.detail_spec.columns["UPRC"] is ColumnType.DECIMAL
     assert set(detail.columns) == {
-        "KCOO", "DOCO", "DCTO", "SFXO", "LNID", "LITM", "DSC1", "DSC2", "UORG", "UOM",
-        "PRRC", "AEXP", "LTTR", "NXTR", "CRCD", "UPMJ", "TDAY",
-    }  # fmt: skip
+        "KCOO",
+        "DOCO",
+        "DCTO",
+        "SFXO",
+        "LNID",
+        "LITM",
+        "DSC1",
+        "DSC2",
+        "UORG",
+        "UOM",
+        "PRRC",
+        "AEXP",
+        "LTTR",
+        "NXTR",
+        "CRCD",
+        "UPMJ",
+        "TDAY",
+    }
