@@ -2,6 +2,8 @@
 
 import click
 
+from jde_stripe_pipeline.sandboxes.ais.cli import ais_command
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="jde-stripe-pipeline")
@@ -12,3 +14,6 @@ def main() -> None:
 @main.group()
 def sandbox() -> None:
     """Run the embedded AIS sandbox and Stripe emulator (the demo's JDE and Stripe)."""
+
+
+sandbox.add_command(ais_command, "ais")
