@@ -6,11 +6,10 @@ turns HTTP failures into the `AisError` hierarchy, and streams BROWSE results pa
 
 Paging and lost tokens. AIS keeps the next-page state in the server session, so a 444 (or a 5xx,
 e.g. an expired paging state) on `dataservice/next` kills the read. `browse` always orders by the
-table's unique key; after such a failure it issues the query again with one more condition,
-`first key column >= the last first-key value yielded`, and skips the rows it has already yielded
-that share that value (a small set: at most the rows of one AN8 or one order). The result is every
-row exactly once, and a resumed read costs at most the rows of one key value again, never the rows
-before it.
+table's unique key; after such a failure it issues the same query again (same orderBy) ANDed with
+"key strictly after the last key yielded" (keyset pagination, `query.after_key`). The server both
+orders and compares, so no client-side collation is assumed; the result is every row exactly once,
+and a resumed read re-reads nothing (no row skipped by counting, no set of yielded keys to hold).
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ import json
 import logging
 import random
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from types import TracebackType
@@ -35,15 +34,14 @@ from jde_stripe_pipeline.jde.errors import (
     AisRequestError,
     AisUnavailableError,
 )
+from jde_stripe_pipeline.jde.julian import parse_grid_date
 from jde_stripe_pipeline.jde.query import (
     BrowseRequest,
-    Condition,
     Direction,
     GridPage,
     LiteralValue,
-    Operator,
     OrderBy,
-    Query,
+    after_key,
     ais_message,
     browse_body,
     column_id,
@@ -196,10 +194,14 @@ class AisSession:
 
     # ------------------------------------------------------------------------------ reads
 
-    def browse(self, request: BrowseRequest, key: Sequence[str]) -> Iterator[Row]:
-        """Stream the rows of a BROWSE, ordered by `key` (the table's unique key), each exactly once.
+    def browse(
+        self, request: BrowseRequest, key: Sequence[str], *, date_columns: Collection[str] = ()
+    ) -> Iterator[Row]:
+        """Stream the rows of a BROWSE ordered by `key` (the table's unique key), each exactly once.
 
         Rows are dicts keyed by alias with values as AIS wrote them (numbers as int/Decimal).
+        `date_columns` names the key columns that are dates, so a resumed read can write them as
+        date literals.
         """
         if not key:
             raise ValueError("browse needs the table's unique key to order and resume by")
@@ -210,54 +212,42 @@ class AisSession:
             order_by=tuple(OrderBy(column_id(request.table, alias), Direction.ASC) for alias in key),
             max_page_size=self.page_size,
         )
-        last_first: Any = None
-        seen: set[tuple[Any, ...]] = set()
+        last_key: tuple[Any, ...] | None = None
         failures = 0
         while True:
-            issued = ordered
-            if last_first is not None:
-                resume = Condition(
-                    column_id(request.table, key[0]), Operator.GREATER_EQUAL, (_literal(last_first),)
-                )
-                issued = replace(ordered, query=(ordered.query or Query()).and_also(resume))
+            issued = ordered if last_key is None else _after(ordered, key, last_key, date_columns)
+            if last_key is not None:
                 self.stats.resumed_reads += 1
             page = self._browse_page(issued)
             while True:
-                progressed = False
+                if page.rows:
+                    failures = 0
                 for row in page.rows:
-                    row_key = tuple(row.get(alias) for alias in key)
-                    if row_key[0] != last_first:
-                        last_first, seen = row_key[0], set()
-                    elif row_key in seen:
-                        continue
-                    seen.add(row_key)
-                    progressed = True
+                    last_key = tuple(row.get(alias) for alias in key)
                     self.stats.rows += 1
                     yield row
-                if progressed:
-                    failures = 0
                 if page.next_params is None:
                     return
                 try:
                     page = self._next_page(page.next_params, request.table)
                 except _PagingLost as lost:
                     failures += 1
-                    if failures >= self.retry.max_attempts:
-                        raise AisUnavailableError(
-                            f"AIS at {self.settings.url} kept losing the paged read of {request.table}"
-                            f" ({failures} times without progress): {lost.detail}"
-                        ) from None
-                    if lost.token_expired:
-                        log.info(
-                            "AIS token expired while paging %s; new token, resuming the read", request.table
-                        )
-                        self._reauthenticate()
-                    else:
-                        log.warning(
-                            "AIS lost the paged read of %s (%s); resuming", request.table, lost.detail
-                        )
-                        self.sleep(self.retry.delay(failures, self.rng))
+                    self._recover(lost, failures, request.table)
                     break
+
+    def _recover(self, lost: _PagingLost, failures: int, table: str) -> None:
+        """Get ready to issue a lost paged read again: new token after a 444, else back off."""
+        if failures >= self.retry.max_attempts:
+            raise AisUnavailableError(
+                f"AIS at {self.settings.url} kept losing the paged read of {table}"
+                f" ({failures} times without progress): {lost.detail}"
+            )
+        if lost.token_expired:
+            log.info("AIS token expired while paging %s; new token, resuming the read", table)
+            self._reauthenticate()
+        else:
+            log.warning("AIS lost the paged read of %s (%s); resuming", table, lost.detail)
+            self.sleep(self.retry.delay(failures, self.rng))
 
     def _browse_page(self, request: BrowseRequest) -> GridPage:
         body = browse_body(request, self.user.simple_date_format)
@@ -362,7 +352,23 @@ class AisSession:
             raise AisProtocolError(f"AIS answered {what} with a body that is not JSON") from None
 
 
-def _literal(value: Any) -> LiteralValue:
+def _after(
+    request: BrowseRequest, key: Sequence[str], last_key: Sequence[Any], date_columns: Collection[str]
+) -> BrowseRequest:
+    """The same BROWSE, limited to the rows after `last_key` (a resumed read)."""
+    values = [_key_literal(value, alias in date_columns) for alias, value in zip(key, last_key, strict=True)]
+    resume = after_key(request.table, key, values)
+    return replace(request, query=resume if request.query is None else request.query.and_query(resume))
+
+
+def _key_literal(value: Any, is_date: bool) -> LiteralValue:
+    """A key value as AIS wrote it, back as a condition literal (dates as dates, blank date blank)."""
+    if is_date:
+        try:
+            day = parse_grid_date(value)
+        except ValueError:
+            raise AisProtocolError(f"cannot resume a paged read on date key {value!r}") from None
+        return "" if day is None else day
     if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
         raise AisProtocolError(f"cannot resume a paged read on key value {value!r}")
     return value
@@ -379,7 +385,11 @@ def _response_message(response: requests.Response, default: str | None = "no mes
 
 
 def _is_credential_refusal(response: requests.Response) -> bool:
-    """A 401, or a 403 whose JSON body is AIS's own (an allowlist in front of AIS answers otherwise)."""
+    """A 401, or a 403 to the token request in AIS's own words ("Authorization Failure").
+
+    Real AIS answers a wrong password with 403 "Authorization Failure"; an allowlist in front of it
+    answers 403 with anything else, and that stays an `AisAllowlistError`.
+    """
     if response.status_code == 401:
         return True
     try:
@@ -387,4 +397,4 @@ def _is_credential_refusal(response: requests.Response) -> bool:
     except ValueError:
         return False
     text = (ais_message(payload) or "").lower()
-    return any(word in text for word in ("password", "credential", "user", "login", "authentic"))
+    return any(word in text for word in ("authorization failure", "password", "credential", "login"))

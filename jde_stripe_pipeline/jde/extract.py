@@ -48,7 +48,16 @@ from jde_stripe_pipeline.jde.records import (
     RecordKind,
 )
 from jde_stripe_pipeline.jde.rows import RowError, blank_to_none, row_stamp, typed_row
-from jde_stripe_pipeline.jde.tables import CUSTOMER_TABLES, F0101, F0115, F01151, F0116, F03012, TableSpec
+from jde_stripe_pipeline.jde.tables import (
+    CUSTOMER_TABLES,
+    F0101,
+    F0115,
+    F01151,
+    F0116,
+    F03012,
+    ColumnType,
+    TableSpec,
+)
 
 M = TypeVar("M", JdeCustomer, JdeInvoice, JdeInvoiceLine)
 
@@ -126,6 +135,12 @@ def window_query(spec: TableSpec, window: UpdateWindow) -> Query:
     return Query(conditions=tuple(conditions), complex=tuple(complex_parts))
 
 
+def _browse(session: AisSession, spec: TableSpec, columns: Sequence[str], query: Query) -> Iterator[Row]:
+    """A streamed BROWSE of `spec`, ordered (and resumable) by the table's key."""
+    date_keys = {alias for alias in spec.key if spec.columns.get(alias) is ColumnType.DATE}
+    return session.browse(BrowseRequest(spec.name, tuple(columns), query), spec.key, date_columns=date_keys)
+
+
 def _list(spec: TableSpec, alias: str, values: Iterable[LiteralValue]) -> Condition:
     return Condition(column_id(spec.name, alias), Operator.LIST, tuple(values))
 
@@ -158,7 +173,7 @@ def extract_customers(
         query = window_query(spec, window)
         if spec is F03012 and company_filter:
             query = query.and_also(_list(F03012, "CO", company_filter))
-        for row in session.browse(BrowseRequest(spec.name, ("AN8",), query), key=spec.key):
+        for row in _browse(session, spec, ("AN8",), query):
             an8 = _an8(row.get("AN8"))
             if an8 is None:
                 yield _quarantine(
@@ -188,7 +203,7 @@ def _fetch_customer_rows(
         if spec is F03012 and companies:
             query = query.and_also(_list(F03012, "CO", companies))
         by_an8: dict[int, list[Row]] = defaultdict(list)
-        for row in session.browse(BrowseRequest(spec.name, spec.aliases, query), key=spec.key):
+        for row in _browse(session, spec, spec.aliases, query):
             an8 = _an8(row.get("AN8"))
             if an8 is not None:
                 by_an8[an8].append(row)
@@ -329,7 +344,7 @@ def extract_invoices(
         query = window_query(spec, window)
         if profile.order_types:
             query = query.and_also(_list(spec, key_aliases[2], profile.order_types))
-        for row in session.browse(BrowseRequest(spec.name, key_aliases, query), key=spec.key):
+        for row in _browse(session, spec, key_aliases, query):
             doc_key = _doc_key(row, key_aliases)
             if doc_key is None:
                 yield _quarantine(
@@ -371,7 +386,7 @@ def _fetch_orders(
         )
     )
     found: dict[DocKey, list[Row]] = defaultdict(list)
-    for row in session.browse(BrowseRequest(spec.name, spec.aliases, query), key=spec.key):
+    for row in _browse(session, spec, spec.aliases, query):
         doc_key = _doc_key(row, key_aliases)
         if doc_key in wanted:
             found[doc_key].append(row)
@@ -389,7 +404,7 @@ def fetch_parties(session: AisSession, an8s: Sequence[int], as_of: date) -> dict
         for spec in (F0101, F0116):
             by_an8: dict[int, list[Row]] = defaultdict(list)
             query = Query(conditions=(_list(spec, "AN8", chunk),))
-            for row in session.browse(BrowseRequest(spec.name, spec.aliases, query), key=spec.key):
+            for row in _browse(session, spec, spec.aliases, query):
                 if (an8 := _an8(row.get("AN8"))) is not None:
                     by_an8[an8].append(row)
             raw[spec.name] = by_an8
@@ -591,8 +606,8 @@ def changed_update_dates(
     counts: dict[str, int] = {}
     for spec in tables:
         count = 0
-        request = BrowseRequest(spec.name, (spec.date_column, spec.time_column), window_query(spec, window))
-        for raw in session.browse(request, key=spec.key):
+        columns = (spec.date_column, spec.time_column)
+        for raw in _browse(session, spec, columns, window_query(spec, window)):
             count += 1
             try:
                 typed = typed_row(_stamp_spec(spec), raw)

@@ -111,6 +111,12 @@ class Query:
             return replace(self, conditions=self.conditions + conditions)
         return Query(conditions=conditions, complex=(ComplexQuery(AndOr.AND, self),))
 
+    def and_query(self, other: Query) -> Query:
+        """This query AND another one, as one more AND-joined complex part when this is MATCH_ALL."""
+        if self.match_type is MatchType.MATCH_ALL and all(cq.and_or is AndOr.AND for cq in self.complex):
+            return replace(self, complex=(*self.complex, ComplexQuery(AndOr.AND, other)))
+        return Query(complex=(ComplexQuery(AndOr.AND, self), ComplexQuery(AndOr.AND, other)))
+
 
 @dataclass(frozen=True)
 class OrderBy:
@@ -145,6 +151,30 @@ class GridPage:
     more_records: bool
     next_params: dict[str, str] | None = field(default=None)
     """The query fields of the `next` link (stackId, stateId, …) minus the token."""
+
+
+def after_key(table: str, key: Sequence[str], values: Sequence[LiteralValue]) -> Query:
+    """The rows whose key is strictly after `values` in key order (keyset pagination).
+
+    `(k1, …, kn) > (v1, …, vn)` written as `k1 >= v1 AND (k1 > v1 OR (k2 >= v2 AND (k2 > v2 OR …)))`,
+    ending in `kn > vn`. Every query in it has at most one complex part, so it reads the same
+    however a server groups AND/OR; and the server compares with the same collation it orders by.
+    """
+    if not key or len(key) != len(values):
+        raise ValueError("after_key needs one value per key column")
+    first, *rest = key
+    column = column_id(table, first)
+    if not rest:
+        return Query(conditions=(Condition(column, Operator.GREATER, (values[0],)),))
+    beyond = Query(
+        conditions=(Condition(column, Operator.GREATER, (values[0],)),),
+        match_type=MatchType.MATCH_ANY,
+        complex=(ComplexQuery(AndOr.OR, after_key(table, rest, values[1:])),),
+    )
+    return Query(
+        conditions=(Condition(column, Operator.GREATER_EQUAL, (values[0],)),),
+        complex=(ComplexQuery(AndOr.AND, beyond),),
+    )
 
 
 # ---------------------------------------------------------------------------------------- dates

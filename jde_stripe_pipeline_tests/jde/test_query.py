@@ -18,6 +18,7 @@ from jde_stripe_pipeline.jde.query import (
     Operator,
     OrderBy,
     Query,
+    after_key,
     browse_body,
     chunked,
     format_date_literal,
@@ -308,3 +309,49 @@ def test_chunked() -> None:
     assert chunked([], 3) == []
     with pytest.raises(ValueError):
         chunked([1], 0)
+
+
+def _holds(query: Query, row: dict[str, object]) -> bool:
+    """An independent evaluator: conditions by matchType, then complex parts folded left."""
+
+    def test(condition: Condition) -> bool:
+        actual, expected = row[condition.control_id.split(".")[1]], condition.values[0]
+        return {
+            Operator.GREATER_EQUAL: actual >= expected,  # type: ignore[operator]
+            Operator.GREATER: actual > expected,  # type: ignore[operator]
+            Operator.EQUAL: actual == expected,
+        }[condition.operator]
+
+    results = [test(c) for c in query.conditions]
+    value = (all(results) if query.match_type is MatchType.MATCH_ALL else any(results)) if results else True
+    for cq in query.complex:
+        other = _holds(cq.query, row)
+        value = (value and other) if cq.and_or is AndOr.AND else (value or other)
+    return value
+
+
+def test_after_key_is_strictly_after_in_key_order() -> None:
+    key = ("KCOO", "DOCO", "LNID")
+    rows = [
+        {"KCOO": kcoo, "DOCO": doco, "LNID": Decimal(lnid)}
+        for kcoo in ("00001", "00200")
+        for doco in (1001, 1002, 1003)
+        for lnid in ("1.000", "2.000", "3.000")
+    ]
+    for last in rows:
+        values = (last["KCOO"], last["DOCO"], last["LNID"])
+        query = after_key("F4311", key, values)  # type: ignore[arg-type]
+        after = [r for r in rows if _holds(query, r)]
+        assert after == [r for r in rows if tuple(r.values()) > values], values
+        combined = Query(conditions=(Condition("F4311.DOCO", Operator.EQUAL, (1002,)),)).and_query(query)
+        assert [r for r in rows if _holds(combined, r)] == [
+            r for r in rows if tuple(r.values()) > values and r["DOCO"] == 1002
+        ]
+
+
+def test_after_key_single_column() -> None:
+    assert after_key("F0101", ("AN8",), (5,)) == Query(
+        conditions=(Condition("F0101.AN8", Operator.GREATER, (5,)),)
+    )
+    with pytest.raises(ValueError):
+        after_key("F0101", ("AN8", "X"), (5,))
