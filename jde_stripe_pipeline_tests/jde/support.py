@@ -8,6 +8,7 @@ the extract (no `julian`, `rows` or `extract` imports), so a test comparing the 
 from __future__ import annotations
 
 import contextlib
+import json
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
@@ -60,7 +61,12 @@ def all_jderest_requests(stats: dict[str, Any]) -> int:
 
 
 def upsert_rows(server: LoopbackServer, table: str, rows: list[dict[str, Any]]) -> None:
-    answer = requests.post(f"{server.url}/_sandbox/tables/{table}/rows", json=rows, timeout=10)
+    answer = requests.post(
+        f"{server.url}/_sandbox/tables/{table}/rows",
+        data=json.dumps(rows, default=str),  # Decimal keys (LNID) as exact text
+        headers={"Content-Type": "application/json"},
+        timeout=10,
+    )
     assert answer.status_code == 200, answer.text
 
 
