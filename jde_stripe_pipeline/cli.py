@@ -2,6 +2,7 @@
 
 import click
 
+from jde_stripe_pipeline.jde.cli import extract_command
 from jde_stripe_pipeline.sandboxes.ais.cli import ais_command
 
 
@@ -17,3 +18,4 @@ def sandbox() -> None:
 
 
 sandbox.add_command(ais_command, "ais")
+main.add_command(extract_command, "extract")
