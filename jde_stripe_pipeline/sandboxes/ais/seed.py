@@ -102,6 +102,8 @@ def _customers(spec: SeedSpec, rng: random.Random) -> Iterator[tuple[str, tuple[
     for index in range(spec.customers):
         an8 = FIRST_AN8 + index
         currency = rng.choices(list(_CURRENCY_WEIGHTS), weights=list(_CURRENCY_WEIGHTS.values()))[0]
+        if index < len(CURRENCY_DECIMALS):
+            currency = list(CURRENCY_DECIMALS)[index]  # every currency present even in a tiny seed
         country = _COUNTRY[currency]
         companies = ("00001", "00200") if index % 5 == 2 else ("00001",)
         terms = rng.choice(_TERMS)
@@ -155,6 +157,8 @@ def _orders(
     first = FIRST_SO if sales else FIRST_PO
     for index in range(spec.invoices if customers else 0):
         customer = customers[rng.randrange(len(customers))]
+        if index < len(CURRENCY_DECIMALS):
+            customer = customers[index % len(customers)]  # an order in every currency even in a tiny seed
         company = rng.choice(customer.companies)
         decimals = CURRENCY_DECIMALS[customer.currency]
         ship_to = customer.an8
