@@ -3,6 +3,7 @@
 import click
 
 from jde_stripe_pipeline.credentials.cli import credentials
+from jde_stripe_pipeline.sandboxes.stripe_emulator.cli import stripe_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -17,3 +18,4 @@ def sandbox() -> None:
 
 
 main.add_command(credentials)
+sandbox.add_command(stripe_command)

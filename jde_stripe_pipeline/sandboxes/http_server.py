@@ -115,6 +115,7 @@ class LoopbackServer:
 def _make_request_handler(handler: Handler, name: str) -> type[BaseHTTPRequestHandler]:
     class RequestHandler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go out as separate writes: 40 ms delayed-ACK stalls
         server_version = name
 
         def log_message(self, format: str, *args: Any) -> None:

@@ -1,0 +1,24 @@
+"""A faithful, stateful Stripe emulator (customers, one-off draft invoices, invoice items, balance).
+
+Served over real HTTP on loopback and driven with the official `stripe` SDK; strict where Stripe is strict.
+
+Departures from Stripe, on purpose or by necessity (each named so nobody mistakes it for Stripe's word):
+- Products, prices, coupons, tax rates, payment methods do not exist: `price_data[product]`, `pricing[price]`
+  answer `resource_missing`; parameters for features not modelled (taxes, discounts, payment settings,
+  test clocks, ...) answer 400 naming the parameter instead of being silently ignored.
+- Error texts follow Stripe's known messages; where Stripe's exact text or code is not published
+  (metadata limits, three-decimal amounts, days_until_due with charge_automatically, the 250-item cap,
+  duplicate invoice number → `resource_already_exists`), the text is ours and documented in api.py.
+- All API keys belong to one account: idempotency keys are per account, rate limits per API key.
+- Line amounts are `quantity × unit_amount_decimal` rounded half up to a whole minor unit.
+- `send_invoice` without `days_until_due`/`due_date` falls back to 30 days (Stripe's default terms).
+- Deleting a draft invoice deletes its invoice items.
+- Search: the index lags writes by `search_lag_seconds`; query syntax `field:'v'`, `field~'v'`, `-field`,
+  `metadata['k']:'v'`, `created>n`, AND/OR (not mixed), at most 10 clauses; pages are opaque offsets.
+- A 500 injected by `fail_rate` is saved for idempotency and carries `Stripe-Should-Retry: false`, as the
+  SDK expects of Stripe's 500s; `unavailable_rate` 503s happen before the idempotency layer.
+"""
+
+from .server import API_VERSION, DEFAULT_API_KEY, StripeEmulator, StripeEmulatorConfig
+
+__all__ = ["API_VERSION", "DEFAULT_API_KEY", "StripeEmulator", "StripeEmulatorConfig"]

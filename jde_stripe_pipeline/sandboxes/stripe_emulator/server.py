@@ -1,0 +1,431 @@
+"""The HTTP shell around the endpoints: keys, rate limits, idempotency, faults, the admin API.
+
+A request goes through the layers in Stripe's order: API key (401) → rate limiter (429) → route (404) →
+idempotency (replay / 400 / 409) → parameter validation (400, never saved) → the endpoint itself, whose
+answer — success, a 4xx from the endpoint, or an injected 500 — is saved under the idempotency key.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import random
+import secrets
+import string
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+from ..http_server import DROP_CONNECTION, HttpRequest, HttpResponse, LoopbackServer, _DropConnection
+from . import api, errors
+from .errors import ApiError
+from .forms import decode_pairs, validate
+from .objects import request_id as new_request_id
+from .store import IdempotencyRecord, Store
+
+DEFAULT_API_KEY = "sk_test_emulator_4eC39HqLyjWDarjtT1zdp7dc"
+API_VERSION = "2026-10-28.endive"
+IDEMPOTENCY_KEY_MAX = 255
+
+
+@dataclass(frozen=True)
+class StripeEmulatorConfig:
+    """Knobs of the emulator; every one can be changed at run time (`update_config`, `/_sandbox/config`).
+
+    `fail_rate`: share of endpoint executions answered with a 500 that is saved for idempotency, as
+    Stripe saves a 500 (a retry with the same key gets the same 500 back).
+    `unavailable_rate`: share of requests answered 503 before the idempotency layer (not saved; a retry
+    runs anew), like an overloaded front end.
+    `commit_then_fail_rate`: share of executions that take effect and are saved as success, but whose
+    answer is lost: a 500 or a dropped connection (half each). Only idempotency makes a retry safe.
+    """
+
+    api_keys: tuple[str, ...] = (DEFAULT_API_KEY,)
+    rate_limit_per_second: float = 25.0
+    search_rate_limit_per_second: float = 20.0
+    latency_ms: int = 0
+    fail_rate: float = 0.0
+    unavailable_rate: float = 0.0
+    commit_then_fail_rate: float = 0.0
+    fault_seed: int = 0
+    search_lag_seconds: float = 1.0
+    idempotency_ttl_seconds: float = 86400.0
+
+
+CONFIG_NAMES = frozenset(f.name for f in fields(StripeEmulatorConfig))
+
+
+@dataclass
+class _KeyState:
+    expires_at: float | None = None
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    updated: float
+
+
+@dataclass
+class RequestLogEntry:
+    method: str
+    path: str
+    idempotency_key: str | None
+    status: int
+    replayed: bool
+    request_id: str
+    fault: str | None = None
+    at: float = field(default_factory=time.time)
+
+
+def _coerce_config(changes: Mapping[str, Any]) -> dict[str, Any]:
+    unknown = set(changes) - CONFIG_NAMES
+    if unknown:
+        raise ValueError(f"unknown emulator setting(s): {', '.join(sorted(unknown))}")
+    coerced: dict[str, Any] = {}
+    for name, value in changes.items():
+        if name == "api_keys":
+            keys = (value,) if isinstance(value, str) else tuple(str(k) for k in value)
+            if not keys:
+                raise ValueError("api_keys needs at least one key")
+            coerced[name] = keys
+        elif name in ("latency_ms", "fault_seed"):
+            coerced[name] = int(value)
+        else:
+            number = float(value)
+            if name.endswith("_rate") and not 0.0 <= number <= 1.0:
+                raise ValueError(f"{name} must be between 0 and 1")
+            coerced[name] = number
+    return coerced
+
+
+class StripeEmulator:
+    """A stateful Stripe `/v1` server for tests and the demo (see the package docstring for departures)."""
+
+    def __init__(self, config: StripeEmulatorConfig | None = None, db_path: Path | str | None = None) -> None:
+        self._config = config or StripeEmulatorConfig()
+        self._lock = threading.RLock()
+        self._store = Store(Path(db_path) if db_path is not None else None)
+        self._keys: dict[str, _KeyState] = {key: _KeyState() for key in self._config.api_keys}
+        self._buckets: dict[tuple[str, str], _Bucket] = {}
+        self._faults = random.Random(self._config.fault_seed)
+        self._log: list[RequestLogEntry] = []
+        self._stats: Counter[str] = Counter()
+        self.clock = time.time
+
+    # --- the Python face ---------------------------------------------------------------------------
+
+    @property
+    def config(self) -> StripeEmulatorConfig:
+        return self._config
+
+    @property
+    def api_key(self) -> str:
+        """The first active key: what a client should use by default."""
+        with self._lock:
+            now = self.clock()
+            for key, state in self._keys.items():
+                if state.expires_at is None or state.expires_at > now:
+                    return key
+        return self._config.api_keys[0]
+
+    def update_config(self, **changes: Any) -> StripeEmulatorConfig:
+        coerced = _coerce_config(changes)
+        with self._lock:
+            self._config = replace(self._config, **coerced)
+            if "api_keys" in coerced:
+                self._keys = {key: self._keys.get(key, _KeyState()) for key in coerced["api_keys"]}
+            if "fault_seed" in coerced:
+                self._faults = random.Random(coerced["fault_seed"])
+            return self._config
+
+    def roll_key(self, old_key: str, expires_in_seconds: float = 0.0) -> str:
+        """Make a new key; the old one keeps working for `expires_in_seconds` (0: revoked now), then 401s."""
+        with self._lock:
+            if old_key not in self._keys:
+                raise KeyError("unknown API key " + errors.mask_key(old_key))
+            alphabet = string.ascii_letters + string.digits
+            new_key = "sk_test_emulator_" + "".join(secrets.choice(alphabet) for _ in range(24))
+            self._keys[old_key] = _KeyState(expires_at=self.clock() + max(expires_in_seconds, 0.0))
+            self._keys[new_key] = _KeyState()
+            self._config = replace(self._config, api_keys=(*self._keys,))
+            return new_key
+
+    def requests_log(self, method: str | None = None, path_prefix: str | None = None) -> list[dict[str, Any]]:
+        with self._lock:
+            return [
+                asdict(entry)
+                for entry in self._log
+                if (method is None or entry.method == method.upper())
+                and (path_prefix is None or entry.path.startswith(path_prefix))
+            ]
+
+    def clear_requests_log(self) -> None:
+        with self._lock:
+            self._log.clear()
+
+    def stats(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "requests": dict(self._stats),
+                "objects": {kind: len(objs) for kind, objs in self._store.objects.items()},
+                "idempotency_keys": len(self._store.idempotency),
+            }
+
+    def reset(self) -> None:
+        """Forget every object, idempotency key, log entry and counter; keys and config stay."""
+        with self._lock:
+            self._store.clear()
+            self._store.flush()
+            self._log.clear()
+            self._stats.clear()
+            self._buckets.clear()
+
+    def objects(self, kind: str) -> list[dict[str, Any]]:
+        """Direct read of the stored objects of one kind (`customer`, `invoice`, `invoiceitem`)."""
+        with self._lock:
+            return [dict(obj) for obj in self._store.objects[kind].values()]
+
+    @contextlib.contextmanager
+    def serve(self, port: int = 0, host: str = "127.0.0.1") -> Iterator[LoopbackServer]:
+        server = LoopbackServer(self.handle, host=host, port=port, name="stripe-emulator")
+        with server:
+            yield server
+
+    def close(self) -> None:
+        self._store.close()
+
+    # --- request handling --------------------------------------------------------------------------
+
+    def handle(self, request: HttpRequest) -> HttpResponse | _DropConnection:
+        if request.path.startswith("/_sandbox/"):
+            return self._admin(request)
+        request_id = new_request_id()
+        idempotency_key = request.header("idempotency-key") if request.method == "POST" else None
+        entry = RequestLogEntry(request.method, request.path, idempotency_key, 0, False, request_id)
+        try:
+            result = self._handle_api(request, request_id, idempotency_key, entry)
+        except ApiError as error:
+            result = self._error_response(error, request_id)
+        with self._lock:
+            entry.status = 0 if isinstance(result, _DropConnection) else result.status
+            self._log.append(entry)
+            self._stats[str(entry.status)] += 1
+            if entry.replayed:
+                self._stats["replayed"] += 1
+            if entry.fault:
+                self._stats["fault_" + entry.fault] += 1
+        return result
+
+    def _error_response(self, error: ApiError, request_id: str) -> HttpResponse:
+        return HttpResponse.of_json(
+            error.status, error.body(request_id), self._headers(request_id, error.headers)
+        )
+
+    def _headers(self, request_id: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+        return {"Request-Id": request_id, "Stripe-Version": API_VERSION, **(extra or {})}
+
+    def _authenticate(self, request: HttpRequest) -> str:
+        header = request.header("authorization") or ""
+        scheme, _, credential = header.partition(" ")
+        if scheme.lower() == "basic":
+            import base64
+
+            with contextlib.suppress(ValueError):
+                credential = base64.b64decode(credential).decode().split(":", 1)[0]
+        elif scheme.lower() != "bearer":
+            credential = ""
+        key = credential.strip()
+        if not key:
+            raise errors.missing_api_key()
+        with self._lock:
+            state = self._keys.get(key)
+            if state is None:
+                raise errors.invalid_api_key(key)
+            if state.expires_at is not None and state.expires_at <= self.clock():
+                raise errors.expired_api_key(key)
+        return key
+
+    def _take_token(self, key: str, bucket_name: str, rate: float) -> None:
+        if rate <= 0:
+            return
+        with self._lock:
+            now = self.clock()
+            bucket = self._buckets.get((key, bucket_name))
+            if bucket is None:
+                bucket = self._buckets[(key, bucket_name)] = _Bucket(tokens=rate, updated=now)
+            bucket.tokens = min(rate, bucket.tokens + (now - bucket.updated) * rate)
+            bucket.updated = now
+            if bucket.tokens < 1.0:
+                raise errors.rate_limited()
+            bucket.tokens -= 1.0
+
+    def _parse(self, request: HttpRequest) -> dict[str, Any]:
+        if request.method == "POST":
+            body = request.body.decode("utf-8")
+            pairs = parse_qsl(body, keep_blank_values=True)
+            query_pairs = [(k, v) for k, values in request.query.items() for v in values]
+            return decode_pairs([*query_pairs, *pairs])
+        return decode_pairs([(k, v) for k, values in request.query.items() for v in values])
+
+    def _handle_api(
+        self, request: HttpRequest, request_id: str, idempotency_key: str | None, entry: RequestLogEntry
+    ) -> HttpResponse | _DropConnection:
+        config = self._config
+        key = self._authenticate(request)
+        found = api.match_route(request.method, request.path)
+        self._take_token(key, "api", config.rate_limit_per_second)
+        if found is not None and found[0].search:
+            self._take_token(key, "search", config.search_rate_limit_per_second)
+        with self._lock:
+            if config.unavailable_rate and self._faults.random() < config.unavailable_rate:
+                entry.fault = "unavailable"
+                raise ApiError(503, "Stripe is temporarily unavailable. Please try again.", type="api_error")
+        if found is None:
+            raise errors.unrecognized_url(request.method, request.path)
+        route, ids = found
+        raw = self._parse(request)
+        if idempotency_key is not None and len(idempotency_key) > IDEMPOTENCY_KEY_MAX:
+            raise errors.idempotency_key_too_long()
+        fingerprint = hashlib.sha256(json.dumps(raw, sort_keys=True).encode()).hexdigest()
+        if idempotency_key is not None:
+            replay = self._claim_key(idempotency_key, request, fingerprint, request_id)
+            if replay is not None:
+                entry.replayed = True
+                return replay
+        try:
+            params = validate(raw, route.schema, route.required)
+        except ApiError:
+            if idempotency_key is not None:
+                self._release_key(idempotency_key)  # validation runs before the endpoint: nothing saved
+            raise
+        if config.latency_ms:
+            time.sleep(config.latency_ms / 1000.0)
+        return self._execute(route, ids, params, request_id, idempotency_key, entry)
+
+    def _claim_key(
+        self, key: str, request: HttpRequest, fingerprint: str, request_id: str
+    ) -> HttpResponse | None:
+        with self._lock:
+            now = self.clock()
+            record = self._store.idempotency.get(key)
+            if record is not None and now - record.created_at >= self._config.idempotency_ttl_seconds:
+                self._store.drop_idempotency(key)
+                record = None
+            if record is None:
+                self._store.put_idempotency(
+                    IdempotencyRecord(key, request.method, request.path, fingerprint, created_at=now)
+                )
+                return None
+            if record.in_flight:
+                raise errors.idempotency_in_flight(key)
+            if record.path != request.path or record.method != request.method:
+                raise errors.idempotency_endpoint_mismatch(key, request.path, record.path)
+            if record.fingerprint != fingerprint:
+                raise errors.idempotency_params_mismatch(key)
+            headers = {
+                **record.headers,
+                **self._headers(request_id),
+                "Idempotent-Replayed": "true",
+                "Original-Request": record.request_id,
+            }
+            return HttpResponse(record.status, record.body.encode("utf-8"), headers)
+
+    def _release_key(self, key: str) -> None:
+        with self._lock:
+            record = self._store.idempotency.get(key)
+            if record is not None and record.in_flight:
+                self._store.drop_idempotency(key)
+            self._store.flush()
+
+    def _execute(
+        self,
+        route: api.Route,
+        ids: tuple[str, ...],
+        params: dict[str, Any],
+        request_id: str,
+        idempotency_key: str | None,
+        entry: RequestLogEntry,
+    ) -> HttpResponse | _DropConnection:
+        with self._lock:
+            config = self._config
+            ctx = api.Context(self._store, self.clock(), config.search_lag_seconds)
+            fault = None
+            roll = self._faults.random()
+            if roll < config.fail_rate:
+                fault = "fail"
+            elif roll < config.fail_rate + config.commit_then_fail_rate:
+                fault = "commit_then_fail"
+            if fault == "fail":
+                injected = errors.api_error()
+                status, body, extra = injected.status, injected.body(request_id), injected.headers
+            else:
+                try:
+                    status, body = route.handler(ctx, ids, params)
+                    body = api.expand_result(ctx, body, params)
+                    extra = {}
+                except ApiError as error:
+                    status, body, extra = error.status, error.body(request_id), error.headers
+            text = json.dumps(body, default=str)
+            headers = {"Content-Type": "application/json", **self._headers(request_id, extra)}
+            if idempotency_key is not None:
+                record = self._store.idempotency[idempotency_key]
+                record.in_flight = False
+                record.status, record.body, record.request_id = status, text, request_id
+                record.headers = {k: v for k, v in extra.items()}
+                self._store.put_idempotency(record)
+            self._store.flush()
+            if fault is not None:
+                entry.fault = fault
+            if fault == "commit_then_fail":
+                if self._faults.random() < 0.5:
+                    return DROP_CONNECTION
+                lost = errors.api_error()
+                return HttpResponse.of_json(500, lost.body(request_id), self._headers(request_id))
+        return HttpResponse(status, text.encode("utf-8"), headers)
+
+    # --- admin API (no auth): /_sandbox/... --------------------------------------------------------
+
+    def _admin(self, request: HttpRequest) -> HttpResponse:
+        path = request.path.rstrip("/")
+        try:
+            if path == "/_sandbox/config":
+                if request.method == "POST":
+                    self.update_config(**(request.json() or {}))
+                return HttpResponse.of_json(200, _config_view(self._config))
+            if path == "/_sandbox/reset" and request.method == "POST":
+                self.reset()
+                return HttpResponse.of_json(200, {"reset": True})
+            if path == "/_sandbox/requests":
+                method = _first(request.query, "method")
+                prefix = _first(request.query, "path")
+                log = self.requests_log(method, prefix)
+                if request.method == "DELETE" or (request.query.get("clear") or ["0"])[0] in ("1", "true"):
+                    self.clear_requests_log()
+                return HttpResponse.of_json(200, log)
+            if path == "/_sandbox/stats":
+                return HttpResponse.of_json(200, self.stats())
+            if path == "/_sandbox/roll_key" and request.method == "POST":
+                payload = request.json() or {}
+                new_key = self.roll_key(str(payload["key"]), float(payload.get("expires_in_seconds", 0)))
+                return HttpResponse.of_json(200, {"key": new_key})
+        except (ValueError, KeyError, TypeError) as error:
+            return HttpResponse.of_json(400, {"error": {"message": str(error)}})
+        return HttpResponse.of_json(404, {"error": {"message": f"no admin endpoint {request.method} {path}"}})
+
+
+def _config_view(config: StripeEmulatorConfig) -> dict[str, Any]:
+    view = asdict(config)
+    view["api_keys"] = [errors.mask_key(key) for key in config.api_keys]
+    return view
+
+
+def _first(query: Mapping[str, list[str]], name: str) -> str | None:
+    values = query.get(name)
+    return values[0] if values else None

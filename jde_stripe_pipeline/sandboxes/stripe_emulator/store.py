@@ -1,0 +1,133 @@
+"""The emulator's state: objects by kind, idempotency records, the lagging search index.
+
+In memory by default. With a SQLite file, every change is written through at the end of the request that
+made it (objects and idempotency records), and loaded again on start, so the demo's Stripe survives a
+restart. The store does no locking itself: the server holds one lock around every use.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+KINDS = ("customer", "invoice", "invoiceitem")
+
+
+@dataclass
+class IdempotencyRecord:
+    key: str
+    method: str
+    path: str
+    fingerprint: str
+    created_at: float
+    in_flight: bool = True
+    status: int = 0
+    body: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+    request_id: str = ""
+
+
+@dataclass
+class SearchVersion:
+    visible_at: float
+    snapshot: dict[str, Any] | None
+    """None: the object was deleted (the index forgets it once the deletion is visible)."""
+
+
+class Store:
+    def __init__(self, db_path: Path | None = None) -> None:
+        self.objects: dict[str, dict[str, dict[str, Any]]] = {kind: {} for kind in KINDS}
+        self.idempotency: dict[str, IdempotencyRecord] = {}
+        self.search_versions: dict[str, list[SearchVersion]] = {}
+        self.seq = 0
+        self._dirty: set[tuple[str, str]] = set()
+        self._dirty_keys: set[str] = set()
+        self._db: sqlite3.Connection | None = None
+        if db_path is not None:
+            self._db = sqlite3.connect(str(db_path), check_same_thread=False)
+            self._db.executescript(
+                "CREATE TABLE IF NOT EXISTS objects (kind TEXT, id TEXT, body TEXT, PRIMARY KEY (kind, id));"
+                "CREATE TABLE IF NOT EXISTS idempotency (key TEXT PRIMARY KEY, body TEXT);"
+            )
+            self._load()
+
+    def next_seq(self) -> int:
+        self.seq += 1
+        return self.seq
+
+    def get(self, kind: str, object_id: str) -> dict[str, Any] | None:
+        return self.objects[kind].get(object_id)
+
+    def put(self, kind: str, obj: dict[str, Any]) -> None:
+        self.objects[kind][obj["id"]] = obj
+        self._dirty.add((kind, obj["id"]))
+
+    def remove(self, kind: str, object_id: str) -> None:
+        self.objects[kind].pop(object_id, None)
+        self._dirty.add((kind, object_id))
+
+    def put_idempotency(self, record: IdempotencyRecord) -> None:
+        self.idempotency[record.key] = record
+        self._dirty_keys.add(record.key)
+
+    def drop_idempotency(self, key: str) -> None:
+        self.idempotency.pop(key, None)
+        self._dirty_keys.add(key)
+
+    def clear(self) -> None:
+        for kind in KINDS:
+            for object_id in list(self.objects[kind]):
+                self.remove(kind, object_id)
+        for key in list(self.idempotency):
+            self.drop_idempotency(key)
+        self.search_versions.clear()
+
+    def flush(self) -> None:
+        """Write what changed since the last flush (no-op in memory)."""
+        if self._db is None:
+            self._dirty.clear()
+            self._dirty_keys.clear()
+            return
+        with self._db:
+            for kind, object_id in self._dirty:
+                obj = self.objects[kind].get(object_id)
+                if obj is None:
+                    self._db.execute("DELETE FROM objects WHERE kind = ? AND id = ?", (kind, object_id))
+                else:
+                    self._db.execute(
+                        "INSERT OR REPLACE INTO objects VALUES (?, ?, ?)",
+                        (kind, object_id, json.dumps(obj, default=str)),
+                    )
+            for key in self._dirty_keys:
+                record = self.idempotency.get(key)
+                if record is None or record.in_flight:
+                    self._db.execute("DELETE FROM idempotency WHERE key = ?", (key,))
+                else:
+                    self._db.execute(
+                        "INSERT OR REPLACE INTO idempotency VALUES (?, ?)", (key, json.dumps(asdict(record)))
+                    )
+        self._dirty.clear()
+        self._dirty_keys.clear()
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    def _load(self) -> None:
+        assert self._db is not None
+        for kind, _object_id, body in self._db.execute("SELECT kind, id, body FROM objects"):
+            obj = json.loads(body, parse_float=Decimal)
+            self.objects[kind][obj["id"]] = obj
+            self.seq = max(self.seq, int(obj.get("_seq", 0)))
+            if kind == "customer":
+                self.search_versions[obj["id"]] = [
+                    SearchVersion(0.0, obj if not obj.get("deleted") else None)
+                ]
+        for (body,) in self._db.execute("SELECT body FROM idempotency"):
+            record = IdempotencyRecord(**json.loads(body))
+            self.idempotency[record.key] = record

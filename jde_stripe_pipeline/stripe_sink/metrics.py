@@ -1,0 +1,96 @@
+"""Counters of what the client did, for the engine's run report and the benchmark."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class MetricsSnapshot:
+    requests: dict[str, int] = field(default_factory=dict)
+    """Attempts sent, keyed `"METHOD /path/template outcome"`.
+
+    Outcomes: ok, replayed, http_429, http_500…, connection_error."""
+    logical_requests: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+    """429 answers received (rate_limit or lock_timeout)."""
+    replays: int = 0
+    """Answers carrying `Idempotent-Replayed: true`: a retry met the result of a committed first attempt."""
+    key_refreshes: int = 0
+    token_wait_seconds: float = 0.0
+    backoff_seconds: float = 0.0
+
+    @property
+    def attempts(self) -> int:
+        return sum(self.requests.values())
+
+    def as_metadata(self) -> dict[str, Any]:
+        """Plain JSON-able values (ints, floats, a dict) for Dagster metadata or a benchmark print-out."""
+        return {
+            "stripe_attempts": self.attempts,
+            "stripe_logical_requests": self.logical_requests,
+            "stripe_retries": self.retries,
+            "stripe_rate_limited": self.rate_limited,
+            "stripe_replays": self.replays,
+            "stripe_key_refreshes": self.key_refreshes,
+            "stripe_token_wait_seconds": round(self.token_wait_seconds, 3),
+            "stripe_backoff_seconds": round(self.backoff_seconds, 3),
+            "stripe_requests": dict(sorted(self.requests.items())),
+        }
+
+
+class StripeMetrics:
+    """Thread-safe counters, updated by the client's worker threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._requests: Counter[str] = Counter()
+        self._logical = 0
+        self._retries = 0
+        self._rate_limited = 0
+        self._replays = 0
+        self._key_refreshes = 0
+        self._token_wait = 0.0
+        self._backoff = 0.0
+
+    def attempt(self, method: str, path: str, outcome: str) -> None:
+        with self._lock:
+            self._requests[f"{method.upper()} {path} {outcome}"] += 1
+            if outcome == "http_429":
+                self._rate_limited += 1
+            elif outcome == "replayed":
+                self._replays += 1
+
+    def logical_request(self) -> None:
+        with self._lock:
+            self._logical += 1
+
+    def retry(self, backoff_seconds: float) -> None:
+        with self._lock:
+            self._retries += 1
+            self._backoff += backoff_seconds
+
+    def key_refresh(self) -> None:
+        with self._lock:
+            self._key_refreshes += 1
+
+    def token_wait(self, seconds: float) -> None:
+        with self._lock:
+            self._token_wait += seconds
+
+    def snapshot(self) -> MetricsSnapshot:
+        with self._lock:
+            return MetricsSnapshot(
+                requests=dict(self._requests),
+                logical_requests=self._logical,
+                retries=self._retries,
+                rate_limited=self._rate_limited,
+                replays=self._replays,
+                key_refreshes=self._key_refreshes,
+                token_wait_seconds=self._token_wait,
+                backoff_seconds=self._backoff,
+            )

@@ -1,0 +1,179 @@
+"""Pure parts: which failures are retried, backoff bounds, paging cursors, settings, key masking."""
+
+import random
+
+import pytest
+
+from jde_stripe_pipeline.stripe_sink.client import next_list_params, next_search_params
+from jde_stripe_pipeline.stripe_sink.errors import StripeAuthError, StripeRequestRejected
+from jde_stripe_pipeline.stripe_sink.metrics import StripeMetrics
+from jde_stripe_pipeline.stripe_sink.retry import (
+    BackoffPolicy,
+    Disposition,
+    Failure,
+    backoff_ceiling,
+    backoff_delay,
+    classify,
+)
+from jde_stripe_pipeline.stripe_sink.settings import (
+    EnvKeySource,
+    StaticKeySource,
+    StripeSinkSettings,
+    mask_key,
+    redact_key,
+)
+
+KEY = "sk_test_51HxYzAbCdEfGhIjKlMnOpQrStUvWx1234"
+
+
+@pytest.mark.parametrize(
+    ("failure", "expected"),
+    [
+        (Failure(429, "rate_limit_error", "rate_limit"), Disposition.RETRY),
+        (Failure(429, "invalid_request_error", "lock_timeout"), Disposition.RETRY),
+        (Failure(409, "idempotency_error", "idempotency_key_in_use"), Disposition.RETRY),
+        (Failure(500, "api_error"), Disposition.RETRY),
+        (Failure(503), Disposition.RETRY),
+        (Failure(None), Disposition.RETRY),
+        (Failure(None, connection_retryable=False), Disposition.GIVE_UP),
+        (Failure(500, "api_error", should_retry_header="false"), Disposition.GIVE_UP),
+        (Failure(400, "invalid_request_error", "rate_limit"), Disposition.RETRY),
+        (Failure(401, "invalid_request_error"), Disposition.REFRESH_KEY),
+        (Failure(403, "invalid_request_error"), Disposition.FORBIDDEN),
+        (Failure(400, "idempotency_error"), Disposition.IDEMPOTENCY_CONFLICT),
+        (Failure(400, "invalid_request_error", "parameter_missing"), Disposition.REJECT),
+        (Failure(404, "invalid_request_error", "resource_missing"), Disposition.REJECT),
+        (Failure(402, "card_error"), Disposition.REJECT),
+        (Failure(400, "invalid_request_error", should_retry_header="true"), Disposition.RETRY),
+        (Failure(200), Disposition.GIVE_UP),
+    ],
+)
+def test_classify(failure: Failure, expected: Disposition) -> None:
+    assert classify(failure) is expected
+
+
+def test_backoff_doubles_up_to_the_cap() -> None:
+    policy = BackoffPolicy(max_retries=8, base_seconds=0.5, max_seconds=4.0)
+    assert [backoff_ceiling(policy, n) for n in range(1, 7)] == [0.5, 1.0, 2.0, 4.0, 4.0, 4.0]
+    with pytest.raises(ValueError):
+        backoff_ceiling(policy, 0)
+
+
+def test_full_jitter_spans_zero_to_ceiling() -> None:
+    policy = BackoffPolicy(base_seconds=1.0, max_seconds=8.0)
+    rng = random.Random(42)
+    delays = [backoff_delay(policy, 3, rng) for _ in range(2000)]
+    assert all(0.0 <= d <= 4.0 for d in delays)
+    assert min(delays) < 0.1 and max(delays) > 3.9  # the whole range is used, not a fixed delay
+    assert 1.8 < sum(delays) / len(delays) < 2.2
+
+
+def test_list_cursor_follows_the_last_id() -> None:
+    params = {"limit": 2, "customer": "cus_1"}
+    page = {"data": [{"id": "in_1"}, {"id": "in_2"}], "has_more": True}
+    assert next_list_params(params, page) == {"limit": 2, "customer": "cus_1", "starting_after": "in_2"}
+    assert next_list_params(params, {**page, "has_more": False}) is None
+    assert next_list_params(params, {"data": [], "has_more": True}) is None
+
+
+def test_search_cursor_follows_next_page() -> None:
+    params = {"query": "metadata['jde_an8']:'1'"}
+    assert next_search_params(params, {"has_more": True, "next_page": "tok"}) == {**params, "page": "tok"}
+    assert next_search_params(params, {"has_more": False, "next_page": None}) is None
+
+
+def test_mask_key_shows_mode_and_last_four_only() -> None:
+    assert mask_key(KEY) == "sk_test_…1234"
+    assert mask_key("sk_live_abcdefghijklmnop9876") == "sk_live_…9876"
+    assert mask_key("rk_test_short") == "rk_test_…"
+    assert mask_key("") == "<no key>"
+    assert redact_key(f"Invalid API Key provided: {KEY}", KEY) == "Invalid API Key provided: sk_test_…1234"
+
+
+def test_settings_from_env_reads_every_variable() -> None:
+    env = {
+        "STRIPE_API_KEY": KEY,
+        "STRIPE_API_BASE": "http://127.0.0.1:12345/",
+        "JDE_STRIPE_RATE_PER_SECOND": "7.5",
+        "JDE_STRIPE_BURST": "3",
+        "JDE_STRIPE_WORKERS": "6",
+        "JDE_STRIPE_MAX_RETRIES": "0",
+        "JDE_STRIPE_BACKOFF_BASE_SECONDS": "0.01",
+        "JDE_STRIPE_BACKOFF_MAX_SECONDS": "0.05",
+        "JDE_STRIPE_TIMEOUT_SECONDS": "5",
+    }
+    settings = StripeSinkSettings.from_env(env)
+    assert settings.api_base == "http://127.0.0.1:12345"
+    assert (settings.rate_per_second, settings.burst, settings.workers, settings.max_retries) == (
+        7.5,
+        3,
+        6,
+        0,
+    )
+    assert (settings.backoff_base_seconds, settings.backoff_max_seconds) == (0.01, 0.05)
+    assert settings.timeout_seconds == 5.0
+    assert settings.key_source() == KEY
+    assert KEY not in repr(settings)
+
+
+def test_settings_defaults_follow_the_key_mode() -> None:
+    settings = StripeSinkSettings.from_env({})
+    assert settings.api_base == "https://api.stripe.com"
+    assert settings.effective_rate("sk_test_x") == 20.0 < 25
+    assert settings.effective_rate("sk_live_x") == 80.0 < 100
+    assert StripeSinkSettings(rate_per_second=3).effective_rate("sk_live_x") == 3
+
+
+def test_bad_env_value_names_the_variable() -> None:
+    with pytest.raises(ValueError, match="JDE_STRIPE_WORKERS"):
+        StripeSinkSettings.from_env({"JDE_STRIPE_WORKERS": "many"})
+    with pytest.raises(ValueError, match="rate_per_second"):
+        StripeSinkSettings.from_env({"JDE_STRIPE_RATE_PER_SECOND": "-1"})
+
+
+def test_env_key_source_reads_anew_each_call() -> None:
+    env: dict[str, str] = {"STRIPE_API_KEY": KEY}
+    source = EnvKeySource(environ=env)
+    assert source() == KEY
+    env["STRIPE_API_KEY"] = "sk_test_rotatedrotatedrotated"
+    assert source() == "sk_test_rotatedrotatedrotated"
+    del env["STRIPE_API_KEY"]
+    with pytest.raises(StripeAuthError, match="STRIPE_API_KEY is not set"):
+        source()
+
+
+def test_static_key_source_repr_is_masked() -> None:
+    assert repr(StaticKeySource(KEY)) == "StaticKeySource(sk_test_…1234)"
+
+
+def test_rejected_error_reads_well() -> None:
+    error = StripeRequestRejected(
+        "Missing required param: currency.",
+        request_id="req_1",
+        http_status=400,
+        code="parameter_missing",
+        param="currency",
+        operation="invoices.create",
+    )
+    assert str(error) == (
+        "invoices.create: Stripe rejected the request with HTTP 400 (parameter_missing) [param currency]: "
+        "Missing required param: currency. (request req_1)"
+    )
+
+
+def test_metrics_count_outcomes() -> None:
+    metrics = StripeMetrics()
+    metrics.attempt("post", "/v1/customers", "http_429")
+    metrics.attempt("post", "/v1/customers", "replayed")
+    metrics.attempt("post", "/v1/customers", "ok")
+    metrics.retry(0.25)
+    metrics.token_wait(0.5)
+    snap = metrics.snapshot()
+    assert snap.attempts == 3
+    assert (snap.rate_limited, snap.replays, snap.retries) == (1, 1, 1)
+    assert snap.as_metadata()["stripe_requests"] == {
+        "POST /v1/customers http_429": 1,
+        "POST /v1/customers ok": 1,
+        "POST /v1/customers replayed": 1,
+    }
+    assert snap.as_metadata()["stripe_token_wait_seconds"] == 0.5
