@@ -1,0 +1,38 @@
+"""A faithful fake of the Oracle JD Edwards EnterpriseOne AIS Server REST API (the demo's JDE).
+
+Follows /work/shared/reference/jde-ais.md. Where it departs from a real AIS server, and why:
+
+- Data lives in SQLite tables holding only the columns the pipeline reads (see `store.TABLES`), seeded
+  deterministically; numbers are stored as exact decimal text at display scale rather than integers
+  with implied decimals (the JSON output, already scaled, is the same).
+- Only `targetType: "table"`; a business view answers 400 (views differ per site: none is modelled).
+  `dataServiceType` BROWSE and COUNT; AGGREGATION answers 400. Only `outputType` GRID_DATA and
+  `specialValueId` LITERAL.
+- COUNT answers `{"fs_DATABROWSE_<T>": {"title", "data": {"totalCount": n}, "errors", "warnings"}, ...}`:
+  the reference does not document a COUNT response, so this shape is the sandbox's own.
+- A failed login (unknown user, wrong password or environment) answers 403 with message
+  "Authorization Failure", as real AIS does; a missing deviceName answers 400 (the sandbox insists
+  so that device-bound tokens can be checked).
+- Token lifetime: `token_max_age_seconds` (rest.ini's session timeout) and `token_max_calls` (an extra
+  knob so tests can make a token die on the N+1th data call). Only dataservice and dataservice/next
+  count as calls; validate and logout do not.
+- Next-page state is a snapshot of the matching rows' keys taken when the query first runs (a
+  database cursor in real AIS): rows changed later show their new values, deleted rows are skipped.
+  The state dies with the token (444), after `page_state_max_age_seconds`, or once the last page has
+  been served; a dead or unknown state answers 500. A next-page link carries no deviceName, so the
+  next-page endpoint alone accepts a token without one (a different device name is still refused).
+- String comparisons are case-sensitive (as on the databases under JDE); STR_BLANK on a number or
+  date column means 0.
+- An IP allowlist (`allowlist`) answers 403 with a JSON error body, before anything else, on /jderest/*.
+- Extras that real AIS lacks: faults (`fail_rate`, `drop_rate`, `latency_ms`, deterministic from
+  `fault_seed`) and the token-free admin API under /_sandbox/ (config, stats, reset, table rows,
+  tokens/expire), which ignores the allowlist so a test can always reach it. GET /_sandbox/config
+  masks passwords.
+- Error bodies carry message, exception, timeStamp and status; exceptionId, errorText, type and
+  userDefinedErrorText are not produced. Grid rows carry only the requested columns.
+"""
+
+from jde_stripe_pipeline.sandboxes.ais.config import AisSandboxConfig, AisUser, ConfigError
+from jde_stripe_pipeline.sandboxes.ais.sandbox import AisSandbox
+
+__all__ = ["AisSandbox", "AisSandboxConfig", "AisUser", "ConfigError"]
