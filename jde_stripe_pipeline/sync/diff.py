@@ -63,13 +63,23 @@ def customer_differences(request: CustomerRequest, customer: Mapping[str, Any]) 
     return changed
 
 
+def _days_until_due(invoice: Mapping[str, Any]) -> int | None:
+    """A draft shows no `days_until_due` (a create/update parameter only), but its `due_date` is
+    `created` + that many days; unknown (None) when Stripe shows no due date."""
+    due, created = invoice.get("due_date"), invoice.get("created")
+    if due is None or created is None:
+        return None
+    return (int(due) - int(created)) // 86400
+
+
 def invoice_header_differences(request: InvoiceRequest, invoice: Mapping[str, Any]) -> list[str]:
     """Owned header fields of a draft whose Stripe value differs from what `update_params` would set."""
     changed: list[str] = []
     for name in ("collection_method", "effective_at"):
         if getattr(request, name) != invoice.get(name):
             changed.append(name)
-    if request.days_until_due is not None and request.days_until_due != invoice.get("days_until_due"):
+    days = _days_until_due(invoice)
+    if request.days_until_due is not None and days is not None and request.days_until_due != days:
         changed.append("days_until_due")
     if request.number is not None and request.number != invoice.get("number"):
         changed.append("number")
