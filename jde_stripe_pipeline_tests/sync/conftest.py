@@ -227,12 +227,14 @@ def expected_requests(
 
 def assert_stripe_matches_jde(world: World, *, ignore_invoices: set[str] | None = None) -> None:
     """Every customer once, every billable invoice once, with its number, date, currency, lines and
-    amounts to the minor unit; nothing else."""
+    amounts to the minor unit; no other object carrying `jde_*` metadata."""
     customers, invoices, nothing_to_bill = expected_requests(world)
     ignore = ignore_invoices or set()
     stripe_customers = world.stripe_customers()
     by_an8: dict[str, list[dict[str, Any]]] = {}
     for customer in stripe_customers:
+        if "jde_an8" not in customer["metadata"]:
+            continue  # a person's customer, not the sync's
         by_an8.setdefault(customer["metadata"]["jde_an8"], []).append(customer)
     assert sorted(by_an8) == sorted(customers)
     duplicates = {an8: [c["id"] for c in found] for an8, found in by_an8.items() if len(found) > 1}
@@ -249,6 +251,8 @@ def assert_stripe_matches_jde(world: World, *, ignore_invoices: set[str] | None 
     by_key: dict[str, list[dict[str, Any]]] = {}
     for invoice in world.stripe_invoices():
         meta = invoice["metadata"]
+        if "jde_kcoo" not in meta:
+            continue
         key = f"{meta['jde_kcoo']}/{meta['jde_doco']}/{meta['jde_dcto']}/{meta['jde_sfxo']}"
         if key not in ignore:
             by_key.setdefault(key, []).append(invoice)
