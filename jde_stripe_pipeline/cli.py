@@ -3,6 +3,7 @@
 import click
 
 from jde_stripe_pipeline.credentials.cli import credentials
+from jde_stripe_pipeline.jde.cli import extract_command
 from jde_stripe_pipeline.sandboxes.ais.cli import ais_command
 from jde_stripe_pipeline.sandboxes.stripe_emulator.cli import stripe_command
 
@@ -22,3 +23,4 @@ main.add_command(credentials)
 
 sandbox.add_command(ais_command, "ais")
 sandbox.add_command(stripe_command)
+main.add_command(extract_command, "extract")

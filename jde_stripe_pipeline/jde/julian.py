@@ -1,0 +1,111 @@
+"""JDE dates and times: Julian CYYDDD, HHMMSS, and the (UPMJ, UPMT) update stamp.
+
+JDE stores a date as `(year - 1900) * 1000 + day_of_year` and a time as the integer HHMMSS, both in
+the JDE server's local time zone; 0 (or blank) means "no date". AIS's GRID_DATA shows dates as
+`yyyyMMdd` strings and times as HHMMSS integers, so both spellings are read here.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+_EMPTY = (None, "", 0)
+
+
+def julian_to_date(value: int | str | None) -> date | None:
+    """CYYDDD → date; 0, blank or None → None. `126330` → 2026-11-26."""
+    if value in _EMPTY or (isinstance(value, str) and not value.strip()):
+        return None
+    number = _as_int(value, "Julian date")
+    if number < 0:
+        raise ValueError(f"Julian date {value!r} is negative")
+    year, day_of_year = 1900 + number // 1000, number % 1000
+    if day_of_year < 1:
+        raise ValueError(f"Julian date {value!r} has day of year 0")
+    first = date(year, 1, 1)
+    result = first + timedelta(days=day_of_year - 1)
+    if result.year != year:
+        raise ValueError(f"Julian date {value!r}: {year} has no day {day_of_year}")
+    return result
+
+
+def date_to_julian(value: date | None) -> int:
+    """date → CYYDDD; None → 0. Years before 1900 cannot be written in CYYDDD."""
+    if value is None:
+        return 0
+    if value.year < 1900:
+        raise ValueError(f"{value} is before 1900 and has no CYYDDD form")
+    return (value.year - 1900) * 1000 + value.timetuple().tm_yday
+
+
+def hhmmss_to_time(value: int | str | None) -> time | None:
+    """HHMMSS integer → time; None or blank → None. 0 is midnight (a real JDE time)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    number = _as_int(value, "HHMMSS time")
+    if not 0 <= number <= 235959:
+        raise ValueError(f"time {value!r} is not HHMMSS")
+    hours, rest = divmod(number, 10000)
+    minutes, seconds = divmod(rest, 100)
+    if minutes > 59 or seconds > 59:
+        raise ValueError(f"time {value!r} is not HHMMSS")
+    return time(hours, minutes, seconds)
+
+
+def time_to_hhmmss(value: time) -> int:
+    """time → HHMMSS integer (sub-second part dropped: JDE stamps have whole seconds)."""
+    return value.hour * 10000 + value.minute * 100 + value.second
+
+
+def stamp_to_datetime(julian: int | str | None, hhmmss: int | str | None) -> datetime | None:
+    """(UPMJ, UPMT) → naive datetime in the JDE zone; no date → None, no time → midnight."""
+    day = julian_to_date(julian)
+    if day is None:
+        return None
+    return datetime.combine(day, hhmmss_to_time(hhmmss) or time(0))
+
+
+def datetime_to_stamp(value: datetime) -> tuple[int, int]:
+    """naive datetime (JDE zone) → (UPMJ, UPMT)."""
+    return date_to_julian(value.date()), time_to_hhmmss(value.time())
+
+
+def parse_grid_date(value: object) -> date | None:
+    """A GRID_DATA date (`"yyyyMMdd"`; blank or 0 → None) → date."""
+    if value in _EMPTY or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, str) and len(value.strip()) == 8 and value.strip().isdigit():
+        text = value.strip()
+        return date(int(text[:4]), int(text[4:6]), int(text[6:]))
+    raise ValueError(f"date {value!r} is not yyyyMMdd")
+
+
+def parse_grid_time(value: object) -> time | None:
+    """A GRID_DATA time (HHMMSS integer; blank → None) → time."""
+    if isinstance(value, bool) or not isinstance(value, int | str | Decimal | None):
+        raise ValueError(f"time {value!r} is not an HHMMSS integer")
+    if isinstance(value, Decimal):
+        if value != value.to_integral_value():
+            raise ValueError(f"time {value!r} is not an HHMMSS integer")
+        value = int(value)
+    return hhmmss_to_time(value)
+
+
+def grid_stamp(date_value: object, time_value: object) -> datetime | None:
+    """(UPMJ as `yyyyMMdd`, UPMT/TDAY as HHMMSS) from GRID_DATA → naive datetime; no date → None."""
+    day = parse_grid_date(date_value)
+    if day is None:
+        return None
+    return datetime.combine(day, parse_grid_time(time_value) or time(0))
+
+
+def _as_int(value: int | str, what: str) -> int:
+    if isinstance(value, bool):
+        raise ValueError(f"{what} {value!r} is not a number")
+    if isinstance(value, int):
+        return value
+    text = value.strip()
+    if not text.lstrip("-").isdigit():
+        raise ValueError(f"{what} {value!r} is not a number")
+    return int(text)

@@ -1,0 +1,106 @@
+"""Validate raw GRID_DATA rows into typed values, naming the `TABLE.ALIAS` that fails.
+
+Each column type is a pydantic `TypeAdapter` in strict-enough form: an INT must be a whole number,
+a DECIMAL an int or a `Decimal` (a float means someone parsed JSON wrongly, and is refused), a
+DATE the `yyyyMMdd` string AIS writes, a TIME an HHMMSS integer. A failure raises `RowError`
+carrying the column id, which the extract turns into a `QuarantinedRecord`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, TypeAdapter, ValidationError
+
+from jde_stripe_pipeline.jde.julian import parse_grid_date, parse_grid_time
+from jde_stripe_pipeline.jde.tables import ColumnType, TableSpec
+
+
+class RowError(ValueError):
+    """One column of one row is not what the table spec says."""
+
+    def __init__(self, field: str, reason: str):
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+def _whole_number(value: object) -> int:
+    if isinstance(value, bool):
+        raise ValueError("expected a whole number, got a boolean")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+        return int(value)
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value.strip())
+    raise ValueError(f"expected a whole number, got {value!r}")
+
+
+def _exact_decimal(value: object) -> Decimal:
+    if isinstance(value, bool | float):
+        raise ValueError(f"expected an exact number, got {type(value).__name__} {value!r}")
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, Decimal) and value.is_finite():
+        return value
+    raise ValueError(f"expected a number, got {value!r}")
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value.rstrip()
+    if isinstance(value, int | Decimal) and not isinstance(value, bool):
+        return str(value)
+    raise ValueError(f"expected text, got {value!r}")
+
+
+_ADAPTERS: dict[ColumnType, TypeAdapter[Any]] = {
+    ColumnType.INT: TypeAdapter(Annotated[int, BeforeValidator(_whole_number)]),
+    ColumnType.DECIMAL: TypeAdapter(Annotated[Decimal, BeforeValidator(_exact_decimal)]),
+    ColumnType.TEXT: TypeAdapter(Annotated[str, BeforeValidator(_text)]),
+    ColumnType.DATE: TypeAdapter(Annotated[date | None, BeforeValidator(parse_grid_date)]),
+    ColumnType.TIME: TypeAdapter(Annotated[time | None, BeforeValidator(parse_grid_time)]),
+}
+
+
+def typed_row(spec: TableSpec, raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Every column of `spec` from `raw`, validated; a missing or bad column raises `RowError`."""
+    values: dict[str, Any] = {}
+    for alias, kind in spec.columns.items():
+        field = f"{spec.name}.{alias}"
+        if alias not in raw:
+            raise RowError(field, "column missing from the AIS response")
+        try:
+            values[alias] = _ADAPTERS[kind].validate_python(raw[alias])
+        except ValidationError as exc:
+            raise RowError(field, _first_message(exc)) from None
+    return values
+
+
+def row_stamp(spec: TableSpec, row: Mapping[str, Any]) -> datetime | None:
+    """The (UPMJ, time) update stamp of a typed row; no date → None."""
+    day = row.get(spec.date_column)
+    if day is None:
+        return None
+    return datetime.combine(day, row.get(spec.time_column) or time(0))
+
+
+def blank_to_none(value: str | None) -> str | None:
+    if value is None:
+        return None
+    stripped = value.strip()
+    return stripped or None
+
+
+def _first_message(exc: ValidationError) -> str:
+    errors = exc.errors(include_url=False, include_input=False)
+    if not errors:
+        return str(exc)
+    message = str(errors[0]["msg"])
+    return message.removeprefix("Value error, ")

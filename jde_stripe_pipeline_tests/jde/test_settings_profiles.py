@@ -1,0 +1,116 @@
+"""Settings from the environment (secrets masked) and invoice source profiles as data."""
+
+from pathlib import Path
+
+import pytest
+
+from jde_stripe_pipeline.jde.errors import AisConfigError
+from jde_stripe_pipeline.jde.profiles import PROFILES, PURCHASE_ORDER, SALES_ORDER, invoice_profile
+from jde_stripe_pipeline.jde.settings import AisSettings
+from jde_stripe_pipeline.jde.tables import ColumnType
+
+ENV = {
+    "JDE_AIS_URL": "https://ais.example.com:9300/",
+    "JDE_AIS_USERNAME": "JDE",
+    "JDE_AIS_PASSWORD": "s3cret-Pa55",
+    "JDE_AIS_ENVIRONMENT": "JDV920",
+    "JDE_TIMEZONE": "America/Chicago",
+}
+
+
+def test_from_env_reads_every_variable_with_defaults() -> None:
+    settings = AisSettings.from_env(ENV)
+    assert settings.url == "https://ais.example.com:9300"
+    assert settings.role == "*ALL"
+    assert settings.device_name == "jde-stripe-pipeline"
+    assert settings.invoice_source == "purchase_order"
+    assert settings.verify is True
+    assert settings.zone.key == "America/Chicago"
+    full = AisSettings.from_env(
+        {
+            **ENV,
+            "JDE_AIS_ROLE": "FINANCE",
+            "JDE_AIS_DEVICE_NAME": "connector-1",
+            "JDE_AIS_CA_BUNDLE": "/etc/ssl/jde.pem",
+            "JDE_INVOICE_SOURCE": "sales_order",
+        }
+    )
+    assert (full.role, full.device_name, full.invoice_source) == ("FINANCE", "connector-1", "sales_order")
+    assert full.ca_bundle == Path("/etc/ssl/jde.pem")
+    assert full.verify == "/etc/ssl/jde.pem"
+
+
+@pytest.mark.parametrize("name", ["JDE_AIS_URL", "JDE_AIS_USERNAME", "JDE_AIS_PASSWORD", "JDE_TIMEZONE"])
+def test_missing_required_variable_is_named(name: str) -> None:
+    env = {k: v for k, v in ENV.items() if k != name}
+    with pytest.raises(AisConfigError, match=name):
+        AisSettings.from_env(env)
+
+
+def test_bad_values_are_named_and_never_echo_the_password() -> None:
+    with pytest.raises(AisConfigError, match="JDE_TIMEZONE") as caught:
+        AisSettings.from_env({**ENV, "JDE_TIMEZONE": "Mars/Olympus"})
+    assert "s3cret" not in str(caught.value)
+    with pytest.raises(AisConfigError, match="JDE_INVOICE_SOURCE"):
+        AisSettings.from_env({**ENV, "JDE_INVOICE_SOURCE": "ledger"})
+    with pytest.raises(AisConfigError, match="JDE_AIS_URL"):
+        AisSettings.from_env({**ENV, "JDE_AIS_URL": "ais.example.com"})
+
+
+def test_password_is_masked_everywhere_but_its_value() -> None:
+    settings = AisSettings.from_values(
+        url="http://127.0.0.1:1", username="JDE", password="s3cret-Pa55", environment="JDV920", timezone="UTC"
+    )
+    for text in (repr(settings), str(settings), settings.model_dump_json(), str(settings.model_dump())):
+        assert "s3cret" not in text
+    assert settings.password.get_secret_value() == "s3cret-Pa55"
+
+
+def test_settings_are_frozen() -> None:
+    settings = AisSettings.from_env(ENV)
+    with pytest.raises(ValueError):
+        settings.url = "http://elsewhere"  # type: ignore[misc]
+
+
+def test_two_profiles_one_shape() -> None:
+    assert set(PROFILES) == {"purchase_order", "sales_order"}
+    assert (PURCHASE_ORDER.header_table, PURCHASE_ORDER.detail_table) == ("F4301", "F4311")
+    assert (SALES_ORDER.header_table, SALES_ORDER.detail_table) == ("F4201", "F4211")
+    assert PURCHASE_ORDER.line.unit_price == "PRRC"
+    assert SALES_ORDER.line.unit_price == "UPRC"
+    assert type(PURCHASE_ORDER) is type(SALES_ORDER)
+    assert invoice_profile("sales_order") is SALES_ORDER
+    with pytest.raises(ValueError, match="unknown invoice source"):
+        invoice_profile("ledger")
+
+
+def test_profile_table_specs_are_derived_from_roles() -> None:
+    header, detail = PURCHASE_ORDER.tables
+    assert header.name == "F4301"
+    assert header.key == ("KCOO", "DOCO", "DCTO", "SFXO")
+    assert (header.date_column, header.time_column) == ("UPMJ", "TDAY")
+    assert header.columns["OTOT"] is ColumnType.DECIMAL
+    assert header.columns["TRDJ"] is ColumnType.DATE
+    assert detail.key == ("KCOO", "DOCO", "DCTO", "SFXO", "LNID")
+    assert detail.columns["PRRC"] is ColumnType.DECIMAL
+    assert "UPRC" not in detail.columns
+    assert SALES_ORDER.detail_spec.columns["UPRC"] is ColumnType.DECIMAL
+    assert set(detail.columns) == {
+        "KCOO",
+        "DOCO",
+        "DCTO",
+        "SFXO",
+        "LNID",
+        "LITM",
+        "DSC1",
+        "DSC2",
+        "UORG",
+        "UOM",
+        "PRRC",
+        "AEXP",
+        "LTTR",
+        "NXTR",
+        "CRCD",
+        "UPMJ",
+        "TDAY",
+    }
