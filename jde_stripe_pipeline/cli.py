@@ -2,6 +2,7 @@
 
 import click
 
+from jde_stripe_pipeline.credentials.check_cli import check_command
 from jde_stripe_pipeline.credentials.cli import credentials
 from jde_stripe_pipeline.jde.cli import extract_command
 from jde_stripe_pipeline.sandboxes.ais.cli import ais_command
@@ -20,6 +21,7 @@ def sandbox() -> None:
 
 
 main.add_command(credentials)
+main.add_command(check_command)
 
 sandbox.add_command(ais_command, "ais")
 sandbox.add_command(stripe_command)
