@@ -15,6 +15,11 @@ IP allowlist (on the AIS Server or a proxy in front of it) and is `AisAllowlistE
 BROWSE *after* a successful login cannot be the IP allowlist (it would have refused the token
 request already): it is JDE security refusing this user the table, and is reported as such.
 
+HTTP 444 (token expired or unknown): the AIS client renews the token once, silently. Only a second
+444 on a token issued a moment ago reaches the check; the password is then not the problem (AIS
+just accepted it): the AIS session timeout, a load balancer spreading one client over several AIS
+nodes, or the device name are. That is `Problem.SESSION`, with that hint.
+
 Retries are kept short (two attempts, short timeouts): a check should answer in seconds, and a
 system that fails twice in a row is worth reporting rather than waiting out.
 """
@@ -74,6 +79,7 @@ class Problem(enum.StrEnum):
 
     CONFIGURATION = "configuration"
     CREDENTIALS = "credentials"
+    SESSION = "session"
     ALLOWLIST = "allowlist"
     PERMISSION = "permission"
     TLS = "tls"
@@ -212,6 +218,15 @@ def _ais_failure(
             f" {PROBE_TABLE} with HTTP 403.",
             f"Grant user {settings.username} (role {settings.role}) read access to {PROBE_TABLE} and the"
             " address book tables in JDE security; an IP allowlist would have refused the login already.",
+        )
+    if isinstance(error, AisAuthError) and logged_in:
+        return _failed(
+            JDE_CHECK_NAME,
+            Problem.SESSION,
+            str(error),
+            "The login works but AIS dropped the new token at once: check the AIS Server's session timeout,"
+            f" that a load balancer in front of {url} keeps a client on one AIS node,"
+            " and JDE_AIS_DEVICE_NAME.",
         )
     if isinstance(error, AisAuthError):
         return _failed(JDE_CHECK_NAME, Problem.CREDENTIALS, str(error), _jde_credentials_hint(credentials))

@@ -262,3 +262,19 @@ def test_urls_that_are_not_ais_or_stripe_point_at_the_url_settings(systems: Syst
     assert jde.hint is not None and "without /jderest" in jde.hint
     assert stripe.problem is Problem.CONFIGURATION and "HTTP 404" in stripe.message
     assert stripe.hint is not None and "STRIPE_API_BASE" in stripe.hint
+
+
+def test_a_token_rejected_again_after_renewal_is_a_session_problem_not_the_password(systems: Systems) -> None:
+    systems.ais.update_config(
+        token_max_age_seconds=0.01, latency_ms=30
+    )  # every token dies before its first use
+
+    result = check_jde(systems.env(), FAST)
+
+    assert result.problem is Problem.SESSION
+    assert "HTTP 444 again" in result.message
+    assert (
+        result.hint is not None and "session timeout" in result.hint and "JDE_AIS_PASSWORD" not in result.hint
+    )
+    stats = systems.ais.stats()
+    assert stats["tokens_issued"] == 2 and stats["requests"]["POST /jderest/v2/dataservice"] == {"444": 2}
