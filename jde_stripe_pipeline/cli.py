@@ -4,6 +4,7 @@ from typing import Any
 
 import click
 
+from jde_stripe_pipeline.credentials.check_cli import check_command
 from jde_stripe_pipeline.credentials.cli import credentials
 from jde_stripe_pipeline.demo.cli import demo_command, sandbox_options, serve_both_sandboxes
 from jde_stripe_pipeline.jde.cli import extract_command
@@ -30,6 +31,7 @@ def sandbox(ctx: click.Context, **options: Any) -> None:
 
 
 main.add_command(credentials)
+main.add_command(check_command)
 main.add_command(audit)
 main.add_command(demo_command)
 main.add_command(extract_command, "extract")
