@@ -66,7 +66,7 @@ class Pipeline:
     def resources(self, **stripe: Any) -> dict[str, Any]:
         return {
             "jde": JdeAisResource(timezone=TIMEZONE),
-            "stripe": StripeResource(step_retries=0, step_retry_delay_seconds=0.0, **stripe),
+            "stripe": StripeResource(**{"step_retries": 0, "step_retry_delay_seconds": 0.0, **stripe}),
             "ledger": LedgerResource(),
         }
 
