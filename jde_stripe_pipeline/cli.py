@@ -9,6 +9,7 @@ from jde_stripe_pipeline.credentials.cli import credentials
 from jde_stripe_pipeline.demo.cli import demo_command, sandbox_options, serve_both_sandboxes
 from jde_stripe_pipeline.jde.cli import extract_command
 from jde_stripe_pipeline.orchestration.commands import audit
+from jde_stripe_pipeline.orchestration.replay import replay
 from jde_stripe_pipeline.sandboxes.ais.cli import ais_command
 from jde_stripe_pipeline.sandboxes.stripe_emulator.cli import stripe_command
 
@@ -33,6 +34,7 @@ def sandbox(ctx: click.Context, **options: Any) -> None:
 main.add_command(credentials)
 main.add_command(check_command)
 main.add_command(audit)
+main.add_command(replay)
 main.add_command(demo_command)
 main.add_command(extract_command, "extract")
 

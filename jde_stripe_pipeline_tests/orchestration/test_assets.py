@@ -1,0 +1,77 @@
+"""Materializing a partition syncs it to Stripe, with metadata and checks; a rerun writes nothing."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from jde_stripe_pipeline_tests.orchestration.conftest import Pipeline, check_outcomes, metadata_values
+
+
+def assert_partition_synced(pipeline: Pipeline, result: dg.ExecuteInProcessResult) -> None:
+    expected = pipeline.expected_invoice_keys()
+    assert expected, "the busiest seeded day has invoices"
+    in_stripe = pipeline.stripe_invoices_by_key()
+    assert expected <= set(in_stripe)
+    assert {key: len(found) for key, found in in_stripe.items() if len(found) > 1} == {}
+    an8s = pipeline.stripe_customer_an8s()
+    assert len(an8s) == len(set(an8s))
+    invoices = metadata_values(result, "stripe_invoices")
+    assert invoices["created"] == len(expected)
+    assert invoices["failed"] == 0
+    assert invoices["run_id"] == result.run_id
+    reconciliation = metadata_values(result, "billing_reconciliation")
+    assert reconciliation["mismatches"] == 0 and reconciliation["invoices"] >= len(expected)
+    assert check_outcomes(result) == {
+        "no_quarantined_or_failed_customers": True,
+        "no_quarantined_or_failed_invoices": True,
+        "stripe_matches_jde": True,
+    }
+
+
+def test_a_partition_materializes_into_stripe_and_a_second_run_writes_nothing(
+    pipeline: Pipeline, instance: dg.DagsterInstance
+) -> None:
+    result = pipeline.materialize(instance)
+    assert result.success
+    assert_partition_synced(pipeline, result)
+    writes = len(pipeline.world.writes())
+
+    again = pipeline.materialize(instance)
+    assert again.success
+    assert len(pipeline.world.writes()) == writes
+    invoices = metadata_values(again, "stripe_invoices")
+    assert invoices["created"] == invoices["updated"] == 0
+    assert invoices["unchanged"] == len(pipeline.expected_invoice_keys())
+
+
+def step_attempts(result: dg.ExecuteInProcessResult, step: str) -> int:
+    starts = [e for e in result.all_events if e.step_key == step and e.event_type_value == "STEP_START"]
+    restarts = [e for e in result.all_events if e.step_key == step and e.event_type_value == "STEP_RESTARTED"]
+    return len(starts) + len(restarts)
+
+
+def test_a_partition_whose_sync_failed_is_repaired_by_running_it_again(
+    pipeline: Pipeline, instance: dg.DagsterInstance
+) -> None:
+    """Stripe answers every request 503 (not saved for idempotency): the customer step records its
+    failures, is retried once by Dagster, then fails the run. Re-running the partition repairs it."""
+    pipeline.world.emulator.update_config(unavailable_rate=1.0)
+    failed = pipeline.materialize(instance, raise_on_error=False, step_retries=1)
+    assert not failed.success
+    assert step_attempts(failed, "stripe_customers") == 2
+
+    pipeline.world.emulator.update_config(unavailable_rate=0.0)
+    assert pipeline.stripe_customer_an8s() == []
+    repaired = pipeline.materialize(instance)
+    assert repaired.success
+    assert_partition_synced(pipeline, repaired)
+
+
+def test_saved_500s_on_every_key_do_not_block_the_rerun(pipeline: Pipeline, instance: dg.DagsterInstance) -> None:
+    """Stripe saves a 500 under its idempotency key: the rerun must not be answered by those replays."""
+    pipeline.world.emulator.update_config(fail_rate=1.0)
+    assert not pipeline.materialize(instance, raise_on_error=False).success
+    pipeline.world.emulator.update_config(fail_rate=0.0)
+    repaired = pipeline.materialize(instance)
+    assert repaired.success
+    assert_partition_synced(pipeline, repaired)
