@@ -51,13 +51,14 @@ def demo_command(
     """Sync seeded JDE data to the Stripe emulator through Dagster, change a few records, sync again.
 
     Exits 1 if a reconciliation check fails or records other than the changed ones moved."""
+    from jde_stripe_pipeline.demo.changes import DemoChangeError
     from jde_stripe_pipeline.demo.run import DemoError, DemoOptions, run_demo
     from jde_stripe_pipeline.demo.summary import format_report
 
     options = DemoOptions(seed, customers, invoices, home, not no_changes, days, ui, host, port)
     try:
         report = run_demo(options, _echo, show=lambda report: _echo("\n" + format_report(report) + "\n"))
-    except DemoError as error:
+    except (DemoError, DemoChangeError) as error:
         raise click.ClickException(str(error)) from error
     if not (report.passed and (report.second is None or report.only_changes_moved)):
         sys.exit(1)
