@@ -96,8 +96,8 @@ def make_changes(
 ) -> AppliedChanges:
     """Re-price a line, add a line, rename a customer; only records that are in Stripe already.
 
-    Picks invoices with billable lines (USD first) in key order (deterministic for a given seed) and a customer
-    that is neither invoice's bill-to, so each edit moves exactly one Stripe object.
+    Picks invoices with billable lines (USD first) in key order (deterministic for a given seed) and a
+    customer that is neither invoice's bill-to, so each edit moves exactly one Stripe object.
     """
     headers = [h for h in api.rows("F4301") if document_key(h) in synced_invoices]
     lines = _lines_by_document(api.rows("F4311"))

@@ -28,9 +28,7 @@ def _echo(line: str) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Demo directory (Dagster instance + ledger); wiped at start, kept afterwards.",
 )
-@click.option(
-    "--days", type=click.IntRange(min=1), help="Sync only the latest N seeded days (default: all)."
-)
+@click.option("--days", type=click.IntRange(min=1), help="Sync only the latest N seeded days (default: all).")
 @click.option("--no-changes", is_flag=True, help="Skip the JDE edits and the second sync.")
 @click.option("--ui", is_flag=True, help="Then keep the Dagster UI running on the sandboxes until Ctrl-C.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Host of the Dagster UI.")

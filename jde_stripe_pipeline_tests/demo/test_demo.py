@@ -31,13 +31,13 @@ def test_demo_syncs_everything_reconciles_and_the_second_sync_moves_only_the_cha
     assert done.returncode == 0, out + done.stderr
 
     assert re.search(r"\[28/28\] partition \d{4}-\d\d-\d\d: ok", out), "progress shows partition i/n"
-    first = _section(out, "First sync:")
+    first = _section(out, "First sync: 28 run(s)")
     assert re.search(r"customers: created 60\b", first)
     assert re.search(r"invoices:  created \d+", first)
     assert "reconciliation: PASSED" in first
     assert "stripe_matches_jde: passed 28/28" in first
 
-    second = _section(out, "Second sync (after the JDE changes)")
+    second = _section(out, "Second sync (after the JDE changes): 1 run(s)")
     assert "customers: updated 1\n" in second
     assert "invoices:  updated 2\n" in second
     assert "reconciliation: PASSED" in second
