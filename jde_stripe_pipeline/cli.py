@@ -3,8 +3,9 @@
 import click
 
 from jde_stripe_pipeline.credentials.cli import credentials
-from jde_stripe_pipeline.sandboxes.stripe_emulator.cli import stripe_command
 from jde_stripe_pipeline.sandboxes.ais.cli import ais_command
+from jde_stripe_pipeline.sandboxes.stripe_emulator.cli import stripe_command
+from jde_stripe_pipeline.sync.cli import plan_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -19,5 +20,6 @@ def sandbox() -> None:
 
 
 main.add_command(credentials)
+main.add_command(plan_command)
 sandbox.add_command(stripe_command)
 sandbox.add_command(ais_command, "ais")
