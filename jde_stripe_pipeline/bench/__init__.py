@@ -1,0 +1,1 @@
+"""Benchmark scripts: each prints figures (`python -m jde_stripe_pipeline.bench.<name>`)."""
