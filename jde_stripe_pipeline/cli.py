@@ -2,7 +2,10 @@
 
 import click
 
+from jde_stripe_pipeline.credentials.check_cli import check_command
 from jde_stripe_pipeline.credentials.cli import credentials
+from jde_stripe_pipeline.jde.cli import extract_command
+from jde_stripe_pipeline.orchestration.commands import audit
 from jde_stripe_pipeline.sandboxes.ais.cli import ais_command
 from jde_stripe_pipeline.sandboxes.stripe_emulator.cli import stripe_command
 from jde_stripe_pipeline.sync.cli import plan_command
@@ -20,6 +23,10 @@ def sandbox() -> None:
 
 
 main.add_command(credentials)
+main.add_command(check_command)
+main.add_command(audit)
 main.add_command(plan_command)
-sandbox.add_command(stripe_command)
+main.add_command(extract_command, "extract")
+
 sandbox.add_command(ais_command, "ais")
+sandbox.add_command(stripe_command)

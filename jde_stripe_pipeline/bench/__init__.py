@@ -1,1 +1,1 @@
-"""Benchmark scripts: each prints figures (`python -m jde_stripe_pipeline.bench.<name>`)."""
+"""Benchmark scripts: each prints its figures (throughput, peak memory); none is a timed test."""

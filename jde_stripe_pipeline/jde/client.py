@@ -123,7 +123,11 @@ class AisSession:
     # ------------------------------------------------------------------------- lifecycle
 
     def __enter__(self) -> Self:
-        self.login()
+        try:
+            self.login()
+        except BaseException:
+            self.http.close()
+            raise
         return self
 
     def __exit__(

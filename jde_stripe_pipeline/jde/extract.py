@@ -248,7 +248,11 @@ def assemble_customer(
     currency = blank_to_none(master["CRCD"])
     if currency is not None and not _CURRENCY.match(currency):
         return _quarantine(
-            "customer", key, "F03012.CRCD", f"{currency!r} is not a currency code", raw[F03012.name][0]
+            "customer",
+            key,
+            "F03012.CRCD",
+            f"{currency!r} is not a currency code",
+            _raw_of(raw[F03012.name], "CO", master["CO"]),
         )
     email, email_row = _first_email(typed[F01151.name])
     if email is not None and not _EMAIL.match(email):
@@ -365,7 +369,7 @@ def _invoice_chunk(
     ship_tos = sorted(
         {an8 for rows in headers.values() for row in rows if (an8 := _an8(row.get(profile.header.ship_to)))}
     )
-    parties = fetch_parties(session, ship_tos, as_of)
+    parties = _fetch_parties(session, ship_tos, as_of)
     for key in keys:
         yield assemble_invoice(profile, key, headers.get(key, []), lines.get(key, []), parties)
 
@@ -396,7 +400,7 @@ def _fetch_orders(
 PartyLookup = Mapping[int, "JdeParty | _BadRow"]
 
 
-def fetch_parties(session: AisSession, an8s: Sequence[int], as_of: date) -> dict[int, JdeParty | _BadRow]:
+def _fetch_parties(session: AisSession, an8s: Sequence[int], as_of: date) -> dict[int, JdeParty | _BadRow]:
     """Address-book entries (F0101 name + current F0116 address) for the given AN8s."""
     parties: dict[int, JdeParty | _BadRow] = {}
     for chunk in chunked(an8s, CUSTOMER_CHUNK):
@@ -651,6 +655,11 @@ def _typed_rows(spec: TableSpec, rows: Iterable[Row]) -> list[dict[str, Any]]:
         except RowError as error:
             raise _BadRow(error, dict(raw)) from None
     return typed
+
+
+def _raw_of(rows: Sequence[Row], alias: str, value: object) -> Row:
+    """The raw row whose `alias` is `value` (for the raw row of a quarantine)."""
+    return next((row for row in rows if str(row.get(alias, "")).rstrip() == value), rows[0])
 
 
 def _an8(value: object) -> int | None:

@@ -15,7 +15,11 @@ Follows /work/shared/reference/jde-ais.md. Where it departs from a real AIS serv
   so that device-bound tokens can be checked).
 - Token lifetime: `token_max_age_seconds` (rest.ini's session timeout) and `token_max_calls` (an extra
   knob so tests can make a token die on the N+1th data call). Only dataservice and dataservice/next
-  count as calls; validate and logout do not.
+  count as calls (an injected 500 counts too: the server did see the call); validate and logout do not.
+- A query's date literals are parsed strictly in the user's `simpleDateFormat` (1-2 digit day/month,
+  4-digit year, a real date): anything else answers 400 naming the literal and the expected format.
+- `maxPageSize` defaults to `default_max_page_size` (100); "No Max" is accepted. Rows always come in
+  the requested `orderBy` then key order, so pages are stable.
 - Next-page state is a snapshot of the matching rows' keys taken when the query first runs (a
   database cursor in real AIS): rows changed later show their new values, deleted rows are skipped.
   The state dies with the token (444), after `page_state_max_age_seconds`, or once the last page has
@@ -24,6 +28,9 @@ Follows /work/shared/reference/jde-ais.md. Where it departs from a real AIS serv
 - String comparisons are case-sensitive (as on the databases under JDE); STR_BLANK on a number or
   date column means 0.
 - An IP allowlist (`allowlist`) answers 403 with a JSON error body, before anything else, on /jderest/*.
+- Admin row reads (`GET /_sandbox/tables/{T}/rows`, `AisSandbox.rows`) give values as stored: Julian
+  CYYDDD dates, HHMMSS times, exact decimals; admin writes take the same forms and stamp UPMJ and
+  UPMT/TDAY with the sandbox clock (wall time in `timezone`) unless given.
 - Extras that real AIS lacks: faults (`fail_rate`, `drop_rate`, `latency_ms`, deterministic from
   `fault_seed`) and the token-free admin API under /_sandbox/ (config, stats, reset, table rows,
   tokens/expire), which ignores the allowlist so a test can always reach it. GET /_sandbox/config

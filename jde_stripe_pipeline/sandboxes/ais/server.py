@@ -247,9 +247,8 @@ class AisService:
 
     @staticmethod
     def _body(request: HttpRequest) -> dict[str, Any]:
-        fields: dict[str, Any] = (
-            {k: v[-1] for k, v in request.query.items()} if request.method == "GET" else {}
-        )
+        """Query-string fields (a next-page href) overlaid by the JSON body's."""
+        fields: dict[str, Any] = {k: v[-1] for k, v in request.query.items()}
         if request.method != "POST" or not request.body:
             return fields
         content_type = (request.header("Content-Type") or "").split(";")[0].strip().lower()

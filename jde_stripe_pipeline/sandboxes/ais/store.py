@@ -237,6 +237,8 @@ def stored_value(table: Table, column: Column, value: Any) -> str | int:
         return to_julian(value)
     if value is None or value == "":
         return 0
+    if column.kind in (Kind.DATE, Kind.TIME):
+        return _checked_date_or_time(where, column.kind, value)
     if isinstance(value, bool) or not isinstance(value, int | str | Decimal):
         raise StoreError(f"{where}: expected an integer, got {value!r}")
     try:
@@ -246,6 +248,26 @@ def stored_value(table: Table, column: Column, value: Any) -> str | int:
     if number != number.to_integral_value():
         raise StoreError(f"{where}: expected an integer, got {value!r}")
     return int(number)
+
+
+def _checked_date_or_time(where: str, kind: Kind, value: Any) -> int:
+    """A Julian CYYDDD date or an HHMMSS time; refuses e.g. a yyyyMMdd date given by mistake."""
+    expected = "a Julian CYYDDD date (e.g. 126330 = 2026-11-26)" if kind is Kind.DATE else "an HHMMSS time"
+    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).strip().isdigit():
+        raise StoreError(f"{where}: expected {expected}, got {value!r}")
+    number = int(value)
+    if kind is Kind.DATE:
+        valid = number == 0 or (number < 1_000_000 and 1 <= number % 1000 <= (366 if _leap(number) else 365))
+    else:
+        valid = 0 <= number <= 235959 and number % 100 < 60 and number // 100 % 100 < 60
+    if not valid:
+        raise StoreError(f"{where}: expected {expected}, got {value!r}")
+    return number
+
+
+def _leap(julian: int) -> bool:
+    year = 1900 + julian // 1000
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
 
 
 def python_value(column: Column, stored: Any) -> Any:

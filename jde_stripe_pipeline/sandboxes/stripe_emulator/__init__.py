@@ -17,6 +17,15 @@ Departures from Stripe, on purpose or by necessity (each named so nobody mistake
   `metadata['k']:'v'`, `created>n`, AND/OR (not mixed), at most 10 clauses; pages are opaque offsets.
 - A 500 injected by `fail_rate` is saved for idempotency and carries `Stripe-Should-Retry: false`, as the
   SDK expects of Stripe's 500s; `unavailable_rate` 503s happen before the idempotency layer.
+
+Where localstripe (the public fake, compared in the tests) differs, we follow Stripe's documentation:
+- lists: Stripe returns newest first (localstripe: oldest first) and no `total_count` unless expanded;
+- customers: no `account_balance` / `business_vat_id` (removed from the API) and no embedded `sources`,
+  `subscriptions`, `tax_ids` (expand-only since 2020-08-27); `balance`, `invoice_prefix`,
+  `next_invoice_sequence`, `tax_exempt`, `test_clock`, ... present as in fixtures3.json; unset address
+  parts are nulls; `currency` stays null until set (localstripe picks one);
+- `""` unsets a field and removes a metadata key (localstripe stores the empty strings);
+- localstripe has no one-off draft invoices, add_lines, idempotency, or search at all.
 """
 
 from .server import API_VERSION, DEFAULT_API_KEY, StripeEmulator, StripeEmulatorConfig

@@ -398,9 +398,7 @@ def _item(ctx: Context, item_id: str, param: str = "id", status: int = 404) -> d
 
 
 def _items_of(ctx: Context, invoice_id: str) -> list[dict[str, Any]]:
-    """The invoice's items in the order they were added (the order of its lines)."""
-    items = [i for i in ctx.store.objects["invoiceitem"].values() if i["invoice"] == invoice_id]
-    return sorted(items, key=lambda i: i["_seq"])
+    return ctx.store.items_of(invoice_id)
 
 
 def _newest_first(objects: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -723,9 +721,7 @@ def search_customers(ctx: Context, _ids: Sequence[str], params: dict[str, Any]) 
     if offset + limit < len(found):
         next_page = base64.urlsafe_b64encode(json.dumps({"offset": offset + limit}).encode()).decode()
     total = len(found) if "total_count" in params.get("expand", []) else None
-    live = [ctx.store.get("customer", c["id"]) or c for c in page]
-    # The index decides what matches; the objects returned are what the index stored.
-    del live
+    # Like Stripe's, the index both decides what matches and supplies the (possibly stale) objects.
     return 200, search_envelope("/v1/customers/search", page, next_page, total)
 
 
@@ -1000,21 +996,21 @@ def _check_amount(amount: int, currency: str, param: str) -> None:
 
 def _pricing(
     ctx: Context, given: Mapping[str, Any], line: Mapping[str, Any], currency: str, param: str
-) -> tuple[Decimal, Decimal, dict[str, Any], bool] | None:
-    """Work out (unit amount, quantity, pricing, quantity given as decimal) from a create/update's params."""
+) -> tuple[Decimal, Decimal, dict[str, Any]] | None:
+    """Work out (unit amount, quantity, pricing) from a create or update; None when no amount is touched."""
     has_amount = "amount" in given
     price_data = given.get("price_data")
     top_unit = given.get("unit_amount_decimal")
     if "pricing" in given and given["pricing"].get("price"):
         raise errors.resource_missing(
-            "price", given["pricing"]["price"], param=f"{param}pricing[price]", status=400
+            "price", given["pricing"]["price"], param=_p(param, "pricing[price]"), status=400
         )
     if has_amount and price_data is not None:
-        raise errors.parameters_exclusive(f"{param}amount", f"{param}price_data")
+        raise errors.parameters_exclusive(_p(param, "amount"), _p(param, "price_data"))
     if has_amount and top_unit is not None:
-        raise errors.parameters_exclusive(f"{param}amount", f"{param}unit_amount_decimal")
+        raise errors.parameters_exclusive(_p(param, "amount"), _p(param, "unit_amount_decimal"))
     if "quantity" in given and "quantity_decimal" in given:
-        raise errors.parameters_exclusive(f"{param}quantity", f"{param}quantity_decimal")
+        raise errors.parameters_exclusive(_p(param, "quantity"), _p(param, "quantity_decimal"))
     quantity_decimal = "quantity_decimal" in given
     if "quantity" in given:
         quantity = Decimal(given["quantity"])
@@ -1028,34 +1024,34 @@ def _pricing(
     if has_amount:
         if quantity != 1:
             raise errors.parameter_invalid(
-                f"{param}quantity",
+                _p(param, "quantity"),
                 "When `amount` is given, `quantity` must be 1 (or left out); give `unit_amount_decimal` "
                 "and `quantity` instead.",
             )
         unit = Decimal(given["amount"])
     elif price_data is not None:
         if price_data["currency"] != currency:
-            raise _currency_mismatch(price_data["currency"], currency, f"{param}price_data[currency]")
+            raise _currency_mismatch(price_data["currency"], currency, _p(param, "price_data[currency]"))
         if "unit_amount" in price_data and "unit_amount_decimal" in price_data:
             raise errors.parameters_exclusive(
-                f"{param}price_data[unit_amount]", f"{param}price_data[unit_amount_decimal]"
+                _p(param, "price_data[unit_amount]"), _p(param, "price_data[unit_amount_decimal]")
             )
         if "product" in price_data and "product_data" in price_data:
             raise errors.parameters_exclusive(
-                f"{param}price_data[product]", f"{param}price_data[product_data]"
+                _p(param, "price_data[product]"), _p(param, "price_data[product_data]")
             )
         if "product" in price_data:
             raise errors.resource_missing(
-                "product", price_data["product"], param=f"{param}price_data[product]", status=400
+                "product", price_data["product"], param=_p(param, "price_data[product]"), status=400
             )
         if "product_data" not in price_data:
-            raise errors.parameter_missing(f"{param}price_data[product_data]")
+            raise errors.parameter_missing(_p(param, "price_data[product_data]"))
         if "unit_amount" in price_data:
             unit = Decimal(price_data["unit_amount"])
         elif "unit_amount_decimal" in price_data:
             unit = price_data["unit_amount_decimal"]
         else:
-            raise errors.parameter_missing(f"{param}price_data[unit_amount]")
+            raise errors.parameter_missing(_p(param, "price_data[unit_amount]"))
         price_details = {"price": new_id("price_"), "product": new_id("prod_", 14)}
     elif top_unit is not None:
         unit = top_unit
@@ -1074,7 +1070,15 @@ def _pricing(
     }
     if price_details is None:
         pricing = {"type": "price_details", "unit_amount_decimal": decimal_text(unit)}
-    return unit, quantity, pricing, quantity_decimal
+    return unit, quantity, pricing
+
+
+def _p(prefix: str, name: str) -> str:
+    """A name inside a list entry: ("lines[0]", "price_data[currency]") → lines[0][price_data][currency]."""
+    if not prefix:
+        return name
+    head, bracket, rest = name.partition("[")
+    return f"{prefix}[{head}]" + (bracket + rest if bracket else "")
 
 
 def _currency_mismatch(given: str, expected: str, param: str) -> ApiError:
@@ -1090,18 +1094,17 @@ def _apply_line(
     """Apply create/update params to an invoice item; amounts are recomputed, exactly, in minor units."""
     priced = _pricing(ctx, given, item, item["currency"], param)
     if priced is None and creating:
-        raise errors.parameter_missing(f"{param}amount")
+        raise errors.parameter_missing(_p(param, "amount"))
     if priced is not None:
-        unit, quantity, pricing, as_decimal = priced
+        unit, quantity, pricing = priced
         amount = line_amount(unit, quantity)
-        _check_amount(amount, item["currency"], f"{param}amount")
+        _check_amount(amount, item["currency"], _p(param, "amount"))
         item["amount"] = amount
         item["net_amount"] = amount
         item["pricing"] = pricing
         whole = quantity == quantity.to_integral_value()
         item["quantity"] = int(quantity) if whole else None
         item["quantity_decimal"] = decimal_text(quantity)
-        del as_decimal
     if "description" in given:
         item["description"] = given["description"]
     elif creating and given.get("price_data", {}).get("product_data"):
@@ -1111,11 +1114,11 @@ def _apply_line(
     if "period" in given:
         if given["period"]["end"] < given["period"]["start"]:
             raise errors.parameter_invalid(
-                f"{param}period[end]", "The period end must be on or after its start."
+                _p(param, "period[end]"), "The period end must be on or after its start."
             )
         item["period"] = {"end": given["period"]["end"], "start": given["period"]["start"]}
     if "metadata" in given:
-        _apply_metadata(item, given["metadata"], f"{param}metadata")
+        _apply_metadata(item, given["metadata"], _p(param, "metadata"))
 
 
 def _attach_check(ctx: Context, invoice: Mapping[str, Any], adding: int) -> None:
@@ -1241,26 +1244,26 @@ def add_lines(ctx: Context, ids: Sequence[str], params: dict[str, Any]) -> tuple
     for index, line in enumerate(params["lines"]):
         param = f"lines[{index}]"
         if "invoice_item" in line:
-            item = dict(_item(ctx, line["invoice_item"], param=f"{param}[invoice_item]", status=400))
+            item = dict(_item(ctx, line["invoice_item"], param=_p(param, "[invoice_item]"), status=400))
             if item["invoice"] is not None:
                 raise errors.parameter_invalid(
-                    f"{param}[invoice_item]",
+                    _p(param, "[invoice_item]"),
                     f"The invoice item {item['id']} is already attached to invoice {item['invoice']}.",
                 )
             if item["customer"] != invoice["customer"]:
                 raise errors.parameter_invalid(
-                    f"{param}[invoice_item]", f"The invoice item {item['id']} belongs to another customer."
+                    _p(param, "[invoice_item]"), f"The invoice item {item['id']} belongs to another customer."
                 )
             if item["currency"] != invoice["currency"]:
-                raise _currency_mismatch(item["currency"], invoice["currency"], f"{param}[invoice_item]")
+                raise _currency_mismatch(item["currency"], invoice["currency"], _p(param, "[invoice_item]"))
             _apply_line(
-                ctx, item, {k: v for k, v in line.items() if k != "invoice_item"}, param + "[", creating=False
+                ctx, item, {k: v for k, v in line.items() if k != "invoice_item"}, param, creating=False
             )
         else:
             item = new_invoice_item(
                 ctx.timestamp, ctx.store.next_seq(), invoice["customer"], invoice["currency"]
             )
-            _apply_line(ctx, item, line, param + "[", creating=True)
+            _apply_line(ctx, item, line, param, creating=True)
         item["invoice"] = invoice["id"]
         staged.append(item)
     for item in staged:  # all lines checked before any is stored: the call is all or nothing
@@ -1273,8 +1276,8 @@ def update_lines(ctx: Context, ids: Sequence[str], params: dict[str, Any]) -> tu
     staged = []
     for index, line in enumerate(params["lines"]):
         param = f"lines[{index}]"
-        item = _item_by_line(ctx, invoice, line["id"], f"{param}[id]")
-        _apply_line(ctx, item, {k: v for k, v in line.items() if k != "id"}, param + "[", creating=False)
+        item = _item_by_line(ctx, invoice, line["id"], _p(param, "[id]"))
+        _apply_line(ctx, item, {k: v for k, v in line.items() if k != "id"}, param, creating=False)
         staged.append(item)
     for item in staged:
         ctx.store.put("invoiceitem", item)

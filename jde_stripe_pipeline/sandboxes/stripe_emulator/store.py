@@ -43,6 +43,8 @@ class Store:
         self.objects: dict[str, dict[str, dict[str, Any]]] = {kind: {} for kind in KINDS}
         self.idempotency: dict[str, IdempotencyRecord] = {}
         self.search_versions: dict[str, list[SearchVersion]] = {}
+        self.items_by_invoice: dict[str, set[str]] = {}
+        """Index: invoice id → ids of its invoice items (kept by put/remove)."""
         self.seq = 0
         self._dirty: set[tuple[str, str]] = set()
         self._dirty_keys: set[str] = set()
@@ -63,12 +65,28 @@ class Store:
         return self.objects[kind].get(object_id)
 
     def put(self, kind: str, obj: dict[str, Any]) -> None:
+        if kind == "invoiceitem":
+            self._unindex_item(obj["id"])
+            if obj.get("invoice"):
+                self.items_by_invoice.setdefault(obj["invoice"], set()).add(obj["id"])
         self.objects[kind][obj["id"]] = obj
         self._dirty.add((kind, obj["id"]))
 
     def remove(self, kind: str, object_id: str) -> None:
+        if kind == "invoiceitem":
+            self._unindex_item(object_id)
         self.objects[kind].pop(object_id, None)
         self._dirty.add((kind, object_id))
+
+    def items_of(self, invoice_id: str) -> list[dict[str, Any]]:
+        """An invoice's items in the order they were added (the order of its lines)."""
+        items = [self.objects["invoiceitem"][i] for i in self.items_by_invoice.get(invoice_id, ())]
+        return sorted(items, key=lambda item: int(item["_seq"]))
+
+    def _unindex_item(self, item_id: str) -> None:
+        old = self.objects["invoiceitem"].get(item_id)
+        if old is not None and old.get("invoice"):
+            self.items_by_invoice.get(old["invoice"], set()).discard(item_id)
 
     def put_idempotency(self, record: IdempotencyRecord) -> None:
         self.idempotency[record.key] = record
@@ -85,6 +103,7 @@ class Store:
         for key in list(self.idempotency):
             self.drop_idempotency(key)
         self.search_versions.clear()
+        self.items_by_invoice.clear()
 
     def flush(self) -> None:
         """Write what changed since the last flush (no-op in memory)."""
@@ -122,12 +141,13 @@ class Store:
         assert self._db is not None
         for kind, _object_id, body in self._db.execute("SELECT kind, id, body FROM objects"):
             obj = json.loads(body, parse_float=Decimal)
-            self.objects[kind][obj["id"]] = obj
+            self.put(kind, obj)
             self.seq = max(self.seq, int(obj.get("_seq", 0)))
             if kind == "customer":
                 self.search_versions[obj["id"]] = [
                     SearchVersion(0.0, obj if not obj.get("deleted") else None)
                 ]
+        self._dirty.clear()
         for (body,) in self._db.execute("SELECT body FROM idempotency"):
             record = IdempotencyRecord(**json.loads(body))
             self.idempotency[record.key] = record

@@ -189,3 +189,42 @@ def test_list_invoices_by_customer_and_status(client: stripe.StripeClient) -> No
     b = _draft(client)
     assert [i.id for i in client.v1.invoices.list(params={"customer": a.customer}).data] == [a.id]  # type: ignore[typeddict-item]
     assert [i.id for i in client.v1.invoices.list(params={"status": "draft"}).data] == [b.id, a.id]
+
+
+def test_expand_customer_on_invoice_and_in_lists(client: stripe.StripeClient) -> None:
+    invoice = _draft(client)
+    expanded = client.v1.invoices.retrieve(invoice.id, params={"expand": ["customer"]})
+    assert expanded.customer.name == "Acme"  # type: ignore[union-attr]
+    listed = client.v1.invoices.list(params={"expand": ["data.customer"]})
+    assert listed.data[0].customer.object == "customer"  # type: ignore[union-attr]
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        client.v1.invoices.retrieve(invoice.id, params={"expand": ["footer"]})
+    assert raised.value.param == "expand"
+
+
+def test_finalizing_a_zero_invoice_marks_it_paid(client: stripe.StripeClient) -> None:
+    final = client.v1.invoices.finalize_invoice(_draft(client).id)
+    assert final.status == "paid" and final.status_transitions.paid_at is not None
+
+
+def test_pending_items_are_pulled_in_only_when_asked(client: stripe.StripeClient) -> None:
+    customer = client.v1.customers.create(params={"name": "P"})
+    client.v1.invoice_items.create(params={"customer": customer.id, "amount": 300, "currency": "usd"})
+    excluded = client.v1.invoices.create(params={"customer": customer.id})
+    assert excluded.total == 0
+    included = client.v1.invoices.create(
+        params={"customer": customer.id, "pending_invoice_items_behavior": "include"}
+    )
+    assert included.total == 300
+    pending = client.v1.invoice_items.list(params={"customer": customer.id, "pending": True})
+    assert pending.data == []
+
+
+def test_assign_an_unattached_item_with_add_lines(client: stripe.StripeClient) -> None:
+    invoice = _draft(client)
+    item = client.v1.invoice_items.create(
+        params={"customer": invoice.customer, "amount": 90, "currency": "usd"}
+    )
+    updated = client.v1.invoices.add_lines(invoice.id, params={"lines": [{"invoice_item": item.id}]})
+    assert updated.total == 90
+    assert client.v1.invoice_items.retrieve(item.id).invoice == invoice.id

@@ -1,0 +1,111 @@
+"""Benchmark the customer (and invoice) extract against the AIS sandbox over loopback.
+
+    python -m jde_stripe_pipeline.bench.extract --customers 100000
+
+The sandbox is seeded and served in this process; the extract runs in a child process so that its
+peak RSS is its own (what a Dagster run would need), not the sandbox's. Prints rows/s and peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import resource
+import time
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from jde_stripe_pipeline.jde.client import AisSession
+from jde_stripe_pipeline.jde.extract import UpdateWindow, extract_customers, extract_invoices
+from jde_stripe_pipeline.jde.profiles import PURCHASE_ORDER
+from jde_stripe_pipeline.jde.records import QuarantinedRecord
+from jde_stripe_pipeline.jde.settings import AisSettings
+from jde_stripe_pipeline.sandboxes.ais import AisSandbox, AisSandboxConfig
+
+
+def _extract(url: str, kind: str, as_of: date, page_size: int, results: Any) -> None:
+    """Child process: run one extract to the end, counting records without keeping them."""
+    settings = AisSettings.from_values(
+        url=url, username="JDE", password="JDE", environment="JDV920", timezone="America/Chicago"
+    )
+    window = UpdateWindow(datetime.combine(as_of - timedelta(days=60), datetime.min.time()), datetime.now())
+    good = quarantined = 0
+    started = time.perf_counter()
+    with AisSession(settings, page_size=page_size) as session:
+        if kind == "customers":
+            records: Any = extract_customers(session, window, as_of=as_of)
+        else:
+            records = extract_invoices(session, window, PURCHASE_ORDER, as_of=as_of)
+        for record in records:
+            if isinstance(record, QuarantinedRecord):
+                quarantined += 1
+            else:
+                good += 1
+        stats = session.stats
+    elapsed = time.perf_counter() - started
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    results.put(
+        {
+            "kind": kind,
+            "records": good,
+            "quarantined": quarantined,
+            "rows": stats.rows,
+            "requests": stats.requests,
+            "reauthentications": stats.reauthentications,
+            "seconds": elapsed,
+            "peak_rss_mib": peak_kib / 1024,
+        }
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--invoices", type=int, default=0, help="also extract this many purchase orders")
+    parser.add_argument("--page-size", type=int, default=500)
+    parser.add_argument("--token-max-calls", type=int, default=None, help="expire tokens every N calls")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+
+    as_of = date.today()
+    started = time.perf_counter()
+    sandbox = AisSandbox(
+        seed=args.seed,
+        customers=args.customers,
+        invoices=args.invoices,
+        config=AisSandboxConfig(token_max_calls=args.token_max_calls),
+        as_of=as_of,
+    )
+    seeding = time.perf_counter() - started
+    print(f"seeded {args.customers} customers, {args.invoices} orders in {seeding:.1f} s")
+    context = multiprocessing.get_context("spawn")
+    kinds = ["customers"] + (["invoices"] if args.invoices else [])
+    try:
+        with sandbox.serve() as server:
+            for kind in kinds:
+                results = context.Queue()
+                job = (server.url, kind, as_of, args.page_size, results)
+                child = context.Process(target=_extract, args=job)
+                child.start()
+                figures = results.get()
+                child.join()
+                print(_summary(figures))
+    finally:
+        sandbox.close()
+
+
+def _summary(figures: dict[str, Any]) -> str:
+    seconds = figures["seconds"]
+    return (
+        f"{figures['kind']}: {figures['records']} records ({figures['quarantined']} quarantined)"
+        f" from {figures['rows']} AIS rows in {seconds:.1f} s"
+        f" = {figures['records'] / seconds:.0f} records/s, {figures['rows'] / seconds:.0f} rows/s;"
+        f" {figures['requests']} requests, {figures['reauthentications']} re-authentications;"
+        f" peak RSS of the extract process {figures['peak_rss_mib']:.0f} MiB"
+    )
+
+
+if __name__ == "__main__":
+    main()

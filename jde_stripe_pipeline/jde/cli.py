@@ -1,0 +1,194 @@
+"""`jde-stripe extract customers|invoices`: show what a sync would read from JDE, before syncing.
+
+Reads the AIS settings from the `JDE_*` environment variables, runs the same extract a sync runs,
+and prints a table (or writes CSV/JSON). Quarantined records go to stderr with key, field and
+reason. An AIS failure exits non-zero with the error's own message and no traceback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterable, Iterator
+from datetime import datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+import click
+import pandas as pd  # type: ignore[import-untyped]  # no pandas-stubs in the lock
+
+from jde_stripe_pipeline.jde.client import AisSession
+from jde_stripe_pipeline.jde.errors import AisError
+from jde_stripe_pipeline.jde.extract import UpdateWindow, extract_customers, extract_invoices
+from jde_stripe_pipeline.jde.profiles import PROFILES, invoice_profile
+from jde_stripe_pipeline.jde.records import JdeCustomer, JdeInvoice, QuarantinedRecord
+from jde_stripe_pipeline.jde.settings import AisSettings
+
+_WHEN = click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"])
+
+
+@click.group("extract")
+def extract_command() -> None:
+    """Show the JDE records changed in a window of update stamps (reads only; writes nothing to Stripe)."""
+
+
+def _window_options(command: Any) -> Any:
+    command = click.option(
+        "--output",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Write to FILE.csv or FILE.json instead of printing a table.",
+    )(command)
+    command = click.option(
+        "--to",
+        "end",
+        type=_WHEN,
+        help="End of the window, exclusive (JDE server time). Default: tomorrow, i.e. through today.",
+    )(command)
+    return click.option(
+        "--from", "start", type=_WHEN, required=True, help="Start of the window, inclusive (JDE server time)."
+    )(command)
+
+
+@extract_command.command("customers")
+@_window_options
+@click.option("--company", "companies", multiple=True, help="F03012 company (repeatable, in priority order).")
+def customers_command(
+    start: datetime, end: datetime | None, output: Path | None, companies: tuple[str, ...]
+) -> None:
+    """Customers whose F03012/F0101/F0116/F01151/F0115 rows changed in [--from, --to)."""
+    settings = _settings()
+    window = _window(start, end, settings)
+    with _session(settings) as session:
+        records = _report(extract_customers(session, window, companies=companies or None))
+        _emit(records, customer_row, output, "customers", window)
+
+
+@extract_command.command("invoices")
+@_window_options
+@click.option(
+    "--source",
+    type=click.Choice(sorted(PROFILES)),
+    help="Invoice source profile (default: JDE_INVOICE_SOURCE, else purchase_order).",
+)
+def invoices_command(start: datetime, end: datetime | None, output: Path | None, source: str | None) -> None:
+    """Orders whose header or any line changed in [--from, --to), one row per line."""
+    settings = _settings()
+    window = _window(start, end, settings)
+    profile = invoice_profile(source or settings.invoice_source)
+    with _session(settings) as session:
+        records = _report(extract_invoices(session, window, profile))
+        _emit(records, invoice_rows, output, f"{profile.name} invoices", window)
+
+
+def _settings() -> AisSettings:
+    try:
+        return AisSettings.from_env()
+    except AisError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def _window(start: datetime, end: datetime | None, settings: AisSettings) -> UpdateWindow:
+    if end is None:
+        end = datetime.combine(datetime.now(settings.zone).date() + timedelta(days=1), time(0))
+    try:
+        return UpdateWindow(start, end)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--from/--to") from None
+
+
+@contextlib.contextmanager
+def _session(settings: AisSettings) -> Iterator[AisSession]:
+    """An AIS session whose failures become their plain message and a non-zero exit, no traceback."""
+    try:
+        with AisSession(settings) as session:
+            yield session
+    except AisError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def _report(records: Iterable[Any]) -> Iterator[Any]:
+    """Good records pass through; quarantined ones are reported on stderr as they come."""
+    for record in records:
+        if isinstance(record, QuarantinedRecord):
+            click.echo(
+                f"quarantined {record.kind} {record.record_key}: {record.field}: {record.reason}", err=True
+            )
+        else:
+            yield record
+
+
+def customer_row(customer: JdeCustomer) -> list[dict[str, Any]]:
+    address = customer.address
+    return [
+        {
+            "an8": customer.an8,
+            "company": customer.company,
+            "name": customer.name,
+            "tax_id": customer.tax_id,
+            "address": " / ".join(address.lines) if address else None,
+            "city": address.city if address else None,
+            "state": address.state if address else None,
+            "postal_code": address.postal_code if address else None,
+            "country": address.country if address else None,
+            "email": customer.email,
+            "phone": customer.phone,
+            "currency": customer.currency,
+            "payment_terms": customer.payment_terms,
+            "language": customer.language,
+            "updated_at": customer.updated_at,
+        }
+    ]
+
+
+def invoice_rows(invoice: JdeInvoice) -> list[dict[str, Any]]:
+    header = {
+        "key": str(invoice.key),
+        "an8": invoice.an8,
+        "ship_to": invoice.ship_to.an8 if invoice.ship_to else None,
+        "document_date": invoice.document_date,
+        "currency": invoice.currency,
+        "total": invoice.total,
+        "payment_terms": invoice.payment_terms,
+        "updated_at": invoice.updated_at,
+    }
+    if not invoice.lines:
+        return [header]
+    return [
+        {
+            **header,
+            "lnid": line.lnid,
+            "item": line.item,
+            "description": line.description,
+            "quantity": line.quantity,
+            "uom": line.unit_of_measure,
+            "unit_price": line.unit_price,
+            "amount": line.amount,
+            "status": f"{line.last_status or ''}/{line.next_status or ''}",
+        }
+        for line in invoice.lines
+    ]
+
+
+def _emit(records: Iterator[Any], flatten: Any, output: Path | None, what: str, window: UpdateWindow) -> None:
+    if output is not None and output.suffix.lower() == ".json":
+        dumped = [record.model_dump(mode="json") for record in records]
+        output.write_text(json.dumps(dumped, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        click.echo(f"{len(dumped)} {what} written to {output}", err=True)
+        return
+    if output is not None and output.suffix.lower() != ".csv":
+        raise click.BadParameter("the output file must end in .csv or .json", param_hint="--output")
+    count = 0
+    rows: list[dict[str, Any]] = []
+    for record in records:
+        count += 1
+        rows.extend(flatten(record))
+    frame = pd.DataFrame(rows)
+    if output is not None:
+        frame.to_csv(output, index=False)
+        click.echo(f"{count} {what} written to {output}", err=True)
+    elif rows:
+        with pd.option_context("display.max_rows", None, "display.max_columns", None, "display.width", 250):
+            click.echo(frame.to_string(index=False))
+        click.echo(f"{count} {what} changed in [{window.start}, {window.end})", err=True)
+    else:
+        click.echo(f"No {what} changed in [{window.start}, {window.end})", err=True)

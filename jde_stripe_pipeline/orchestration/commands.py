@@ -1,0 +1,85 @@
+"""`jde-stripe audit` and `jde-stripe replay`: the ledger's history and re-sending failures by partition."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import click
+
+from jde_stripe_pipeline.ledger import AuditEntry, Ledger, LedgerError, ObjectType, QuarantineEntry
+
+_COLUMNS = ("when (UTC)", "run", "partition", "action", "outcome", "stripe id", "try", "reason")
+
+
+def history_rows(entries: Sequence[AuditEntry]) -> list[tuple[str, ...]]:
+    return [
+        (
+            entry.at.strftime("%Y-%m-%d %H:%M:%S"),
+            entry.run_id,
+            entry.partition_key or "-",
+            entry.action,
+            entry.outcome,
+            entry.stripe_id or "-",
+            str(entry.attempt),
+            entry.reason or "",
+        )
+        for entry in entries
+    ]
+
+
+def render_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows, strict=False)]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(header, widths, strict=True)).rstrip()]
+    lines.append("  ".join("-" * width for width in widths))
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows]
+    return "\n".join(lines)
+
+
+def format_history(
+    identifier: str, entries: Sequence[AuditEntry], quarantine: Sequence[QuarantineEntry]
+) -> str:
+    """The audit story of one record, grouped per record (a Stripe id may have had several owners)."""
+    if not entries and not quarantine:
+        return f"No history for {identifier!r}: neither a JDE key nor a Stripe id the ledger has seen."
+    blocks: list[str] = []
+    records = sorted(
+        {(e.object_type, e.record_key) for e in entries} | {(q.object_type, q.record_key) for q in quarantine}
+    )
+    for object_type, record_key in records:
+        own = [e for e in entries if (e.object_type, e.record_key) == (object_type, record_key)]
+        block = [f"{object_type} {record_key}: {len(own)} audit row(s)"]
+        if own:
+            block.append(render_table(_COLUMNS, history_rows(own)))
+        for entry in (q for q in quarantine if (q.object_type, q.record_key) == (object_type, record_key)):
+            state = "open" if entry.resolved_at is None else f"resolved by run {entry.resolved_by_run_id}"
+            block.append(
+                f"quarantine ({state}): {entry.field}: {entry.reason} — seen {entry.count}x, "
+                f"last in run {entry.run_id} partition {entry.partition_key or '-'}"
+            )
+        blocks.append("\n".join(block))
+    return "\n\n".join(blocks)
+
+
+@click.command("audit")
+@click.argument("identifier")
+@click.option(
+    "--state-url",
+    envvar="JDE_STRIPE_STATE_URL",
+    default=None,
+    show_envvar=True,
+    help="Ledger database URL (default: SQLite under $DAGSTER_HOME).",
+)
+def audit(identifier: str, state_url: str | None) -> None:
+    """Print the audit history of a record, by JDE key (AN8 or KCOO/DOCO/DCTO/SFXO) or any Stripe id."""
+    try:
+        with Ledger.open(state_url or None) as ledger:
+            entries = ledger.history(identifier)
+            records: set[tuple[ObjectType, str]] = {(e.object_type, e.record_key) for e in entries}
+            if (mapped := ledger.mapping_by_stripe_id(identifier)) is not None:
+                records.add((mapped.object_type, mapped.jde_key))
+            # A JDE key may only ever have been quarantined, with no audit row naming its kind.
+            records |= {("customer", identifier), ("invoice", identifier)}
+            quarantine = [q for kind, key in sorted(records) for q in ledger.quarantine_history(kind, key)]
+    except LedgerError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(format_history(identifier, entries, quarantine))

@@ -1,0 +1,58 @@
+"""Dagster resources: thin handles on the ledger, the AIS session and the Stripe client.
+
+No secret is a resource field. The JDE login and the Stripe key are resolved when a step runs, through
+`jde_stripe_pipeline.credentials` (the environment first, then the encrypted store), so that
+`dagster definitions validate` needs no environment, secrets never enter run config, and a Stripe key
+rotated in the store is picked up by a running client after a 401. The ledger URL (which may carry a
+database password) is likewise read at run time from `JDE_STRIPE_STATE_URL`, else SQLite under
+`$DAGSTER_HOME`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import dagster as dg
+
+from jde_stripe_pipeline.credentials import resolve_stripe_key
+from jde_stripe_pipeline.ledger import Ledger
+from jde_stripe_pipeline.orchestration.links import is_live_key, stripe_object_url
+from jde_stripe_pipeline.stripe_sink import StripeSink, StripeSinkSettings
+
+
+class LedgerResource(dg.ConfigurableResource):
+    """The state ledger. `state_url` overrides `JDE_STRIPE_STATE_URL` (tests, a second ledger)."""
+
+    state_url: str | None = None
+
+    @contextmanager
+    def open(self) -> Iterator[Ledger]:
+        with Ledger.open(self.state_url) as ledger:
+            yield ledger
+
+
+def current_stripe_key() -> str:
+    """Re-read on every call (at start, and by the sink after a 401): a rotated key is used."""
+    return resolve_stripe_key().api_key.get_secret_value()
+
+
+class StripeResource(dg.ConfigurableResource):
+    """The paced, idempotent Stripe client; pacing and retry knobs from JDE_STRIPE_* at run time."""
+
+    @contextmanager
+    def sink(self) -> Iterator[StripeSink]:
+        credentials = resolve_stripe_key()
+        settings = StripeSinkSettings.from_env(key_source=current_stripe_key)
+        if credentials.api_base:
+            settings = dataclasses.replace(settings, api_base=credentials.api_base)
+        with StripeSink(settings) as client:
+            yield client
+
+    @staticmethod
+    def object_url(client: StripeSink, stripe_id: str) -> str | None:
+        """Dashboard link (test or live by the key) or, off api.stripe.com, the object's API URL."""
+        return stripe_object_url(
+            stripe_id, api_base=client.settings.api_base, live=is_live_key(client.masked_key)
+        )

@@ -1,0 +1,92 @@
+"""`jde-stripe extract …` against the real sandbox: what a user sees before syncing."""
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from jde_stripe_pipeline.cli import main
+from jde_stripe_pipeline.sandboxes.ais import AisSandbox, AisSandboxConfig
+from jde_stripe_pipeline.sandboxes.http_server import LoopbackServer
+from jde_stripe_pipeline_tests.jde.support import all_jderest_requests, sandbox_stats, served, upsert_rows
+
+AS_OF = date(2026, 11, 26)
+
+
+def _env(server: LoopbackServer) -> dict[str, str]:
+    return {
+        "JDE_AIS_URL": server.url,
+        "JDE_AIS_USERNAME": "JDE",
+        "JDE_AIS_PASSWORD": "JDE",
+        "JDE_AIS_ENVIRONMENT": "JDV920",
+        "JDE_TIMEZONE": "America/Chicago",
+    }
+
+
+def _sandbox(**config: object) -> AisSandbox:
+    return AisSandbox(seed=2, customers=12, invoices=8, config=AisSandboxConfig(**config), as_of=AS_OF)  # type: ignore[arg-type]
+
+
+def test_allowlist_refusal_exits_at_once_with_the_message_after_one_request() -> None:
+    with served(_sandbox(allowlist=["192.0.2.0/24"])) as server:
+        result = CliRunner().invoke(main, ["extract", "customers", "--from", "2026-10-01"], env=_env(server))
+        stats = sandbox_stats(server)
+    assert result.exit_code != 0
+    assert "egress IP address must be added to the AIS Server's allowlist" in result.stderr
+    assert server.url in result.stderr
+    assert "Traceback" not in result.output
+    assert all_jderest_requests(stats) == 1
+
+
+def test_customers_table_on_stdout_and_quarantine_on_stderr() -> None:
+    sandbox = _sandbox()
+    with served(sandbox) as server:
+        upsert_rows(server, "F01151", [{"AN8": 10005, "IDLN": 0, "RCK7": 0, "ETP": "E", "EMAL": "broken@"}])
+        result = CliRunner().invoke(
+            main, ["extract", "customers", "--from", "2026-10-01", "--to", "2027-01-01"], env=_env(server)
+        )
+    assert result.exit_code == 0, result.output
+    assert "quarantined customer 10005: F01151.EMAL:" in result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split()[:3] == ["an8", "company", "name"]
+    shown = {int(line.split()[0]) for line in lines[1:]}
+    assert shown == set(range(10001, 10013)) - {10005}
+    assert "11 customers changed" in result.stderr
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".json"])
+def test_invoices_written_to_a_file(tmp_path: Path, suffix: str) -> None:
+    sandbox = _sandbox()
+    orders = sandbox.rows("F4301")
+    line_count = len(sandbox.rows("F4311"))
+    output = tmp_path / f"invoices{suffix}"
+    with served(sandbox) as server:
+        result = CliRunner().invoke(
+            main,
+            ["extract", "invoices", "--from", "2026-10-01", "--to", "2027-01-01", "--output", str(output)],
+            env=_env(server),
+        )
+    assert result.exit_code == 0, result.output
+    if suffix == ".csv":
+        frame = pd.read_csv(output, dtype=str)
+        assert len(frame) == line_count
+        assert frame["key"].nunique() == len(orders)
+        assert {"lnid", "amount", "unit_price", "currency"} <= set(frame.columns)
+    else:
+        invoices = json.loads(output.read_text())
+        keys = [(i["key"]["kcoo"], i["key"]["doco"]) for i in invoices]
+        assert keys == sorted((o["KCOO"], o["DOCO"]) for o in orders)
+        assert sum(len(i["lines"]) for i in invoices) == line_count
+        assert all(isinstance(line["amount"], str) for i in invoices for line in i["lines"])  # exact decimals
+
+
+def test_missing_setting_is_named_without_traceback() -> None:
+    result = CliRunner().invoke(
+        main, ["extract", "invoices", "--from", "2026-10-01"], env={"JDE_AIS_URL": "http://127.0.0.1:9"}
+    )
+    assert result.exit_code != 0
+    assert "JDE_AIS_USERNAME" in result.stderr
+    assert "Traceback" not in result.output

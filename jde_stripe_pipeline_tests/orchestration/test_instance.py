@@ -1,0 +1,74 @@
+"""The production instance file loads: dagster.yaml on a fresh PostgreSQL database, from env variables."""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+PG_ADMIN = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
+
+
+def _admin(statement: str) -> None:
+    engine = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text(statement))
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def pg_database() -> Iterator[str]:
+    name = f"jde_stripe_dagster_{secrets.token_hex(4)}"
+    try:
+        _admin(f'CREATE DATABASE "{name}"')
+    except OperationalError as error:
+        pytest.fail(f"PostgreSQL at 127.0.0.1:5432 is needed: {error.orig}")
+    try:
+        yield name
+    finally:
+        _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@dg.asset
+def probe_asset() -> int:
+    return 1
+
+
+@pytest.mark.postgres
+def test_dagster_yaml_loads_on_postgresql(
+    tmp_path: Path, pg_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shutil.copy(REPO_ROOT / "dagster.yaml", tmp_path / "dagster.yaml")
+    for name, value in {
+        "DAGSTER_HOME": str(tmp_path),
+        "DAGSTER_PG_HOST": "127.0.0.1",
+        "DAGSTER_PG_PORT": "5432",
+        "DAGSTER_PG_USERNAME": "postgres",
+        "DAGSTER_PG_PASSWORD": "",
+        "DAGSTER_PG_DB": pg_database,
+    }.items():
+        monkeypatch.setenv(name, value)
+
+    with dg.DagsterInstance.get() as instance:
+        assert type(instance.run_storage).__name__ == "PostgresRunStorage"
+        assert type(instance.event_log_storage).__name__ == "PostgresEventLogStorage"
+        assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
+        assert instance.run_retries_enabled and instance.run_retries_max_retries == 2
+        assert not instance.run_retries_retry_on_asset_or_op_failure
+        concurrency = instance.get_concurrency_config()
+        assert concurrency.pool_config.default_pool_limit == 1
+        limits = concurrency.run_queue_config.tag_concurrency_limits if concurrency.run_queue_config else []
+        assert {"key": "dagster/partition", "value": {"applyLimitPerUniqueValue": True}, "limit": 1} in limits
+
+        result = dg.materialize([probe_asset], instance=instance)
+        assert result.success
+        assert instance.get_latest_materialization_event(probe_asset.key) is not None
