@@ -9,6 +9,7 @@ JDE_INVOICE_SOURCE (which JDE tables are invoices).
 import dagster as dg
 
 from jde_stripe_pipeline.orchestration.assets import SYNC_ASSETS_DEFS
+from jde_stripe_pipeline.orchestration.connection_checks import connection_check
 from jde_stripe_pipeline.orchestration.jobs import sync_job
 from jde_stripe_pipeline.orchestration.resources import LedgerResource, StripeResource, jde_resource
 from jde_stripe_pipeline.orchestration.schedules import billing_cycle_schedule
@@ -16,7 +17,7 @@ from jde_stripe_pipeline.orchestration.sensors import jde_change_sensor
 
 defs = dg.Definitions(
     assets=SYNC_ASSETS_DEFS,
-    jobs=[sync_job],
+    jobs=[sync_job, connection_check],
     schedules=[billing_cycle_schedule],
     sensors=[jde_change_sensor],
     resources={"jde": jde_resource(), "stripe": StripeResource(), "ledger": LedgerResource()},
