@@ -1,6 +1,6 @@
 """Figures for the AIS sandbox: seeding time and paged read throughput over loopback.
 
-Run: `.venv/bin/python -m jde_stripe_pipeline.sandboxes.ais.bench --customers 100000`.
+Run: `.venv/bin/python -m jde_stripe_pipeline.bench.ais_sandbox --customers 100000`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Ledger throughput figures: `python -m jde_stripe_pipeline.ledger.bench [--records N] [--threads T] [URL]`.
+"""Ledger throughput figures: `python -m jde_stripe_pipeline.bench.ledger [--records N] [--threads T] [URL]`.
 
 Prints outcomes recorded per second (one transaction each, as the engine writes them), the time of a
 bulk `get_mappings` over every key, and of the replay and count queries. Without a URL it measures a
