@@ -1,0 +1,94 @@
+"""Changed JDE invoices re-sync alone; a lost state database re-links; a half-done invoice converges."""
+
+from __future__ import annotations
+
+from jde_stripe_pipeline.ledger import Ledger
+from jde_stripe_pipeline_tests.sync.changes import change_invoices
+from jde_stripe_pipeline_tests.sync.conftest import World, assert_stripe_matches_jde, expected_requests
+
+
+def test_a_tenth_of_the_invoices_changed_touches_only_those(world: World) -> None:
+    _, first = world.sync()
+    created = sorted(r.record_key for r in first.results if r.outcome == "created")
+    changed = created[:: max(1, len(created) // max(1, len(created) // 10))][: max(3, len(created) // 10)]
+    change_invoices(world, changed)
+    stripe_ids = {r.record_key: r.stripe_id for r in first.results}
+    world.emulator.clear_requests_log()
+
+    customers, invoices = world.sync()
+
+    assert customers.requests_sent == 0
+    by_outcome = {r.record_key: r.outcome for r in invoices.results}
+    assert sorted(k for k, outcome in by_outcome.items() if outcome == "updated") == sorted(changed)
+    assert all(by_outcome[k] in ("unchanged", "quarantined") for k in by_outcome if k not in changed)
+    touched = {w["path"].split("/")[3] for w in world.writes()}
+    assert touched == {stripe_ids[k] for k in changed}
+    for result in invoices.results:
+        if result.outcome == "updated":
+            # the retrieve, the header (jde_updated_at moved), at most one line operation
+            lines = [result.detail[n] for n in ("lines_added", "lines_updated", "lines_removed")]
+            assert sum(map(len, lines)) <= 1, result  # type: ignore[arg-type]
+            assert result.detail["fields"] == ["metadata"], result
+            assert result.requests == 2 + sum(map(len, lines)), result  # type: ignore[arg-type]
+    assert_stripe_matches_jde(world)
+
+
+def test_with_the_state_database_lost_every_object_is_relinked_and_none_created(world: World) -> None:
+    world.sync()
+    world.ledger_path.unlink()
+    world.emulator.clear_requests_log()
+
+    customers, invoices = world.sync()
+
+    assert world.writes() == []
+    assert {(r.outcome, r.action) for r in customers.results} == {("unchanged", "relink")}
+    assert {(r.outcome, r.action) for r in invoices.results if r.outcome != "quarantined"} <= {
+        ("unchanged", "relink"),
+        ("deleted", "nothing"),
+    }
+    listings = [e for e in world.emulator.requests_log() if e["path"] in ("/v1/customers", "/v1/invoices")]
+    assert len(listings) == 2  # one listing pass per object type, not one lookup per record
+    expected_customers, expected_invoices, _ = expected_requests(world)
+    ledger = Ledger.open(world.ledger_url)
+    try:
+        assert len(ledger.all_mappings("customer")) == len(expected_customers)
+        assert len(ledger.all_mappings("invoice")) == len(expected_invoices)
+    finally:
+        ledger.close()
+    assert_stripe_matches_jde(world)
+
+
+def test_a_draft_left_half_done_by_a_crash_is_completed_from_its_actual_lines(world: World) -> None:
+    """As if a run died after creating the draft and before add_lines (and before the ledger row)."""
+    world.sync()
+    _, invoices, _ = expected_requests(world)
+    key, request = next((k, r) for k, r in invoices.items() if len(r.lines) >= 3)
+    sink = world.sink()
+    old = next(i for i in world.stripe_invoices() if i["number"] == request.number)
+    sink.delete_invoice(old["id"], idempotency_key="test-delete-1")
+    customer = next(c for c in world.stripe_customers() if c["metadata"]["jde_an8"] == str(request.customer_an8))
+    draft = sink.create_invoice(
+        request.with_customer(customer["id"]).params(), idempotency_key="test-crash-create"
+    ).object
+    sink.add_invoice_lines(  # one right line, one wrong amount, one line JDE never had
+        draft["id"],
+        {
+            "lines": [
+                request.lines[0].params(),
+                {**request.lines[1].params(), "amount": request.lines[1].amount + 5},
+                {**request.lines[2].params(), "metadata": {"jde_lnid": "999.000"}},
+            ]
+        },
+        idempotency_key="test-crash-lines",
+    )
+    world.ledger_path.unlink()
+    world.emulator.clear_requests_log()
+
+    _, report = world.sync()
+
+    result = report.result(key)
+    assert (result.outcome, result.action, result.stripe_id) == ("updated", "relink", draft["id"])
+    assert result.detail["lines_removed"] and result.detail["lines_updated"] == [request.lines[1].lnid]
+    assert set(result.detail["lines_added"]) == {line.lnid for line in request.lines[2:]}  # type: ignore[arg-type]
+    assert_stripe_matches_jde(world)
+    assert {w["path"].split("/")[3] for w in world.writes()} == {draft["id"]}
