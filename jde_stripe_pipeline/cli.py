@@ -5,6 +5,7 @@ import click
 from jde_stripe_pipeline.credentials.cli import credentials
 from jde_stripe_pipeline.jde.cli import extract_command
 from jde_stripe_pipeline.orchestration.commands import audit
+from jde_stripe_pipeline.orchestration.replay import replay
 from jde_stripe_pipeline.sandboxes.ais.cli import ais_command
 from jde_stripe_pipeline.sandboxes.stripe_emulator.cli import stripe_command
 
@@ -22,6 +23,7 @@ def sandbox() -> None:
 
 main.add_command(credentials)
 main.add_command(audit)
+main.add_command(replay)
 main.add_command(extract_command, "extract")
 
 sandbox.add_command(ais_command, "ais")

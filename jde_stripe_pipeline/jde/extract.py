@@ -360,6 +360,21 @@ def extract_invoices(
         yield from _invoice_chunk(session, profile, chunk, as_of)
 
 
+def fetch_invoices(
+    session: AisSession,
+    profile: InvoiceProfile,
+    keys: Iterable[JdeDocumentKey],
+    *,
+    as_of: date | None = None,
+    chunk_size: int = INVOICE_CHUNK,
+) -> Iterator[JdeInvoice | QuarantinedRecord]:
+    """The current state of these documents, whole (a replay re-reads just the records that failed)."""
+    as_of = as_of or today_in_jde(session)
+    doc_keys = sorted({(key.kcoo, key.doco, key.dcto, key.sfxo) for key in keys})
+    for chunk in chunked(doc_keys, chunk_size):
+        yield from _invoice_chunk(session, profile, chunk, as_of)
+
+
 def _invoice_chunk(
     session: AisSession, profile: InvoiceProfile, keys: Sequence[DocKey], as_of: date
 ) -> Iterator[JdeInvoice | QuarantinedRecord]:

@@ -11,14 +11,20 @@ database password) is likewise read at run time from `JDE_STRIPE_STATE_URL`, els
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+import os
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
 import dagster as dg
 
-from jde_stripe_pipeline.credentials import resolve_stripe_key
+from jde_stripe_pipeline.credentials import resolve_jde_credentials, resolve_stripe_key
+from jde_stripe_pipeline.jde.client import AisSession
+from jde_stripe_pipeline.jde.profiles import InvoiceProfile, invoice_profile
+from jde_stripe_pipeline.jde.records import InvoiceProfileName
+from jde_stripe_pipeline.jde.settings import ENV_INVOICE_SOURCE, AisSettings
 from jde_stripe_pipeline.ledger import Ledger
 from jde_stripe_pipeline.orchestration.links import is_live_key, stripe_object_url
+from jde_stripe_pipeline.orchestration.partitions import jde_timezone
 from jde_stripe_pipeline.stripe_sink import StripeSink, StripeSinkSettings
 
 
@@ -39,7 +45,13 @@ def current_stripe_key() -> str:
 
 
 class StripeResource(dg.ConfigurableResource):
-    """The paced, idempotent Stripe client; pacing and retry knobs from JDE_STRIPE_* at run time."""
+    """The paced, idempotent Stripe client; pacing and retry knobs from JDE_STRIPE_* at run time.
+
+    `step_retries` / `step_retry_delay_seconds`: how often a Stripe step with failed records (or with
+    Stripe unreachable) is re-run, waiting `delay * 2**retry` seconds (see assets.py)."""
+
+    step_retries: int = 3
+    step_retry_delay_seconds: float = 30.0
 
     @contextmanager
     def sink(self) -> Iterator[StripeSink]:
@@ -56,3 +68,37 @@ class StripeResource(dg.ConfigurableResource):
         return stripe_object_url(
             stripe_id, api_base=client.settings.api_base, live=is_live_key(client.masked_key)
         )
+
+
+class JdeAisResource(dg.ConfigurableResource):
+    """A logged-in AIS session per step (`with jde.session() as session:`), logged out at its end.
+
+    The login comes from `resolve_jde_credentials()` when a step runs (env JDE_AIS_URL / USERNAME /
+    PASSWORD / ENVIRONMENT / ROLE / DEVICE_NAME / CA_BUNDLE, else the encrypted store). `timezone` and
+    `invoice_source` are set from JDE_TIMEZONE / JDE_INVOICE_SOURCE when the definitions load: they
+    shape the partitions, so they must be known before any run."""
+
+    timezone: str
+    invoice_source: InvoiceProfileName = "purchase_order"
+    page_size: int = 500
+
+    def settings(self) -> AisSettings:
+        login = resolve_jde_credentials()
+        return AisSettings.from_values(
+            **login.settings_values(), timezone=self.timezone, invoice_source=self.invoice_source
+        )
+
+    def profile(self) -> InvoiceProfile:
+        return invoice_profile(self.invoice_source)
+
+    @contextmanager
+    def session(self) -> Iterator[AisSession]:
+        with AisSession(self.settings(), page_size=self.page_size) as session:
+            yield session
+
+
+def jde_resource(env: Mapping[str, str] | None = None) -> JdeAisResource:
+    """The JDE resource as configured by JDE_TIMEZONE and JDE_INVOICE_SOURCE (read at load time)."""
+    env = os.environ if env is None else env
+    source = env.get(ENV_INVOICE_SOURCE, "").strip() or "purchase_order"
+    return JdeAisResource(timezone=jde_timezone(env), invoice_source=invoice_profile(source).name)

@@ -3,38 +3,54 @@
 Decision logic (cursor, clamping, run keys) lives in change_cursor.py and is unit-tested there.
 """
 
-from __future__ import annotations
-
 from collections.abc import Iterator
 from datetime import datetime
 
 import dagster as dg
 
-from jde_stripe_pipeline.jde.extract import CUSTOMER_TABLES, changed_update_dates
-from jde_stripe_pipeline.orchestration.change_cursor import decide, decode_cursor, encode_cursor, first_probe_start
+from jde_stripe_pipeline.jde.extract import changed_update_dates
+from jde_stripe_pipeline.jde.tables import CUSTOMER_TABLES
+from jde_stripe_pipeline.orchestration.change_cursor import (
+    decide,
+    decode_cursor,
+    encode_cursor,
+    first_probe_start,
+)
 from jde_stripe_pipeline.orchestration.jobs import sync_job
 from jde_stripe_pipeline.orchestration.partitions import day_of, jde_update_days
 from jde_stripe_pipeline.orchestration.resources import JdeAisResource
 
+TRIGGER_TAG = "jde_stripe/trigger"
+
 
 @dg.sensor(
-    name="jde_change_sensor", job=sync_job, minimum_interval_seconds=300,
+    name="jde_change_sensor",
+    job=sync_job,
+    minimum_interval_seconds=300,
     default_status=dg.DefaultSensorStatus.STOPPED,
     description="Polls AIS for rows changed since its cursor (UPMJ/UPMT, TDAY) and syncs those days.",
 )
-def jde_change_sensor(context: dg.SensorEvaluationContext, jde: JdeAisResource) -> Iterator[dg.RunRequest]:
+def jde_change_sensor(
+    context: dg.SensorEvaluationContext, jde: JdeAisResource
+) -> Iterator[dg.RunRequest | dg.SkipReason]:
     cursor = decode_cursor(context.cursor)
     with jde.session() as session:
-        now_local = datetime.now(session.settings.zone).replace(tzinfo=None)
+        now_local = datetime.now(session.settings.zone).replace(tzinfo=None, microsecond=0)
         since = cursor or first_probe_start(now_local)
         if since >= now_local:
+            yield dg.SkipReason(f"cursor {since} is not before now {now_local} (JDE clock)")
             return
-        probe = changed_update_dates(session, since, now_local, (*CUSTOMER_TABLES, *jde.profile().tables))
+        tables = (*CUSTOMER_TABLES, *jde.profile().tables)
+        probe = changed_update_dates(session, since, now_local, tables)
     existing = set(jde_update_days.get_partition_keys())
-    decision = decide(probe.latest, cursor, existing, day_of(jde_update_days.get_first_partition_key()))
+    first = day_of(jde_update_days.get_first_partition_key() or "")
+    decision = decide(probe.latest, cursor, existing, first)
     context.log.info(f"probe [{since}, {now_local}): {probe.total_rows} row(s); decision {decision}")
     if decision is None:
+        yield dg.SkipReason(f"no JDE change since {since}")
         return
     for key in decision.partition_keys:
-        yield dg.RunRequest(run_key=decision.run_key(key), partition_key=key, tags={"jde_stripe/trigger": "jde_change"})
+        yield dg.RunRequest(
+            run_key=decision.run_key(key), partition_key=key, tags={TRIGGER_TAG: "jde_change"}
+        )
     context.update_cursor(encode_cursor(decision.cursor))

@@ -1,0 +1,167 @@
+"""`jde-stripe replay --partition P`: re-send just the records whose latest outcome is `failed`.
+
+The ledger knows which records of a partition failed and were not synced since (`failed_for_replay`).
+Replay re-reads exactly those records from JDE (their current state: a record changed since its failure
+is sent as it is now) and runs them through the same engine the assets use, recorded under the same
+partition with a `replay-…` run id. Nothing else of the partition is read or sent, so a replay of a
+10 000-record day with three failures costs three records' requests. It is safe to run at any time,
+also next to a run of the partition: the engine's idempotency keys and the ledger's unique mapping
+keep a record from being created twice.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import click
+
+from jde_stripe_pipeline.credentials.errors import CredentialsError
+from jde_stripe_pipeline.jde.client import AisSession
+from jde_stripe_pipeline.jde.errors import AisError
+from jde_stripe_pipeline.jde.extract import fetch_invoices
+from jde_stripe_pipeline.jde.profiles import InvoiceProfile
+from jde_stripe_pipeline.jde.records import JdeDocumentKey
+from jde_stripe_pipeline.ledger import AuditEntry, Ledger, LedgerError
+from jde_stripe_pipeline.mapping import CustomerMappingConfig, InvoiceMappingConfig
+from jde_stripe_pipeline.orchestration.commands import render_table
+from jde_stripe_pipeline.orchestration.report_metadata import outcome_counts
+from jde_stripe_pipeline.orchestration.resources import LedgerResource, StripeResource, jde_resource
+from jde_stripe_pipeline.stripe_sink import StripeSink, StripeSinkError
+from jde_stripe_pipeline.sync import SyncEngine, SyncReport, fetch_customers
+
+
+class ReplayKeyError(ValueError):
+    """A failed invoice's record key in the ledger is not KCOO/DOCO/DCTO/SFXO."""
+
+
+@dataclass(frozen=True)
+class PartitionReplay:
+    partition_key: str
+    customers: SyncReport | None
+    invoices: SyncReport | None
+
+    def reports(self) -> list[SyncReport]:
+        found = [r for r in (self.customers, self.invoices) if r is not None]
+        if self.invoices is not None and self.invoices.customers is not None:
+            found.append(self.invoices.customers)
+        return found
+
+
+def document_key(record_key: str) -> JdeDocumentKey:
+    parts = record_key.split("/")
+    if len(parts) != 4 or not parts[1].isdigit():
+        raise ReplayKeyError(f"invoice record key {record_key!r} is not KCOO/DOCO/DCTO/SFXO")
+    return JdeDocumentKey(kcoo=parts[0], doco=int(parts[1]), dcto=parts[2], sfxo=parts[3])
+
+
+def failed_by_partition(failed: Sequence[AuditEntry]) -> dict[str, dict[str, list[str]]]:
+    """partition → object type → record keys, in ledger order."""
+    grouped: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for entry in failed:
+        grouped[entry.partition_key or ""][entry.object_type].append(entry.record_key)
+    return {partition: dict(kinds) for partition, kinds in grouped.items()}
+
+
+def replay_failed(
+    partition_keys: Sequence[str],
+    *,
+    session: AisSession,
+    profile: InvoiceProfile,
+    stripe: StripeSink,
+    ledger: Ledger,
+    customer_config: CustomerMappingConfig,
+    invoice_config: InvoiceMappingConfig,
+    run_id: str,
+) -> list[PartitionReplay]:
+    """Re-extract and re-sync the failed records of these partitions, customers before invoices."""
+    grouped = failed_by_partition(ledger.failed_for_replay(partition_keys))
+    replays = []
+    for partition_key, kinds in sorted(grouped.items()):
+        engine = SyncEngine(
+            stripe=stripe,
+            ledger=ledger,
+            customer_config=customer_config,
+            invoice_config=invoice_config,
+            run_id=run_id,
+            partition_key=partition_key or None,
+            workers=stripe.settings.workers,
+        )
+        customers = invoices = None
+        if an8s := kinds.get("customer"):
+            customers = engine.sync_customers(fetch_customers(session, [int(an8) for an8 in an8s]))
+        if keys := kinds.get("invoice"):
+            records = list(fetch_invoices(session, profile, [document_key(k) for k in keys]))
+            invoices = engine.sync_invoices(
+                records, fetch_customers=lambda an8s: fetch_customers(session, an8s)
+            )
+        replays.append(PartitionReplay(partition_key, customers, invoices))
+    return replays
+
+
+def format_replays(replays: Sequence[PartitionReplay]) -> str:
+    if not replays:
+        return "Nothing to replay: no failed record in these partitions."
+    rows = []
+    for replay in replays:
+        for report in replay.reports():
+            for result in report.results:
+                rows.append(
+                    (
+                        replay.partition_key or "-",
+                        result.object_type,
+                        result.record_key,
+                        result.outcome,
+                        result.stripe_id or "-",
+                        result.reason or "",
+                    )
+                )
+    header = ("partition", "type", "record", "outcome", "stripe id", "reason")
+    return render_table(header, rows)
+
+
+@click.command("replay")
+@click.option(
+    "--partition",
+    "partitions",
+    multiple=True,
+    required=True,
+    help="A partition (JDE update day, YYYY-MM-DD) whose failed records to re-send; repeatable.",
+)
+@click.option(
+    "--state-url",
+    envvar="JDE_STRIPE_STATE_URL",
+    default=None,
+    show_envvar=True,
+    help="Ledger database URL (default: SQLite under $DAGSTER_HOME).",
+)
+def replay(partitions: tuple[str, ...], state_url: str | None) -> None:
+    """Re-send just the failed records of these partitions, re-read from JDE (exit 1 if any fail again)."""
+    jde = jde_resource()
+    run_id = f"replay-{uuid.uuid4()}"
+    try:
+        with (
+            LedgerResource(state_url=state_url or None).open() as ledger,
+            jde.session() as session,
+            StripeResource().sink() as stripe,
+        ):
+            replays = replay_failed(
+                list(partitions),
+                session=session,
+                profile=jde.profile(),
+                stripe=stripe,
+                ledger=ledger,
+                customer_config=CustomerMappingConfig.from_env(os.environ),
+                invoice_config=InvoiceMappingConfig.from_env(os.environ),
+                run_id=run_id,
+            )
+    except (CredentialsError, LedgerError, AisError, StripeSinkError, ReplayKeyError, ValueError) as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"replay run {run_id}")
+    click.echo(format_replays(replays))
+    still_failed = sum(outcome_counts(r)["failed"] for replay in replays for r in replay.reports())
+    if still_failed:
+        raise click.ClickException(f"{still_failed} record(s) failed again; see above")
