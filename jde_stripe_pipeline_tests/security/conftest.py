@@ -124,7 +124,11 @@ def secret_forms(secret: str) -> dict[str, bytes]:
     }
     for index, core in enumerate(sorted(_base64_cores(raw) | _base64_cores(b":" + raw))):
         forms[f"base64 #{index}"] = core
-    return forms
+    distinct: dict[str, bytes] = {}
+    for form, needle in forms.items():
+        if needle not in distinct.values():
+            distinct[form] = needle
+    return distinct
 
 
 def find_secrets(data: bytes, secrets: Mapping[str, str] = SECRETS) -> list[str]:
