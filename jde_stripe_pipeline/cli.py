@@ -2,6 +2,7 @@
 
 import click
 
+from jde_stripe_pipeline.credentials.check_cli import check_command
 from jde_stripe_pipeline.credentials.cli import credentials
 from jde_stripe_pipeline.jde.cli import extract_command
 from jde_stripe_pipeline.orchestration.commands import audit
@@ -22,6 +23,7 @@ def sandbox() -> None:
 
 
 main.add_command(credentials)
+main.add_command(check_command)
 main.add_command(audit)
 main.add_command(replay)
 main.add_command(extract_command, "extract")

@@ -1,0 +1,62 @@
+"""`jde-stripe check`: can the connector reach JDE AIS and Stripe with its credentials?
+
+Prints one line per system (OK, or what failed and what to do) and exits 1 if any check failed.
+The clients' retry warnings are silenced unless `--verbose`: the answer is the two lines.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+
+import click
+
+from jde_stripe_pipeline.credentials.check import ConnectionCheckResult, run_connection_checks
+
+NAME_WIDTH = 9
+STATUS_WIDTH = 8
+
+
+def format_result(result: ConnectionCheckResult) -> str:
+    """`JDE AIS  OK      https://… (user …, environment …)`, or the failure followed by what to do."""
+    status = "OK" if result.ok else "FAILED"
+    line = f"{result.name:<{NAME_WIDTH}}{status:<{STATUS_WIDTH}}{_one_line(result.message)}"
+    return f"{line} -> {_one_line(result.hint)}" if result.hint else line
+
+
+def _one_line(text: str) -> str:
+    """Server texts can hold line breaks; the answer stays one line per system."""
+    return " ".join(text.split())
+
+
+@contextlib.contextmanager
+def _quiet_package_logs(verbose: bool) -> Iterator[None]:
+    """Without a handler, Python prints the clients' retry warnings to stderr; keep them out unless asked."""
+    if verbose:
+        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+        yield
+        return
+    logger = logging.getLogger("jde_stripe_pipeline")
+    handler = logging.NullHandler()
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+
+
+@click.command("check")
+@click.option("--verbose", is_flag=True, help="Also show the clients' log lines (retries, logout).")
+def check_command(verbose: bool) -> None:
+    """Check that JDE AIS and Stripe answer with the configured credentials (environment, else store).
+
+    JDE: request a token, read one row of F03012, log out. Stripe: read the balance.
+    Exits 1 if either fails; both are always checked.
+    """
+    with _quiet_package_logs(verbose):
+        results = run_connection_checks()
+    for result in results:
+        click.echo(format_result(result))
+    if not all(result.ok for result in results):
+        raise SystemExit(1)
