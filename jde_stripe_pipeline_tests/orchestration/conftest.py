@@ -4,6 +4,7 @@ resources the way they do in production: through the environment, read when a st
 
 from __future__ import annotations
 
+import secrets
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -13,6 +14,8 @@ from typing import Any
 
 import dagster as dg
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
 
 from jde_stripe_pipeline.jde.julian import julian_to_date
 from jde_stripe_pipeline.mapping import InvoiceRequest, map_invoice
@@ -23,6 +26,7 @@ from jde_stripe_pipeline_tests.jde.support import expected_invoices
 from jde_stripe_pipeline_tests.sync.conftest import AS_OF, INVOICE_CONFIG, World, make_world
 
 TIMEZONE = "America/Chicago"
+PG_SERVER = "postgresql+psycopg2://postgres@127.0.0.1:5432"
 
 
 def world_env(world: World) -> dict[str, str]:
@@ -66,7 +70,7 @@ class Pipeline:
     def resources(self, **stripe: Any) -> dict[str, Any]:
         return {
             "jde": JdeAisResource(timezone=TIMEZONE),
-            "stripe": StripeResource(step_retries=0, step_retry_delay_seconds=0.0, **stripe),
+            "stripe": StripeResource(**{"step_retries": 0, "step_retry_delay_seconds": 0.0, **stripe}),
             "ledger": LedgerResource(),
         }
 
@@ -131,3 +135,26 @@ def metadata_values(result: dg.ExecuteInProcessResult, node: str) -> Mapping[str
 
 def check_outcomes(result: dg.ExecuteInProcessResult) -> dict[str, bool]:
     return {evaluation.check_name: evaluation.passed for evaluation in result.get_asset_check_evaluations()}
+
+
+def _admin(statement: str) -> None:
+    engine = create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text(statement))
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def pg_database() -> Iterator[str]:
+    """A fresh database on the PostgreSQL server at 127.0.0.1:5432, dropped afterwards."""
+    name = f"jde_stripe_dagster_{secrets.token_hex(4)}"
+    try:
+        _admin(f'CREATE DATABASE "{name}"')
+    except OperationalError as error:
+        pytest.fail(f"PostgreSQL at 127.0.0.1:5432 is needed: {error.orig}")
+    try:
+        yield name
+    finally:
+        _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

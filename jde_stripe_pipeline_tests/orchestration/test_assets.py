@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import dagster as dg
+import pytest
 
-from jde_stripe_pipeline_tests.orchestration.conftest import Pipeline, check_outcomes, metadata_values
+from jde_stripe_pipeline_tests.orchestration.conftest import (
+    PG_SERVER,
+    Pipeline,
+    check_outcomes,
+    metadata_values,
+)
 
 
 def assert_partition_synced(pipeline: Pipeline, result: dg.ExecuteInProcessResult) -> None:
@@ -42,3 +48,61 @@ def test_a_partition_materializes_into_stripe_and_a_second_run_writes_nothing(
     invoices = metadata_values(again, "stripe_invoices")
     assert invoices["created"] == invoices["updated"] == 0
     assert invoices["unchanged"] == len(pipeline.expected_invoice_keys())
+
+
+def step_attempts(result: dg.ExecuteInProcessResult, step: str) -> int:
+    starts = [e for e in result.all_events if e.step_key == step and e.event_type_value == "STEP_START"]
+    restarts = [e for e in result.all_events if e.step_key == step and e.event_type_value == "STEP_RESTARTED"]
+    return len(starts) + len(restarts)
+
+
+def test_a_partition_whose_sync_failed_is_repaired_by_running_it_again(
+    pipeline: Pipeline, instance: dg.DagsterInstance
+) -> None:
+    """Stripe answers every request 503 (not saved for idempotency): the customer step records its
+    failures, is retried once by Dagster, then fails the run. Re-running the partition repairs it."""
+    pipeline.world.emulator.update_config(unavailable_rate=1.0)
+    failed = pipeline.materialize(instance, raise_on_error=False, step_retries=1)
+    assert not failed.success
+    assert step_attempts(failed, "stripe_customers") == 2
+
+    pipeline.world.emulator.update_config(unavailable_rate=0.0)
+    assert pipeline.stripe_customer_an8s() == []
+    repaired = pipeline.materialize(instance)
+    assert repaired.success
+    assert_partition_synced(pipeline, repaired)
+
+
+def test_saved_500s_on_every_key_do_not_block_the_rerun(
+    pipeline: Pipeline, instance: dg.DagsterInstance
+) -> None:
+    """Stripe saves a 500 under its idempotency key: the rerun must not be answered by those replays."""
+    pipeline.world.emulator.update_config(fail_rate=1.0)
+    assert not pipeline.materialize(instance, raise_on_error=False).success
+    pipeline.world.emulator.update_config(fail_rate=0.0)
+    repaired = pipeline.materialize(instance)
+    assert repaired.success
+    assert_partition_synced(pipeline, repaired)
+
+
+@pytest.mark.postgres
+def test_the_same_on_postgresql_storage_and_ledger(
+    pipeline: Pipeline, pg_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"{PG_SERVER}/{pg_database}"
+    monkeypatch.setenv("JDE_STRIPE_STATE_URL", url)
+    with dg.instance_for_test(overrides={"storage": {"postgres": {"postgres_url": url}}}) as instance:
+        assert type(instance.event_log_storage).__name__ == "PostgresEventLogStorage"
+        result = pipeline.materialize(instance)
+        assert result.success
+        assert_partition_synced(pipeline, result)
+        writes = len(pipeline.world.writes())
+        assert pipeline.materialize(instance).success
+        assert len(pipeline.world.writes()) == writes
+        [event] = instance.get_event_records(
+            dg.EventRecordsFilter(
+                dg.DagsterEventType.ASSET_MATERIALIZATION, asset_key=dg.AssetKey("stripe_invoices")
+            )
+        )[-1:]
+        assert event.asset_materialization is not None
+        assert event.asset_materialization.partition == pipeline.partition

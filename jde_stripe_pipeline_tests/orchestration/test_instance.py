@@ -2,40 +2,13 @@
 
 from __future__ import annotations
 
-import secrets
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.exc import OperationalError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-PG_ADMIN = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
-
-
-def _admin(statement: str) -> None:
-    engine = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            conn.execute(text(statement))
-    finally:
-        engine.dispose()
-
-
-@pytest.fixture
-def pg_database() -> Iterator[str]:
-    name = f"jde_stripe_dagster_{secrets.token_hex(4)}"
-    try:
-        _admin(f'CREATE DATABASE "{name}"')
-    except OperationalError as error:
-        pytest.fail(f"PostgreSQL at 127.0.0.1:5432 is needed: {error.orig}")
-    try:
-        yield name
-    finally:
-        _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @dg.asset
