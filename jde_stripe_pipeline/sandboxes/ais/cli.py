@@ -21,8 +21,14 @@ from jde_stripe_pipeline.sandboxes.ais.sandbox import AisSandbox
 
 def export_line(url: str, config: AisSandboxConfig) -> str:
     """The shell line that points the pipeline at this sandbox (the sandbox password is not a secret)."""
+    values = ais_environment(url, config)
+    return "export " + " ".join(f"{k}={shlex.quote(v)}" for k, v in values.items())
+
+
+def ais_environment(url: str, config: AisSandboxConfig) -> dict[str, str]:
+    """The environment variables that point the pipeline at this sandbox."""
     username = DEFAULT_USERNAME if DEFAULT_USERNAME in config.users else next(iter(config.users))
-    values = {
+    return {
         "JDE_AIS_URL": url,
         "JDE_AIS_USERNAME": username,
         "JDE_AIS_PASSWORD": config.users[username].password,
@@ -31,7 +37,6 @@ def export_line(url: str, config: AisSandboxConfig) -> str:
         "JDE_AIS_DEVICE_NAME": DEFAULT_DEVICE_NAME,
         "JDE_TIMEZONE": config.timezone,
     }
-    return "export " + " ".join(f"{k}={shlex.quote(v)}" for k, v in values.items())
 
 
 @click.command("ais")

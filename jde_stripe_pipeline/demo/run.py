@@ -1,0 +1,394 @@
+"""`jde-stripe demo`: the whole pipeline, through Dagster, on the embedded sandboxes and SQLite.
+
+The imperative shell of the demo. It starts both sandboxes, writes a fresh demo home (`.demo/` by default:
+`dagster_home/` holds Dagster's SQLite instance and the ledger, kept after the demo so that
+`jde-stripe audit` and `dagster-webserver` can read them), sets the same environment variables a user
+would, then runs the real sync job of the real Definitions once per seeded partition. Nothing is left
+running when it returns.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import os
+import shlex
+import shutil
+import sys
+import time
+import warnings
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+import requests
+
+from jde_stripe_pipeline.demo.changes import AdminApi, AppliedChanges, julian_to_key, make_changes
+from jde_stripe_pipeline.demo.sandboxes import RunningSandboxes, SandboxSpec, export_lines, running_sandboxes
+from jde_stripe_pipeline.demo.summary import (
+    MOVING_OUTCOMES,
+    CheckResult,
+    DemoReport,
+    PartitionRun,
+    Problem,
+    StripeInvoice,
+    SyncRound,
+    count_writes,
+)
+from jde_stripe_pipeline.demo.ui import dagster_ui
+
+Echo = Callable[[str], None]
+
+MARKER = ".jde-stripe-demo"
+INVOICE_SOURCE = "purchase_order"
+SEED_DAYS = 28
+"""The AIS sandbox stamps its seed rows 1-28 days before its as-of date."""
+QUIET_RUN_CONFIG: dict[str, Any] = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+DAGSTER_YAML = """\
+# Written by `jde-stripe demo`: Dagster's embedded SQLite storage under this directory (the default).
+# Runs launched from the UI start at once (no daemon runs next to the demo's webserver).
+run_coordinator:
+  module: dagster.core.run_coordinator
+  class: DefaultRunCoordinator
+telemetry:
+  enabled: false
+"""
+CLEARED_VARIABLES = ("JDE_STRIPE_STATE_URL", "JDE_AIS_CA_BUNDLE", "JDE_STRIPE_CREDENTIALS_DIR")
+"""Would point the demo at a real ledger or store instead of its own."""
+
+
+class DemoError(RuntimeError):
+    """The demo cannot run as asked (a home it must not wipe, definitions loaded with other settings)."""
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    seed: int = 7
+    customers: int = 60
+    invoices: int = 120
+    home: Path = Path(".demo")
+    timezone: str = "America/Chicago"
+    change_records: bool = True
+    ui: bool = False
+    ui_host: str = "127.0.0.1"
+    ui_port: int = 3000
+    """0 picks a free port."""
+
+
+@dataclass(frozen=True)
+class DemoHome:
+    root: Path
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.root / "dagster_home"
+
+    @property
+    def ledger(self) -> Path:
+        return self.dagster_home / "jde_stripe_state.sqlite"
+
+
+def prepare_home(root: Path) -> DemoHome:
+    """A fresh demo home; an existing one is wiped only if an earlier demo made it (its marker file)."""
+    root = root.absolute()
+    if root.exists() and any(root.iterdir()):
+        if not (root / MARKER).exists():
+            raise DemoError(f"{root} exists and was not made by the demo; choose another --home")
+        shutil.rmtree(root)
+    home = DemoHome(root)
+    home.dagster_home.mkdir(parents=True)
+    (root / MARKER).write_text("made by `jde-stripe demo`; wiped by the next one\n")
+    (home.dagster_home / "dagster.yaml").write_text(DAGSTER_YAML)
+    return home
+
+
+def demo_environment(
+    base: Mapping[str, str], sandboxes: RunningSandboxes, home: DemoHome, first_day: dt.date
+) -> dict[str, str]:
+    """`base` pointed at the sandboxes and the demo home, as a user would export it."""
+    env = {k: v for k, v in base.items() if k not in CLEARED_VARIABLES}
+    env.update(sandboxes.environment())
+    env["DAGSTER_HOME"] = str(home.dagster_home)
+    env["JDE_STRIPE_START_DATE"] = first_day.isoformat()
+    env["JDE_INVOICE_SOURCE"] = INVOICE_SOURCE
+    return env
+
+
+@contextlib.contextmanager
+def process_environment(env: Mapping[str, str]) -> Iterator[None]:
+    """os.environ = env inside the block (the resources read credentials from it at run time)."""
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def seeded_partition_keys(first_day: dt.date, end_day: dt.date) -> list[str]:
+    """The days with a changed JDE row, found by the AIS change probe (as the sensor finds them)."""
+    from jde_stripe_pipeline.jde.client import AisSession
+    from jde_stripe_pipeline.jde.extract import changed_update_dates
+    from jde_stripe_pipeline.jde.profiles import invoice_profile
+    from jde_stripe_pipeline.jde.settings import AisSettings
+    from jde_stripe_pipeline.jde.tables import CUSTOMER_TABLES
+
+    since = dt.datetime.combine(first_day, dt.time())
+    until = dt.datetime.combine(end_day, dt.time())
+    tables = (*CUSTOMER_TABLES, *invoice_profile(INVOICE_SOURCE).tables)
+    with AisSession(AisSettings.from_env()) as session:
+        probe = changed_update_dates(session, since, until, tables)
+    return [day.isoformat() for day in probe.latest]
+
+
+def sync_job_definition() -> dg.JobDefinition:
+    """The real sync job of the real Definitions, imported only now that the environment is set
+    (the partitions' time zone and start date are read when the definitions load)."""
+    from jde_stripe_pipeline.definitions import defs
+    from jde_stripe_pipeline.orchestration.jobs import sync_job
+    from jde_stripe_pipeline.orchestration.partitions import jde_timezone, jde_update_days, start_date
+
+    if jde_update_days.timezone != jde_timezone() or jde_update_days.start.date() != start_date():
+        raise DemoError(
+            "the definitions were loaded before the demo set JDE_TIMEZONE / JDE_STRIPE_START_DATE; "
+            "run the demo in a process of its own (jde-stripe demo)"
+        )
+    return defs.resolve_job_def(sync_job.name)
+
+
+def materialize_partition(job: dg.JobDefinition, instance: dg.DagsterInstance, key: str) -> PartitionRun:
+    started = time.perf_counter()
+    result = job.execute_in_process(
+        partition_key=key, instance=instance, run_config=QUIET_RUN_CONFIG, raise_on_error=False
+    )
+    checks = tuple(
+        CheckResult(
+            asset=evaluation.asset_key.to_user_string(),
+            name=evaluation.check_name,
+            passed=evaluation.passed,
+            severity=evaluation.severity.value,
+        )
+        for evaluation in result.get_asset_check_evaluations()
+    )
+    failures = tuple(
+        f"{event.step_key}: {event.step_failure_data.error.message.strip() if event.step_failure_data.error else ''}"
+        for event in result.get_step_failure_events()
+    )
+    return PartitionRun(key, result.run_id, result.success, time.perf_counter() - started, checks, failures)
+
+
+def _outcomes(runs: Sequence[PartitionRun], object_type: str) -> dict[str, int]:
+    from jde_stripe_pipeline.ledger import Ledger
+
+    totals: Counter[str] = Counter()
+    with Ledger.open() as ledger:
+        for run in runs:
+            totals.update(ledger.outcome_counts(run.run_id, object_type=object_type))  # type: ignore[arg-type]
+    return dict(totals)
+
+
+def sync_round(
+    title: str,
+    job: dg.JobDefinition,
+    instance: dg.DagsterInstance,
+    keys: Sequence[str],
+    echo: Echo,
+    sandboxes: RunningSandboxes,
+) -> SyncRound:
+    """One run per partition, with progress; what the ledger recorded and what Stripe was sent."""
+    sandboxes.stripe.clear_requests_log()
+    runs = []
+    for index, key in enumerate(keys, start=1):
+        run = materialize_partition(job, instance, key)
+        runs.append(run)
+        checks = sum(c.passed for c in run.checks)
+        state = "ok" if run.reconciliation_passed else "FAILED"
+        echo(
+            f"  [{index}/{len(keys)}] partition {key}: {state}, checks passed {checks}/{len(run.checks)} "
+            f"({run.seconds:.1f}s)"
+        )
+    return SyncRound(
+        title=title,
+        runs=tuple(runs),
+        customer_outcomes=_outcomes(runs, "customer"),
+        invoice_outcomes=_outcomes(runs, "invoice"),
+        stripe_writes=count_writes(sandboxes.stripe.requests_log()),
+    )
+
+
+def stripe_invoices(sandboxes: RunningSandboxes) -> tuple[StripeInvoice, ...]:
+    """What Stripe (the emulator) holds now, read as its dashboard would show it."""
+    lines = Counter(item.get("invoice") for item in sandboxes.stripe.objects("invoiceitem"))
+    return tuple(
+        StripeInvoice(inv["id"], inv["status"], inv["currency"], int(inv["total"]), lines[inv["id"]])
+        for inv in sandboxes.stripe.objects("invoice")
+    )
+
+
+def open_problems(partition_keys: Sequence[str]) -> tuple[Problem, ...]:
+    from jde_stripe_pipeline.ledger import Ledger
+
+    with Ledger.open() as ledger:
+        quarantined = [
+            Problem(q.object_type, q.record_key, "quarantined", f"{q.field}: {q.reason}")
+            for q in ledger.open_quarantine()
+        ]
+        failed = [
+            Problem(f.object_type, f.record_key, "failed", f.reason or "")
+            for f in ledger.failed_for_replay(partition_keys)
+        ]
+    return tuple(quarantined + failed)
+
+
+def moved_records(
+    run_ids: set[str], candidates: Sequence[tuple[str, str]], moving: int
+) -> tuple[tuple[str, str], ...]:
+    """Which of `candidates` the runs created/updated/deleted; `moving` (the ledger's count of such
+    outcomes in the runs) beyond those shows up as unknown records, so nothing moved goes unreported."""
+    from jde_stripe_pipeline.ledger import Ledger
+
+    moved: list[tuple[str, str]] = []
+    with Ledger.open() as ledger:
+        for object_type, key in candidates:
+            history = ledger.history(key, object_type=object_type)  # type: ignore[arg-type]
+            if any(e.run_id in run_ids and e.outcome in MOVING_OUTCOMES for e in history):
+                moved.append((object_type, key))
+    extra = moving - len(moved)
+    if extra > 0:
+        moved.append(("other", f"{extra} record(s) not changed by the demo"))
+    return tuple(moved)
+
+
+def _command_name() -> str:
+    return sys.argv[0] if Path(sys.argv[0]).name == "jde-stripe" else "jde-stripe"
+
+
+def wait_until_interrupted() -> None:
+    """Block until Ctrl-C (or SIGTERM, which the CLI turns into KeyboardInterrupt)."""
+    with contextlib.suppress(KeyboardInterrupt):
+        while True:
+            time.sleep(3600)
+
+
+def run_demo(
+    options: DemoOptions,
+    echo: Echo,
+    show: Callable[[DemoReport], None],
+    wait: Callable[[], None] = wait_until_interrupted,
+) -> DemoReport:
+    """The demo end to end: `show` gets the report while the sandboxes still run; with `ui`, the UI
+    then runs until `wait` returns. The report's `passed` decides the exit code."""
+    warnings.filterwarnings("ignore", module="dagster.*")
+    as_of = dt.datetime.now(ZoneInfo(options.timezone)).date()
+    first_day = as_of - dt.timedelta(days=SEED_DAYS)
+    home = prepare_home(options.home)
+    spec = SandboxSpec(options.seed, options.customers, options.invoices, options.timezone, as_of=as_of)
+    started = time.perf_counter()
+    echo(f"Seeding JDE: {spec.customers} customers, {spec.invoices} invoices (seed {spec.seed}) ...")
+    with running_sandboxes(spec) as sandboxes:
+        env = demo_environment(os.environ, sandboxes, home, first_day)
+        echo(
+            f"AIS sandbox {sandboxes.ais_server.url}, Stripe emulator {sandboxes.stripe_server.url}, "
+            f"DAGSTER_HOME {home.dagster_home}"
+        )
+        with process_environment(env), dg.DagsterInstance.from_config(str(home.dagster_home)) as instance:
+            report = _sync_and_change(options, spec, home, first_day, as_of, sandboxes, instance, echo)
+        echo(f"Done in {time.perf_counter() - started:.1f}s")
+        show(report)
+        if options.ui:
+            with dagster_ui(env, options.ui_host, options.ui_port, home.root / "webserver.log") as url:
+                shell = {
+                    key: env[key] for key in ("DAGSTER_HOME", "JDE_STRIPE_START_DATE", "JDE_INVOICE_SOURCE")
+                }
+                echo(f"Dagster UI: {url}  (Ctrl-C stops it and the sandboxes)")
+                echo("To point another shell at the running sandboxes and this Dagster instance:")
+                for line in export_lines({**sandboxes.environment(), **shell}):
+                    echo(f"  {line}")
+                wait()
+            echo("Stopped the Dagster UI and the sandboxes.")
+    return report
+
+
+def _sync_and_change(
+    options: DemoOptions,
+    spec: SandboxSpec,
+    home: DemoHome,
+    first_day: dt.date,
+    as_of: dt.date,
+    sandboxes: RunningSandboxes,
+    instance: dg.DagsterInstance,
+    echo: Echo,
+) -> DemoReport:
+    job = sync_job_definition()
+    keys = seeded_partition_keys(first_day, as_of + dt.timedelta(days=1))
+    if not keys:
+        raise DemoError("the AIS sandbox reports no changed rows: nothing to sync")
+    echo(f"First sync: {len(keys)} partitions with JDE changes ({keys[0]} .. {keys[-1]})")
+    first = sync_round("First sync", job, instance, keys, echo, sandboxes)
+    report = DemoReport(
+        seeded=f"{spec.customers} customers / {spec.invoices} invoices seeded (seed {spec.seed}), "
+        f"{len(keys)} partitions",
+        first=first,
+        stripe_customers=len(sandboxes.stripe.objects("customer")),
+        stripe_invoices=stripe_invoices(sandboxes),
+        problems=open_problems(keys),
+        ledger_location=str(home.ledger),
+        audit_example="",
+    )
+    if options.change_records:
+        report = _second_round(report, job, instance, sandboxes, echo)
+    audit_key = next((c.record_key for c in report.changes if c.object_type == "invoice"), None)
+    return _with_audit_example(report, home, audit_key or _any_synced_invoice())
+
+
+def _second_round(
+    report: DemoReport,
+    job: dg.JobDefinition,
+    instance: dg.DagsterInstance,
+    sandboxes: RunningSandboxes,
+    echo: Echo,
+) -> DemoReport:
+    from jde_stripe_pipeline.ledger import Ledger
+
+    with Ledger.open() as ledger:
+        invoices = {m.jde_key for m in ledger.all_mappings("invoice")}
+        customers = {m.jde_key for m in ledger.all_mappings("customer")}
+    with requests.Session() as http:
+        applied: AppliedChanges = make_changes(AdminApi(sandboxes.ais_server.url, http), invoices, customers)
+    echo("Changed in JDE: " + "; ".join(f"{c.object_type} {c.record_key}" for c in applied.changes))
+    key = julian_to_key(applied.julian_day)
+    echo(f"Second sync: partition {key}")
+    second = sync_round("Second sync (after the JDE changes)", job, instance, [key], echo, sandboxes)
+    moving = sum(
+        n
+        for outcomes in (second.customer_outcomes, second.invoice_outcomes)
+        for o, n in outcomes.items()
+        if o in MOVING_OUTCOMES
+    )
+    moved = moved_records(
+        {r.run_id for r in second.runs}, [(c.object_type, c.record_key) for c in applied.changes], moving
+    )
+    return dataclasses.replace(report, changes=applied.changes, second=second, moved=moved)
+
+
+def _any_synced_invoice() -> str | None:
+    from jde_stripe_pipeline.ledger import Ledger
+
+    with Ledger.open() as ledger:
+        return next((m.jde_key for m in ledger.all_mappings("invoice")), None)
+
+
+def _with_audit_example(report: DemoReport, home: DemoHome, key: str | None) -> DemoReport:
+    example = (
+        f"DAGSTER_HOME={shlex.quote(str(home.dagster_home))} {_command_name()} audit {shlex.quote(key)}"
+        if key
+        else "(no invoice synced)"
+    )
+    return dataclasses.replace(report, audit_example=example)
