@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import sqlite3
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -193,6 +194,9 @@ def test_revoked_stripe_key_fails_without_showing_it(
     with pytest.raises(StripeAuthError) as raised:
         setup.run(progress=revoke_after_four)
     assert raised.value.http_status == 401
+    with contextlib.closing(sqlite3.connect(setup.ledger_path)) as ledger:
+        audited = ledger.execute("select count(*) from jde_stripe_audit").fetchone()[0]
+    assert audited >= 4, "the ledger the scan reads holds the records synced before the revocation"
     assert_no_secret_seen(
         setup, watch, capfd, extra={"other key": OTHER_KEY}, texts={"exception": exception_text(raised.value)}
     )
@@ -262,8 +266,6 @@ def test_the_stripe_key_is_distinctive_enough_to_be_found() -> None:
 
 
 def test_the_file_scan_finds_a_secret_inside_a_sqlite_database(tmp_path: Path) -> None:
-    import sqlite3
-
     with contextlib.closing(sqlite3.connect(tmp_path / "some.db")) as db, db:
         db.execute("create table t (reason text)")
         db.execute("insert into t values (?)", (f"refused {STRIPE_KEY} (HTTP 401)",))
