@@ -12,6 +12,7 @@ from jde_stripe_pipeline.orchestration.commands import audit
 from jde_stripe_pipeline.orchestration.replay import replay
 from jde_stripe_pipeline.sandboxes.ais.cli import ais_command
 from jde_stripe_pipeline.sandboxes.stripe_emulator.cli import stripe_command
+from jde_stripe_pipeline.sync.cli import plan_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -35,6 +36,7 @@ main.add_command(credentials)
 main.add_command(check_command)
 main.add_command(audit)
 main.add_command(replay)
+main.add_command(plan_command)
 main.add_command(demo_command)
 main.add_command(extract_command, "extract")
 

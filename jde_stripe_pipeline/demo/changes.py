@@ -96,14 +96,16 @@ def make_changes(
 ) -> AppliedChanges:
     """Re-price a line, add a line, rename a customer; only records that are in Stripe already.
 
-    Picks USD invoices with billable lines in key order (deterministic for a given seed) and a customer
-    that is neither invoice's bill-to, so each edit moves exactly one Stripe object.
+    Picks invoices with billable lines (USD first) in key order (deterministic for a given seed) and a
+    customer that is neither invoice's bill-to, so each edit moves exactly one Stripe object.
     """
-    headers = [h for h in api.rows("F4301") if document_key(h) in synced_invoices and h["CRCD"] == "USD"]
+    headers = [h for h in api.rows("F4301") if document_key(h) in synced_invoices]
     lines = _lines_by_document(api.rows("F4311"))
-    candidates = [h for h in headers if _billable(lines.get(document_key(h), []))]
+    candidates = sorted(
+        (h for h in headers if _billable(lines.get(document_key(h), []))), key=lambda h: h["CRCD"] != "USD"
+    )
     if len(candidates) < 2:
-        raise DemoChangeError("fewer than two synced USD invoices with billable lines: seed more invoices")
+        raise DemoChangeError("fewer than two synced invoices with billable lines: seed more invoices")
     repriced, extended = candidates[0], candidates[1]
     changes = [
         _reprice(api, repriced, lines[document_key(repriced)]),

@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-import signal
 import sys
-import time
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import click
 
+from jde_stripe_pipeline.demo.foreground import wait_until_interrupted
 from jde_stripe_pipeline.demo.sandboxes import SandboxSpec, running_sandboxes
-
-
-def _interrupt_on_sigterm() -> None:
-    """SIGTERM ends the foreground commands like Ctrl-C does, so their cleanup runs."""
-
-    def handler(_signum: int, _frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, handler)
 
 
 def _echo(line: str) -> None:
@@ -39,7 +28,7 @@ def _echo(line: str) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Demo directory (Dagster instance + ledger); wiped at start, kept afterwards.",
 )
-@click.option("--timezone", default="America/Chicago", show_default=True, help="The JDE server's time zone.")
+@click.option("--days", type=click.IntRange(min=1), help="Sync only the latest N seeded days (default: all).")
 @click.option("--no-changes", is_flag=True, help="Skip the JDE edits and the second sync.")
 @click.option("--ui", is_flag=True, help="Then keep the Dagster UI running on the sandboxes until Ctrl-C.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Host of the Dagster UI.")
@@ -51,7 +40,7 @@ def demo_command(
     customers: int,
     invoices: int,
     home: Path,
-    timezone: str,
+    days: int | None,
     no_changes: bool,
     ui: bool,
     host: str,
@@ -60,14 +49,14 @@ def demo_command(
     """Sync seeded JDE data to the Stripe emulator through Dagster, change a few records, sync again.
 
     Exits 1 if a reconciliation check fails or records other than the changed ones moved."""
+    from jde_stripe_pipeline.demo.changes import DemoChangeError
     from jde_stripe_pipeline.demo.run import DemoError, DemoOptions, run_demo
     from jde_stripe_pipeline.demo.summary import format_report
 
-    _interrupt_on_sigterm()
-    options = DemoOptions(seed, customers, invoices, home, timezone, not no_changes, ui, host, port)
+    options = DemoOptions(seed, customers, invoices, home, not no_changes, days, ui, host, port)
     try:
         report = run_demo(options, _echo, show=lambda report: _echo("\n" + format_report(report) + "\n"))
-    except DemoError as error:
+    except (DemoError, DemoChangeError) as error:
         raise click.ClickException(str(error)) from error
     if not (report.passed and (report.second is None or report.only_changes_moved)):
         sys.exit(1)
@@ -98,21 +87,17 @@ def serve_both_sandboxes(
     seed: int, customers: int, invoices: int, host: str, ais_port: int, stripe_port: int, timezone: str
 ) -> None:
     """Both sandboxes in the foreground until Ctrl-C; the export lines on stdout, the rest on stderr."""
-    _interrupt_on_sigterm()
     spec = SandboxSpec(seed, customers, invoices, timezone, host, ais_port, stripe_port)
     with running_sandboxes(spec) as sandboxes:
         click.echo(
             f"AIS sandbox: {customers} customers, {invoices} invoices (seed {seed}, as of "
             f"{sandboxes.ais.as_of}) on {sandboxes.ais_server.url}/jderest/v2 "
             f"(admin: {sandboxes.ais_server.url}/_sandbox/)\n"
-            f"Stripe emulator on {sandboxes.stripe_server.url} (admin: {sandboxes.stripe_server.url}/_sandbox/config)\n"
+            f"Stripe emulator on {sandboxes.stripe_server.url} "
+            f"(admin: {sandboxes.stripe_server.url}/_sandbox/config)\n"
             "Paste these lines into the shell that runs the pipeline; Ctrl-C stops both sandboxes.",
             err=True,
         )
         for line in sandboxes.export_lines():
             _echo(line)
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            pass
+        wait_until_interrupted()

@@ -117,7 +117,7 @@ MOVING_OUTCOMES = frozenset({"created", "updated", "deleted"})
 
 
 def write_request_kind(method: str, path: str) -> str:
-    """`POST /v1/invoices/in_123/add_lines` -> `POST /v1/invoices/{id}/add_lines` (ids hidden, so counts group)."""
+    """`POST /v1/invoices/in_1/add_lines` -> `POST /v1/invoices/{id}/add_lines` (ids hidden: counts group)."""
     parts = path.split("?")[0].strip("/").split("/")
     shown = [part if index < 2 or index == 3 else "{id}" for index, part in enumerate(parts)]
     return f"{method} /" + "/".join(shown)
@@ -207,7 +207,7 @@ def format_report(report: DemoReport) -> str:
         lines += ["", "Changed in JDE through the AIS sandbox admin API:"]
         lines += [f"  {c.object_type} {c.record_key}: {c.description}" for c in report.changes]
     if report.second is not None:
-        lines += [""] + _round(report.second)
+        lines += ["", *_round(report.second)]
         moved = ", ".join(f"{kind} {key}" for kind, key in report.moved) or "nothing"
         verdict = (
             "only the changed records moved" if report.only_changes_moved else "UNEXPECTED records moved"

@@ -16,6 +16,7 @@ from jde_stripe_pipeline.sync import ReconciliationReport, RecordResult, SyncRep
 
 OUTCOMES = ("created", "updated", "unchanged", "conflict", "quarantined", "failed", "deleted")
 PREVIEW_ROWS = 50
+URGENCY = {"failed": 0, "conflict": 1, "quarantined": 2}
 PROBLEM_ROWS = 200
 
 Link = Callable[[str], str | None]
@@ -68,10 +69,8 @@ def problems_markdown(problems: Sequence[RecordResult], link: Link, *, limit: in
 
 
 def _preview(results: Sequence[RecordResult], link: Link) -> dg.TableMetadataValue:
-    # Problems first: they are what a person opens the table for.
-    ordered = sorted(
-        results, key=lambda r: (r.outcome not in ("failed", "quarantined", "conflict"), r.record_key)
-    )
+    # Problems first, the most urgent at the top: they are what a person opens the table for.
+    ordered = sorted(results, key=lambda r: (URGENCY.get(r.outcome, len(URGENCY)), r.record_key))
     records = [
         dg.TableRecord(
             {

@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from jde_stripe_pipeline.ledger import Action, Outcome
 
@@ -34,7 +34,7 @@ class RecordResult:
     requests: int
     """Stripe requests this record cost (shared listing passes are not charged to a record)."""
     jde_version: datetime | None
-    detail: Mapping[str, object] = field(default_factory=dict)
+    detail: Mapping[str, Any] = field(default_factory=dict)
     """Changed fields, lines added / updated / removed, person-added lines left alone, …"""
 
 
@@ -68,7 +68,7 @@ class PlannedChange:
     action: Action
     stripe_id: str | None
     reason: str | None
-    detail: Mapping[str, object] = field(default_factory=dict)
+    detail: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

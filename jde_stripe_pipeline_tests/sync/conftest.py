@@ -121,6 +121,9 @@ class World:
         with self.session() as session:
             return list(extract_invoices(session, EVERYTHING, PURCHASE_ORDER, as_of=AS_OF))
 
+    def good_invoices(self) -> list[JdeInvoice]:
+        return [record for record in self.invoices() if isinstance(record, JdeInvoice)]
+
     def sync(self, engine: SyncEngine | None = None) -> tuple[SyncReport, SyncReport]:
         engine = engine or self.engine()
         customers = engine.sync_customers(self.customers())
@@ -172,8 +175,8 @@ def make_world(
     tmp_path: Path,
     *,
     seed: int = 7,
-    customers: int = 30,
-    invoices: int = 60,
+    customers: int = 20,
+    invoices: int = 40,
     emulator_config: StripeEmulatorConfig | None = None,
 ) -> Iterator[World]:
     sandbox = AisSandbox(
@@ -260,17 +263,33 @@ def assert_stripe_matches_jde(world: World, *, ignore_invoices: set[str] | None 
     assert sorted(by_key) == sorted(k for k in invoices if k not in ignore)
     assert {k: len(v) for k, v in by_key.items() if len(v) > 1} == {}
     for key, found in by_key.items():
-        invoice, request = found[0], invoices[key]
-        assert invoice["status"] == "draft"
-        assert invoice["customer"] == cus_by_an8[str(request.customer_an8)]
-        assert (invoice["number"], invoice["effective_at"], invoice["currency"], invoice["metadata"]) == (
-            request.number,
-            request.effective_at,
-            request.currency,
-            dict(request.metadata),
-        ), key
-        lines = world.stripe_lines(invoice["id"]) if invoice["lines"]["has_more"] else invoice["lines"]["data"]
-        got = sorted((ln["metadata"]["jde_lnid"], ln["amount"], ln["description"]) for ln in lines)
-        want = sorted((ln.lnid, ln.amount, ln.description) for ln in request.lines)
-        assert got == want, key
-        assert invoice["total"] == request.total_minor, key
+        _assert_invoice(world, found[0], invoices[key], cus_by_an8[str(invoices[key].customer_an8)])
+
+
+def assert_invoices_match_jde(world: World, stripe_ids: dict[str, str]) -> None:
+    """The given invoices (JDE key → Stripe id), each read through the SDK, equal JDE's."""
+    customers = {c["metadata"]["jde_an8"]: c["id"] for c in world.stripe_customers() if c["metadata"]}
+    _, invoices, _ = expected_requests(world)
+    sink = world.sink()
+    for key, stripe_id in stripe_ids.items():
+        request = invoices[key]
+        _assert_invoice(
+            world, sink.retrieve_invoice(stripe_id).object, request, customers[str(request.customer_an8)]
+        )
+
+
+def _assert_invoice(world: World, invoice: dict[str, Any], request: InvoiceRequest, customer_id: str) -> None:
+    key = request.record_key
+    assert invoice["status"] == "draft"
+    assert invoice["customer"] == customer_id
+    assert (invoice["number"], invoice["effective_at"], invoice["currency"], invoice["metadata"]) == (
+        request.number,
+        request.effective_at,
+        request.currency,
+        dict(request.metadata),
+    ), key
+    lines = world.stripe_lines(invoice["id"]) if invoice["lines"]["has_more"] else invoice["lines"]["data"]
+    got = sorted((ln["metadata"]["jde_lnid"], ln["amount"], ln["description"]) for ln in lines)
+    want = sorted((ln.lnid, ln.amount, ln.description) for ln in request.lines)
+    assert got == want, key
+    assert invoice["total"] == request.total_minor, key

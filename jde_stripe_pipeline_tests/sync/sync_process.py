@@ -33,9 +33,11 @@ def main(ais_url: str, stripe_url: str, ledger_url: str, run_id: str) -> int:
         backoff_max_seconds=0.2,
         timeout_seconds=10.0,
     )
-    with StripeSink(sink_settings) as sink, Ledger.open(ledger_url) as ledger, AisSession(
-        settings, retry=FAST_RETRY, page_size=500
-    ) as session:
+    with (
+        StripeSink(sink_settings) as sink,
+        Ledger.open(ledger_url) as ledger,
+        AisSession(settings, retry=FAST_RETRY, page_size=500) as session,
+    ):
         engine = SyncEngine(
             stripe=sink,
             ledger=ledger,

@@ -27,9 +27,9 @@ def test_a_tenth_of_the_invoices_changed_touches_only_those(world: World) -> Non
         if result.outcome == "updated":
             # the retrieve, the header (jde_updated_at moved), at most one line operation
             lines = [result.detail[n] for n in ("lines_added", "lines_updated", "lines_removed")]
-            assert sum(map(len, lines)) <= 1, result  # type: ignore[arg-type]
+            assert sum(map(len, lines)) <= 1, result
             assert result.detail["fields"] == ["metadata"], result
-            assert result.requests == 2 + sum(map(len, lines)), result  # type: ignore[arg-type]
+            assert result.requests == 2 + sum(map(len, lines)), result
     assert_stripe_matches_jde(world)
 
 
@@ -66,7 +66,9 @@ def test_a_draft_left_half_done_by_a_crash_is_completed_from_its_actual_lines(wo
     sink = world.sink()
     old = next(i for i in world.stripe_invoices() if i["number"] == request.number)
     sink.delete_invoice(old["id"], idempotency_key="test-delete-1")
-    customer = next(c for c in world.stripe_customers() if c["metadata"]["jde_an8"] == str(request.customer_an8))
+    customer = next(
+        c for c in world.stripe_customers() if c["metadata"]["jde_an8"] == str(request.customer_an8)
+    )
     draft = sink.create_invoice(
         request.with_customer(customer["id"]).params(), idempotency_key="test-crash-create"
     ).object
@@ -89,6 +91,6 @@ def test_a_draft_left_half_done_by_a_crash_is_completed_from_its_actual_lines(wo
     result = report.result(key)
     assert (result.outcome, result.action, result.stripe_id) == ("updated", "relink", draft["id"])
     assert result.detail["lines_removed"] and result.detail["lines_updated"] == [request.lines[1].lnid]
-    assert set(result.detail["lines_added"]) == {line.lnid for line in request.lines[2:]}  # type: ignore[arg-type]
+    assert set(result.detail["lines_added"]) == {line.lnid for line in request.lines[2:]}
     assert_stripe_matches_jde(world)
     assert {w["path"].split("/")[3] for w in world.writes()} == {draft["id"]}

@@ -58,7 +58,9 @@ def _killed_then_finished(world: World, kills: int, rng: random.Random) -> tuple
 
 
 def _check(world: World) -> None:
-    world.emulator.update_config(fail_rate=0, unavailable_rate=0, commit_then_fail_rate=0, rate_limit_per_second=1000)
+    world.emulator.update_config(
+        fail_rate=0, unavailable_rate=0, commit_then_fail_rate=0, rate_limit_per_second=1000
+    )
     assert_stripe_matches_jde(world)
     world.emulator.clear_requests_log()
     world.sync()

@@ -1,0 +1,65 @@
+"""`jde-stripe demo` as a newcomer runs it: a subprocess, read from its printed summary and exit code."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from jde_stripe_pipeline.ledger import Ledger
+from jde_stripe_pipeline.ledger.database import sqlite_url
+from jde_stripe_pipeline_tests.demo.support import JDE_STRIPE
+
+
+def _section(text: str, title: str) -> str:
+    start = text.index(title)
+    end = text.find("\n\n", start)
+    return text[start : end if end >= 0 else None]
+
+
+@pytest.mark.slow
+def test_demo_syncs_everything_reconciles_and_the_second_sync_moves_only_the_changed_records(
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / "demo"
+    done = subprocess.run(
+        [JDE_STRIPE, "demo", "--home", str(home)], capture_output=True, text=True, timeout=300
+    )
+    out = done.stdout
+    assert done.returncode == 0, out + done.stderr
+
+    assert re.search(r"\[28/28\] partition \d{4}-\d\d-\d\d: ok", out), "progress shows partition i/n"
+    first = _section(out, "First sync: 28 run(s)")
+    assert re.search(r"customers: created 60\b", first)
+    assert re.search(r"invoices:  created \d+", first)
+    assert "reconciliation: PASSED" in first
+    assert "stripe_matches_jde: passed 28/28" in first
+
+    second = _section(out, "Second sync (after the JDE changes): 1 run(s)")
+    assert "customers: updated 1\n" in second
+    assert "invoices:  updated 2\n" in second
+    assert "reconciliation: PASSED" in second
+    assert "(only the changed records moved)" in second
+    writes = re.search(r"Stripe write requests: (\d+)", second)
+    assert writes and 3 <= int(writes[1]) <= 6, second
+    assert "POST /v1/invoices/{id}/update_lines" in second and "POST /v1/invoices/{id}/add_lines" in second
+    assert "Result: PASSED" in out
+
+    # The audit trail it names exists and holds the re-priced invoice's two syncs.
+    audit = re.search(r"try:\s+DAGSTER_HOME=\S+ \S+ audit (\S+)", out)
+    assert audit
+    with Ledger.open(sqlite_url(home / "dagster_home" / "jde_stripe_state.sqlite")) as ledger:
+        outcomes = [entry.outcome for entry in ledger.history(audit[1])]
+    assert outcomes[0] == "created" and outcomes[-1] == "updated"
+
+
+def test_demo_refuses_to_wipe_a_directory_it_did_not_make(tmp_path: Path) -> None:
+    (tmp_path / "precious.txt").write_text("keep me")
+    done = subprocess.run(
+        [JDE_STRIPE, "demo", "--home", str(tmp_path)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode != 0
+    assert "was not made by the demo" in done.stderr
+    assert (tmp_path / "precious.txt").read_text() == "keep me"
