@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import stripe
 
-from jde_stripe_pipeline.mapping import InvoiceMappingConfig
 from jde_stripe_pipeline.sandboxes.stripe_emulator import DEFAULT_API_KEY
 from jde_stripe_pipeline.sync import fetch_customers
 from jde_stripe_pipeline_tests.sync.changes import add_line, cancel_every_line, reprice_first_line
@@ -97,11 +96,16 @@ def test_a_rejected_request_fails_that_record_only_with_stripes_message(world: W
 
 
 def test_bad_records_are_quarantined_and_the_batch_goes_on(world: World) -> None:
-    world.invoice_config = InvoiceMappingConfig()  # does not know the sandbox's D10 payment terms
+    _, invoices, _ = expected_requests(world)
+    bad = sorted(invoices)[3]
+    kcoo, doco, dcto, sfxo = bad.split("/")
+    world.upsert("F4301", [{"KCOO": kcoo, "DOCO": int(doco), "DCTO": dcto, "SFXO": sfxo, "PTC": "ZZ9"}])
     _, report = world.sync()
+    result = report.result(bad)
+    assert result.outcome == "quarantined" and result.requests == 0
+    assert result.reason is not None and "F4301.PTC" in result.reason and "ZZ9" in result.reason
     quarantined = [r for r in report.results if r.outcome == "quarantined"]
-    assert any(r.reason and "F4301.PTC" in r.reason and "D10" in r.reason for r in quarantined)
-    assert report.counts()["created"] > 0
+    assert report.counts()["created"] == len(invoices) - 1
     open_items = world.ledger().open_quarantine(object_type="invoice")
     assert {q.record_key for q in open_items} == {r.record_key for r in quarantined}
     assert_stripe_matches_jde(world)
