@@ -1,0 +1,446 @@
+"""A sync run configured the way an operator configures it, with secrets distinctive enough to hunt for.
+
+The run (`run_pipeline`) is the imperative shell the Dagster assets wrap: credentials come from
+`jde_stripe_pipeline.credentials` (environment, else the encrypted store), the Stripe client from
+`StripeResource` (key re-read through the resolver after a 401), the ledger from `Ledger.open()`
+(SQLite under `$DAGSTER_HOME`). Both sandboxes are real loopback servers; two small real servers sit in
+front of them to record what crosses the wire (`AisRecorder` forwards to the AIS sandbox with
+`requests`; `StripeFront` serves the emulator's own handler and notes which key each request carried).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import json
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, quote_plus
+
+import pytest
+import requests
+from cryptography.fernet import Fernet
+
+from jde_stripe_pipeline.credentials import resolve_jde_credentials
+from jde_stripe_pipeline.credentials.master_key import load_master_key
+from jde_stripe_pipeline.credentials.models import (
+    StoredCredentials,
+    build_jde_credentials,
+    build_stripe_credentials,
+)
+from jde_stripe_pipeline.credentials.store import store_path, write_store
+from jde_stripe_pipeline.jde.client import AisSession
+from jde_stripe_pipeline.jde.extract import extract_customers, extract_invoices
+from jde_stripe_pipeline.jde.profiles import PURCHASE_ORDER
+from jde_stripe_pipeline.jde.settings import AisSettings
+from jde_stripe_pipeline.ledger import Ledger
+from jde_stripe_pipeline.orchestration.resources import StripeResource
+from jde_stripe_pipeline.sandboxes.ais import AisSandbox, AisSandboxConfig
+from jde_stripe_pipeline.sandboxes.ais.config import AisUser
+from jde_stripe_pipeline.sandboxes.http_server import HttpRequest, HttpResponse, LoopbackServer
+from jde_stripe_pipeline.sandboxes.stripe_emulator import (
+    DEFAULT_API_KEY,
+    StripeEmulator,
+    StripeEmulatorConfig,
+)
+from jde_stripe_pipeline.sync import SyncEngine, SyncReport, fetch_customers
+from jde_stripe_pipeline_tests.jde.support import FAST_RETRY
+from jde_stripe_pipeline_tests.sync.conftest import (
+    AS_OF,
+    CUSTOMER_CONFIG,
+    EVERYTHING,
+    INVOICE_CONFIG,
+    World,
+    assert_stripe_matches_jde,
+)
+
+JDE_USER = "HYGUSR"
+JDE_PASSWORD = "Pw-9f3c-UNIQUE-jde"
+JDE_ENVIRONMENT = "JDV920"
+STRIPE_KEY = "sk_test_UNIQUE_7d41c0a9e8b2f356hyg"
+MASTER_KEY = Fernet.generate_key().decode()
+SECRETS: dict[str, str] = {
+    "JDE password": JDE_PASSWORD,
+    "Stripe key": STRIPE_KEY,
+    "master key": MASTER_KEY,
+}
+
+CREDENTIAL_VARIABLES = (
+    "JDE_STRIPE_MASTER_KEY",
+    "JDE_STRIPE_MASTER_KEY_FILE",
+    "JDE_STRIPE_CREDENTIALS_FILE",
+    "JDE_STRIPE_STATE_URL",
+    "JDE_AIS_URL",
+    "JDE_AIS_USERNAME",
+    "JDE_AIS_PASSWORD",
+    "JDE_AIS_ENVIRONMENT",
+    "JDE_AIS_ROLE",
+    "JDE_AIS_DEVICE_NAME",
+    "JDE_AIS_CA_BUNDLE",
+    "STRIPE_API_KEY",
+    "STRIPE_API_BASE",
+)
+FAST_STRIPE = {
+    "JDE_STRIPE_RATE_PER_SECOND": "1000",
+    "JDE_STRIPE_BURST": "50",
+    "JDE_STRIPE_MAX_RETRIES": "8",
+    "JDE_STRIPE_BACKOFF_BASE_SECONDS": "0.01",
+    "JDE_STRIPE_BACKOFF_MAX_SECONDS": "0.1",
+    "JDE_STRIPE_TIMEOUT_SECONDS": "10",
+}
+CredentialMode = str  # "environment" | "store"
+
+
+# ------------------------------------------------------------------------------- looking for secrets
+
+
+def _base64_cores(data: bytes) -> set[bytes]:
+    """The part of base64(data) that is the same wherever `data` sits in a longer encoded blob: one per
+    alignment (0, 1 or 2 bytes before it), in the standard and the URL-safe alphabet."""
+    cores: set[bytes] = set()
+    for offset in range(3):
+        encoded = base64.b64encode(b"\0" * offset + data)
+        start = 4 if offset else 0
+        end = len(encoded) - 4 if (offset + len(data)) % 3 else len(encoded)
+        core = encoded[start:end]
+        cores |= {core, core.replace(b"+", b"-").replace(b"/", b"_")}
+    return cores
+
+
+def secret_forms(secret: str) -> dict[str, bytes]:
+    """Every spelling a secret could leak in: clear, JSON-escaped, URL-encoded, base64 (also as the
+    password half of a Basic `user:password`), hex."""
+    raw = secret.encode()
+    forms = {
+        "clear": raw,
+        "json": json.dumps(secret)[1:-1].encode(),
+        "url-encoded": quote(secret, safe="").encode(),
+        "url-encoded (plus)": quote_plus(secret).encode(),
+        "hex": binascii.hexlify(raw),
+    }
+    for index, core in enumerate(sorted(_base64_cores(raw) | _base64_cores(b":" + raw))):
+        forms[f"base64 #{index}"] = core
+    distinct: dict[str, bytes] = {}
+    for form, needle in forms.items():
+        if needle not in distinct.values():
+            distinct[form] = needle
+    return distinct
+
+
+def find_secrets(data: bytes, secrets: Mapping[str, str] = SECRETS) -> list[str]:
+    """`name (form)` for every secret found in `data`, in any of its forms."""
+    found = []
+    for name, secret in secrets.items():
+        for form, needle in secret_forms(secret).items():
+            if needle in data:
+                found.append(f"{name} ({form})")
+    return found
+
+
+def scan_tree(root: Path, secrets: Mapping[str, str] = SECRETS) -> dict[str, list[str]]:
+    """Every file under `root` (SQLite databases, WAL files, logs, pickles...) searched byte by byte."""
+    hits: dict[str, list[str]] = {}
+    for path in sorted(root.rglob("*")):
+        if path.is_file():
+            found = find_secrets(path.read_bytes(), secrets)
+            if found:
+                hits[str(path.relative_to(root))] = found
+    return hits
+
+
+def exception_text(error: BaseException) -> str:
+    """All an exception could show: its traceback, and str/repr/attributes of every exception in its
+    chain, suppressed context included (a handler may log those)."""
+    import traceback
+
+    parts = ["".join(traceback.format_exception(error))]
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [error]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        parts += [str(current), repr(current), repr(getattr(current, "__dict__", {}))]
+        pending += [current.__cause__, current.__context__]
+    return "\n".join(parts)
+
+
+# ------------------------------------------------------------------------------- recording servers
+
+
+@dataclass(frozen=True)
+class RecordedExchange:
+    method: str
+    path: str
+    headers: Mapping[str, str]
+    body: bytes
+    status: int
+    response_body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else None
+
+    def response_json(self) -> Any:
+        return json.loads(self.response_body) if self.response_body else None
+
+
+_HOP_BY_HOP = {"host", "content-length", "connection", "transfer-encoding", "content-encoding", "keep-alive"}
+
+
+class AisRecorder:
+    """A forwarding proxy in front of the AIS sandbox: every request and answer recorded as sent."""
+
+    def __init__(self, target: str):
+        self.target = target
+        self.exchanges: list[RecordedExchange] = []
+        self._lock = threading.Lock()
+        self._http = requests.Session()
+
+    def handle(self, request: HttpRequest) -> HttpResponse:
+        query = "&".join(f"{quote(k)}={quote(v)}" for k, values in request.query.items() for v in values)
+        url = self.target + request.path + (f"?{query}" if query else "")
+        headers = {k: v for k, v in request.headers.items() if k not in _HOP_BY_HOP}
+        answer = self._http.request(request.method, url, headers=headers, data=request.body, timeout=30)
+        with self._lock:
+            self.exchanges.append(
+                RecordedExchange(
+                    request.method,
+                    request.path,
+                    dict(request.headers),
+                    request.body,
+                    answer.status_code,
+                    answer.content,
+                )
+            )
+        reply_headers = {k: v for k, v in answer.headers.items() if k.lower() not in _HOP_BY_HOP}
+        return HttpResponse(answer.status_code, answer.content, reply_headers)
+
+    def close(self) -> None:
+        self._http.close()
+
+
+@dataclass(frozen=True)
+class StripeCall:
+    key: str
+    method: str
+    path: str
+    status: int
+
+
+class StripeFront:
+    """Serves the emulator's own handler, noting the key each request carried and the answer's status.
+
+    `pause()` holds requests back while a test swaps keys, so "roll in the emulator" and "put the new key
+    where the pipeline reads it" happen as one step for the pipeline: what an operator's deploy does.
+    """
+
+    def __init__(self, emulator: StripeEmulator):
+        self.emulator = emulator
+        self.calls: list[StripeCall] = []
+        self._gate = threading.Lock()
+
+    def handle(self, request: HttpRequest) -> Any:
+        with self._gate:
+            response = self.emulator.handle(request)
+        key = (request.header("authorization") or "").partition(" ")[2]
+        status = getattr(response, "status", 0)
+        self.calls.append(StripeCall(key, request.method, request.path, status))
+        return response
+
+    @contextlib.contextmanager
+    def pause(self) -> Iterator[None]:
+        with self._gate:
+            yield
+
+
+# ------------------------------------------------------------------------------------- the setup
+
+
+@dataclass
+class Setup:
+    """Both sandboxes (behind their recorders), the tmp home, and how the credentials are configured."""
+
+    sandbox: AisSandbox
+    emulator: StripeEmulator
+    ais: AisRecorder
+    ais_url: str
+    stripe: StripeFront
+    stripe_url: str
+    home: Path
+    monkeypatch: pytest.MonkeyPatch
+    runs: int = 0
+    reports: list[tuple[SyncReport, SyncReport]] = field(default_factory=list)
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.home / "dagster_home"
+
+    @property
+    def ledger_path(self) -> Path:
+        return self.dagster_home / "jde_stripe_state.sqlite"
+
+    def configure(
+        self, mode: CredentialMode, *, stripe_key: str = STRIPE_KEY, password: str = JDE_PASSWORD
+    ) -> None:
+        """Put the credentials where an operator would: the environment, or the encrypted store."""
+        if mode == "environment":
+            for name, value in {
+                "JDE_AIS_URL": self.ais_url,
+                "JDE_AIS_USERNAME": JDE_USER,
+                "JDE_AIS_PASSWORD": password,
+                "JDE_AIS_ENVIRONMENT": JDE_ENVIRONMENT,
+                "STRIPE_API_KEY": stripe_key,
+                "STRIPE_API_BASE": self.stripe_url,
+            }.items():
+                self.monkeypatch.setenv(name, value)
+        elif mode == "store":
+            self.monkeypatch.setenv("JDE_STRIPE_MASTER_KEY", MASTER_KEY)
+            jde = build_jde_credentials(
+                {
+                    "url": self.ais_url,
+                    "username": JDE_USER,
+                    "password": password,
+                    "environment": JDE_ENVIRONMENT,
+                },
+                source="test",
+            )
+            self.store_stripe_key(stripe_key, jde=jde)
+        else:
+            raise ValueError(mode)
+
+    def store_stripe_key(self, key: str, *, jde: Any = None) -> None:
+        """Save a Stripe key in the store (keeping the JDE login), as `jde-stripe credentials set stripe`."""
+        import os
+
+        from jde_stripe_pipeline.credentials.store import read_store
+
+        path = store_path(os.environ)
+        master = load_master_key(os.environ)
+        current = read_store(path, master)
+        stripe = build_stripe_credentials({"api_key": key, "api_base": self.stripe_url}, source="test")
+        write_store(path, StoredCredentials(jde=jde or current.jde, stripe=stripe), master)
+
+    def run(
+        self, *, progress: Callable[[int, int | None], None] | None = None
+    ) -> tuple[SyncReport, SyncReport]:
+        self.runs += 1
+        reports = run_pipeline(run_id=f"hygiene-{self.runs}", progress=progress)
+        self.reports.append(reports)
+        return reports
+
+    def world(self) -> World:
+        """The sync tests' view of this setup, for `assert_stripe_matches_jde` (reads with the
+        emulator's default key, added for the check)."""
+        keys = self.emulator.config.api_keys
+        if DEFAULT_API_KEY not in keys:
+            self.emulator.update_config(api_keys=(*keys, DEFAULT_API_KEY))
+        return World(self.sandbox, self.ais_url, self.emulator, self.stripe_url, self.home, self.ledger_path)
+
+    def assert_stripe_matches_jde(self) -> None:
+        world = self.world()
+        try:
+            assert_stripe_matches_jde(world)
+        finally:
+            world.close()
+
+
+def run_pipeline(
+    *, run_id: str, progress: Callable[[int, int | None], None] | None = None, workers: int = 4
+) -> tuple[SyncReport, SyncReport]:
+    """One sync run as the Dagster assets do it: resolve credentials, extract, sync customers, invoices."""
+    jde = resolve_jde_credentials()
+    settings = AisSettings.from_values(**jde.settings_values(), timezone="America/Chicago")
+    with (
+        StripeResource().sink() as sink,
+        Ledger.open() as ledger,
+        AisSession(settings, retry=FAST_RETRY, page_size=50) as session,
+    ):
+        engine = SyncEngine(
+            stripe=sink,
+            ledger=ledger,
+            customer_config=CUSTOMER_CONFIG,
+            invoice_config=INVOICE_CONFIG,
+            run_id=run_id,
+            partition_key=AS_OF.isoformat(),
+            workers=workers,
+            progress=progress,
+        )
+        customers = engine.sync_customers(list(extract_customers(session, EVERYTHING, as_of=AS_OF)))
+        invoices = engine.sync_invoices(
+            list(extract_invoices(session, EVERYTHING, PURCHASE_ORDER, as_of=AS_OF)),
+            fetch_customers=lambda an8s: fetch_customers(session, an8s, as_of=AS_OF),
+        )
+    return customers, invoices
+
+
+def isolate_environment(monkeypatch: pytest.MonkeyPatch, home: Path) -> None:
+    """No credential of the machine running the tests leaks in; everything lives under `home`."""
+    for variable in CREDENTIAL_VARIABLES:
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("DAGSTER_HOME", str(home / "dagster_home"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    for name, value in FAST_STRIPE.items():
+        monkeypatch.setenv(name, value)
+    (home / "dagster_home").mkdir(parents=True, exist_ok=True)
+
+
+@contextlib.contextmanager
+def make_setup(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    customers: int = 12,
+    invoices: int = 20,
+    ais_config: AisSandboxConfig | None = None,
+) -> Iterator[Setup]:
+    isolate_environment(monkeypatch, tmp_path)
+    config = ais_config or AisSandboxConfig()
+    config = config.updated({"users": {JDE_USER: AisUser(password=JDE_PASSWORD)}})
+    sandbox = AisSandbox(seed=11, customers=customers, invoices=invoices, as_of=AS_OF, config=config)
+    emulator = StripeEmulator(
+        StripeEmulatorConfig(api_keys=(STRIPE_KEY,), rate_limit_per_second=1000.0, search_lag_seconds=0.0)
+    )
+    front = StripeFront(emulator)
+    try:
+        with sandbox.serve() as ais_server:
+            recorder = AisRecorder(ais_server.url)
+            with (
+                LoopbackServer(recorder.handle, name="ais-recorder") as ais_front,
+                LoopbackServer(front.handle, name="stripe-front") as stripe_server,
+            ):
+                yield Setup(
+                    sandbox,
+                    emulator,
+                    recorder,
+                    ais_front.url,
+                    front,
+                    stripe_server.url,
+                    tmp_path,
+                    monkeypatch,
+                )
+            recorder.close()
+    finally:
+        sandbox.close()
+        emulator.close()
+
+
+@pytest.fixture
+def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Setup]:
+    with make_setup(tmp_path, monkeypatch) as built:
+        yield built
+
+
+def failures(reports: Iterable[SyncReport]) -> list[str]:
+    """Records that failed or ended in conflict (quarantined ones are the seed's deliberate bad data)."""
+    return [
+        f"{r.object_type} {r.record_key}: {r.outcome}: {r.reason}"
+        for report in reports
+        for r in report.results
+        if r.outcome in ("failed", "conflict")
+    ]
