@@ -21,7 +21,7 @@ from pathlib import Path
 import requests
 
 from jde_stripe_pipeline.jde.client import AisSession
-from jde_stripe_pipeline.jde.extract import UpdateWindow, extract_customers, extract_invoices
+from jde_stripe_pipeline.jde.extract import UpdateWindow, extract_customers, extract_invoices, fetch_customers
 from jde_stripe_pipeline.jde.profiles import PURCHASE_ORDER
 from jde_stripe_pipeline.jde.records import JdeInvoice
 from jde_stripe_pipeline.jde.settings import AisSettings
@@ -34,7 +34,7 @@ from jde_stripe_pipeline.sandboxes.stripe_emulator import (
     StripeEmulatorConfig,
 )
 from jde_stripe_pipeline.stripe_sink import StaticKeySource, StripeSink, StripeSinkSettings
-from jde_stripe_pipeline.sync import SyncEngine, SyncReport, fetch_customers
+from jde_stripe_pipeline.sync import SyncEngine, SyncReport
 
 AS_OF = date(2026, 11, 26)
 EVERYTHING = UpdateWindow(datetime(2000, 1, 1), datetime(2100, 1, 1))

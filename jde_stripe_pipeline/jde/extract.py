@@ -181,17 +181,56 @@ def extract_customers(
                 )
             else:
                 changed.add(an8)
-    for chunk in chunked(sorted(changed), chunk_size):
-        rows = _fetch_customer_rows(session, chunk, company_filter)
-        for an8 in chunk:
-            record = assemble_customer(
-                an8,
-                {name: by_an8.get(an8, []) for name, by_an8 in rows.items()},
-                as_of=as_of,
-                companies=company_filter,
+    for _an8_key, record in _customers_by_an8(session, changed, company_filter, as_of, chunk_size):
+        if record is not None:  # an address book change of someone who is not a customer
+            yield record
+
+
+def fetch_customers(
+    session: AisSession,
+    an8s: Sequence[int],
+    *,
+    as_of: date | None = None,
+    companies: Sequence[str] | None = None,
+    chunk_size: int = CUSTOMER_CHUNK,
+) -> Iterator[JdeCustomer | QuarantinedRecord]:
+    """The current state of these customers (for invoices whose customer Stripe lacks); an AN8 with
+    no F03012 row is quarantined, not dropped."""
+    as_of = as_of or today_in_jde(session)
+    company_filter = tuple(companies) if companies else None
+    for an8, record in _customers_by_an8(session, an8s, company_filter, as_of, chunk_size):
+        yield (
+            record
+            if record is not None
+            else QuarantinedRecord(
+                kind="customer",
+                record_key=str(an8),
+                field="F03012.AN8",
+                reason="an invoice names this customer, but JDE has no customer master (F03012) row",
             )
-            if record is not None:
-                yield record
+        )
+
+
+def _customers_by_an8(
+    session: AisSession,
+    an8s: Iterable[int],
+    companies: Sequence[str] | None,
+    as_of: date,
+    chunk_size: int,
+) -> Iterator[tuple[int, JdeCustomer | QuarantinedRecord | None]]:
+    """Each AN8 with its assembled record (None: no F03012 row), read in chunks with LIST queries."""
+    for chunk in chunked(sorted(set(an8s)), chunk_size):
+        rows = _fetch_customer_rows(session, chunk, companies)
+        for an8 in chunk:
+            yield (
+                an8,
+                assemble_customer(
+                    an8,
+                    {name: by_an8.get(an8, []) for name, by_an8 in rows.items()},
+                    as_of=as_of,
+                    companies=companies,
+                ),
+            )
 
 
 def _fetch_customer_rows(

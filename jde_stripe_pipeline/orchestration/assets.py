@@ -25,7 +25,12 @@ from datetime import UTC, datetime
 import dagster as dg
 
 from jde_stripe_pipeline.jde.errors import AisUnavailableError
-from jde_stripe_pipeline.jde.extract import UpdateWindow, extract_customers, extract_invoices
+from jde_stripe_pipeline.jde.extract import (
+    UpdateWindow,
+    extract_customers,
+    extract_invoices,
+    fetch_customers,
+)
 from jde_stripe_pipeline.jde.records import JdeCustomer, JdeInvoice, QuarantinedRecord
 from jde_stripe_pipeline.ledger import Ledger, LedgerUnavailableError, ObjectType
 from jde_stripe_pipeline.mapping import CustomerMappingConfig, InvoiceMappingConfig
@@ -49,7 +54,7 @@ from jde_stripe_pipeline.orchestration.report_metadata import (
 )
 from jde_stripe_pipeline.orchestration.resources import JdeAisResource, LedgerResource, StripeResource
 from jde_stripe_pipeline.stripe_sink import StripeSink, StripeUnavailable
-from jde_stripe_pipeline.sync import SyncEngine, SyncReport, fetch_customers
+from jde_stripe_pipeline.sync import SyncEngine, SyncReport
 
 OWNERS = ["team:billing-integration"]
 

@@ -22,7 +22,7 @@ import click
 from jde_stripe_pipeline.credentials.errors import CredentialsError
 from jde_stripe_pipeline.jde.client import AisSession
 from jde_stripe_pipeline.jde.errors import AisError
-from jde_stripe_pipeline.jde.extract import fetch_invoices
+from jde_stripe_pipeline.jde.extract import fetch_customers, fetch_invoices
 from jde_stripe_pipeline.jde.profiles import InvoiceProfile
 from jde_stripe_pipeline.jde.records import JdeDocumentKey
 from jde_stripe_pipeline.ledger import AuditEntry, Ledger, LedgerError
@@ -31,7 +31,7 @@ from jde_stripe_pipeline.orchestration.commands import render_table
 from jde_stripe_pipeline.orchestration.report_metadata import outcome_counts
 from jde_stripe_pipeline.orchestration.resources import LedgerResource, StripeResource, jde_resource
 from jde_stripe_pipeline.stripe_sink import StripeSink, StripeSinkError
-from jde_stripe_pipeline.sync import SyncEngine, SyncReport, fetch_customers
+from jde_stripe_pipeline.sync import SyncEngine, SyncReport
 
 
 class ReplayKeyError(ValueError):

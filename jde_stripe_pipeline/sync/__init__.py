@@ -9,7 +9,6 @@ engine.reconcile_invoices(records) -> ReconciliationReport
 """
 
 from jde_stripe_pipeline.sync.engine import ADD_LINES_BATCH, CustomerFetch, FinalizedPolicy, SyncEngine
-from jde_stripe_pipeline.sync.jde_fetch import fetch_customers
 from jde_stripe_pipeline.sync.results import (
     InvoiceReconciliation,
     Plan,
@@ -30,5 +29,4 @@ __all__ = [
     "RecordResult",
     "SyncEngine",
     "SyncReport",
-    "fetch_customers",
 ]

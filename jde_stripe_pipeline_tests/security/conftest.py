@@ -34,7 +34,7 @@ from jde_stripe_pipeline.credentials.models import (
 )
 from jde_stripe_pipeline.credentials.store import store_path, write_store
 from jde_stripe_pipeline.jde.client import AisSession
-from jde_stripe_pipeline.jde.extract import extract_customers, extract_invoices
+from jde_stripe_pipeline.jde.extract import extract_customers, extract_invoices, fetch_customers
 from jde_stripe_pipeline.jde.profiles import PURCHASE_ORDER
 from jde_stripe_pipeline.jde.settings import AisSettings
 from jde_stripe_pipeline.ledger import Ledger
@@ -47,7 +47,7 @@ from jde_stripe_pipeline.sandboxes.stripe_emulator import (
     StripeEmulator,
     StripeEmulatorConfig,
 )
-from jde_stripe_pipeline.sync import SyncEngine, SyncReport, fetch_customers
+from jde_stripe_pipeline.sync import SyncEngine, SyncReport
 from jde_stripe_pipeline_tests.jde.support import FAST_RETRY
 from jde_stripe_pipeline_tests.sync.conftest import (
     AS_OF,

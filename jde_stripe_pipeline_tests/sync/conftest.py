@@ -23,7 +23,7 @@ import pytest
 import requests
 
 from jde_stripe_pipeline.jde.client import AisSession
-from jde_stripe_pipeline.jde.extract import UpdateWindow, extract_customers, extract_invoices
+from jde_stripe_pipeline.jde.extract import UpdateWindow, extract_customers, extract_invoices, fetch_customers
 from jde_stripe_pipeline.jde.profiles import PURCHASE_ORDER
 from jde_stripe_pipeline.jde.records import JdeCustomer, JdeInvoice, QuarantinedRecord
 from jde_stripe_pipeline.jde.settings import AisSettings
@@ -43,7 +43,7 @@ from jde_stripe_pipeline.sandboxes.stripe_emulator import (
     StripeEmulatorConfig,
 )
 from jde_stripe_pipeline.stripe_sink import StaticKeySource, StripeSink, StripeSinkSettings
-from jde_stripe_pipeline.sync import SyncEngine, SyncReport, fetch_customers
+from jde_stripe_pipeline.sync import SyncEngine, SyncReport
 from jde_stripe_pipeline_tests.jde.support import FAST_RETRY, expected_customers, expected_invoices
 
 AS_OF = date(2026, 11, 26)

@@ -8,13 +8,13 @@ from __future__ import annotations
 import sys
 
 from jde_stripe_pipeline.jde.client import AisSession
-from jde_stripe_pipeline.jde.extract import extract_customers, extract_invoices
+from jde_stripe_pipeline.jde.extract import extract_customers, extract_invoices, fetch_customers
 from jde_stripe_pipeline.jde.profiles import PURCHASE_ORDER
 from jde_stripe_pipeline.jde.settings import AisSettings
 from jde_stripe_pipeline.ledger import Ledger
 from jde_stripe_pipeline.sandboxes.stripe_emulator import DEFAULT_API_KEY
 from jde_stripe_pipeline.stripe_sink import StaticKeySource, StripeSink, StripeSinkSettings
-from jde_stripe_pipeline.sync import SyncEngine, fetch_customers
+from jde_stripe_pipeline.sync import SyncEngine
 from jde_stripe_pipeline_tests.jde.support import FAST_RETRY
 from jde_stripe_pipeline_tests.sync.conftest import AS_OF, CUSTOMER_CONFIG, EVERYTHING, INVOICE_CONFIG
 
