@@ -261,6 +261,25 @@ class _Work:
     attempt: int = 1
 
 
+_R = TypeVar("_R", JdeCustomer, JdeInvoice)
+
+
+def _works(
+    records: Iterable[_R | QuarantinedRecord],
+    map_record: Callable[[_R], CustomerRequest | InvoiceRequest | DeleteDraftInvoice | MappingFailure],
+) -> Iterator[_Work]:
+    """Each record mapped to its request, or to the quarantine with the field and the reason."""
+    for record in records:
+        if isinstance(record, QuarantinedRecord):
+            yield _Work(record.record_key, None, None, record)
+            continue
+        mapped = map_record(record)
+        if isinstance(mapped, MappingFailure):
+            yield _Work(mapped.record_key, _version(record), None, mapped.to_quarantined_record())
+        else:
+            yield _Work(mapped.record_key, _version(record), mapped)
+
+
 @dataclass
 class _Done:
     result: RecordResult
@@ -354,15 +373,7 @@ class SyncEngine:
         return Plan("customer", tuple(changes), requests)
 
     def _customer_works(self, records: Iterable[JdeCustomer | QuarantinedRecord]) -> Iterator[_Work]:
-        for record in records:
-            if isinstance(record, QuarantinedRecord):
-                yield _Work(record.record_key, None, None, record)
-                continue
-            mapped = map_customer(record, self.customer_config)
-            if isinstance(mapped, MappingFailure):
-                yield _Work(mapped.record_key, _version(record), None, mapped.to_quarantined_record())
-            else:
-                yield _Work(mapped.record_key, _version(record), mapped)
+        return _works(records, lambda record: map_customer(record, self.customer_config))
 
     def _plan_customer(self, work: _Work, mapping: ObjectMapping | None, meter: _Meter) -> PlannedChange:
         if work.request is None:
@@ -510,15 +521,7 @@ class SyncEngine:
         return Plan("invoice", tuple(changes), requests)
 
     def _invoice_works(self, records: Iterable[JdeInvoice | QuarantinedRecord]) -> Iterator[_Work]:
-        for record in records:
-            if isinstance(record, QuarantinedRecord):
-                yield _Work(record.record_key, None, None, record)
-                continue
-            mapped = map_invoice(record, self.invoice_config)
-            if isinstance(mapped, MappingFailure):
-                yield _Work(mapped.record_key, _version(record), None, mapped.to_quarantined_record())
-            else:
-                yield _Work(mapped.record_key, _version(record), mapped)
+        return _works(records, lambda record: map_invoice(record, self.invoice_config))
 
     def _sync_missing_customers(self, works: Sequence[_Work], fetch: CustomerFetch) -> SyncReport | None:
         an8s = sorted({w.request.customer_an8 for w in works if isinstance(w.request, InvoiceRequest)})
