@@ -21,7 +21,8 @@ Left out on purpose:
 - currency (F03012.CRCD) and payment terms (TRAR): Stripe customers have no such settings; the
   invoice carries its own currency and terms;
 - credit limit, hold code, GL accounts, vendor and PO-only fields: no Stripe meaning.
-A change to any of these in JDE does not reach Stripe, except through `jde_updated_at`.
+A change to any of these in JDE sends nothing to Stripe: the engine's change detector (`change_hash`)
+ignores the version stamp `jde_updated_at`.
 """
 
 from __future__ import annotations

@@ -7,7 +7,11 @@ Each request knows three things:
   `""` to unset an owned field JDE no longer has, so anything a person added in Stripe (other
   metadata keys, a field the mapping does not own) is left alone;
 - `content_hash`: sha256 of the canonical JSON of what is sent (the Stripe customer id of an invoice
-  excluded: it is Stripe's, not JDE's), the engine's change detector and idempotency-key input.
+  excluded: it is Stripe's, not JDE's): the idempotency-key input, so one key never carries two
+  different bodies;
+- `change_hash`: the same without the JDE version stamp (`metadata.jde_updated_at`): the engine's
+  change detector, so a JDE edit Stripe cannot see (a credit limit, a GL account) costs no request.
+  Stripe's stamp then tells the JDE version of the last change Stripe took.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from jde_stripe_pipeline.mapping.errors import MissingCustomerError
 from jde_stripe_pipeline.mapping.hashing import content_hash
 
 Params = dict[str, Any]
+
+VERSION_STAMP_KEY = "jde_updated_at"
 
 _ADDRESS_KEYS = ("line1", "line2", "city", "state", "postal_code", "country")
 
@@ -141,6 +147,10 @@ class CustomerRequest:
     @property
     def content_hash(self) -> str:
         return content_hash({"customer": self.params()})
+
+    @property
+    def change_hash(self) -> str:
+        return content_hash({"customer": _without_version_stamp(self.params())})
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,6 +306,15 @@ class InvoiceRequest:
             {"invoice": self._header_params(), "lines": [line.params() for line in self.lines]}
         )
 
+    @property
+    def change_hash(self) -> str:
+        return content_hash(
+            {
+                "invoice": _without_version_stamp(self._header_params()),
+                "lines": [_without_version_stamp(line.params()) for line in self.lines],
+            }
+        )
+
 
 def invoice_total_minor(request: InvoiceRequest) -> int:
     """What the Stripe draft's total must be, in minor units: the sum of the mapped lines."""
@@ -323,3 +342,14 @@ class DeleteDraftInvoice:
     def content_hash(self) -> str:
         """Stable for the document, so an unchanged 'nothing to bill' is recognised as done."""
         return content_hash({"delete_draft_invoice": self.record_key, "profile": self.profile})
+
+    @property
+    def change_hash(self) -> str:
+        return self.content_hash
+
+
+def _without_version_stamp(params: Params) -> Params:
+    metadata = params.get("metadata")
+    if not isinstance(metadata, Mapping) or VERSION_STAMP_KEY not in metadata:
+        return params
+    return {**params, "metadata": {k: v for k, v in metadata.items() if k != VERSION_STAMP_KEY}}

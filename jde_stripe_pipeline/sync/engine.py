@@ -381,7 +381,7 @@ class SyncEngine:
             return _planned_quarantine("customer", work.quarantined)
         request = work.request
         assert isinstance(request, CustomerRequest)
-        if mapping is not None and mapping.content_hash == request.content_hash:
+        if mapping is not None and mapping.content_hash == request.change_hash:
             return PlannedChange("customer", work.record_key, "nothing", mapping.stripe_id, None)
         if mapping is not None:
             try:
@@ -413,8 +413,8 @@ class SyncEngine:
         assert isinstance(request, CustomerRequest)
         meter = _Meter(self.stripe)
         chash = request.content_hash
-        done = self._done_factory("customer", work, chash, meter)
-        if mapping is not None and mapping.content_hash == chash:
+        done = self._done_factory("customer", work, request.change_hash, meter)
+        if mapping is not None and mapping.content_hash == request.change_hash:
             return done("unchanged", "nothing", mapping.stripe_id)
         try:
             if mapping is not None:
@@ -571,7 +571,7 @@ class SyncEngine:
             return _planned_quarantine("invoice", work.quarantined)
         request = work.request
         key = work.record_key
-        if isinstance(request, InvoiceRequest) and mapping and mapping.content_hash == request.content_hash:
+        if isinstance(request, InvoiceRequest) and mapping and mapping.content_hash == request.change_hash:
             return PlannedChange("invoice", key, "nothing", mapping.stripe_id, None)
         state = self._read_invoice_state(work, mapping, meter)
         invoice = state.invoice
@@ -623,9 +623,12 @@ class SyncEngine:
             return self._quarantine("invoice", work.quarantined)
         request = work.request
         meter = _Meter(self.stripe)
-        chash = request.content_hash
-        done = self._done_factory("invoice", work, chash, meter)
-        if isinstance(request, InvoiceRequest) and mapping is not None and mapping.content_hash == chash:
+        done = self._done_factory("invoice", work, request.change_hash, meter)
+        if (
+            isinstance(request, InvoiceRequest)
+            and mapping is not None
+            and mapping.content_hash == request.change_hash
+        ):
             return done("unchanged", "nothing", mapping.stripe_id)
         try:
             if isinstance(request, DeleteDraftInvoice):

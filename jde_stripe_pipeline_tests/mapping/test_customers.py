@@ -199,6 +199,14 @@ def test_hash_is_stable_and_follows_what_is_sent() -> None:
     assert isinstance(other, CustomerRequest) and other.content_hash != first.content_hash
 
 
+def test_change_hash_ignores_only_the_jde_version_stamp() -> None:
+    first = mapped()
+    touched = mapped(updated_at=STAMP + timedelta(seconds=1))
+    assert touched.content_hash != first.content_hash  # a new body: a new idempotency key
+    assert touched.change_hash == first.change_hash  # nothing Stripe shows changed: nothing to send
+    assert mapped(email="ap@acme.example").change_hash != first.change_hash
+
+
 def test_tax_id_is_never_sent() -> None:
     params = mapped(tax_id="DE123456789").params()
     assert "tax_id_data" not in params

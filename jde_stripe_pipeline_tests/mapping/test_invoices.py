@@ -107,6 +107,14 @@ def test_content_hash_depends_on_jde_content_and_config_not_on_the_customer_id()
     assert mapped(invoice(), InvoiceMappingConfig(days_until_due=10)).content_hash != base.content_hash
 
 
+def test_change_hash_ignores_only_the_jde_version_stamp() -> None:
+    base = mapped(invoice())
+    touched = mapped(invoice(updated_at=STAMP + timedelta(hours=1)))
+    assert touched.content_hash != base.content_hash
+    assert touched.change_hash == base.change_hash
+    assert mapped(invoice(line(amount="37.51"))).change_hash != base.change_hash
+
+
 def test_a_cancelled_line_changing_does_not_change_what_is_sent() -> None:
     first = invoice(line("1.000"), line("2.000", amount="5.00", last_status="980"))
     second = invoice(line("1.000"), line("2.000", amount="9.00", last_status="980"))

@@ -95,3 +95,23 @@ def test_a_draft_left_half_done_by_a_crash_is_completed_from_its_actual_lines(wo
     assert set(result.detail["lines_added"]) == {line.lnid for line in request.lines[2:]}
     assert_stripe_matches_jde(world)
     assert {w["path"].split("/")[3] for w in world.writes()} == {draft["id"]}
+
+
+def test_a_jde_edit_stripe_cannot_see_costs_no_request(world: World) -> None:
+    """A credit limit, or a header touched without a change, moves JDE's stamp but nothing Stripe holds:
+    the change detector ignores the stamp, so nothing is sent and Stripe keeps the last synced version."""
+    first_customers, first_invoices = world.sync()
+    created = {r.record_key for r in first_customers.results if r.outcome == "created"}
+    customer_row = next(r for r in world.sandbox.rows("F03012") if str(r["AN8"]) in created)
+    invoice_key = next(r.record_key for r in first_invoices.results if r.outcome == "created")
+    kcoo, doco, dcto, sfxo = invoice_key.split("/")
+    world.upsert("F03012", [{"AN8": customer_row["AN8"], "CO": customer_row["CO"], "ACL": 987654}])
+    world.upsert("F4301", [{"KCOO": kcoo, "DOCO": int(doco), "DCTO": dcto, "SFXO": sfxo}])
+    world.emulator.clear_requests_log()
+
+    customers, invoices = world.sync()
+
+    assert customers.result(str(customer_row["AN8"])).outcome == "unchanged"
+    assert invoices.result(invoice_key).outcome == "unchanged"
+    assert customers.requests_sent == 0 and invoices.requests_sent == 0
+    assert world.writes() == []
