@@ -18,13 +18,19 @@ def _lines(world: World, key: str) -> list[dict[str, Any]]:
     ]
 
 
+def _billable_lines(world: World, key: str) -> list[dict[str, Any]]:
+    """Lines Stripe bills, by line number: editing a cancelled (980) line changes nothing Stripe shows."""
+    lines = [row for row in _lines(world, key) if row.get("LTTR") != "980"]
+    return sorted(lines, key=lambda r: Decimal(r["LNID"]))
+
+
 def _key_fields(key: str) -> dict[str, Any]:
     kcoo, doco, dcto, sfxo = key.split("/")
     return {"KCOO": kcoo, "DOCO": int(doco), "DCTO": dcto, "SFXO": sfxo}
 
 
 def reprice_first_line(world: World, key: str) -> None:
-    line = sorted(_lines(world, key), key=lambda r: Decimal(r["LNID"]))[0]
+    line = _billable_lines(world, key)[0]
     world.upsert("F4311", [{**_key_fields(key), "LNID": line["LNID"], "AEXP": line["AEXP"] + 1}])
 
 
@@ -37,7 +43,7 @@ def add_line(world: World, key: str) -> None:
 
 
 def remove_last_line(world: World, key: str) -> None:
-    lines = sorted(_lines(world, key), key=lambda r: Decimal(r["LNID"]))
+    lines = _billable_lines(world, key)
     assert len(lines) > 1
     world.delete_rows("F4311", {**_key_fields(key), "LNID": lines[-1]["LNID"]})
     world.upsert("F4301", [_key_fields(key)])  # deleting a line leaves no stamp: touch the header
@@ -52,6 +58,6 @@ def change_invoices(world: World, keys: Sequence[str]) -> None:
     """Re-price, add and remove lines, in turn."""
     for index, key in enumerate(keys):
         kind = index % 3
-        if kind == 2 and len(_lines(world, key)) < 2:
+        if kind == 2 and len(_billable_lines(world, key)) < 2:
             kind = 0
         (reprice_first_line, add_line, remove_last_line)[kind](world, key)
