@@ -1,35 +1,26 @@
 """The `connection_check` job: the `jde-stripe check` probes, visible in Dagster."""
 
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import dagster as dg
+import pytest
 
 from jde_stripe_pipeline.definitions import defs
 from jde_stripe_pipeline_tests.credentials.check_support import served_systems
 
 
-@contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
-    saved = dict(os.environ)
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+def _run(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> dg.ExecuteInProcessResult:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with dg.instance_for_test() as instance:
+        return defs.resolve_job_def("connection_check").execute_in_process(
+            instance=instance, raise_on_error=False
+        )
 
 
-def _run(env: dict[str, str]) -> dg.ExecuteInProcessResult:
-    job = defs.resolve_job_def("connection_check")
-    with _environment(env), dg.instance_for_test() as instance:
-        return job.execute_in_process(instance=instance, raise_on_error=False)
-
-
-def test_both_systems_reachable_succeeds_with_their_lines_in_metadata() -> None:
+def test_both_systems_reachable_succeeds_with_their_lines_in_metadata(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     with served_systems() as systems:
-        result = _run(systems.env())
+        result = _run(monkeypatch, systems.env())
     assert result.success
     [output] = [e for e in result.all_events if e.is_successful_output]
     metadata = {name: value.value for name, value in output.step_output_data.metadata.items()}
@@ -37,9 +28,9 @@ def test_both_systems_reachable_succeeds_with_their_lines_in_metadata() -> None:
     assert str(metadata["Stripe"]).startswith("OK "), metadata
 
 
-def test_a_revoked_stripe_key_fails_the_job_naming_the_key() -> None:
+def test_a_revoked_stripe_key_fails_the_job_naming_the_key(monkeypatch: pytest.MonkeyPatch) -> None:
     with served_systems() as systems:
-        result = _run(systems.env(STRIPE_API_KEY="sk_test_revokedkey0000000000abcd"))
+        result = _run(monkeypatch, systems.env(STRIPE_API_KEY="sk_test_revokedkey0000000000abcd"))
     assert not result.success
     failure = result.failure_data_for_node("check_connections")
     assert failure is not None
