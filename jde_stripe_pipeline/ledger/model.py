@@ -47,14 +47,6 @@ class ObjectMapping:
 
 
 @dataclass(frozen=True)
-class MappingClaim:
-    """The answer of `claim_mapping`: the mapping as it stands and whether this call created it."""
-
-    mapping: ObjectMapping
-    claimed: bool
-
-
-@dataclass(frozen=True)
 class AuditEntry:
     """One row of the append-only audit log: one record outcome (or one attempt of it)."""
 

@@ -2,8 +2,7 @@
 
 Every write is one short transaction; every read returns frozen dataclasses. Safe for many threads and
 many processes at once: unique constraints guarantee one mapping per JDE key and per Stripe object,
-and losers of a race get the winner's row (`claim_mapping`) or a `MappingConflictError`, never a
-second mapping.
+and the loser of a race gets a `MappingConflictError` naming the winner's row, never a second mapping.
 """
 
 from __future__ import annotations
@@ -34,7 +33,6 @@ from jde_stripe_pipeline.ledger.model import (
     AuditEntry,
     InvalidOutcomeError,
     LedgerUnavailableError,
-    MappingClaim,
     MappingConflictError,
     ObjectMapping,
     ObjectType,
@@ -142,33 +140,6 @@ class Ledger:
             reason=outcome.reason,
             attempt=outcome.attempt,
         )
-
-    def claim_mapping(
-        self,
-        object_type: ObjectType,
-        jde_key: str,
-        stripe_id: str,
-        content_hash: str,
-        *,
-        jde_version: datetime | None = None,
-        run_id: str | None = None,
-    ) -> MappingClaim:
-        """Map `jde_key` to `stripe_id` unless the key is mapped already; then return the existing row.
-
-        `claimed` tells the caller whether it won. A Stripe id already mapped to another JDE key raises
-        `MappingConflictError`.
-        """
-        now = self._clock()
-        values = _mapping_values(object_type, jde_key, stripe_id, content_hash, jde_version, run_id, now)
-        try:
-            with self._write() as conn:
-                claimed = _insert_if_absent(conn, values)
-                current = _mapping_of_key(conn, object_type, jde_key)
-        except IntegrityError:
-            raise self._conflict_after_race(object_type, jde_key, stripe_id) from None
-        if current is None:
-            raise self._conflict_after_race(object_type, jde_key, stripe_id)
-        return MappingClaim(mapping=current, claimed=claimed)
 
     # -- reads -----------------------------------------------------------------------------------------
 

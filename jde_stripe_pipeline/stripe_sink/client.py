@@ -8,7 +8,7 @@ Design (why it looks like this):
 - Every attempt, first or retry, takes a token from one `TokenBucket` shared by all threads.
 - A 401 re-reads the key from its source once (another thread may already have done so) and rebuilds the
   SDK client; a second 401 stops with `StripeAuthError` naming the masked key.
-- Listings page by `starting_after` (search by `page`) through the same paced, retried path; the SDK's
+- Listings page by `starting_after` through the same paced, retried path; the SDK's
   `auto_paging_iter` would bypass both.
 """
 
@@ -97,13 +97,6 @@ def next_list_params(params: Params, page: Mapping[str, Any]) -> dict[str, Any] 
     if not page.get("has_more") or not data:
         return None
     return {**params, "starting_after": data[-1]["id"]}
-
-
-def next_search_params(params: Params, page: Mapping[str, Any]) -> dict[str, Any] | None:
-    """Params of the page after `page` of a search endpoint (cursor `next_page`), or None."""
-    if not page.get("has_more") or not page.get("next_page"):
-        return None
-    return {**params, "page": page["next_page"]}
 
 
 def _header(headers: Mapping[str, str] | None, name: str) -> str | None:
@@ -236,17 +229,6 @@ class StripeSink:
             "/v1/customers",
             lambda sdk, page, opts: sdk.v1.customers.list(params=page, options=opts),
             params,
-        )
-
-    def search_customers(self, query: str, params: Params | None = None) -> Iterator[dict[str, Any]]:
-        """Customers matching a search query, e.g. `metadata['jde_an8']:'1001'`. Stripe search lags
-        writes by up to a minute or more: never the only guard against duplicates."""
-        return self._list_all(
-            "customers.search",
-            "/v1/customers/search",
-            lambda sdk, page, opts: sdk.v1.customers.search(params=page, options=opts),
-            {**(params or {}), "query": query},
-            next_search_params,
         )
 
     # -- invoices --------------------------------------------------------------------------------------
@@ -383,14 +365,13 @@ class StripeSink:
         path: str,
         fetch: _FetchPage,
         params: Params | None,
-        next_params: Callable[[Params, Mapping[str, Any]], dict[str, Any] | None] = next_list_params,
     ) -> Iterator[dict[str, Any]]:
         page_params: dict[str, Any] | None = {"limit": PAGE_SIZE, **(params or {})}
         while page_params is not None:
             send = functools.partial(_send_page, fetch, dict(page_params))
             page = self._execute(_Call(operation, "GET", path, send)).object
             yield from page.get("data") or []
-            page_params = next_params(page_params, page)
+            page_params = next_list_params(page_params, page)
 
     def _read_key(self) -> str:
         try:

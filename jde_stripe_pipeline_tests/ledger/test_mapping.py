@@ -10,7 +10,7 @@ from typing import TypeVar
 import pytest
 from sqlalchemy import URL
 
-from jde_stripe_pipeline.ledger import Ledger, MappingClaim, MappingConflictError
+from jde_stripe_pipeline.ledger import Ledger, MappingConflictError
 from jde_stripe_pipeline.ledger.schema import mapping
 from jde_stripe_pipeline.ledger.store import IN_CHUNK
 from jde_stripe_pipeline_tests.ledger.helpers import outcome, raw_engine
@@ -124,31 +124,6 @@ def test_get_mappings_answers_more_keys_than_one_in_list_holds(ledger: Ledger, l
     found = ledger.get_mappings("customer", wanted)
     assert len(found) == count
     assert found[str(count - 1)].stripe_id == f"cus_{count - 1}"
-
-
-def test_claim_returns_the_existing_row_instead_of_failing(ledger: Ledger) -> None:
-    won = ledger.claim_mapping("customer", "100", "cus_a", "h1", run_id="run-1")
-    lost = ledger.claim_mapping("customer", "100", "cus_b", "h2", run_id="run-2")
-    assert won.claimed and not lost.claimed
-    assert lost.mapping == won.mapping
-    with pytest.raises(MappingConflictError, match="cus_a is already mapped to customer 100"):
-        ledger.claim_mapping("customer", "999", "cus_a", "h3")
-
-
-def test_claim_race_between_two_connections_leaves_one_mapping_per_key(ledger_url: URL) -> None:
-    keys = [str(an8) for an8 in range(12)]
-    with Ledger.open(ledger_url) as one, Ledger.open(ledger_url) as other:
-        for key in keys:
-            results = race(
-                lambda key=key: one.claim_mapping("customer", key, f"cus_{key}_one", "h", run_id="run-1"),  # type: ignore[misc]
-                lambda key=key: other.claim_mapping("customer", key, f"cus_{key}_two", "h", run_id="run-2"),  # type: ignore[misc]
-            )
-            claims = [result for result in results if isinstance(result, MappingClaim)]
-            assert len(claims) == 2, results
-            assert sorted(claim.claimed for claim in claims) == [False, True]
-            assert claims[0].mapping == claims[1].mapping
-        mapped = one.all_mappings("customer")
-    assert [m.jde_key for m in mapped] == sorted(keys)
 
 
 def test_record_outcome_race_lets_one_creation_win_and_refuses_the_other(ledger_url: URL) -> None:

@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from jde_stripe_pipeline.stripe_sink.client import next_list_params, next_search_params
+from jde_stripe_pipeline.stripe_sink.client import next_list_params
 from jde_stripe_pipeline.stripe_sink.errors import StripeAuthError, StripeRequestRejected
 from jde_stripe_pipeline.stripe_sink.metrics import StripeMetrics
 from jde_stripe_pipeline.stripe_sink.retry import (
@@ -74,12 +74,6 @@ def test_list_cursor_follows_the_last_id() -> None:
     assert next_list_params(params, page) == {"limit": 2, "customer": "cus_1", "starting_after": "in_2"}
     assert next_list_params(params, {**page, "has_more": False}) is None
     assert next_list_params(params, {"data": [], "has_more": True}) is None
-
-
-def test_search_cursor_follows_next_page() -> None:
-    params = {"query": "metadata['jde_an8']:'1'"}
-    assert next_search_params(params, {"has_more": True, "next_page": "tok"}) == {**params, "page": "tok"}
-    assert next_search_params(params, {"has_more": False, "next_page": None}) is None
 
 
 def test_mask_key_shows_mode_and_last_four_only() -> None:
