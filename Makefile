@@ -17,6 +17,7 @@ install: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check jde_stripe_pipeline jde_stripe_pipeline_tests
 	$(BIN)/ruff format --check jde_stripe_pipeline jde_stripe_pipeline_tests
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -10,6 +10,8 @@ import click
 
 from jde_stripe_pipeline.demo.foreground import wait_until_interrupted
 from jde_stripe_pipeline.demo.sandboxes import SandboxSpec, running_sandboxes
+from jde_stripe_pipeline.sandboxes.ais.cli import ais_command
+from jde_stripe_pipeline.sandboxes.stripe_emulator.cli import stripe_command
 
 
 def _echo(line: str) -> None:
@@ -101,3 +103,18 @@ def serve_both_sandboxes(
         for line in sandboxes.export_lines():
             _echo(line)
         wait_until_interrupted()
+
+
+@click.group("sandbox", invoke_without_command=True)
+@sandbox_options
+@click.pass_context
+def sandbox(ctx: click.Context, **options: Any) -> None:
+    """Run the embedded AIS sandbox and Stripe emulator (the demo's JDE and Stripe).
+
+    Without a subcommand: both, in the foreground, printing the variables that point the pipeline at them."""
+    if ctx.invoked_subcommand is None:
+        serve_both_sandboxes(**options)
+
+
+sandbox.add_command(ais_command, "ais")
+sandbox.add_command(stripe_command)
