@@ -123,23 +123,7 @@ class Ledger:
             raise self._conflict_after_race(
                 outcome.object_type, outcome.record_key, outcome.stripe_id
             ) from error
-        return AuditEntry(
-            id=audit_id,
-            at=now,
-            run_id=outcome.run_id,
-            partition_key=outcome.partition_key,
-            object_type=outcome.object_type,
-            record_key=outcome.record_key,
-            jde_version=outcome.jde_version,
-            payload_hash=outcome.payload_hash,
-            action=outcome.action,
-            idempotency_key=outcome.idempotency_key,
-            stripe_request_id=outcome.stripe_request_id,
-            stripe_id=outcome.stripe_id,
-            outcome=outcome.outcome,
-            reason=outcome.reason,
-            attempt=outcome.attempt,
-        )
+        return AuditEntry(id=audit_id, **_audit_values(outcome, now))
 
     # -- reads -----------------------------------------------------------------------------------------
 
@@ -298,24 +282,7 @@ class Ledger:
 
     @staticmethod
     def _append_audit(conn: Connection, outcome: RecordOutcome, now: datetime) -> int:
-        result = conn.execute(
-            audit.insert().values(
-                at=now,
-                run_id=outcome.run_id,
-                partition_key=outcome.partition_key,
-                object_type=outcome.object_type,
-                record_key=outcome.record_key,
-                jde_version=outcome.jde_version,
-                payload_hash=outcome.payload_hash,
-                action=outcome.action,
-                idempotency_key=outcome.idempotency_key,
-                stripe_request_id=outcome.stripe_request_id,
-                stripe_id=outcome.stripe_id,
-                outcome=outcome.outcome,
-                reason=outcome.reason,
-                attempt=outcome.attempt,
-            )
-        )
+        result = conn.execute(audit.insert().values(**_audit_values(outcome, now)))
         primary_key = result.inserted_primary_key
         assert primary_key is not None
         return int(primary_key[0])
@@ -444,6 +411,26 @@ def _conflict(
 
 def _dialect_insert(conn: Connection) -> Callable[..., Any]:
     return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+
+
+def _audit_values(outcome: RecordOutcome, now: datetime) -> dict[str, Any]:
+    """One audit row's columns: what is inserted is exactly what `record_outcome` answers."""
+    return {
+        "at": now,
+        "run_id": outcome.run_id,
+        "partition_key": outcome.partition_key,
+        "object_type": outcome.object_type,
+        "record_key": outcome.record_key,
+        "jde_version": outcome.jde_version,
+        "payload_hash": outcome.payload_hash,
+        "action": outcome.action,
+        "idempotency_key": outcome.idempotency_key,
+        "stripe_request_id": outcome.stripe_request_id,
+        "stripe_id": outcome.stripe_id,
+        "outcome": outcome.outcome,
+        "reason": outcome.reason,
+        "attempt": outcome.attempt,
+    }
 
 
 def _insert_if_absent(conn: Connection, values: dict[str, Any]) -> bool:
