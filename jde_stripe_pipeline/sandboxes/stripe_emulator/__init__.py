@@ -28,6 +28,16 @@ Where localstripe (the public fake, compared in the tests) differs, we follow St
 - localstripe has no one-off draft invoices, add_lines, idempotency, or search at all.
 """
 
-from .server import API_VERSION, DEFAULT_API_KEY, StripeEmulator, StripeEmulatorConfig
+from .config import DEFAULT_ACCOUNT, DEFAULT_API_KEY, StripeEmulatorConfig
+from .limits import PROFILES, Limits
+from .server import API_VERSION, StripeEmulator
 
-__all__ = ["API_VERSION", "DEFAULT_API_KEY", "StripeEmulator", "StripeEmulatorConfig"]
+__all__ = [
+    "API_VERSION",
+    "DEFAULT_ACCOUNT",
+    "DEFAULT_API_KEY",
+    "PROFILES",
+    "Limits",
+    "StripeEmulator",
+    "StripeEmulatorConfig",
+]
