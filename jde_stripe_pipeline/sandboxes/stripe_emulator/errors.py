@@ -82,7 +82,7 @@ def expired_api_key(key: str) -> ApiError:
 def rate_limited(reason: str | None = None) -> ApiError:
     """Stripe's 429. No Retry-After and no Stripe-Should-Retry on a plain rate limit, as at Stripe (the SDK
     does not retry it). `Stripe-Rate-Limited-Reason` names the limiter (`global-rate`, `endpoint-rate`,
-    `resource-specific`, `global-concurrency`); the message is the same for every limiter."""
+    `global-concurrency`); the message is the same for every limiter (Stripe publishes no other)."""
     headers = {"Stripe-Rate-Limited-Reason": reason} if reason else None
     return ApiError(
         429,

@@ -14,11 +14,19 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-GLOBAL_RATE = "global-rate"
-ENDPOINT_RATE = "endpoint-rate"
-SEARCH_RATE = "resource-specific"
-CONCURRENCY = "global-concurrency"
-"""Values of the `Stripe-Rate-Limited-Reason` header, one per limiter."""
+GLOBAL = "global"
+ENDPOINT = "endpoint"
+SEARCH = "search"
+CONCURRENCY = "concurrency"
+"""The limiters' names, as the request log and the stats count them."""
+
+REASON_HEADER = {
+    GLOBAL: "global-rate",
+    ENDPOINT: "endpoint-rate",
+    SEARCH: "endpoint-rate",  # search's 20/s is its endpoints' own limit in Stripe's table
+    CONCURRENCY: "global-concurrency",
+}
+"""The `Stripe-Rate-Limited-Reason` value each limiter answers with."""
 
 
 @dataclass(frozen=True)
@@ -61,12 +69,12 @@ class Limiters:
         self, limits: Limits, account: str, endpoint: str | None, search: bool, now: float
     ) -> str | None:
         """None when admitted (then in flight until `release`), else the limiter that refused it."""
-        checks = [(GLOBAL_RATE, "*", limits.global_rate)]
+        checks = [(GLOBAL, "*", limits.global_rate)]
         if endpoint is not None:  # an unknown URL counts against the global rate only
             if search:
-                checks.append((SEARCH_RATE, "search", limits.search_rate))
+                checks.append((SEARCH, "search", limits.search_rate))
             else:
-                checks.append((ENDPOINT_RATE, endpoint, limits.endpoint_rate))
+                checks.append((ENDPOINT, endpoint, limits.endpoint_rate))
         for reason, bucket_name, rate in checks:
             if not self._take(account, bucket_name, rate, now):
                 return reason

@@ -1,8 +1,9 @@
 """The HTTP shell around the endpoints: keys, rate limits, idempotency, faults, the admin API.
 
-A request goes through the layers in Stripe's order: API key (401) → rate limiter (429) → route (404) →
-idempotency (replay / 400 / 409) → parameter validation (400, never saved) → the endpoint itself, whose
-answer — success, a 4xx from the endpoint, or an injected 500 — is saved under the idempotency key.
+A request goes through the layers in Stripe's order: API key (401) → limiters (429: global rate, the
+endpoint's or search's rate, requests in flight; `limits.py`) → route (404) → idempotency (replay / 400 /
+409) → parameter validation (400, never saved) → the emulated delay (`latency.py`) → the endpoint itself,
+whose answer — success, a 4xx from the endpoint, or an injected 500 — is saved under the idempotency key.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from .config import LATENCY_NAMES, StripeEmulatorConfig, coerce_changes, config_
 from .errors import ApiError
 from .forms import decode_pairs, validate
 from .latency import LatencyModel
-from .limits import Limiters
+from .limits import REASON_HEADER, Limiters
 from .objects import request_id as new_request_id
 from .store import IdempotencyRecord, Store
 
@@ -256,7 +257,7 @@ class StripeEmulator:
             search = found is not None and found[0].search
             entry.limited_by = self._limiters.admit(config.limits, account, endpoint, search, self.clock())
         if entry.limited_by is not None:
-            raise errors.rate_limited(entry.limited_by)
+            raise errors.rate_limited(REASON_HEADER[entry.limited_by])
         try:
             return self._admitted(request, request_id, idempotency_key, entry, config, found)
         finally:

@@ -51,13 +51,13 @@ def _span(log: list[dict[str, Any]]) -> float:
 def test_limiter_checks_global_then_endpoint_then_in_flight() -> None:
     limiters, limits = Limiters(), Limits(global_rate=4, endpoint_rate=2, search_rate=1, concurrency=4)
     admit = [limiters.admit(limits, "acct_a", "GET /v1/x", False, 0.0) for _ in range(3)]
-    assert admit == [None, None, "endpoint-rate"]  # the refused one still spent a global token
+    assert admit == [None, None, "endpoint"]  # the refused one still spent a global token
     assert limiters.admit(limits, "acct_a", "GET /v1/y", False, 0.0) is None
-    assert limiters.admit(limits, "acct_a", "GET /v1/y", False, 0.0) == "global-rate"
+    assert limiters.admit(limits, "acct_a", "GET /v1/y", False, 0.0) == "global"
     assert limiters.admit(limits, "acct_b", "GET /v1/search", True, 0.0) is None
-    assert limiters.admit(limits, "acct_b", "GET /v1/search", True, 0.0) == "resource-specific"
+    assert limiters.admit(limits, "acct_b", "GET /v1/search", True, 0.0) == "search"
     assert limiters.admit(limits, "acct_a", "GET /v1/y", False, 0.5) is None  # refilled at 4/s, 2/s
-    assert limiters.admit(limits, "acct_a", "GET /v1/z", False, 0.75) == "global-concurrency"  # 4 in flight
+    assert limiters.admit(limits, "acct_a", "GET /v1/z", False, 0.75) == "concurrency"  # 4 in flight
     limiters.release("acct_a")
     assert limiters.admit(limits, "acct_a", "GET /v1/z", False, 1.0) is None
     assert limiters.peak_in_flight() == {"acct_a": 4, "acct_b": 1}
@@ -114,7 +114,7 @@ def test_global_limit_under_test_profile_refuses_a_burst_of_30_creates(
     assert first.error is not None and (first.http_status, first.error.code, first.error.type) == (
         429, "rate_limit", "invalid_request_error",
     )  # fmt: skip
-    assert emulator.stats()["limited"]["global-rate"] == reasons.count("global-rate")
+    assert emulator.stats()["limited"]["global"] == reasons.count("global-rate")
     # Another account has its own budget.
     assert make_client(server, "sk_test_second_acct_0001").v1.balance.retrieve().object == "balance"
 
@@ -137,7 +137,7 @@ def test_endpoint_limit_under_live_profile_spares_other_endpoints(
     # The global budget (100/s) is not spent: other endpoints answer.
     assert all(http.get(f"{server.url}/v1/invoices").status_code == 200 for _ in range(10))
     assert http.post(f"{server.url}/v1/customers/{customer}", data={"name": "Cold"}).status_code == 200
-    assert {e["limited_by"] for e in emulator.requests_log()} == {None, "endpoint-rate"}
+    assert {e["limited_by"] for e in emulator.requests_log()} == {None, "endpoint"}
 
 
 def test_search_limit_is_20_per_second(emulator: StripeEmulator, server: LoopbackServer) -> None:
@@ -151,7 +151,8 @@ def test_search_limit_is_20_per_second(emulator: StripeEmulator, server: Loopbac
     assert len(ok) < 30
     for response in answers:
         if response.status_code != 200:
-            _assert_stripe_429(response, "resource-specific")
+            _assert_stripe_429(response, "endpoint-rate")
+    assert emulator.stats()["limited"] == {"search": 30 - len(ok)}
     assert http.get(f"{server.url}/v1/customers").status_code == 200  # listing is not search
 
 
@@ -174,7 +175,7 @@ def test_concurrency_cap_refuses_requests_beyond_those_in_flight(
         _assert_stripe_429(response, "global-concurrency")
     stats = emulator.stats()
     assert stats["peak_in_flight"] == {"acct_emulator": 3}
-    assert stats["limited"] == {"global-concurrency": len(limited)} and stats["in_flight"] == {}
+    assert stats["limited"] == {"concurrency": len(limited)} and stats["in_flight"] == {}
     # Refused requests are answered at once; admitted ones carry the delay.
     for entry in emulator.requests_log():
         assert entry["latency_ms"] == (400 if entry["status"] == 200 else 0)
