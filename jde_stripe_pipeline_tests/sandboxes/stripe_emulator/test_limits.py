@@ -213,3 +213,10 @@ def test_request_log_and_admin_api_show_each_request(
         json={"api_keys": [DEFAULT_API_KEY], "key_accounts": {DEFAULT_API_KEY: "acct_x"}},
     ).json()
     assert masked["key_accounts"] == {"sk_test_****p7dc": "acct_x"} and DEFAULT_API_KEY not in str(masked)
+
+
+def test_a_rolled_key_stays_in_its_account(emulator: StripeEmulator) -> None:
+    emulator.update_config(key_accounts={DEFAULT_API_KEY: "acct_rolled"})
+    new_key = emulator.roll_key(DEFAULT_API_KEY, expires_in_seconds=60)
+    assert emulator.config.account_of(new_key) == "acct_rolled"
+    assert emulator.config.account_of("sk_test_unnamed_0009") == "acct_emulator"
