@@ -9,12 +9,39 @@ Departures from Stripe, on purpose or by necessity (each named so nobody mistake
 - Error texts follow Stripe's known messages; where Stripe's exact text or code is not published
   (metadata limits, three-decimal amounts, days_until_due with charge_automatically, the 250-item cap,
   duplicate invoice number → `resource_already_exists`), the text is ours and documented in api.py.
-- All API keys belong to one account: idempotency keys are per account, rate limits per API key.
+- Accounts: `key_accounts` maps a key to an account (default: every key in `acct_emulator`; a rolled key
+  stays in its account). Accounts separate the rate limits only: objects, idempotency keys and the search
+  index are shared by all accounts.
 - Line amounts are `quantity × unit_amount_decimal` rounded half up to a whole minor unit.
 - `send_invoice` without `days_until_due`/`due_date` falls back to 30 days (Stripe's default terms).
 - Deleting a draft invoice deletes its invoice items.
 - Search: the index lags writes by `search_lag_seconds`; query syntax `field:'v'`, `field~'v'`, `-field`,
   `metadata['k']:'v'`, `created>n`, AND/OR (not mixed), at most 10 clauses; pages are opaque offsets.
+- Limits (`limits.py`), per account. Profiles: `test` (global 25/s, each endpoint — method + path template
+  — 25/s, search 20/s, 20 in flight), `live` (global 100/s, otherwise the same), `off`, and `default`:
+  the emulator's old behaviour (global 25/s and search 20/s only), which is no Stripe mode; each number
+  can be set alone (`rate_limit_per_second`, `endpoint_rate_limit_per_second`,
+  `search_rate_limit_per_second`, `concurrency_limit`). Ours, not Stripe's word: the in-flight cap of 20
+  (Stripe publishes none) and one cap per account over all endpoints (no per-endpoint concurrency);
+  buckets that hold one second's worth (Stripe's burst allowance is unpublished); a refused request
+  spends the tokens of the checks it passed (global before endpoint before in-flight); unknown URLs
+  count against the global rate only; 401s before any limiter; the admin API is never limited.
+  Every limiter answers the same 429 (`invalid_request_error`, `rate_limit`, Stripe's message, no
+  `Retry-After`, no `Stripe-Should-Retry`) with `Stripe-Rate-Limited-Reason` `global-rate`,
+  `endpoint-rate` (search too) or `global-concurrency`: that header is not in the shared reference
+  (recalled from docs.stripe.com/rate-limits), so clients must not depend on it. Not modelled: Stripe
+  lowering limits under abuse, `lock_timeout` 429s, per-object limits (Payment Intents, Files, meters).
+- Latency (`latency.py`): off by default. `latency="stripe"` samples a log-normal per endpoint (reads 100
+  ms, writes 300 ms median, p99 = 4 × median: our estimate; Stripe says only "a few hundred ms, long
+  tail"), seeded (`latency_seed`) and capped at p99 × ratio; `latency_ms` adds a fixed delay. The delay
+  is served after validation and before the endpoint runs (400s, 404s and 429s answer at once) and does
+  not grow with load (no queueing).
+- Admin API (no auth, not Stripe's): `GET|POST /_sandbox/config` (every knob, `profile` and `latency`
+  presets; answers `limits_in_force`, `latency_in_force`, keys masked), `GET|DELETE /_sandbox/requests`
+  (`?method=&path=&endpoint=&account=&clear=1`; per request `received_at`, `answered_at`, `endpoint`,
+  `account`, `status`, `idempotency_key`, `latency_ms`, `limited_by`, `fault`), `GET /_sandbox/stats`
+  (answers by status, `limited` by limiter, `in_flight`, `peak_in_flight` per account),
+  `POST /_sandbox/reset`, `POST /_sandbox/roll_key`.
 - A 500 injected by `fail_rate` is saved for idempotency and carries `Stripe-Should-Retry: false`, as the
   SDK expects of Stripe's 500s; `unavailable_rate` 503s happen before the idempotency layer.
 
@@ -28,6 +55,16 @@ Where localstripe (the public fake, compared in the tests) differs, we follow St
 - localstripe has no one-off draft invoices, add_lines, idempotency, or search at all.
 """
 
-from .server import API_VERSION, DEFAULT_API_KEY, StripeEmulator, StripeEmulatorConfig
+from .config import DEFAULT_ACCOUNT, DEFAULT_API_KEY, StripeEmulatorConfig
+from .limits import PROFILES, Limits
+from .server import API_VERSION, StripeEmulator
 
-__all__ = ["API_VERSION", "DEFAULT_API_KEY", "StripeEmulator", "StripeEmulatorConfig"]
+__all__ = [
+    "API_VERSION",
+    "DEFAULT_ACCOUNT",
+    "DEFAULT_API_KEY",
+    "PROFILES",
+    "Limits",
+    "StripeEmulator",
+    "StripeEmulatorConfig",
+]

@@ -78,6 +78,8 @@ class Route:
     handler: Handler
     required: tuple[str, ...] = ()
     search: bool = False
+    template: str = ""
+    """The path as Stripe names the operation (`/v1/invoices/{id}/add_lines`): the rate limit's endpoint."""
 
 
 # --- schemas (what the SDK's params TypedDicts allow; what we do not model is refused loudly) ---------
@@ -1333,7 +1335,8 @@ _ID = r"([A-Za-z0-9_]+)"
 
 
 def _route(method: str, path: str, schema: Mapping[str, Field], handler: Handler, **kw: Any) -> Route:
-    return Route(method, re.compile("^" + path.replace("{id}", _ID) + "$"), schema, handler, **kw)
+    pattern = re.compile("^" + path.replace("{id}", _ID) + "$")
+    return Route(method, pattern, schema, handler, template=path, **kw)
 
 
 ROUTES: tuple[Route, ...] = (

@@ -79,12 +79,16 @@ def expired_api_key(key: str) -> ApiError:
 # --- rate limiting (429), before idempotency ---------------------------------------------------------
 
 
-def rate_limited() -> ApiError:
-    # No Retry-After and no Stripe-Should-Retry on a plain rate limit, as at Stripe (the SDK does not retry).
+def rate_limited(reason: str | None = None) -> ApiError:
+    """Stripe's 429. No Retry-After and no Stripe-Should-Retry on a plain rate limit, as at Stripe (the SDK
+    does not retry it). `Stripe-Rate-Limited-Reason` names the limiter (`global-rate`, `endpoint-rate`,
+    `global-concurrency`); the message is the same for every limiter (Stripe publishes no other)."""
+    headers = {"Stripe-Rate-Limited-Reason": reason} if reason else None
     return ApiError(
         429,
         "Request rate limit exceeded. Learn more about rate limits here https://stripe.com/docs/rate-limits.",
         code="rate_limit",
+        headers=headers,
     )
 
 

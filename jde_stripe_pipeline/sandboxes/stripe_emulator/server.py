@@ -1,8 +1,9 @@
 """The HTTP shell around the endpoints: keys, rate limits, idempotency, faults, the admin API.
 
-A request goes through the layers in Stripe's order: API key (401) → rate limiter (429) → route (404) →
-idempotency (replay / 400 / 409) → parameter validation (400, never saved) → the endpoint itself, whose
-answer — success, a 4xx from the endpoint, or an injected 500 — is saved under the idempotency key.
+A request goes through the layers in Stripe's order: API key (401) → limiters (429: global rate, the
+endpoint's or search's rate, requests in flight; `limits.py`) → route (404) → idempotency (replay / 400 /
+409) → parameter validation (400, never saved) → the emulated delay (`latency.py`) → the endpoint itself,
+whose answer — success, a 4xx from the endpoint, or an injected 500 — is saved under the idempotency key.
 """
 
 from __future__ import annotations
@@ -17,48 +18,23 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator, Mapping
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
 from ..http_server import DROP_CONNECTION, HttpRequest, HttpResponse, LoopbackServer, _DropConnection
 from . import api, errors
+from .config import LATENCY_NAMES, StripeEmulatorConfig, coerce_changes, config_view
 from .errors import ApiError
 from .forms import decode_pairs, validate
+from .latency import LatencyModel
+from .limits import REASON_HEADER, Limiters
 from .objects import request_id as new_request_id
 from .store import IdempotencyRecord, Store
 
-DEFAULT_API_KEY = "sk_test_emulator_4eC39HqLyjWDarjtT1zdp7dc"
 API_VERSION = "2026-10-28.endive"
 IDEMPOTENCY_KEY_MAX = 255
-
-
-@dataclass(frozen=True)
-class StripeEmulatorConfig:
-    """Knobs of the emulator; every one can be changed at run time (`update_config`, `/_sandbox/config`).
-
-    `fail_rate`: share of endpoint executions answered with a 500 that is saved for idempotency, as
-    Stripe saves a 500 (a retry with the same key gets the same 500 back).
-    `unavailable_rate`: share of requests answered 503 before the idempotency layer (not saved; a retry
-    runs anew), like an overloaded front end.
-    `commit_then_fail_rate`: share of executions that take effect and are saved as success, but whose
-    answer is lost: a 500 or a dropped connection (half each). Only idempotency makes a retry safe.
-    """
-
-    api_keys: tuple[str, ...] = (DEFAULT_API_KEY,)
-    rate_limit_per_second: float = 25.0
-    search_rate_limit_per_second: float = 20.0
-    latency_ms: int = 0
-    fail_rate: float = 0.0
-    unavailable_rate: float = 0.0
-    commit_then_fail_rate: float = 0.0
-    fault_seed: int = 0
-    search_lag_seconds: float = 1.0
-    idempotency_ttl_seconds: float = 86400.0
-
-
-CONFIG_NAMES = frozenset(f.name for f in fields(StripeEmulatorConfig))
 
 
 @dataclass
@@ -67,13 +43,11 @@ class _KeyState:
 
 
 @dataclass
-class _Bucket:
-    tokens: float
-    updated: float
-
-
-@dataclass
 class RequestLogEntry:
+    """One API request as the tests see it (`/_sandbox/requests`): times on the emulator's clock,
+    `endpoint` is the operation (`POST /v1/invoices/{id}/add_lines`; None for an unknown URL),
+    `latency_ms` the emulated delay, `limited_by` the limiter that answered 429."""
+
     method: str
     path: str
     idempotency_key: str | None
@@ -82,27 +56,12 @@ class RequestLogEntry:
     request_id: str
     fault: str | None = None
     at: float = field(default_factory=time.time)
-
-
-def _coerce_config(changes: Mapping[str, Any]) -> dict[str, Any]:
-    unknown = set(changes) - CONFIG_NAMES
-    if unknown:
-        raise ValueError(f"unknown emulator setting(s): {', '.join(sorted(unknown))}")
-    coerced: dict[str, Any] = {}
-    for name, value in changes.items():
-        if name == "api_keys":
-            keys = (value,) if isinstance(value, str) else tuple(str(k) for k in value)
-            if not keys:
-                raise ValueError("api_keys needs at least one key")
-            coerced[name] = keys
-        elif name in ("latency_ms", "fault_seed"):
-            coerced[name] = int(value)
-        else:
-            number = float(value)
-            if name.endswith("_rate") and not 0.0 <= number <= 1.0:
-                raise ValueError(f"{name} must be between 0 and 1")
-            coerced[name] = number
-    return coerced
+    account: str | None = None
+    endpoint: str | None = None
+    received_at: float = 0.0
+    answered_at: float = 0.0
+    latency_ms: float = 0.0
+    limited_by: str | None = None
 
 
 class StripeEmulator:
@@ -113,10 +72,12 @@ class StripeEmulator:
         self._lock = threading.RLock()
         self._store = Store(Path(db_path) if db_path is not None else None)
         self._keys: dict[str, _KeyState] = {key: _KeyState() for key in self._config.api_keys}
-        self._buckets: dict[tuple[str, str], _Bucket] = {}
+        self._limiters = Limiters()
+        self._latency = LatencyModel(self._config.latency_settings)
         self._faults = random.Random(self._config.fault_seed)
         self._log: list[RequestLogEntry] = []
         self._stats: Counter[str] = Counter()
+        self._limited: Counter[str] = Counter()
         self.clock = time.time
 
     # --- the Python face ---------------------------------------------------------------------------
@@ -136,13 +97,16 @@ class StripeEmulator:
         return self._config.api_keys[0]
 
     def update_config(self, **changes: Any) -> StripeEmulatorConfig:
-        coerced = _coerce_config(changes)
+        """Change knobs at run time; `profile=` / `latency=` pick presets (see `StripeEmulatorConfig`)."""
+        coerced = coerce_changes(changes)
         with self._lock:
             self._config = replace(self._config, **coerced)
             if "api_keys" in coerced:
                 self._keys = {key: self._keys.get(key, _KeyState()) for key in coerced["api_keys"]}
             if "fault_seed" in coerced:
                 self._faults = random.Random(coerced["fault_seed"])
+            if LATENCY_NAMES & set(coerced):
+                self._latency = LatencyModel(self._config.latency_settings)
             return self._config
 
     def roll_key(self, old_key: str, expires_in_seconds: float = 0.0) -> str:
@@ -154,16 +118,28 @@ class StripeEmulator:
             new_key = "sk_test_emulator_" + "".join(secrets.choice(alphabet) for _ in range(24))
             self._keys[old_key] = _KeyState(expires_at=self.clock() + max(expires_in_seconds, 0.0))
             self._keys[new_key] = _KeyState()
-            self._config = replace(self._config, api_keys=(*self._keys,))
+            accounts = dict(self._config.key_accounts)
+            if old_key in accounts:  # a rolled key stays in its account (and its rate budget)
+                accounts[new_key] = accounts[old_key]
+            self._config = replace(self._config, api_keys=(*self._keys,), key_accounts=accounts)
             return new_key
 
-    def requests_log(self, method: str | None = None, path_prefix: str | None = None) -> list[dict[str, Any]]:
+    def requests_log(
+        self,
+        method: str | None = None,
+        path_prefix: str | None = None,
+        endpoint: str | None = None,
+        account: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Answered API requests in the order they were answered (see `RequestLogEntry`)."""
         with self._lock:
             return [
                 asdict(entry)
                 for entry in self._log
                 if (method is None or entry.method == method.upper())
                 and (path_prefix is None or entry.path.startswith(path_prefix))
+                and (endpoint is None or entry.endpoint == endpoint)
+                and (account is None or entry.account == account)
             ]
 
     def clear_requests_log(self) -> None:
@@ -176,6 +152,9 @@ class StripeEmulator:
                 "requests": dict(self._stats),
                 "objects": {kind: len(objs) for kind, objs in self._store.objects.items()},
                 "idempotency_keys": len(self._store.idempotency),
+                "limited": dict(self._limited),
+                "in_flight": self._limiters.in_flight(),
+                "peak_in_flight": self._limiters.peak_in_flight(),
             }
 
     def reset(self) -> None:
@@ -185,7 +164,9 @@ class StripeEmulator:
             self._store.flush()
             self._log.clear()
             self._stats.clear()
-            self._buckets.clear()
+            self._limited.clear()
+            self._limiters.clear()
+            self._latency = LatencyModel(self._config.latency_settings)
 
     def objects(self, kind: str) -> list[dict[str, Any]]:
         """Direct read of the stored objects of one kind (`customer`, `invoice`, `invoiceitem`)."""
@@ -209,11 +190,13 @@ class StripeEmulator:
         request_id = new_request_id()
         idempotency_key = request.header("idempotency-key") if request.method == "POST" else None
         entry = RequestLogEntry(request.method, request.path, idempotency_key, 0, False, request_id)
+        entry.received_at = self.clock()
         try:
             result = self._handle_api(request, request_id, idempotency_key, entry)
         except ApiError as error:
             result = self._error_response(error, request_id)
         with self._lock:
+            entry.answered_at = self.clock()
             entry.status = 0 if isinstance(result, _DropConnection) else result.status
             self._log.append(entry)
             self._stats[str(entry.status)] += 1
@@ -221,6 +204,8 @@ class StripeEmulator:
                 self._stats["replayed"] += 1
             if entry.fault:
                 self._stats["fault_" + entry.fault] += 1
+            if entry.limited_by:
+                self._limited[entry.limited_by] += 1
         return result
 
     def _error_response(self, error: ApiError, request_id: str) -> HttpResponse:
@@ -252,20 +237,6 @@ class StripeEmulator:
                 raise errors.expired_api_key(key)
         return key
 
-    def _take_token(self, key: str, bucket_name: str, rate: float) -> None:
-        if rate <= 0:
-            return
-        with self._lock:
-            now = self.clock()
-            bucket = self._buckets.get((key, bucket_name))
-            if bucket is None:
-                bucket = self._buckets[(key, bucket_name)] = _Bucket(tokens=rate, updated=now)
-            bucket.tokens = min(rate, bucket.tokens + (now - bucket.updated) * rate)
-            bucket.updated = now
-            if bucket.tokens < 1.0:
-                raise errors.rate_limited()
-            bucket.tokens -= 1.0
-
     def _parse(self, request: HttpRequest) -> dict[str, Any]:
         if request.method == "POST":
             body = request.body.decode("utf-8")
@@ -277,12 +248,31 @@ class StripeEmulator:
     def _handle_api(
         self, request: HttpRequest, request_id: str, idempotency_key: str | None, entry: RequestLogEntry
     ) -> HttpResponse | _DropConnection:
-        config = self._config
         key = self._authenticate(request)
         found = api.match_route(request.method, request.path)
-        self._take_token(key, "api", config.rate_limit_per_second)
-        if found is not None and found[0].search:
-            self._take_token(key, "search", config.search_rate_limit_per_second)
+        with self._lock:
+            config = self._config
+            entry.account = account = config.account_of(key)
+            entry.endpoint = endpoint = None if found is None else f"{found[0].method} {found[0].template}"
+            search = found is not None and found[0].search
+            entry.limited_by = self._limiters.admit(config.limits, account, endpoint, search, self.clock())
+        if entry.limited_by is not None:
+            raise errors.rate_limited(REASON_HEADER[entry.limited_by])
+        try:
+            return self._admitted(request, request_id, idempotency_key, entry, config, found)
+        finally:
+            with self._lock:
+                self._limiters.release(account)
+
+    def _admitted(
+        self,
+        request: HttpRequest,
+        request_id: str,
+        idempotency_key: str | None,
+        entry: RequestLogEntry,
+        config: StripeEmulatorConfig,
+        found: tuple[api.Route, tuple[str, ...]] | None,
+    ) -> HttpResponse | _DropConnection:
         with self._lock:
             if config.unavailable_rate and self._faults.random() < config.unavailable_rate:
                 entry.fault = "unavailable"
@@ -305,8 +295,10 @@ class StripeEmulator:
             if idempotency_key is not None:
                 self._release_key(idempotency_key)  # validation runs before the endpoint: nothing saved
             raise
-        if config.latency_ms:
-            time.sleep(config.latency_ms / 1000.0)
+        with self._lock:
+            entry.latency_ms = self._latency.sample_ms(entry.endpoint)
+        if entry.latency_ms > 0:
+            time.sleep(entry.latency_ms / 1000.0)
         return self._execute(route, ids, params, request_id, idempotency_key, entry)
 
     def _claim_key(
@@ -398,14 +390,15 @@ class StripeEmulator:
             if path == "/_sandbox/config":
                 if request.method == "POST":
                     self.update_config(**(request.json() or {}))
-                return HttpResponse.of_json(200, _config_view(self._config))
+                return HttpResponse.of_json(200, config_view(self._config))
             if path == "/_sandbox/reset" and request.method == "POST":
                 self.reset()
                 return HttpResponse.of_json(200, {"reset": True})
             if path == "/_sandbox/requests":
                 method = _first(request.query, "method")
                 prefix = _first(request.query, "path")
-                log = self.requests_log(method, prefix)
+                endpoint, account = _first(request.query, "endpoint"), _first(request.query, "account")
+                log = self.requests_log(method, prefix, endpoint, account)
                 if request.method == "DELETE" or (request.query.get("clear") or ["0"])[0] in ("1", "true"):
                     self.clear_requests_log()
                 return HttpResponse.of_json(200, log)
@@ -418,12 +411,6 @@ class StripeEmulator:
         except (ValueError, KeyError, TypeError) as error:
             return HttpResponse.of_json(400, {"error": {"message": str(error)}})
         return HttpResponse.of_json(404, {"error": {"message": f"no admin endpoint {request.method} {path}"}})
-
-
-def _config_view(config: StripeEmulatorConfig) -> dict[str, Any]:
-    view = asdict(config)
-    view["api_keys"] = [errors.mask_key(key) for key in config.api_keys]
-    return view
 
 
 def _first(query: Mapping[str, list[str]], name: str) -> str | None:

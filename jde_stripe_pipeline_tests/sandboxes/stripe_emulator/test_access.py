@@ -81,15 +81,23 @@ def test_rate_limit_answers_429_like_stripe(emulator: StripeEmulator, server: Lo
     assert requests.get(f"{server.url}/v1/balance", headers=headers).status_code == 200
 
 
-def test_rate_limit_is_per_key_and_the_sdk_does_not_retry_it(
+def test_rate_limit_is_per_account_and_the_sdk_does_not_retry_it(
     emulator: StripeEmulator, server: LoopbackServer
 ) -> None:
-    emulator.update_config(rate_limit_per_second=3, api_keys=[DEFAULT_API_KEY, "sk_test_other_key_0003"])
+    same, other = "sk_test_same_account_0002", "sk_test_other_key_0003"
+    emulator.update_config(
+        rate_limit_per_second=3,
+        api_keys=[DEFAULT_API_KEY, same, other],
+        key_accounts={other: "acct_other"},
+    )
     client = make_client(server, retries=3)
     with pytest.raises(stripe.RateLimitError):
         for _ in range(10):
             client.v1.balance.retrieve()
-    assert make_client(server, "sk_test_other_key_0003").v1.balance.retrieve().object == "balance"
+    with pytest.raises(stripe.RateLimitError):  # a second key of the same account shares its budget
+        make_client(server, same).v1.balance.retrieve()
+    assert make_client(server, other).v1.balance.retrieve().object == "balance"
+    assert {e["account"] for e in emulator.requests_log()} == {"acct_emulator", "acct_other"}
 
 
 def test_unrecognized_url_is_404(server: LoopbackServer) -> None:

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import requests
 import stripe
 
 
@@ -28,3 +29,25 @@ def test_cli_prints_exports_and_serves(tmp_path: Path) -> None:
         process.terminate()
         process.wait(timeout=10)
     assert (tmp_path / "s.sqlite").exists()
+
+
+def test_cli_flags_choose_the_limits_and_latency() -> None:
+    executable = Path(sys.executable).parent / "jde-stripe"
+    args = ["sandbox", "stripe", "--port", "0", "--profile", "live", "--concurrency-limit", "7"]
+    args += ["--latency", "stripe", "--latency-p99-ratio", "2", "--key-account", "sk_test_b_0001=acct_b"]
+    process = subprocess.Popen(
+        [str(executable), *args], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline().strip()
+        base = dict(part.split("=", 1) for part in line.removeprefix("export ").split())["STRIPE_API_BASE"]
+        config = requests.get(f"{base}/_sandbox/config", timeout=10).json()
+        assert config["limits_in_force"] == {
+            "global_rate": 100.0, "endpoint_rate": 25.0, "search_rate": 20.0, "concurrency": 7,
+        }  # fmt: skip
+        assert config["latency_in_force"] == {"read_ms": 100.0, "write_ms": 300.0, "p99_ratio": 2.0}
+        assert config["key_accounts"] == {"sk_test_****0001": "acct_b"}
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
