@@ -19,10 +19,11 @@ import pandas as pd  # type: ignore[import-untyped]  # no pandas-stubs in the lo
 
 from jde_stripe_pipeline.jde.client import AisSession
 from jde_stripe_pipeline.jde.errors import AisError
-from jde_stripe_pipeline.jde.extract import UpdateWindow, extract_customers, extract_invoices
 from jde_stripe_pipeline.jde.profiles import PROFILES, invoice_profile
+from jde_stripe_pipeline.jde.read import extract_customers, extract_invoices
 from jde_stripe_pipeline.jde.records import JdeCustomer, JdeInvoice, QuarantinedRecord
 from jde_stripe_pipeline.jde.settings import AisSettings
+from jde_stripe_pipeline.jde.window import UpdateWindow
 
 _WHEN = click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"])
 

@@ -200,6 +200,7 @@ def expected_invoices(
                 amount=line["AEXP"],
                 last_status=_none_if_blank(line["LTTR"]),
                 next_status=_none_if_blank(line["NXTR"]),
+                currency=_none_if_blank(line["CRCD"]),
                 updated_at=_stamp(line, "TDAY"),
             )
             for line in sorted(lines.get(key, []), key=lambda r: Decimal(r["LNID"]))
@@ -208,6 +209,8 @@ def expected_invoices(
         invoices.append(
             JdeInvoice(
                 profile="sales_order" if sales else "purchase_order",
+                header_table=header_table,
+                detail_table=detail_table,
                 key={"kcoo": key[0], "doco": key[1], "dcto": key[2], "sfxo": key[3]},
                 an8=header["AN8"],
                 ship_to=ship_to,
