@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable, Iterator
 from datetime import datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import click
 import pandas as pd  # type: ignore[import-untyped]  # no pandas-stubs in the lock
@@ -21,7 +21,7 @@ from jde_stripe_pipeline.jde.client import AisSession
 from jde_stripe_pipeline.jde.errors import AisError
 from jde_stripe_pipeline.jde.profiles import PROFILES, invoice_profile
 from jde_stripe_pipeline.jde.read import extract_customers, extract_invoices
-from jde_stripe_pipeline.jde.records import JdeCustomer, JdeInvoice, QuarantinedRecord
+from jde_stripe_pipeline.jde.records import JdeCustomer, JdeInvoice, QuarantinedRecord, ShipToSource
 from jde_stripe_pipeline.jde.settings import AisSettings
 from jde_stripe_pipeline.jde.window import UpdateWindow
 
@@ -53,14 +53,30 @@ def _window_options(command: Any) -> Any:
 @extract_command.command("customers")
 @_window_options
 @click.option("--company", "companies", multiple=True, help="F03012 company (repeatable, in priority order).")
+@click.option(
+    "--ship-to-source",
+    type=click.Choice(get_args(ShipToSource)),
+    envvar="JDE_STRIPE_SHIP_TO_SOURCE",
+    default="customer",
+    show_default=True,
+    help="ship_to: also read each customer's ship-to from its sales orders (as a sync with "
+    "JDE_STRIPE_SHIP_TO_SOURCE=ship_to does).",
+)
 def customers_command(
-    start: datetime, end: datetime | None, output: Path | None, companies: tuple[str, ...]
+    start: datetime,
+    end: datetime | None,
+    output: Path | None,
+    companies: tuple[str, ...],
+    ship_to_source: ShipToSource,
 ) -> None:
     """Customers whose F03012/F0101/F0116/F01151/F0115 rows changed in [--from, --to)."""
     settings = _settings()
     window = _window(start, end, settings)
     with _session(settings) as session:
-        records = _report(extract_customers(session, window, companies=companies or None))
+        extract = extract_customers(
+            session, window, companies=companies or None, ship_to_source=ship_to_source
+        )
+        records = _report(extract)
         _emit(records, customer_row, output, "customers", window)
 
 
@@ -136,6 +152,8 @@ def customer_row(customer: JdeCustomer) -> list[dict[str, Any]]:
             "currency": customer.currency,
             "payment_terms": customer.payment_terms,
             "language": customer.language,
+            "ship_to": customer.ship_to.an8 if customer.ship_to else None,
+            "ship_to_order": str(customer.ship_to_order) if customer.ship_to_order else None,
             "updated_at": customer.updated_at,
         }
     ]
