@@ -14,8 +14,6 @@ from dataclasses import dataclass, fields
 from jde_stripe_pipeline.jde.records import InvoiceProfileName
 from jde_stripe_pipeline.jde.tables import PARTY_TABLES, ColumnType, TableSpec
 
-_KEY_TYPES = (ColumnType.TEXT, ColumnType.INT, ColumnType.TEXT, ColumnType.TEXT)
-
 
 @dataclass(frozen=True)
 class HeaderColumns:

@@ -40,9 +40,6 @@ class UpdateWindow:
         """Whole days `[first, end)` (a Dagster daily partition range)."""
         return cls(datetime.combine(first, time(0)), datetime.combine(end, time(0)))
 
-    def contains(self, stamp: datetime | None) -> bool:
-        return stamp is not None and self.start <= stamp < self.end
-
 
 def _ceil_second(value: datetime) -> datetime:
     """JDE stamps are whole seconds: `stamp >= t` is `stamp >= ceil(t)`."""

@@ -72,17 +72,13 @@ _LNID_STEP = Decimal("0.001")
 class ExpectedInvoiceFigures:
     """What the Stripe draft must show, computed from the JDE side alone (for reconciliation)."""
 
-    record_key: str
     number: str | None
-    document_date: date
     effective_at: int
     currency: str
     line_count: int
     """Billable lines (cancelled ones excluded)."""
     total_minor: int
     """Sum of the billable lines' AEXP, converted once (not line by line)."""
-    stated_total: Decimal
-    """OTOT as the JDE header states it (may include cancelled lines): informational."""
 
 
 def map_invoice(
@@ -111,14 +107,11 @@ def expected_invoice_figures(
         except MoneyError as error:
             raise Refused(f"{record.detail_table}.AEXP", f"sum of the lines: {error}") from error
         return ExpectedInvoiceFigures(
-            record_key=str(record.key),
             number=invoice_number(record, config),
-            document_date=record.document_date,
             effective_at=local_midnight_timestamp(record.document_date, config.zone),
             currency=currency,
             line_count=len(billable),
             total_minor=total_minor,
-            stated_total=record.total,
         )
     except Refused as refused:
         return _failure(record, refused)
