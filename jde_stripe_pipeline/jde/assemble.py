@@ -8,9 +8,8 @@ and the `TABLE.ALIAS` that failed (an invoice with one bad line is quarantined w
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
+from collections.abc import Mapping, Sequence
+from datetime import date
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
@@ -26,10 +25,10 @@ from jde_stripe_pipeline.jde.records import (
     JdeParty,
     QuarantinedRecord,
     RecordKind,
-    address_number,
 )
-from jde_stripe_pipeline.jde.rows import RowError, blank_to_none, row_stamp, typed_row
-from jde_stripe_pipeline.jde.tables import CUSTOMER_TABLES, F0101, F0115, F01151, F0116, F03012, TableSpec
+from jde_stripe_pipeline.jde.rows import BadRow, blank_to_none, row_stamp, typed_rows
+from jde_stripe_pipeline.jde.ship_to import ShipToOrder
+from jde_stripe_pipeline.jde.tables import CUSTOMER_TABLES, F0101, F0115, F01151, F0116, F03012
 
 M = TypeVar("M", JdeCustomer, JdeInvoice, JdeInvoiceLine)
 
@@ -37,67 +36,11 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
-class BadRow(Exception):
-    """A row that failed its table spec, kept with its raw values for the quarantine."""
-
-    def __init__(self, error: RowError, raw: Row):
-        super().__init__(str(error))
-        self.error = error
-        self.raw = raw
-
-
 PartyLookup = Mapping[int, "JdeParty | BadRow"]
 """Ship-to AN8 → its address-book entry, or the bad row that kept it from being read."""
 
 
 # ---------------------------------------------------------------------------------- customers
-
-
-@dataclass(frozen=True)
-class ShipToOrder:
-    """The sales order a customer's ship-to is read from (see `profiles.CUSTOMER_SHIP_TO`)."""
-
-    key: JdeDocumentKey
-    ship_to: int
-    document_date: date | None
-    stamp: datetime | None
-    raw: Row
-
-
-def latest_ship_to_orders(rows: Iterable[Row]) -> dict[int, ShipToOrder | BadRow]:
-    """Per sold-to AN8, its most recent order shipping elsewhere (latest TRDJ, then highest DOCO).
-
-    Folds the rows as they stream in, so memory holds one order per customer. Orders whose SHAN is
-    blank or the customer itself are skipped; a row that fails its spec marks its customer bad.
-    """
-    spec, h = CUSTOMER_SHIP_TO.ship_to_spec, CUSTOMER_SHIP_TO.header
-    found: dict[int, ShipToOrder | BadRow] = {}
-    for raw in rows:
-        try:
-            row = typed_row(spec, raw)
-        except RowError as error:
-            an8 = address_number(raw.get(h.customer))
-            if an8 is not None:
-                found[an8] = BadRow(error, dict(raw))
-            continue
-        an8, shan = row[h.customer], row[h.ship_to]
-        if not shan or shan == an8 or isinstance(found.get(an8), BadRow):
-            continue
-        order = ShipToOrder(
-            key=JdeDocumentKey(kcoo=row[h.kcoo], doco=row[h.doco], dcto=row[h.dcto], sfxo=row[h.sfxo]),
-            ship_to=shan,
-            document_date=row[h.document_date],
-            stamp=row_stamp(spec, row),
-            raw=dict(raw),
-        )
-        best = found.get(an8)
-        if not isinstance(best, ShipToOrder) or _recency(order) > _recency(best):
-            found[an8] = order
-    return found
-
-
-def _recency(order: ShipToOrder) -> tuple[date, int, tuple[str, int, str, str]]:
-    return (order.document_date or date.min, order.key.doco, order.key.sort_key())
 
 
 _CUSTOMER_FIELDS = {
@@ -389,17 +332,6 @@ def _sorted_raw(raw_rows: Sequence[Row], typed: Sequence[dict[str, Any]], line_a
 
 
 # ------------------------------------------------------------------------------------ helpers
-
-
-def typed_rows(spec: TableSpec, rows: Iterable[Row]) -> list[dict[str, Any]]:
-    """Every row typed by its spec; the first that fails raises `BadRow`."""
-    typed = []
-    for raw in rows:
-        try:
-            typed.append(typed_row(spec, raw))
-        except RowError as error:
-            raise BadRow(error, dict(raw)) from None
-    return typed
 
 
 def _raw_of(rows: Sequence[Row], alias: str, value: object) -> Row:

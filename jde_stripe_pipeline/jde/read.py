@@ -16,15 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 
-from jde_stripe_pipeline.jde.assemble import (
-    BadRow,
-    ShipToOrder,
-    assemble_customer,
-    assemble_invoice,
-    assemble_party,
-    latest_ship_to_orders,
-    quarantine,
-)
+from jde_stripe_pipeline.jde.assemble import assemble_customer, assemble_invoice, assemble_party, quarantine
 from jde_stripe_pipeline.jde.client import AisSession, Row
 from jde_stripe_pipeline.jde.profiles import CUSTOMER_SHIP_TO, InvoiceProfile
 from jde_stripe_pipeline.jde.query import (
@@ -45,6 +37,8 @@ from jde_stripe_pipeline.jde.records import (
     ShipToSource,
     address_number,
 )
+from jde_stripe_pipeline.jde.rows import BadRow
+from jde_stripe_pipeline.jde.ship_to import ShipToOrder, latest_ship_to_orders
 from jde_stripe_pipeline.jde.tables import CUSTOMER_TABLES, F0101, F0116, F03012, ColumnType, TableSpec
 from jde_stripe_pipeline.jde.window import UpdateWindow, window_query
 

@@ -1,12 +1,16 @@
 """A customer's ship-to, read from its sales orders (F4201.SHAN) in the running AIS sandbox.
 
-Expectations come from `support.expected_ship_tos`, a direct read of the sandbox's tables.
+Expectations come from `support.expected_ship_tos`, a direct read of the sandbox's tables; the last
+test covers the pure choice of the order on its own.
 """
 
 from datetime import date, datetime
 
+from jde_stripe_pipeline.jde.assemble import assemble_customer
 from jde_stripe_pipeline.jde.read import extract_customers, fetch_customers
 from jde_stripe_pipeline.jde.records import JdeCustomer, JdeParty, QuarantinedRecord
+from jde_stripe_pipeline.jde.rows import BadRow
+from jde_stripe_pipeline.jde.ship_to import ShipToOrder, latest_ship_to_orders
 from jde_stripe_pipeline.jde.window import UpdateWindow
 from jde_stripe_pipeline.sandboxes.ais import AisSandbox
 from jde_stripe_pipeline.sandboxes.ais.store import to_julian
@@ -135,3 +139,42 @@ def test_a_ship_to_missing_from_the_address_book_quarantines_the_customer() -> N
     assert (bad.kind, bad.record_key, bad.field) == ("customer", str(customer), "F4201.SHAN")
     assert "77777" in bad.reason and "00001/9100/SO/000" in bad.reason and bad.raw["SHAN"] == 77777
     assert isinstance(good, JdeCustomer)
+
+
+def _order(doco: int, an8: int, shan: int, trdj: str) -> dict[str, object]:
+    return {
+        **{"KCOO": "00001", "DOCO": doco, "DCTO": "SO", "SFXO": "000"},
+        **{"AN8": an8, "SHAN": shan, "TRDJ": trdj, "UPMJ": "20261120", "TDAY": 90000},
+    }
+
+
+def test_the_latest_order_shipping_elsewhere_wins_and_a_bad_row_marks_its_customer() -> None:
+    found = latest_ship_to_orders(
+        [
+            _order(1, 1, 5, "20261101"),
+            _order(2, 1, 6, "20261110"),
+            _order(3, 1, 7, "20261110"),  # same day, higher DOCO: the latest
+            _order(4, 1, 1, "20261125"),  # ships home: not a ship-to
+            _order(5, 2, 0, "20261125"),  # blank SHAN
+            _order(6, 3, 9, "2026-11-25"),
+            _order(7, 3, 8, "20261125"),
+        ]
+    )
+    assert set(found) == {1, 3}
+    latest = found[1]
+    assert isinstance(latest, ShipToOrder) and (latest.ship_to, str(latest.key)) == (7, "00001/3/SO/000")
+    assert latest.stamp == datetime(2026, 11, 20, 9, 0, 0)
+    bad = found[3]
+    assert isinstance(bad, BadRow) and bad.error.field == "F4201.TRDJ" and bad.raw["DOCO"] == 6
+    customer = _customer_with(bad)
+    assert isinstance(customer, QuarantinedRecord) and customer.field == "F4201.TRDJ"
+
+
+def _customer_with(ship_to: ShipToOrder | BadRow) -> JdeCustomer | QuarantinedRecord | None:
+    """A customer assembled from the smallest rows that make one, with the given ship-to order."""
+    stamp = {"UPMJ": "20261120", "UPMT": 90000}
+    raw = {
+        "F03012": [{"AN8": 3, "CO": "00001", "CRCD": "USD", "TRAR": "", "ACL": 0, "HDAR": "", **stamp}],
+        "F0101": [{"AN8": 3, "ALPH": "Three", "ALKY": "", "TAX": "", "AT1": "C", "LNGP": "", **stamp}],
+    }
+    return assemble_customer(3, raw, as_of=AS_OF, ship_to=ship_to, parties={})
