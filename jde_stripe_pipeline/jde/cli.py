@@ -21,7 +21,7 @@ from jde_stripe_pipeline.jde.client import AisSession
 from jde_stripe_pipeline.jde.errors import AisError
 from jde_stripe_pipeline.jde.profiles import PROFILES, invoice_profile
 from jde_stripe_pipeline.jde.read import extract_customers, extract_invoices
-from jde_stripe_pipeline.jde.records import JdeCustomer, JdeInvoice, QuarantinedRecord, ShipToSource
+from jde_stripe_pipeline.jde.records import JdeCustomer, JdeInvoice, JdeParty, QuarantinedRecord, ShipToSource
 from jde_stripe_pipeline.jde.settings import AisSettings
 from jde_stripe_pipeline.jde.window import UpdateWindow
 
@@ -152,18 +152,23 @@ def customer_row(customer: JdeCustomer) -> list[dict[str, Any]]:
             "currency": customer.currency,
             "payment_terms": customer.payment_terms,
             "language": customer.language,
-            "ship_to": customer.ship_to.an8 if customer.ship_to else None,
+            "ship_to": _an8_text(customer.ship_to),
             "ship_to_order": str(customer.ship_to_order) if customer.ship_to_order else None,
             "updated_at": customer.updated_at,
         }
     ]
 
 
+def _an8_text(party: JdeParty | None) -> str | None:
+    """A ship-to AN8 as text: a column with blanks would show integers as 10002.0."""
+    return str(party.an8) if party is not None else None
+
+
 def invoice_rows(invoice: JdeInvoice) -> list[dict[str, Any]]:
     header = {
         "key": str(invoice.key),
         "an8": invoice.an8,
-        "ship_to": invoice.ship_to.an8 if invoice.ship_to else None,
+        "ship_to": _an8_text(invoice.ship_to),
         "document_date": invoice.document_date,
         "currency": invoice.currency,
         "total": invoice.total,
