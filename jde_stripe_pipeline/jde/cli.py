@@ -20,9 +20,10 @@ import pandas as pd  # type: ignore[import-untyped]  # no pandas-stubs in the lo
 from jde_stripe_pipeline.jde.client import AisSession
 from jde_stripe_pipeline.jde.errors import AisError
 from jde_stripe_pipeline.jde.profiles import PROFILES, invoice_profile
-from jde_stripe_pipeline.jde.read import extract_customers, extract_invoices
+from jde_stripe_pipeline.jde.read import customer_reads, extract_customers, extract_invoices
 from jde_stripe_pipeline.jde.records import JdeCustomer, JdeInvoice, JdeParty, QuarantinedRecord, ShipToSource
 from jde_stripe_pipeline.jde.settings import AisSettings
+from jde_stripe_pipeline.jde.tables import TableSpec
 from jde_stripe_pipeline.jde.window import UpdateWindow
 
 _WHEN = click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"])
@@ -72,6 +73,7 @@ def customers_command(
     """Customers whose F03012/F0101/F0116/F01151/F0115 rows changed in [--from, --to)."""
     settings = _settings()
     window = _window(start, end, settings)
+    _reading(customer_reads(ship_to_source))
     with _session(settings) as session:
         extract = extract_customers(
             session, window, companies=companies or None, ship_to_source=ship_to_source
@@ -92,9 +94,16 @@ def invoices_command(start: datetime, end: datetime | None, output: Path | None,
     settings = _settings()
     window = _window(start, end, settings)
     profile = invoice_profile(source or settings.invoice_source)
+    _reading(profile.reads)
     with _session(settings) as session:
         records = _report(extract_invoices(session, window, profile))
         _emit(records, invoice_rows, output, f"{profile.name} invoices", window)
+
+
+def _reading(tables: Iterable[TableSpec]) -> None:
+    """Name the tables first: a read refused by JDE security then says which grants are needed."""
+    names = list(dict.fromkeys(spec.name for spec in tables))
+    click.echo(f"Reading {', '.join(names)} through AIS", err=True)
 
 
 def _settings() -> AisSettings:

@@ -60,6 +60,14 @@ def today_in_jde(session: AisSession) -> date:
     return datetime.now(session.settings.zone).date()
 
 
+def customer_reads(ship_to_source: ShipToSource = "customer") -> tuple[TableSpec, ...]:
+    """Every table a customer extract reads (what the AIS user must be allowed to read); with the
+    ship-to, the sales order headers too (the ship-to's F0101/F0116 are customer tables already)."""
+    if ship_to_source == "ship_to":
+        return (*CUSTOMER_TABLES, CUSTOMER_SHIP_TO.ship_to_spec)
+    return CUSTOMER_TABLES
+
+
 # ---------------------------------------------------------------------------------- customers
 
 

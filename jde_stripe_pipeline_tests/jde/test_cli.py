@@ -76,6 +76,7 @@ def test_invoices_written_to_a_file(tmp_path: Path, suffix: str) -> None:
             env=_env(server),
         )
     assert result.exit_code == 0, result.output
+    assert "Reading F4301, F4311, F0101, F0116 through AIS" in result.stderr
     if suffix == ".csv":
         frame = pd.read_csv(output, dtype=str)
         assert len(frame) == line_count
@@ -112,6 +113,8 @@ def test_customers_show_the_ship_to_read_as_the_sync_would(tmp_path: Path, sourc
             env=env,
         )
     assert result.exit_code == 0, result.output
+    read = "F03012, F0101, F0116, F01151, F0115" + (", F4201" if source == "ship_to" else "")
+    assert f"Reading {read} through AIS" in result.stderr
     frame = pd.read_csv(output, dtype=str).fillna("")
     shown = {int(row.an8): (row.ship_to_order, int(row.ship_to)) for row in frame.itertuples() if row.ship_to}
     assert shown == (expected if source == "ship_to" else {})
