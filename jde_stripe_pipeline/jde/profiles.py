@@ -183,8 +183,10 @@ JDE keeps no ship-to on the customer master (F03012); the place a JDE site recor
 customer's goods go is the ship-to address number (SHAN) of its sales orders (F4201), usually a
 separate address-book entry. So the ship-to is the SHAN of the customer's most recent sales order
 (latest TRDJ, then highest DOCO) whose SHAN is not the customer itself, with its name (F0101) and
-current address (F0116) read as for the customer. The address-book parent/child structure (F0150)
-was the alternative: it says which addresses belong to a customer, not which one it ships to."""
+current address (F0116) read as for the customer. Every order type in F4201 counts (the profile's
+`order_types` when set); an order's status is not looked at. The address-book parent/child structure
+(F0150) was the alternative: it says which addresses belong to a customer, not which one it ships to.
+A customer with no such order keeps its own address as its ship-to (`JdeCustomer.ship_to` None)."""
 
 PROFILES: dict[InvoiceProfileName, InvoiceProfile] = {p.name: p for p in (PURCHASE_ORDER, SALES_ORDER)}
 
