@@ -16,10 +16,11 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from jde_stripe_pipeline.jde.client import AisSession
-from jde_stripe_pipeline.jde.extract import UpdateWindow, extract_customers, extract_invoices
 from jde_stripe_pipeline.jde.profiles import PURCHASE_ORDER
+from jde_stripe_pipeline.jde.read import extract_customers, extract_invoices
 from jde_stripe_pipeline.jde.records import QuarantinedRecord
 from jde_stripe_pipeline.jde.settings import AisSettings
+from jde_stripe_pipeline.jde.window import UpdateWindow
 from jde_stripe_pipeline.sandboxes.ais import AisSandbox, AisSandboxConfig
 
 

@@ -21,10 +21,11 @@ from pathlib import Path
 import requests
 
 from jde_stripe_pipeline.jde.client import AisSession
-from jde_stripe_pipeline.jde.extract import UpdateWindow, extract_customers, extract_invoices, fetch_customers
 from jde_stripe_pipeline.jde.profiles import PURCHASE_ORDER
+from jde_stripe_pipeline.jde.read import extract_customers, extract_invoices, fetch_customers
 from jde_stripe_pipeline.jde.records import JdeInvoice
 from jde_stripe_pipeline.jde.settings import AisSettings
+from jde_stripe_pipeline.jde.window import UpdateWindow
 from jde_stripe_pipeline.ledger import Ledger
 from jde_stripe_pipeline.mapping import CustomerMappingConfig, InvoiceMappingConfig
 from jde_stripe_pipeline.sandboxes.ais import AisSandbox

@@ -143,7 +143,7 @@ def process_environment(env: Mapping[str, str]) -> Iterator[None]:
 def seeded_partition_keys(first_day: dt.date, end_day: dt.date) -> list[str]:
     """The days with a changed JDE row, found by the AIS change probe (as the sensor finds them)."""
     from jde_stripe_pipeline.jde.client import AisSession
-    from jde_stripe_pipeline.jde.extract import changed_update_dates
+    from jde_stripe_pipeline.jde.probe import changed_update_dates
     from jde_stripe_pipeline.jde.profiles import invoice_profile
     from jde_stripe_pipeline.jde.settings import AisSettings
     from jde_stripe_pipeline.jde.tables import CUSTOMER_TABLES

@@ -1,4 +1,4 @@
-"""JDE dates and times: Julian CYYDDD, HHMMSS, and the (UPMJ, UPMT) update stamp.
+"""JDE dates and times: Julian CYYDDD and HHMMSS, and their GRID_DATA spellings.
 
 JDE stores a date as `(year - 1900) * 1000 + day_of_year` and a time as the integer HHMMSS, both in
 the JDE server's local time zone; 0 (or blank) means "no date". AIS's GRID_DATA shows dates as
@@ -7,7 +7,7 @@ the JDE server's local time zone; 0 (or blank) means "no date". AIS's GRID_DATA 
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, time, timedelta
 from decimal import Decimal
 
 _EMPTY = (None, "", 0)
@@ -58,19 +58,6 @@ def time_to_hhmmss(value: time) -> int:
     return value.hour * 10000 + value.minute * 100 + value.second
 
 
-def stamp_to_datetime(julian: int | str | None, hhmmss: int | str | None) -> datetime | None:
-    """(UPMJ, UPMT) → naive datetime in the JDE zone; no date → None, no time → midnight."""
-    day = julian_to_date(julian)
-    if day is None:
-        return None
-    return datetime.combine(day, hhmmss_to_time(hhmmss) or time(0))
-
-
-def datetime_to_stamp(value: datetime) -> tuple[int, int]:
-    """naive datetime (JDE zone) → (UPMJ, UPMT)."""
-    return date_to_julian(value.date()), time_to_hhmmss(value.time())
-
-
 def parse_grid_date(value: object) -> date | None:
     """A GRID_DATA date (`"yyyyMMdd"`; blank or 0 → None) → date."""
     if value in _EMPTY or (isinstance(value, str) and not value.strip()):
@@ -90,14 +77,6 @@ def parse_grid_time(value: object) -> time | None:
             raise ValueError(f"time {value!r} is not an HHMMSS integer")
         value = int(value)
     return hhmmss_to_time(value)
-
-
-def grid_stamp(date_value: object, time_value: object) -> datetime | None:
-    """(UPMJ as `yyyyMMdd`, UPMT/TDAY as HHMMSS) from GRID_DATA → naive datetime; no date → None."""
-    day = parse_grid_date(date_value)
-    if day is None:
-        return None
-    return datetime.combine(day, parse_grid_time(time_value) or time(0))
 
 
 def _as_int(value: int | str, what: str) -> int:

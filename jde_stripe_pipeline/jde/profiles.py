@@ -12,9 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 from jde_stripe_pipeline.jde.records import InvoiceProfileName
-from jde_stripe_pipeline.jde.tables import ColumnType, TableSpec
-
-_KEY_TYPES = (ColumnType.TEXT, ColumnType.INT, ColumnType.TEXT, ColumnType.TEXT)
+from jde_stripe_pipeline.jde.tables import PARTY_TABLES, ColumnType, TableSpec
 
 
 @dataclass(frozen=True)
@@ -139,8 +137,30 @@ class InvoiceProfile:
         )
 
     @property
+    def ship_to_spec(self) -> TableSpec:
+        """Just the header columns that place an order's ship-to (key, sold-to, SHAN, date, stamp):
+        what a customer's ship-to is read from, so a bad amount on an order cannot quarantine it."""
+        roles = ("kcoo", "doco", "dcto", "sfxo", "customer", "ship_to", "document_date")
+        columns = {getattr(self.header, role): _HEADER_TYPES[role] for role in roles}
+        columns[self.header.updated_date] = ColumnType.DATE
+        columns[self.header.updated_time] = ColumnType.TIME
+        return TableSpec(
+            self.header_table,
+            key=self.header.key,
+            columns=columns,
+            date_column=self.header.updated_date,
+            time_column=self.header.updated_time,
+        )
+
+    @property
     def tables(self) -> tuple[TableSpec, TableSpec]:
+        """The tables whose change makes an invoice changed (header and detail)."""
         return (self.header_spec, self.detail_spec)
+
+    @property
+    def reads(self) -> tuple[TableSpec, ...]:
+        """Every table an invoice extract reads: header, detail, and the ship-to's address book."""
+        return (*self.tables, *PARTY_TABLES)
 
 
 PURCHASE_ORDER = InvoiceProfile(
@@ -155,6 +175,18 @@ SALES_ORDER = InvoiceProfile(
     detail_table="F4211",
     line=LineColumns(unit_price="UPRC"),
 )
+
+CUSTOMER_SHIP_TO = SALES_ORDER
+"""Where a customer's ship-to is read from (`ship_to_source="ship_to"`): its sales orders.
+
+JDE keeps no ship-to on the customer master (F03012); the place a JDE site records where a sold-to
+customer's goods go is the ship-to address number (SHAN) of its sales orders (F4201), usually a
+separate address-book entry. So the ship-to is the SHAN of the customer's most recent sales order
+(latest TRDJ, then highest DOCO) whose SHAN is not the customer itself, with its name (F0101) and
+current address (F0116) read as for the customer. Every order type in F4201 counts (the profile's
+`order_types` when set); an order's status is not looked at. The address-book parent/child structure
+(F0150) was the alternative: it says which addresses belong to a customer, not which one it ships to.
+A customer with no such order keeps its own address as its ship-to (`JdeCustomer.ship_to` None)."""
 
 PROFILES: dict[InvoiceProfileName, InvoiceProfile] = {p.name: p for p in (PURCHASE_ORDER, SALES_ORDER)}
 

@@ -7,6 +7,7 @@ to display decimals); dates are `date`; update stamps are naive datetimes in the
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
@@ -40,6 +41,71 @@ class JdeParty(_Record):
     phone: str | None = None
 
 
+InvoiceProfileName = Literal["purchase_order", "sales_order"]
+ShipToSource = Literal["customer", "ship_to"]
+"""Where a customer's shipping address comes from: itself, or its sales orders' ship-to (SHAN)."""
+
+
+class JdeDocumentKey(_Record):
+    """KCOO, DOCO, DCTO, SFXO: the document key of an order-based invoice.
+
+    The one key type. Its string form `KCOO/DOCO/DCTO/SFXO` is the ledger's record key; `parse`,
+    `from_row` and `from_metadata` read it back from that string, from JDE row values and from the
+    `jde_*` metadata the mapping writes on Stripe invoices.
+    """
+
+    kcoo: str
+    doco: int
+    dcto: str
+    sfxo: str = "000"
+
+    def __str__(self) -> str:
+        return f"{self.kcoo}/{self.doco}/{self.dcto}/{self.sfxo}"
+
+    def sort_key(self) -> tuple[str, int, str, str]:
+        return (self.kcoo, self.doco, self.dcto, self.sfxo)
+
+    @classmethod
+    def parse(cls, text: str) -> JdeDocumentKey:
+        """`KCOO/DOCO/DCTO/SFXO` (the string form) back to the key; ValueError naming the text."""
+        parts = text.split("/")
+        if len(parts) != 4 or not parts[1].isdigit():
+            raise ValueError(f"document key {text!r} is not KCOO/DOCO/DCTO/SFXO")
+        return cls(kcoo=parts[0], doco=int(parts[1]), dcto=parts[2], sfxo=parts[3])
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, object], aliases: Sequence[str]) -> JdeDocumentKey | None:
+        """The key in a JDE row under the given (KCOO, DOCO, DCTO, SFXO) aliases; None when the
+        values are not a key (DOCO not whole, a code not text)."""
+        kcoo, doco, dcto, sfxo = (row.get(alias) for alias in aliases)
+        number = address_number(doco)
+        if number is None or not (isinstance(kcoo, str) and isinstance(dcto, str) and isinstance(sfxo, str)):
+            return None
+        return cls(kcoo=kcoo.strip(), doco=number, dcto=dcto.strip(), sfxo=sfxo.strip())
+
+    @classmethod
+    def from_metadata(cls, metadata: Mapping[str, object]) -> JdeDocumentKey | None:
+        """The key a Stripe invoice carries in `jde_kcoo`/`jde_doco`/`jde_dcto`/`jde_sfxo` (as the
+        mapping writes it); None when it carries none or a malformed one. A missing SFXO is 000."""
+        kcoo, doco, dcto = (metadata.get(name) for name in ("jde_kcoo", "jde_doco", "jde_dcto"))
+        if kcoo is None or dcto is None or not isinstance(doco, str | int) or not str(doco).isdigit():
+            return None
+        return cls(
+            kcoo=str(kcoo), doco=int(doco), dcto=str(dcto), sfxo=str(metadata.get("jde_sfxo") or "000")
+        )
+
+
+def address_number(value: object) -> int | None:
+    """A JDE whole number (AN8, DOCO) as AIS sends it (int or integral Decimal); None otherwise."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+        return int(value)
+    return None
+
+
 class JdeCustomer(_Record):
     """One customer: F03012 joined in the client with F0101, F0116, F01151 and F0115."""
 
@@ -60,23 +126,14 @@ class JdeCustomer(_Record):
     language: str | None = None
     """F0101.LNGP, blank → None."""
     ship_to: JdeParty | None = None
+    """Read only with `ship_to_source="ship_to"`: the ship-to (SHAN) of the customer's most recent
+    sales order that ships elsewhere (see `jde.read.extract_customers`). None: the customer's own
+    address is its ship-to (no such order, or the ship-to was not read)."""
+    ship_to_order: JdeDocumentKey | None = None
+    """The sales order `ship_to` was taken from; None when `ship_to` is None."""
     updated_at: datetime
-    """The latest UPMJ/UPMT across all rows that make up the record (JDE server's local time)."""
-
-
-InvoiceProfileName = Literal["purchase_order", "sales_order"]
-
-
-class JdeDocumentKey(_Record):
-    """KCOO, DOCO, DCTO, SFXO: the document key of an order-based invoice."""
-
-    kcoo: str
-    doco: int
-    dcto: str
-    sfxo: str = "000"
-
-    def __str__(self) -> str:
-        return f"{self.kcoo}/{self.doco}/{self.dcto}/{self.sfxo}"
+    """The latest UPMJ/UPMT across all rows that make up the record (JDE server's local time),
+    including the sales order its ship-to comes from."""
 
 
 class JdeInvoiceLine(_Record):
@@ -100,12 +157,16 @@ class JdeInvoiceLine(_Record):
     next_status: str | None = None
     """NXTR."""
     currency: str | None = None
-    """CRCD of the detail row, when extracted: must agree with the header's (checked by the mapping)."""
+    """CRCD of the detail row (blank → None): must agree with the header's (checked by the mapping)."""
     updated_at: datetime
 
 
 class JdeInvoice(_Record):
     profile: InvoiceProfileName
+    header_table: str
+    """The profile's header table (F4301, F4201): names the JDE field of a mapping failure."""
+    detail_table: str
+    """The profile's detail table (F4311, F4211)."""
     key: JdeDocumentKey
     an8: int
     ship_to: JdeParty | None = None

@@ -8,7 +8,7 @@ carrying the column id, which the extract turns into a `QuarantinedRecord`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Annotated, Any
@@ -81,6 +81,26 @@ def typed_row(spec: TableSpec, raw: Mapping[str, Any]) -> dict[str, Any]:
         except ValidationError as exc:
             raise RowError(field, _first_message(exc)) from None
     return values
+
+
+class BadRow(Exception):
+    """A row that failed its table spec, kept with its raw values for the quarantine."""
+
+    def __init__(self, error: RowError, raw: Mapping[str, Any]):
+        super().__init__(str(error))
+        self.error = error
+        self.raw = dict(raw)
+
+
+def typed_rows(spec: TableSpec, rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Every row typed by its spec; the first that fails raises `BadRow`."""
+    typed = []
+    for raw in rows:
+        try:
+            typed.append(typed_row(spec, raw))
+        except RowError as error:
+            raise BadRow(error, raw) from None
+    return typed
 
 
 def row_stamp(spec: TableSpec, row: Mapping[str, Any]) -> datetime | None:

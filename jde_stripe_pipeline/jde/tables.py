@@ -86,3 +86,5 @@ F01151 = TableSpec(
 )
 CUSTOMER_TABLES: tuple[TableSpec, ...] = (F03012, F0101, F0116, F01151, F0115)
 """The tables whose change makes a customer changed."""
+PARTY_TABLES: tuple[TableSpec, ...] = (F0101, F0116)
+"""What an address-book entry seen from another record (a ship-to) is read from: name and address."""

@@ -27,6 +27,7 @@ from types import MappingProxyType
 from typing import Literal, cast, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from jde_stripe_pipeline.jde.records import ShipToSource
 from jde_stripe_pipeline.mapping.errors import MappingConfigError
 from jde_stripe_pipeline.mapping.limits import (
     CUSTOM_FIELD_NAME_MAX_LENGTH,
@@ -34,7 +35,6 @@ from jde_stripe_pipeline.mapping.limits import (
     INVOICE_NUMBER_MAX_LENGTH,
 )
 
-ShipToSource = Literal["customer", "ship_to"]
 CollectionMethod = Literal["send_invoice", "charge_automatically"]
 
 DEFAULT_TIMEZONE = "America/Chicago"
@@ -148,7 +148,8 @@ def _check_locale(locale: str, label: str) -> None:
 class CustomerMappingConfig:
     ship_to_source: ShipToSource = "customer"
     """`customer`: the Stripe customer's `shipping` is the customer's own address; `ship_to`: the
-    record's ship-to party (falls back to the own address when the record has none)."""
+    record's ship-to party (falls back to the own address when the record has none). The extract
+    reads the ship-to only when given the same value (`extract_customers(..., ship_to_source=)`)."""
     language_locales: Mapping[str, str] = field(default_factory=lambda: DEFAULT_LANGUAGE_LOCALES)
     blank_language_locale: str | None = "en"
     """Locale for a blank LNGP (JDE's base language); None sends no preferred locale."""

@@ -8,7 +8,8 @@ What is sent (and, on update, owned by the mapping):
 - `address` ← F0116: `line1` = first address line, `line2` = the other lines joined with ", ",
   `city`, `state`, `postal_code`, `country` (must be ISO 3166-1 alpha-2); COUN (county) is not sent;
 - `shipping` ← name + address + phone of the customer itself, or of the record's ship-to party when
-  `ship_to_source="ship_to"` (falling back to the customer itself when there is none);
+  `ship_to_source="ship_to"` (the SHAN of its latest sales order shipping elsewhere, which the extract
+  reads when given the same `ship_to_source`; falling back to the customer itself when there is none);
 - `preferred_locales` ← F0101.LNGP through the configured code table (`E` en, `F` fr, `G` de, `S` es,
   `J` ja, …; blank → `blank_language_locale`, default en). An unknown code sends no locale and the
   mapping does not fail: the language only picks the language of Stripe's e-mails and PDFs;

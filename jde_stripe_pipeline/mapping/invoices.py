@@ -44,7 +44,7 @@ from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
-from jde_stripe_pipeline.jde.records import InvoiceProfileName, JdeInvoice, JdeInvoiceLine
+from jde_stripe_pipeline.jde.records import JdeInvoice, JdeInvoiceLine
 from jde_stripe_pipeline.mapping import _fields
 from jde_stripe_pipeline.mapping._fields import Refused, clean
 from jde_stripe_pipeline.mapping.config import InvoiceMappingConfig
@@ -65,12 +65,6 @@ from jde_stripe_pipeline.mapping.requests import (
     InvoiceRequest,
 )
 
-PROFILE_TABLES: dict[InvoiceProfileName, tuple[str, str]] = {
-    "purchase_order": ("F4301", "F4311"),
-    "sales_order": ("F4201", "F4211"),
-}
-"""(header, detail) table per source profile: used to name the JDE field in failures."""
-
 _LNID_STEP = Decimal("0.001")
 
 
@@ -78,17 +72,13 @@ _LNID_STEP = Decimal("0.001")
 class ExpectedInvoiceFigures:
     """What the Stripe draft must show, computed from the JDE side alone (for reconciliation)."""
 
-    record_key: str
     number: str | None
-    document_date: date
     effective_at: int
     currency: str
     line_count: int
     """Billable lines (cancelled ones excluded)."""
     total_minor: int
     """Sum of the billable lines' AEXP, converted once (not line by line)."""
-    stated_total: Decimal
-    """OTOT as the JDE header states it (may include cancelled lines): informational."""
 
 
 def map_invoice(
@@ -109,25 +99,19 @@ def expected_invoice_figures(
     record: JdeInvoice, config: InvoiceMappingConfig
 ) -> ExpectedInvoiceFigures | MappingFailure:
     try:
-        header, _ = PROFILE_TABLES[record.profile]
-        currency = _currency(record.currency, f"{header}.CRCD")
+        currency = _currency(record.currency, f"{record.header_table}.CRCD")
         billable = billable_lines(record, config)
         total = sum((line.amount for line in billable), Decimal(0))
         try:
             total_minor = to_minor_units(total, currency)
         except MoneyError as error:
-            raise Refused(
-                f"{PROFILE_TABLES[record.profile][1]}.AEXP", f"sum of the lines: {error}"
-            ) from error
+            raise Refused(f"{record.detail_table}.AEXP", f"sum of the lines: {error}") from error
         return ExpectedInvoiceFigures(
-            record_key=str(record.key),
             number=invoice_number(record, config),
-            document_date=record.document_date,
             effective_at=local_midnight_timestamp(record.document_date, config.zone),
             currency=currency,
             line_count=len(billable),
             total_minor=total_minor,
-            stated_total=record.total,
         )
     except Refused as refused:
         return _failure(record, refused)
@@ -226,7 +210,7 @@ def _currency(code: str, field: str) -> str:
 def _map(
     record: JdeInvoice, config: InvoiceMappingConfig, customer_id: str | None
 ) -> InvoiceRequest | DeleteDraftInvoice:
-    header_table, detail_table = PROFILE_TABLES[record.profile]
+    header_table, detail_table = record.header_table, record.detail_table
     currency = _currency(record.currency, f"{header_table}.CRCD")
 
     billable = billable_lines(record, config)

@@ -25,13 +25,9 @@ from datetime import UTC, datetime
 import dagster as dg
 
 from jde_stripe_pipeline.jde.errors import AisUnavailableError
-from jde_stripe_pipeline.jde.extract import (
-    UpdateWindow,
-    extract_customers,
-    extract_invoices,
-    fetch_customers,
-)
+from jde_stripe_pipeline.jde.read import extract_customers, extract_invoices, fetch_customers
 from jde_stripe_pipeline.jde.records import JdeCustomer, JdeInvoice, QuarantinedRecord
+from jde_stripe_pipeline.jde.window import UpdateWindow
 from jde_stripe_pipeline.ledger import Ledger, LedgerUnavailableError, ObjectType
 from jde_stripe_pipeline.mapping import CustomerMappingConfig, InvoiceMappingConfig
 from jde_stripe_pipeline.orchestration.names import (

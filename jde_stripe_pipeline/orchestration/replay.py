@@ -22,8 +22,8 @@ import click
 from jde_stripe_pipeline.credentials.errors import CredentialsError
 from jde_stripe_pipeline.jde.client import AisSession
 from jde_stripe_pipeline.jde.errors import AisError
-from jde_stripe_pipeline.jde.extract import fetch_customers, fetch_invoices
 from jde_stripe_pipeline.jde.profiles import InvoiceProfile
+from jde_stripe_pipeline.jde.read import fetch_customers, fetch_invoices
 from jde_stripe_pipeline.jde.records import JdeDocumentKey
 from jde_stripe_pipeline.ledger import AuditEntry, Ledger, LedgerError
 from jde_stripe_pipeline.mapping import CustomerMappingConfig, InvoiceMappingConfig

@@ -8,7 +8,7 @@ from datetime import datetime
 
 import dagster as dg
 
-from jde_stripe_pipeline.jde.extract import changed_update_dates
+from jde_stripe_pipeline.jde.probe import changed_update_dates
 from jde_stripe_pipeline.jde.tables import CUSTOMER_TABLES
 from jde_stripe_pipeline.orchestration.change_cursor import (
     decide,

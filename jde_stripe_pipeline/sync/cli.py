@@ -31,9 +31,10 @@ def plan_command(first: Any, last: Any, kind: str, as_json: bool) -> None:
     """Show the creates, updates (fields and lines), conflicts and quarantines a sync would make."""
     from jde_stripe_pipeline.credentials import resolve_jde_credentials, resolve_stripe_key
     from jde_stripe_pipeline.jde.client import AisSession
-    from jde_stripe_pipeline.jde.extract import UpdateWindow, extract_customers, extract_invoices
     from jde_stripe_pipeline.jde.profiles import invoice_profile
+    from jde_stripe_pipeline.jde.read import extract_customers, extract_invoices
     from jde_stripe_pipeline.jde.settings import AisSettings
+    from jde_stripe_pipeline.jde.window import UpdateWindow
     from jde_stripe_pipeline.ledger import Ledger
     from jde_stripe_pipeline.mapping import CustomerMappingConfig, InvoiceMappingConfig
     from jde_stripe_pipeline.stripe_sink import StaticKeySource, StripeSink, StripeSinkSettings

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 import stripe
 
 from jde_stripe_pipeline.jde.client import AisSession
-from jde_stripe_pipeline.jde.extract import today_in_jde
+from jde_stripe_pipeline.jde.read import today_in_jde
 from jde_stripe_pipeline.jde.settings import AisSettings
 from jde_stripe_pipeline_tests.demo.support import LiveCommand, exported, is_listening
 

@@ -200,6 +200,7 @@ def expected_invoices(
                 amount=line["AEXP"],
                 last_status=_none_if_blank(line["LTTR"]),
                 next_status=_none_if_blank(line["NXTR"]),
+                currency=_none_if_blank(line["CRCD"]),
                 updated_at=_stamp(line, "TDAY"),
             )
             for line in sorted(lines.get(key, []), key=lambda r: Decimal(r["LNID"]))
@@ -208,6 +209,8 @@ def expected_invoices(
         invoices.append(
             JdeInvoice(
                 profile="sales_order" if sales else "purchase_order",
+                header_table=header_table,
+                detail_table=detail_table,
                 key={"kcoo": key[0], "doco": key[1], "dcto": key[2], "sfxo": key[3]},
                 an8=header["AN8"],
                 ship_to=ship_to,
@@ -221,3 +224,29 @@ def expected_invoices(
             )
         )
     return invoices
+
+
+def expected_ship_tos(sandbox: AisSandbox, as_of: date) -> dict[int, tuple[str, JdeParty]]:
+    """Sold-to AN8 → (`KCOO/DOCO/DCTO/SFXO`, ship-to party) of its latest sales order (TRDJ, then
+    DOCO) whose SHAN is another address number, read straight from F4201/F0101/F0116."""
+    books = {row["AN8"]: row for row in sandbox.rows("F0101")}
+    addresses = _by_an8(sandbox, "F0116")
+    latest: dict[int, dict[str, Any]] = {}
+    for order in sandbox.rows("F4201"):
+        an8, shan = order["AN8"], order["SHAN"]
+        if shan in (0, an8):
+            continue
+        best = latest.get(an8)
+        if best is None or (order["TRDJ"], order["DOCO"]) > (best["TRDJ"], best["DOCO"]):
+            latest[an8] = order
+    return {
+        an8: (
+            f"{o['KCOO']}/{o['DOCO']}/{o['DCTO']}/{o['SFXO']}",
+            JdeParty(
+                an8=o["SHAN"],
+                name=books[o["SHAN"]]["ALPH"].strip(),
+                address=_address(addresses.get(o["SHAN"], []), as_of),
+            ),
+        )
+        for an8, o in latest.items()
+    }

@@ -6,9 +6,16 @@ from typing import Any
 
 import pytest
 
-from jde_stripe_pipeline.jde.extract import assemble_customer, assemble_invoice
+from jde_stripe_pipeline.jde.assemble import assemble_customer, assemble_invoice
 from jde_stripe_pipeline.jde.profiles import PURCHASE_ORDER, SALES_ORDER
-from jde_stripe_pipeline.jde.records import JdeAddress, JdeCustomer, JdeInvoice, JdeParty, QuarantinedRecord
+from jde_stripe_pipeline.jde.records import (
+    JdeAddress,
+    JdeCustomer,
+    JdeDocumentKey,
+    JdeInvoice,
+    JdeParty,
+    QuarantinedRecord,
+)
 from jde_stripe_pipeline.jde.rows import RowError, typed_row
 from jde_stripe_pipeline.jde.tables import F03012
 
@@ -235,7 +242,7 @@ def test_blank_alpha_name_is_quarantined_with_its_raw_row() -> None:
     assert record.raw["AN8"] == 4242
 
 
-KEY = ("00200", 5001, "OP", "000")
+KEY = JdeDocumentKey(kcoo="00200", doco=5001, dcto="OP", sfxo="000")
 
 
 def _header(**over: Any) -> dict[str, Any]:
@@ -302,7 +309,7 @@ def test_sales_order_profile_reads_uprc() -> None:
     line = {**_line("1.000", "10"), "UPRC": Decimal("5"), "IVD": "", "DOC": 0, "DCT": ""}
     del line["PRRC"]
     invoice = assemble_invoice(
-        SALES_ORDER, ("00200", 5001, "SO", "000"), [_header(DCTO="SO")], [line], PARTIES
+        SALES_ORDER, JdeDocumentKey(kcoo="00200", doco=5001, dcto="SO"), [_header(DCTO="SO")], [line], PARTIES
     )
     assert isinstance(invoice, JdeInvoice) and invoice.lines[0].unit_price == Decimal("5")
 

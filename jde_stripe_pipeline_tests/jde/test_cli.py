@@ -11,7 +11,13 @@ from click.testing import CliRunner
 from jde_stripe_pipeline.cli import main
 from jde_stripe_pipeline.sandboxes.ais import AisSandbox, AisSandboxConfig
 from jde_stripe_pipeline.sandboxes.http_server import LoopbackServer
-from jde_stripe_pipeline_tests.jde.support import all_jderest_requests, sandbox_stats, served, upsert_rows
+from jde_stripe_pipeline_tests.jde.support import (
+    all_jderest_requests,
+    expected_ship_tos,
+    sandbox_stats,
+    served,
+    upsert_rows,
+)
 
 AS_OF = date(2026, 11, 26)
 
@@ -70,6 +76,7 @@ def test_invoices_written_to_a_file(tmp_path: Path, suffix: str) -> None:
             env=_env(server),
         )
     assert result.exit_code == 0, result.output
+    assert "Reading F4301, F4311, F0101, F0116 through AIS" in result.stderr
     if suffix == ".csv":
         frame = pd.read_csv(output, dtype=str)
         assert len(frame) == line_count
@@ -90,3 +97,24 @@ def test_missing_setting_is_named_without_traceback() -> None:
     assert result.exit_code != 0
     assert "JDE_AIS_USERNAME" in result.stderr
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("source", ["customer", "ship_to"])
+def test_customers_show_the_ship_to_read_as_the_sync_would(tmp_path: Path, source: str) -> None:
+    sandbox = _sandbox()
+    expected = {an8: (order, party.an8) for an8, (order, party) in expected_ship_tos(sandbox, AS_OF).items()}
+    assert expected  # sanity: some customer's sales order ships elsewhere
+    output = tmp_path / "customers.csv"
+    with served(sandbox) as server:
+        env = {**_env(server), "JDE_STRIPE_SHIP_TO_SOURCE": source}
+        result = CliRunner().invoke(
+            main,
+            ["extract", "customers", "--from", "2026-10-01", "--to", "2027-01-01", "--output", str(output)],
+            env=env,
+        )
+    assert result.exit_code == 0, result.output
+    read = "F03012, F0101, F0116, F01151, F0115" + (", F4201" if source == "ship_to" else "")
+    assert f"Reading {read} through AIS" in result.stderr
+    frame = pd.read_csv(output, dtype=str).fillna("")
+    shown = {int(row.an8): (row.ship_to_order, int(row.ship_to)) for row in frame.itertuples() if row.ship_to}
+    assert shown == (expected if source == "ship_to" else {})

@@ -10,15 +10,12 @@ from typing import Any
 import pytest
 
 from jde_stripe_pipeline.jde.client import AisSession
-from jde_stripe_pipeline.jde.extract import (
-    UpdateWindow,
-    changed_update_dates,
-    extract_customers,
-    extract_invoices,
-)
+from jde_stripe_pipeline.jde.probe import changed_update_dates
 from jde_stripe_pipeline.jde.profiles import PURCHASE_ORDER, SALES_ORDER
+from jde_stripe_pipeline.jde.read import extract_customers, extract_invoices
 from jde_stripe_pipeline.jde.records import JdeCustomer, JdeInvoice, QuarantinedRecord
 from jde_stripe_pipeline.jde.tables import CUSTOMER_TABLES
+from jde_stripe_pipeline.jde.window import UpdateWindow
 from jde_stripe_pipeline.sandboxes.ais import AisSandbox, AisSandboxConfig
 from jde_stripe_pipeline_tests.jde.support import (
     count_requests,

@@ -1,19 +1,16 @@
 """Julian CYYDDD dates, HHMMSS times and (UPMJ, UPMT) stamps."""
 
-from datetime import date, datetime, time
+from datetime import date, time
 from decimal import Decimal
 
 import pytest
 
 from jde_stripe_pipeline.jde.julian import (
     date_to_julian,
-    datetime_to_stamp,
-    grid_stamp,
     hhmmss_to_time,
     julian_to_date,
     parse_grid_date,
     parse_grid_time,
-    stamp_to_datetime,
     time_to_hhmmss,
 )
 
@@ -71,21 +68,12 @@ def test_impossible_times_are_refused(bad: int) -> None:
         hhmmss_to_time(bad)
 
 
-def test_stamp_round_trip_and_blank_date() -> None:
-    assert stamp_to_datetime(126330, 93015) == datetime(2026, 11, 26, 9, 30, 15)
-    assert stamp_to_datetime(126330, None) == datetime(2026, 11, 26)
-    assert stamp_to_datetime(0, 93015) is None
-    assert datetime_to_stamp(datetime(1998, 7, 4, 23, 5, 1)) == (98185, 230501)
-
-
 def test_grid_values() -> None:
     assert parse_grid_date("20261126") == date(2026, 11, 26)
     assert parse_grid_date("") is None
     assert parse_grid_date(0) is None
     assert parse_grid_time(93015) == time(9, 30, 15)
     assert parse_grid_time(Decimal("93015")) == time(9, 30, 15)
-    assert grid_stamp("19980704", 230501) == datetime(1998, 7, 4, 23, 5, 1)
-    assert grid_stamp("", 230501) is None
     for bad in ("11/26/2026", "2026112", "20261345"):
         with pytest.raises(ValueError):
             parse_grid_date(bad)

@@ -7,7 +7,6 @@ from decimal import Decimal
 import pytest
 
 from jde_stripe_pipeline.jde.errors import AisProtocolError, AisRequestError
-from jde_stripe_pipeline.jde.extract import UpdateWindow, window_query
 from jde_stripe_pipeline.jde.query import (
     AndOr,
     BrowseRequest,
@@ -25,6 +24,7 @@ from jde_stripe_pipeline.jde.query import (
     parse_grid_page,
 )
 from jde_stripe_pipeline.jde.tables import F0101, F03012
+from jde_stripe_pipeline.jde.window import UpdateWindow, window_query
 
 
 @pytest.mark.parametrize(

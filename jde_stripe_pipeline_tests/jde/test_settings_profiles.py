@@ -114,3 +114,12 @@ def test_profile_table_specs_are_derived_from_roles() -> None:
         "UPMJ",
         "TDAY",
     }
+
+
+def test_a_profile_lists_every_table_it_reads() -> None:
+    assert [spec.name for spec in PURCHASE_ORDER.reads] == ["F4301", "F4311", "F0101", "F0116"]
+    assert [spec.name for spec in SALES_ORDER.reads] == ["F4201", "F4211", "F0101", "F0116"]
+    ship_to = SALES_ORDER.ship_to_spec
+    assert ship_to.name == "F4201" and ship_to.key == SALES_ORDER.header_spec.key
+    assert set(ship_to.columns) == {"KCOO", "DOCO", "DCTO", "SFXO", "AN8", "SHAN", "TRDJ", "UPMJ", "TDAY"}
+    assert all(SALES_ORDER.header_spec.columns[alias] is kind for alias, kind in ship_to.columns.items())

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from jde_stripe_pipeline.jde.profiles import invoice_profile
 from jde_stripe_pipeline.jde.records import (
     JdeAddress,
     JdeCustomer,
@@ -76,4 +77,7 @@ def invoice(*lines: JdeInvoiceLine, **overrides: Any) -> JdeInvoice:
     if not lines:
         values["total"] = Decimal("37.50")
     values.update(overrides)
+    profile = invoice_profile(values["profile"])  # the record carries its profile's tables
+    values.setdefault("header_table", profile.header_table)
+    values.setdefault("detail_table", profile.detail_table)
     return JdeInvoice(**values)

@@ -34,8 +34,8 @@ from jde_stripe_pipeline.credentials.models import (
 )
 from jde_stripe_pipeline.credentials.store import store_path, write_store
 from jde_stripe_pipeline.jde.client import AisSession
-from jde_stripe_pipeline.jde.extract import extract_customers, extract_invoices, fetch_customers
 from jde_stripe_pipeline.jde.profiles import PURCHASE_ORDER
+from jde_stripe_pipeline.jde.read import extract_customers, extract_invoices, fetch_customers
 from jde_stripe_pipeline.jde.settings import AisSettings
 from jde_stripe_pipeline.ledger import Ledger
 from jde_stripe_pipeline.orchestration.resources import StripeResource

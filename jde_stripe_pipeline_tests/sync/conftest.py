@@ -23,10 +23,11 @@ import pytest
 import requests
 
 from jde_stripe_pipeline.jde.client import AisSession
-from jde_stripe_pipeline.jde.extract import UpdateWindow, extract_customers, extract_invoices, fetch_customers
 from jde_stripe_pipeline.jde.profiles import PURCHASE_ORDER
+from jde_stripe_pipeline.jde.read import extract_customers, extract_invoices, fetch_customers
 from jde_stripe_pipeline.jde.records import JdeCustomer, JdeInvoice, QuarantinedRecord
 from jde_stripe_pipeline.jde.settings import AisSettings
+from jde_stripe_pipeline.jde.window import UpdateWindow
 from jde_stripe_pipeline.ledger import Ledger
 from jde_stripe_pipeline.mapping import (
     CustomerMappingConfig,

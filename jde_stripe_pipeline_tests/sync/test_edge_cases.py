@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import stripe
 
-from jde_stripe_pipeline.jde.extract import fetch_customers
+from jde_stripe_pipeline.jde.read import fetch_customers
 from jde_stripe_pipeline.sandboxes.stripe_emulator import DEFAULT_API_KEY
 from jde_stripe_pipeline_tests.sync.changes import add_line, cancel_every_line, reprice_first_line
 from jde_stripe_pipeline_tests.sync.conftest import AS_OF, World, assert_stripe_matches_jde, expected_requests

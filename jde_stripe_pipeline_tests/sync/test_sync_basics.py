@@ -35,7 +35,7 @@ def test_first_sync_makes_stripe_equal_jde_and_a_rerun_writes_nothing(world: Wor
 def test_invoices_sync_their_missing_customers_first(world: World) -> None:
     engine = world.engine()
     with world.session() as session:
-        from jde_stripe_pipeline.jde.extract import fetch_customers
+        from jde_stripe_pipeline.jde.read import fetch_customers
 
         report = engine.sync_invoices(
             world.invoices(), fetch_customers=lambda an8s: fetch_customers(session, an8s)

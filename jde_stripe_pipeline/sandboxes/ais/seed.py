@@ -4,6 +4,11 @@ The data is shaped to exercise what a real JDE throws at the pipeline: customers
 address history with a future address, several phones and e-mails, non-ASCII names, invoices of
 1-60 lines in currencies with 0, 2 and 3 decimals, credit lines, cancelled lines (LTTR 980), ship-to
 parties that are other customers, update stamps spread over the 28 days before `as_of`.
+
+About one order in five ships to another customer (SHAN ≠ AN8); in the sales orders (F4201) that is
+what gives those sold-to customers a ship-to when `JDE_STRIPE_SHIP_TO_SOURCE=ship_to` (5 of the 20
+customers of the sync tests' world, seed 7 with 40 orders). Tests that need a dedicated ship-to
+address (not itself a customer) add its F0101/F0116 rows through the admin API.
 """
 
 from __future__ import annotations

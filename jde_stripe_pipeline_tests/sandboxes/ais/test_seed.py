@@ -93,6 +93,10 @@ def test_customers_parties_and_history(seeded: AisSandbox) -> None:
     headers = seeded.rows("F4301")
     ship_to_elsewhere = [h for h in headers if h["SHAN"] != h["AN8"]]
     assert ship_to_elsewhere and all(h["SHAN"] in addresses for h in ship_to_elsewhere)
+    # Customers whose sales orders ship elsewhere: their ship-to (JDE_STRIPE_SHIP_TO_SOURCE=ship_to).
+    sales_elsewhere = [h for h in seeded.rows("F4201") if h["SHAN"] != h["AN8"]]
+    assert len({h["AN8"] for h in sales_elsewhere}) >= 5
+    assert all(h["SHAN"] in addresses and h["SHAN"] in companies for h in sales_elsewhere)
 
 
 def test_stamps_fall_in_the_28_days_before_as_of(seeded: AisSandbox) -> None:

@@ -1,0 +1,309 @@
+"""Incremental extracts: the customers and invoices changed in a window of JDE update stamps.
+
+A record is changed when any row that makes it up has its (UPMJ, UPMT/TDAY) stamp in `[start,
+end)`. Each extract first collects the keys of the changed records (only key columns are read),
+then fetches the full current rows for those keys in chunks (the LIST operator) and joins them in
+the client — AIS has no ad-hoc joins, and business views differ per site. Memory holds the set of
+changed keys plus one chunk of rows, never the whole result.
+
+This module does the reading; `jde.assemble` turns each record's rows into a record or a
+`QuarantinedRecord`, yielded in its place (never raised and never dropped).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date, datetime
+
+from jde_stripe_pipeline.jde.assemble import assemble_customer, assemble_invoice, assemble_party, quarantine
+from jde_stripe_pipeline.jde.client import AisSession, Row
+from jde_stripe_pipeline.jde.profiles import CUSTOMER_SHIP_TO, InvoiceProfile
+from jde_stripe_pipeline.jde.query import (
+    BrowseRequest,
+    Condition,
+    LiteralValue,
+    Operator,
+    Query,
+    chunked,
+    column_id,
+)
+from jde_stripe_pipeline.jde.records import (
+    JdeCustomer,
+    JdeDocumentKey,
+    JdeInvoice,
+    JdeParty,
+    QuarantinedRecord,
+    ShipToSource,
+    address_number,
+)
+from jde_stripe_pipeline.jde.rows import BadRow
+from jde_stripe_pipeline.jde.ship_to import ShipToOrder, latest_ship_to_orders
+from jde_stripe_pipeline.jde.tables import CUSTOMER_TABLES, F0101, F0116, F03012, ColumnType, TableSpec
+from jde_stripe_pipeline.jde.window import UpdateWindow, window_query
+
+CUSTOMER_CHUNK = 200
+INVOICE_CHUNK = 100
+
+
+def browse(session: AisSession, spec: TableSpec, columns: Sequence[str], query: Query) -> Iterator[Row]:
+    """A streamed BROWSE of `spec`, ordered (and resumable) by the table's key."""
+    date_keys = {alias for alias in spec.key if spec.columns.get(alias) is ColumnType.DATE}
+    return session.browse(BrowseRequest(spec.name, tuple(columns), query), spec.key, date_columns=date_keys)
+
+
+def _list(spec: TableSpec, alias: str, values: Iterable[LiteralValue]) -> Condition:
+    return Condition(column_id(spec.name, alias), Operator.LIST, tuple(values))
+
+
+def today_in_jde(session: AisSession) -> date:
+    return datetime.now(session.settings.zone).date()
+
+
+def customer_reads(ship_to_source: ShipToSource = "customer") -> tuple[TableSpec, ...]:
+    """Every table a customer extract reads (what the AIS user must be allowed to read); with the
+    ship-to, the sales order headers too (the ship-to's F0101/F0116 are customer tables already)."""
+    if ship_to_source == "ship_to":
+        return (*CUSTOMER_TABLES, CUSTOMER_SHIP_TO.ship_to_spec)
+    return CUSTOMER_TABLES
+
+
+# ---------------------------------------------------------------------------------- customers
+
+
+def extract_customers(
+    session: AisSession,
+    window: UpdateWindow,
+    *,
+    companies: Sequence[str] | None = None,
+    as_of: date | None = None,
+    ship_to_source: ShipToSource = "customer",
+    chunk_size: int = CUSTOMER_CHUNK,
+) -> Iterator[JdeCustomer | QuarantinedRecord]:
+    """Every customer with a row changed in the window, as its full current state, by AN8.
+
+    `companies` (F03012.CO) limits the customers and, in the given order, says which company's
+    F03012 row a customer with several is read from; without it the lowest CO wins. `as_of`
+    (default: today in the JDE zone) picks the current F0116 address. With `ship_to_source=
+    "ship_to"` each record also carries its ship-to (`profiles.CUSTOMER_SHIP_TO`), and a sales order
+    shipping elsewhere changed in the window makes its customer changed. A change to the ship-to's
+    own address-book rows does not (it is another AN8).
+    """
+    as_of = as_of or today_in_jde(session)
+    company_filter = tuple(companies) if companies else None
+    changed: set[int] = set()
+    for spec in CUSTOMER_TABLES:
+        query = window_query(spec, window)
+        if spec is F03012 and company_filter:
+            query = query.and_also(_list(F03012, "CO", company_filter))
+        for row in browse(session, spec, ("AN8",), query):
+            an8 = address_number(row.get("AN8"))
+            if an8 is None:
+                yield quarantine(
+                    "customer", repr(row.get("AN8")), f"{spec.name}.AN8", "not an address number", row
+                )
+            else:
+                changed.add(an8)
+    if ship_to_source == "ship_to":
+        changed |= _customers_with_changed_ship_to(session, window)
+    for _, record in _customers_by_an8(session, changed, company_filter, as_of, ship_to_source, chunk_size):
+        if record is not None:  # an address book change of someone who is not a customer
+            yield record
+
+
+def fetch_customers(
+    session: AisSession,
+    an8s: Sequence[int],
+    *,
+    as_of: date | None = None,
+    companies: Sequence[str] | None = None,
+    ship_to_source: ShipToSource = "customer",
+    chunk_size: int = CUSTOMER_CHUNK,
+) -> Iterator[JdeCustomer | QuarantinedRecord]:
+    """The current state of these customers (for invoices whose customer Stripe lacks); an AN8 with
+    no F03012 row is quarantined, not dropped."""
+    as_of = as_of or today_in_jde(session)
+    company_filter = tuple(companies) if companies else None
+    for an8, record in _customers_by_an8(session, an8s, company_filter, as_of, ship_to_source, chunk_size):
+        yield (
+            record
+            if record is not None
+            else QuarantinedRecord(
+                kind="customer",
+                record_key=str(an8),
+                field="F03012.AN8",
+                reason="an invoice names this customer, but JDE has no customer master (F03012) row",
+            )
+        )
+
+
+def _customers_by_an8(
+    session: AisSession,
+    an8s: Iterable[int],
+    companies: Sequence[str] | None,
+    as_of: date,
+    ship_to_source: ShipToSource,
+    chunk_size: int,
+) -> Iterator[tuple[int, JdeCustomer | QuarantinedRecord | None]]:
+    """Each AN8 with its assembled record (None: no F03012 row), read in chunks with LIST queries."""
+    for chunk in chunked(sorted(set(an8s)), chunk_size):
+        rows = _fetch_customer_rows(session, chunk, companies)
+        ship_tos: dict[int, ShipToOrder | BadRow] = {}
+        parties: dict[int, JdeParty | BadRow] = {}
+        if ship_to_source == "ship_to":
+            ship_tos = _fetch_ship_to_orders(session, chunk)
+            wanted = sorted({order.ship_to for order in ship_tos.values() if isinstance(order, ShipToOrder)})
+            parties = _fetch_parties(session, wanted, as_of)
+        for an8 in chunk:
+            yield (
+                an8,
+                assemble_customer(
+                    an8,
+                    {name: by_an8.get(an8, []) for name, by_an8 in rows.items()},
+                    as_of=as_of,
+                    companies=companies,
+                    ship_to=ship_tos.get(an8),
+                    parties=parties,
+                ),
+            )
+
+
+def _fetch_customer_rows(
+    session: AisSession, an8s: Sequence[int], companies: Sequence[str] | None
+) -> dict[str, dict[int, list[Row]]]:
+    rows: dict[str, dict[int, list[Row]]] = {}
+    for spec in CUSTOMER_TABLES:
+        query = Query(conditions=(_list(spec, "AN8", an8s),))
+        if spec is F03012 and companies:
+            query = query.and_also(_list(F03012, "CO", companies))
+        rows[spec.name] = _by_an8(browse(session, spec, spec.aliases, query))
+    return rows
+
+
+def _by_an8(rows: Iterable[Row]) -> dict[int, list[Row]]:
+    grouped: dict[int, list[Row]] = defaultdict(list)
+    for row in rows:
+        if (an8 := address_number(row.get("AN8"))) is not None:
+            grouped[an8].append(row)
+    return grouped
+
+
+def _ship_to_query(query: Query) -> Query:
+    spec, types = CUSTOMER_SHIP_TO.ship_to_spec, CUSTOMER_SHIP_TO.order_types
+    return query.and_also(_list(spec, CUSTOMER_SHIP_TO.header.dcto, types)) if types else query
+
+
+def _fetch_ship_to_orders(session: AisSession, an8s: Sequence[int]) -> dict[int, ShipToOrder | BadRow]:
+    """One read of these customers' sales orders (the header columns that place a ship-to only)."""
+    spec = CUSTOMER_SHIP_TO.ship_to_spec
+    query = _ship_to_query(Query(conditions=(_list(spec, CUSTOMER_SHIP_TO.header.customer, an8s),)))
+    return latest_ship_to_orders(browse(session, spec, spec.aliases, query))
+
+
+def _customers_with_changed_ship_to(session: AisSession, window: UpdateWindow) -> set[int]:
+    """The sold-to AN8 of every sales order changed in the window that ships elsewhere."""
+    spec, h = CUSTOMER_SHIP_TO.ship_to_spec, CUSTOMER_SHIP_TO.header
+    found: set[int] = set()
+    for row in browse(session, spec, (h.customer, h.ship_to), _ship_to_query(window_query(spec, window))):
+        an8, shan = address_number(row.get(h.customer)), address_number(row.get(h.ship_to))
+        if an8 is not None and shan and shan != an8:
+            found.add(an8)  # a bad SHAN leaves its customer unchanged here; the fetch quarantines it
+    return found
+
+
+def _fetch_parties(session: AisSession, an8s: Sequence[int], as_of: date) -> dict[int, JdeParty | BadRow]:
+    """Address-book entries (F0101 name + current F0116 address) for the given AN8s."""
+    parties: dict[int, JdeParty | BadRow] = {}
+    for chunk in chunked(an8s, CUSTOMER_CHUNK):
+        books, addresses = (
+            _by_an8(browse(session, spec, spec.aliases, Query(conditions=(_list(spec, "AN8", chunk),))))
+            for spec in (F0101, F0116)
+        )
+        for an8 in chunk:
+            party = assemble_party(an8, books.get(an8, []), addresses.get(an8, []), as_of)
+            if party is not None:
+                parties[an8] = party
+    return parties
+
+
+# ----------------------------------------------------------------------------------- invoices
+
+
+def extract_invoices(
+    session: AisSession,
+    window: UpdateWindow,
+    profile: InvoiceProfile,
+    *,
+    as_of: date | None = None,
+    chunk_size: int = INVOICE_CHUNK,
+) -> Iterator[JdeInvoice | QuarantinedRecord]:
+    """Every order whose header or any line changed in the window, whole, by document key."""
+    as_of = as_of or today_in_jde(session)
+    header, detail = profile.header_spec, profile.detail_spec
+    changed: set[JdeDocumentKey] = set()
+    for spec, key_aliases in ((header, profile.header.key), (detail, profile.line.header_key)):
+        query = window_query(spec, window)
+        if profile.order_types:
+            query = query.and_also(_list(spec, key_aliases[2], profile.order_types))
+        for row in browse(session, spec, key_aliases, query):
+            doc_key = JdeDocumentKey.from_row(row, key_aliases)
+            if doc_key is None:
+                raw_key = "/".join(str(row.get(alias)) for alias in key_aliases)
+                yield quarantine("invoice", raw_key, f"{spec.name}.DOCO", "bad document key", row)
+            else:
+                changed.add(doc_key)
+    for chunk in chunked(sorted(changed, key=JdeDocumentKey.sort_key), chunk_size):
+        yield from _invoice_chunk(session, profile, chunk, as_of)
+
+
+def fetch_invoices(
+    session: AisSession,
+    profile: InvoiceProfile,
+    keys: Iterable[JdeDocumentKey],
+    *,
+    as_of: date | None = None,
+    chunk_size: int = INVOICE_CHUNK,
+) -> Iterator[JdeInvoice | QuarantinedRecord]:
+    """The current state of these documents, whole (a replay re-reads just the records that failed)."""
+    as_of = as_of or today_in_jde(session)
+    for chunk in chunked(sorted(set(keys), key=JdeDocumentKey.sort_key), chunk_size):
+        yield from _invoice_chunk(session, profile, chunk, as_of)
+
+
+def _invoice_chunk(
+    session: AisSession, profile: InvoiceProfile, keys: Sequence[JdeDocumentKey], as_of: date
+) -> Iterator[JdeInvoice | QuarantinedRecord]:
+    headers = _fetch_orders(session, profile.header_spec, profile.header.key, keys)
+    lines = _fetch_orders(session, profile.detail_spec, profile.line.header_key, keys)
+    ship_tos = sorted(
+        {
+            an8
+            for rows in headers.values()
+            for row in rows
+            if (an8 := address_number(row.get(profile.header.ship_to)))
+        }
+    )
+    parties = _fetch_parties(session, ship_tos, as_of)
+    for key in keys:
+        yield assemble_invoice(profile, key, headers.get(key, []), lines.get(key, []), parties)
+
+
+def _fetch_orders(
+    session: AisSession, spec: TableSpec, key_aliases: Sequence[str], keys: Sequence[JdeDocumentKey]
+) -> dict[JdeDocumentKey, list[Row]]:
+    """The rows of these documents: LIST on DOCO, KCOO and DCTO, the cross product trimmed here."""
+    kcoo, doco, dcto, _ = key_aliases
+    query = Query(
+        conditions=(
+            _list(spec, doco, sorted({k.doco for k in keys})),
+            _list(spec, kcoo, sorted({k.kcoo for k in keys})),
+            _list(spec, dcto, sorted({k.dcto for k in keys})),
+        )
+    )
+    wanted = set(keys)
+    found: dict[JdeDocumentKey, list[Row]] = defaultdict(list)
+    for row in browse(session, spec, spec.aliases, query):
+        doc_key = JdeDocumentKey.from_row(row, key_aliases)
+        if doc_key in wanted:
+            found[doc_key].append(row)
+    return found

@@ -1,0 +1,84 @@
+"""The update window of an incremental extract: `[start, end)` of JDE (UPMJ, time) stamps.
+
+Pure: the window type and the AIS query that selects a table's rows stamped in it, exact at both
+edges (JDE stamps are whole seconds, in the JDE server's time zone).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from jde_stripe_pipeline.jde.julian import time_to_hhmmss
+from jde_stripe_pipeline.jde.query import (
+    AndOr,
+    ComplexQuery,
+    Condition,
+    MatchType,
+    Operator,
+    Query,
+    column_id,
+)
+from jde_stripe_pipeline.jde.tables import TableSpec
+
+
+@dataclass(frozen=True)
+class UpdateWindow:
+    """`[start, end)` of JDE update stamps: naive datetimes in the JDE server's time zone."""
+
+    start: datetime
+    end: datetime
+
+    def __post_init__(self) -> None:
+        if self.start.tzinfo is not None or self.end.tzinfo is not None:
+            raise ValueError("an update window is naive local time in the JDE server's zone")
+        if not self.start < self.end:
+            raise ValueError(f"empty update window [{self.start}, {self.end})")
+
+    @classmethod
+    def days(cls, first: date, end: date) -> UpdateWindow:
+        """Whole days `[first, end)` (a Dagster daily partition range)."""
+        return cls(datetime.combine(first, time(0)), datetime.combine(end, time(0)))
+
+
+def _ceil_second(value: datetime) -> datetime:
+    """JDE stamps are whole seconds: `stamp >= t` is `stamp >= ceil(t)`."""
+    if value.microsecond:
+        return value.replace(microsecond=0) + timedelta(seconds=1)
+    return value
+
+
+def window_query(spec: TableSpec, window: UpdateWindow) -> Query:
+    """The rows of `spec` whose (UPMJ, time) stamp lies in the window, exact at both edges.
+
+    `UPMJ >= start day AND UPMJ <= end day`, AND `(UPMJ > start day OR time >= start time)` unless
+    the window starts at midnight, AND `(UPMJ < end day OR time < end time)` (or `UPMJ < end day`
+    when it ends at midnight). Complex queries are only ever ANDed, so no grouping is ambiguous; a
+    window of whole days is two plain conditions.
+    """
+    start, end = _ceil_second(window.start), _ceil_second(window.end)
+    day, clock = column_id(spec.name, spec.date_column), column_id(spec.name, spec.time_column)
+    conditions = [Condition(day, Operator.GREATER_EQUAL, (start.date(),))]
+    complex_parts: list[ComplexQuery] = []
+    if start.time() != time(0):
+        start_edge = Query(
+            conditions=(
+                Condition(day, Operator.GREATER, (start.date(),)),
+                Condition(clock, Operator.GREATER_EQUAL, (time_to_hhmmss(start.time()),)),
+            ),
+            match_type=MatchType.MATCH_ANY,
+        )
+        complex_parts.append(ComplexQuery(AndOr.AND, start_edge))
+    if end.time() == time(0):
+        conditions.append(Condition(day, Operator.LESS, (end.date(),)))
+    else:
+        conditions.append(Condition(day, Operator.LESS_EQUAL, (end.date(),)))
+        end_edge = Query(
+            conditions=(
+                Condition(day, Operator.LESS, (end.date(),)),
+                Condition(clock, Operator.LESS, (time_to_hhmmss(end.time()),)),
+            ),
+            match_type=MatchType.MATCH_ANY,
+        )
+        complex_parts.append(ComplexQuery(AndOr.AND, end_edge))
+    return Query(conditions=tuple(conditions), complex=tuple(complex_parts))
