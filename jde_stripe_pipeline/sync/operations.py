@@ -42,7 +42,7 @@ class Created:
     index: int = 0
 
     def __str__(self) -> str:
-        return f"{{created by #{self.index + 1}}}"
+        return f"{{created#{self.index + 1}}}"
 
 
 Target = str | Created | None
@@ -62,7 +62,7 @@ class StripeOperation:
 
     @property
     def path(self) -> str:
-        """E.g. `/v1/invoices/in_123/add_lines`, or `/v1/invoices/{created by #1}/add_lines`."""
+        """E.g. `/v1/invoices/in_123/add_lines`, or `/v1/invoices/{created#1}/add_lines`."""
         template = ENDPOINTS[self.method][1]
         return template.replace("{id}", str(self.target)) if self.target is not None else template
 

@@ -2,7 +2,7 @@
 
 Each record that would change gets one line (action, Stripe id, reason, detail), then one indented
 line per Stripe write a sync would send, in order: verb, path and idempotency key. A path naming
-`{created by #1}` stands for the id Stripe gives the object the first operation creates.
+`{created#1}` stands for the id Stripe gives the object the first operation creates.
 """
 
 from __future__ import annotations
