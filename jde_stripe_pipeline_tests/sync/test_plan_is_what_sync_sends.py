@@ -129,8 +129,8 @@ def test_the_writes_a_plan_prints_are_the_writes_the_sync_sends(world: World) ->
     _, printed = _plan_then_sync(world)
     assert printed == {}
 
-    # changed lines, a person's line, a draft deleted in Stripe (then changed in JDE), a finalized invoice, a lost mapping
-    # (with and without a JDE change), every line cancelled, a renamed customer
+    # changed lines, a person's line, a draft deleted in Stripe (then changed in JDE), a finalized
+    # invoice, a lost mapping (with and without a JDE change), every line cancelled, a renamed customer
     repriced, person, deleted, finalized, lost, lost_changed, cancelled = created[:7]
     ids = {r.record_key: str(r.stripe_id) for r in invoices.results}
     reprice_first_line(world, repriced)
