@@ -12,6 +12,7 @@ answered by a replay of a deleted object, the other documented difference, does 
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections import Counter
 from typing import Any
@@ -110,7 +111,7 @@ def _sdk(world: World) -> stripe.StripeClient:
 
 
 def _forget_mapping(world: World, key: str) -> None:
-    with sqlite3.connect(world.ledger_path) as db:
+    with contextlib.closing(sqlite3.connect(world.ledger_path)) as db, db:
         deleted = db.execute(
             "DELETE FROM jde_stripe_mapping WHERE object_type = 'invoice' AND jde_key = ?", (key,)
         ).rowcount
