@@ -7,7 +7,6 @@ mapping settings from `JDE_STRIPE_*` variables, the ledger from `JDE_STRIPE_STAT
 
 from __future__ import annotations
 
-import json
 import os
 import uuid
 from datetime import date, timedelta
@@ -15,6 +14,7 @@ from typing import Any
 
 import click
 
+from jde_stripe_pipeline.sync.render import render_plan
 from jde_stripe_pipeline.sync.results import Plan
 
 _KINDS = ("customers", "invoices", "all")
@@ -86,37 +86,3 @@ def plan_command(first: Any, last: Any, kind: str, as_json: bool) -> None:
             plans.append(engine.plan_invoices(extract_invoices(session, window, profile)))
     for plan in plans:
         click.echo(render_plan(plan, as_json=as_json))
-
-
-def render_plan(plan: Plan, *, as_json: bool = False) -> str:
-    """A plan as text: one line per record that would change, then the counts (pure, for tests too)."""
-    if as_json:
-        return "\n".join(
-            json.dumps(
-                {
-                    "object_type": c.object_type,
-                    "record_key": c.record_key,
-                    "action": c.action,
-                    "stripe_id": c.stripe_id,
-                    "reason": c.reason,
-                    "detail": c.detail,
-                },
-                default=str,
-                sort_keys=True,
-            )
-            for c in plan.changes
-        )
-    lines = []
-    for change in plan.changes:
-        if change.action == "nothing":
-            continue
-        detail = ", ".join(f"{name}={value}" for name, value in change.detail.items() if value)
-        text = f"{change.object_type:8} {change.record_key:22} {change.action:10} {change.stripe_id or '-'}"
-        if change.reason:
-            text += f"  {change.reason}"
-        if detail:
-            text += f"  [{detail}]"
-        lines.append(text)
-    counts = ", ".join(f"{action} {count}" for action, count in sorted(plan.counts().items()))
-    lines.append(f"{plan.object_type}s: {counts or 'none in the window'} ({plan.requests_sent} Stripe reads)")
-    return "\n".join(lines)

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from jde_stripe_pipeline.ledger import Action, Outcome
+from jde_stripe_pipeline.sync.operations import StripeOperation
 
 ObjectKind = Literal["customer", "invoice"]
 
@@ -69,6 +70,10 @@ class PlannedChange:
     stripe_id: str | None
     reason: str | None
     detail: Mapping[str, Any] = field(default_factory=dict)
+    outcome: Outcome | None = None
+    """The outcome a sync would record once `operations` are sent."""
+    operations: tuple[StripeOperation, ...] = ()
+    """The Stripe writes a sync sends for the record, in order, with their idempotency keys."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,10 @@ class Plan:
     changes: tuple[PlannedChange, ...]
     requests_sent: int
     """Read requests the plan cost (listing, retrieve): a plan never writes."""
+
+    def operations(self) -> list[StripeOperation]:
+        """Every write a sync would send, record after record."""
+        return [operation for change in self.changes for operation in change.operations]
 
     def counts(self) -> dict[Action, int]:
         return dict(Counter(change.action for change in self.changes))

@@ -1,0 +1,391 @@
+"""The decision core: what to do with one record, as data. Pure: no Stripe, no ledger, no clock.
+
+Input: the record's mapped request (in a `Work`, with its attempt number), the ledger's mapping (or
+None) and what Stripe holds (`StripeState`). Output: a `Decision` — the outcome it leads to, the
+action, the Stripe id, a reason, a detail and the exact ordered `StripeOperation`s with their
+idempotency keys — or `READ_STRIPE` when the decision needs Stripe's state first. `plan` prints the
+decisions; `sync` executes them (and re-decides when Stripe's answer changes the state); both go
+through these two functions and nothing else decides.
+
+Idempotency keys are deterministic (see `stripe_key`): object + JDE key + operation + a hash of the
+operation's own content, the generation and the attempt. The generation makes one content sendable
+twice legitimately: the mapping's `updated_at` for updates (it moves only when an outcome is
+recorded, so a rerun after a crash reuses the key and gets Stripe's replay), the id of the object
+being replaced for a re-create, the id of a since-deleted object a create replayed. The lines added to
+a new invoice are keyed by the key that creates it (the id is not known before Stripe answers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from jde_stripe_pipeline.ledger import Action, ObjectMapping, Outcome
+from jde_stripe_pipeline.mapping import CustomerRequest, DeleteDraftInvoice, InvoiceRequest
+from jde_stripe_pipeline.mapping import content_hash as hash_of
+from jde_stripe_pipeline.mapping import idempotency_key as make_key
+from jde_stripe_pipeline.sync.diff import (
+    LineDiff,
+    create_only_differences,
+    customer_differences,
+    diff_lines,
+    invoice_header_differences,
+    person_added_metadata,
+)
+from jde_stripe_pipeline.sync.operations import Created, Method, StripeOperation
+from jde_stripe_pipeline.sync.results import ObjectKind
+from jde_stripe_pipeline.sync.work import Work
+
+DRAFT = "draft"
+
+Source = Literal["unread", "mapping", "relink", "absent"]
+
+
+@dataclass(frozen=True)
+class StripeState:
+    """What Stripe holds for one record, as read before deciding."""
+
+    source: Source
+    """`mapping`: retrieved by the ledger's id; `relink`: found by its `jde_*` metadata (no mapping);
+    `absent`: Stripe holds none (the mapped one is gone, or the listing has none); `unread`: not read."""
+    object: Mapping[str, Any] | None = None
+    lines: tuple[Mapping[str, Any], ...] = ()
+    """An invoice's lines, all of them."""
+    duplicates: tuple[str, ...] = ()
+    """Ids of further objects carrying the same JDE key (reported, left alone)."""
+    stale_replay: str | None = None
+    """A create was answered by Stripe's replay of this object, deleted since: create anew under it."""
+
+
+UNREAD = StripeState("unread")
+ABSENT = StripeState("absent")
+
+
+@dataclass(frozen=True)
+class ReadStripe:
+    """The answer of a decide function that needs to know what Stripe holds first."""
+
+
+READ_STRIPE = ReadStripe()
+
+
+@dataclass(frozen=True)
+class PendingCustomer:
+    """Plan only: the invoice's customer is in neither the ledger nor Stripe; the customer sync that
+    runs before the invoices creates it."""
+
+    an8: int
+
+    def __str__(self) -> str:
+        return f"{{customer AN8 {self.an8}, synced first}}"
+
+
+CustomerLink = str | PendingCustomer | None
+"""The Stripe customer of an invoice: its id, pending (plan), or None: not in Stripe (a failure)."""
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What happens to one record: the outcome once `operations` are sent, in order."""
+
+    object_type: ObjectKind
+    record_key: str
+    outcome: Outcome
+    action: Action
+    stripe_id: str | Created | None
+    reason: str | None = None
+    detail: Mapping[str, object] = field(default_factory=dict)
+    operations: tuple[StripeOperation, ...] = ()
+    replaces: str | None = None
+    """The Stripe id the mapping moves away from (a re-create after a deletion)."""
+    blind: bool = False
+    """Decided without reading Stripe (a mapped customer's update): a 404 re-decides as `absent`."""
+
+
+def stripe_key(kind: ObjectKind, work: Work, operation: str, content: str, generation: str) -> str:
+    """Deterministic per (operation content, generation, attempt): see the module docstring."""
+    salted = hash_of({"content": content, "generation": generation, "attempt": work.attempt})
+    return make_key(kind, work.record_key, operation, salted)
+
+
+def generation(mapping: ObjectMapping) -> str:
+    """Moves whenever an outcome is recorded for the record; fixed while a change is in flight."""
+    return f"{mapping.stripe_id}@{mapping.updated_at.isoformat()}"
+
+
+def quarantined(kind: ObjectKind, work: Work) -> Decision:
+    record = work.quarantined
+    assert record is not None
+    return Decision(
+        kind, work.record_key, "quarantined", "quarantine", None, f"{record.field}: {record.reason}"
+    )
+
+
+# ------------------------------------------------------------------------------------ customers
+
+
+def decide_customer(work: Work, mapping: ObjectMapping | None, state: StripeState) -> Decision | ReadStripe:
+    """Unchanged → nothing; mapped → update (blind: no read); gone → create anew; unmapped → relink to
+    the one found by `jde_an8` (updated only where it differs) or create."""
+    if work.request is None:
+        return quarantined("customer", work)
+    request = work.request
+    assert isinstance(request, CustomerRequest)
+    key = work.record_key
+    if mapping is not None and mapping.content_hash == request.change_hash:
+        return Decision("customer", key, "unchanged", "nothing", mapping.stripe_id)
+    if mapping is not None and state.source in ("unread", "mapping"):
+        update = StripeOperation(
+            "customers.update",
+            mapping.stripe_id,
+            stripe_key("customer", work, "update", request.content_hash, generation(mapping)),
+            request.update_params(),
+        )
+        seen = {"fields": customer_differences(request, state.object)} if state.object is not None else {}
+        blind = state.source == "unread"
+        return Decision(
+            "customer", key, "updated", "update", mapping.stripe_id, None, seen, (update,), blind=blind
+        )
+    if mapping is not None:
+        return _create_customer(
+            work,
+            request,
+            state.stale_replay or mapping.stripe_id,
+            replaces=mapping.stripe_id,
+            detail={"replaced": mapping.stripe_id, "reason": "the Stripe customer was deleted"},
+        )
+    if state.source == "unread":
+        return READ_STRIPE
+    if state.source == "relink" and state.object is not None:
+        existing = str(state.object["id"])
+        detail: dict[str, object] = {}
+        if state.duplicates:
+            detail["duplicates_in_stripe"] = list(state.duplicates)
+        fields = customer_differences(request, state.object)
+        if not fields:
+            return Decision("customer", key, "unchanged", "relink", existing, None, detail)
+        update = StripeOperation(
+            "customers.update",
+            existing,
+            stripe_key("customer", work, "update", request.content_hash, f"relink:{existing}"),
+            request.update_params(),
+        )
+        detail["fields"] = fields
+        return Decision("customer", key, "updated", "relink", existing, None, detail, (update,))
+    return _create_customer(work, request, state.stale_replay or "new")
+
+
+def _create_customer(
+    work: Work,
+    request: CustomerRequest,
+    generation_: str,
+    *,
+    replaces: str | None = None,
+    detail: Mapping[str, object] | None = None,
+) -> Decision:
+    create = StripeOperation(
+        "customers.create",
+        None,
+        stripe_key("customer", work, "create", request.content_hash, generation_),
+        request.params(),
+    )
+    return Decision(
+        "customer",
+        work.record_key,
+        "created",
+        "create",
+        Created(0),
+        None,
+        dict(detail or {}),
+        (create,),
+        replaces,
+    )
+
+
+# ------------------------------------------------------------------------------------- invoices
+
+
+def decide_invoice(
+    work: Work,
+    mapping: ObjectMapping | None,
+    state: StripeState,
+    *,
+    customer: CustomerLink = None,
+    already_deleted: bool = False,
+) -> Decision | ReadStripe:
+    """Unchanged → nothing; no draft → create it with its lines; a draft → converge header and lines by
+    `jde_lnid`; not a draft any more → conflict; nothing left to bill → delete the draft.
+
+    `customer`: the invoice's Stripe customer (None: it is not in Stripe, so the invoice fails);
+    `already_deleted`: the ledger's latest outcome for the record is the deletion of this content."""
+    if work.request is None:
+        return quarantined("invoice", work)
+    request = work.request
+    if isinstance(request, DeleteDraftInvoice):
+        return _decide_delete(work, request, mapping, state, already_deleted)
+    assert isinstance(request, InvoiceRequest)
+    key = work.record_key
+    if mapping is not None and mapping.content_hash == request.change_hash:
+        return Decision("invoice", key, "unchanged", "nothing", mapping.stripe_id)
+    if customer is None:
+        return Decision(
+            "invoice",
+            key,
+            "failed",
+            "create" if mapping is None else "converge",
+            mapping.stripe_id if mapping else None,
+            f"invoice {key}: customer AN8 {request.customer_an8} is not in Stripe "
+            "(it could not be synced: see the customer's own outcome)",
+        )
+    if state.source == "unread":
+        return READ_STRIPE
+    if isinstance(customer, str):
+        request = request.with_customer(customer)
+    if state.object is None:
+        return _create_invoice(work, request, mapping, state, customer)
+    return _converge(work, request, mapping, state)
+
+
+def _decide_delete(
+    work: Work,
+    request: DeleteDraftInvoice,
+    mapping: ObjectMapping | None,
+    state: StripeState,
+    already_deleted: bool,
+) -> Decision | ReadStripe:
+    key = work.record_key
+    if mapping is None and already_deleted:
+        reason = f"{request.reason}; its Stripe draft was deleted before"
+        return Decision("invoice", key, "deleted", "nothing", None, reason)
+    if state.source == "unread":
+        return READ_STRIPE
+    invoice = state.object
+    if invoice is None:
+        return Decision(
+            "invoice", key, "deleted", "nothing", None, f"{request.reason}; Stripe holds no draft for it"
+        )
+    invoice_id = str(invoice["id"])
+    if invoice.get("status") != DRAFT:
+        return Decision(
+            "invoice", key, "conflict", "conflict", invoice_id, finalized_reason(key, invoice, request.reason)
+        )
+    delete = StripeOperation(
+        "invoices.delete",
+        invoice_id,
+        stripe_key("invoice", work, "delete", request.content_hash, invoice_id),
+    )
+    return Decision("invoice", key, "deleted", "delete", invoice_id, request.reason, operations=(delete,))
+
+
+def _create_invoice(
+    work: Work,
+    request: InvoiceRequest,
+    mapping: ObjectMapping | None,
+    state: StripeState,
+    customer: str | PendingCustomer,
+) -> Decision:
+    """`invoices.create` then ONE `add_lines` (the mapping refuses more lines than Stripe's 250 per
+    invoice), keyed by the create's key: the new invoice's id is unknown until Stripe answers."""
+    generation_ = state.stale_replay or (mapping.stripe_id if mapping else "new")
+    create_key = stripe_key("invoice", work, "create", request.content_hash, generation_)
+    params = request.params() if request.customer_id else request.with_customer(str(customer)).params()
+    operations = [StripeOperation("invoices.create", None, create_key, params)]
+    lines = [line.params() for line in request.lines]
+    if lines:
+        content = hash_of({"invoice": create_key, "lines": lines})
+        add_key = stripe_key("invoice", work, "add_lines", content, create_key)
+        operations.append(StripeOperation("invoices.add_lines", Created(0), add_key, {"lines": lines}))
+    detail: dict[str, object] = {"lines_added": len(request.lines)}
+    if mapping is not None:
+        detail["replaced"] = mapping.stripe_id
+    if isinstance(customer, PendingCustomer):
+        detail["customer"] = f"AN8 {customer.an8} is not in Stripe yet: it will be synced first"
+    replaces = mapping.stripe_id if mapping else None
+    return Decision(
+        "invoice", work.record_key, "created", "create", Created(0), None, detail, tuple(operations), replaces
+    )
+
+
+def _converge(
+    work: Work, request: InvoiceRequest, mapping: ObjectMapping | None, state: StripeState
+) -> Decision:
+    """Header first, then remove, update, add: at most four calls, each keyed by its own content."""
+    invoice = state.object
+    assert invoice is not None
+    key = work.record_key
+    invoice_id = str(invoice["id"])
+    header = invoice_header_differences(request, invoice)
+    lines = diff_lines(request, state.lines)
+    detail: dict[str, object] = {"fields": header, **lines.summary()}
+    if lines.person_added:
+        detail["person_added_lines"] = list(lines.person_added)
+    extra_metadata = person_added_metadata(invoice, request.OWNED_METADATA_KEYS)
+    if extra_metadata:
+        detail["person_added_metadata"] = extra_metadata
+    if state.duplicates:
+        detail["duplicates_in_stripe"] = list(state.duplicates)
+    action: Action = "relink" if state.source == "relink" else "converge"
+    blocked = create_only_differences(request, invoice)
+    changed = bool(header) or not lines.empty
+    if invoice.get("status") != DRAFT:
+        if changed or blocked:
+            reason = finalized_reason(key, invoice)
+            return Decision("invoice", key, "conflict", "conflict", invoice_id, reason, detail)
+        return Decision("invoice", key, "unchanged", action, invoice_id, None, detail)
+    if blocked:
+        return Decision(
+            "invoice", key, "conflict", "conflict", invoice_id, blocked_reason(key, blocked), detail
+        )
+    if not changed:
+        if mapping is None:
+            return Decision("invoice", key, "unchanged", action, invoice_id, None, detail)
+        return Decision(
+            "invoice", key, "updated", action, invoice_id, None, {**detail, "already_applied": True}
+        )
+    gen = generation(mapping) if mapping is not None else f"relink:{invoice_id}"
+    operations = _converge_operations(work, request, invoice_id, header, lines, gen)
+    return Decision("invoice", key, "updated", action, invoice_id, None, detail, operations)
+
+
+def _converge_operations(
+    work: Work, request: InvoiceRequest, invoice_id: str, header: list[str], lines: LineDiff, gen: str
+) -> tuple[StripeOperation, ...]:
+    def operation(method: Method, name: str, content: object, params: Mapping[str, Any]) -> StripeOperation:
+        key = stripe_key("invoice", work, name, hash_of(content), gen)
+        return StripeOperation(method, invoice_id, key, params)
+
+    operations: list[StripeOperation] = []
+    if header:
+        params = request.update_params()
+        content: object = {"invoice": invoice_id, "header": params}
+        operations.append(operation("invoices.update", "update", content, params))
+    if lines.remove:
+        removed = [{"id": line_id, "behavior": "delete"} for line_id in lines.remove]
+        content = {"invoice": invoice_id, "remove": sorted(lines.remove)}
+        operations.append(operation("invoices.remove_lines", "remove_lines", content, {"lines": removed}))
+    if lines.update:
+        updates = [line.update_params(line_id) for line_id, line in lines.update]
+        content = {"invoice": invoice_id, "update": updates}
+        operations.append(operation("invoices.update_lines", "update_lines", content, {"lines": updates}))
+    if lines.add:
+        added = [line.params() for line in lines.add]
+        content = {"invoice": invoice_id, "lines": added}
+        operations.append(operation("invoices.add_lines", "add_lines", content, {"lines": added}))
+    return tuple(operations)
+
+
+def finalized_reason(key: str, invoice: Mapping[str, Any], extra: str | None = None) -> str:
+    why = f" ({extra})" if extra else ""
+    return (
+        f"invoice {key}: JDE changed it{why}, but Stripe invoice {invoice.get('id')} is "
+        f"{invoice.get('status')}, no longer a draft: left untouched; "
+        "void it or issue a credit note in Stripe"
+    )
+
+
+def blocked_reason(key: str, fields: Sequence[str]) -> str:
+    return (
+        f"invoice {key}: JDE changed {', '.join(fields)}, which a Stripe draft cannot change; "
+        "delete the draft in Stripe and the next sync creates it anew"
+    )

@@ -1,0 +1,104 @@
+"""Recording outcomes in the ledger: one audit row (and mapping change) per record, as decided.
+
+A mapping the ledger refuses (`MappingConflictError`: the JDE key or the Stripe object is already
+mapped otherwise, e.g. two records relinked to one Stripe object) turns the record into a conflict.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from jde_stripe_pipeline.ledger import Action, Ledger, MappingConflictError, Outcome, RecordOutcome
+from jde_stripe_pipeline.sync.decide import Decision
+from jde_stripe_pipeline.sync.execute import Executed
+from jde_stripe_pipeline.sync.results import ObjectKind, RecordResult
+from jde_stripe_pipeline.sync.work import Work
+
+_MAPPED: frozenset[Outcome] = frozenset({"created", "updated", "unchanged"})
+
+
+class Recorder:
+    """Builds each record's result and ledger outcome together, and writes the outcome."""
+
+    def __init__(self, ledger: Ledger, run_id: str, partition_key: str | None) -> None:
+        self.ledger = ledger
+        self.run_id = run_id
+        self.partition_key = partition_key
+
+    def already_deleted(self, record_key: str, content_hash: str) -> bool:
+        """A record whose draft this engine deleted for this very content: nothing to look up again."""
+        history = self.ledger.history(record_key, object_type="invoice")
+        latest = history[-1] if history else None
+        return latest is not None and latest.outcome == "deleted" and latest.payload_hash == content_hash
+
+    def decided(self, decision: Decision, work: Work, executed: Executed, requests: int) -> RecordResult:
+        """Record a decision carried out (or one without operations)."""
+        if decision.outcome == "quarantined":
+            assert work.quarantined is not None
+            outcome = RecordOutcome.quarantined(
+                work.quarantined, run_id=self.run_id, partition_key=self.partition_key, attempt=work.attempt
+            )
+        else:
+            replaces = decision.replaces
+            mapped = decision.outcome in _MAPPED
+            outcome = RecordOutcome(
+                run_id=self.run_id,
+                partition_key=self.partition_key,
+                object_type=decision.object_type,
+                record_key=work.record_key,
+                action=decision.action,
+                outcome=decision.outcome,
+                jde_version=work.jde_version,
+                payload_hash=work.request.change_hash if work.request is not None else None,
+                idempotency_key=executed.idempotency_key,
+                stripe_request_id=executed.request_id,
+                stripe_id=executed.stripe_id,
+                reason=decision.reason,
+                attempt=work.attempt,
+                replaces_stripe_id=replaces if mapped and replaces != executed.stripe_id else None,
+            )
+        result = RecordResult(
+            decision.object_type,
+            work.record_key,
+            decision.outcome,
+            decision.action,
+            executed.stripe_id,
+            outcome.reason,
+            requests,
+            work.jde_version,
+            dict(decision.detail),
+        )
+        return self._write(result, outcome)
+
+    def failed(
+        self, kind: ObjectKind, work: Work, action: Action, stripe_id: str | None, reason: str, requests: int
+    ) -> RecordResult:
+        outcome = RecordOutcome(
+            run_id=self.run_id,
+            partition_key=self.partition_key,
+            object_type=kind,
+            record_key=work.record_key,
+            action=action,
+            outcome="failed",
+            jde_version=work.jde_version,
+            payload_hash=work.request.change_hash if work.request is not None else None,
+            stripe_id=stripe_id,
+            reason=reason,
+            attempt=work.attempt,
+        )
+        result = RecordResult(
+            kind, work.record_key, "failed", action, stripe_id, reason, requests, work.jde_version
+        )
+        return self._write(result, outcome)
+
+    def _write(self, result: RecordResult, outcome: RecordOutcome) -> RecordResult:
+        try:
+            self.ledger.record_outcome(outcome)
+        except MappingConflictError as error:
+            reason = f"{result.object_type} {result.record_key}: {error}"
+            conflict = replace(
+                outcome, outcome="conflict", action="conflict", reason=reason, replaces_stripe_id=None
+            )
+            self.ledger.record_outcome(conflict)
+            return replace(result, outcome="conflict", action="conflict", reason=reason)
+        return result
