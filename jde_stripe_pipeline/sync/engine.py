@@ -57,10 +57,10 @@ from jde_stripe_pipeline.sync.results import (
     RecordResult,
     SyncReport,
 )
-from jde_stripe_pipeline.sync.stripe_state import Meter, StripeReader, invoice_record_key
+from jde_stripe_pipeline.sync.stripe_state import Meter, StripeReader
 from jde_stripe_pipeline.sync.work import Work, dedupe, works
 
-__all__ = ["CustomerFetch", "SyncEngine", "invoice_record_key"]
+__all__ = ["CustomerFetch", "SyncEngine"]
 
 CustomerFetch = Callable[[Sequence[int]], Iterable[JdeCustomer | QuarantinedRecord]]
 

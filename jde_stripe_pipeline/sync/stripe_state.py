@@ -98,20 +98,6 @@ def _customers_by_an8(meter: Meter) -> dict[str, list[dict[str, Any]]]:
     return index
 
 
-def invoice_record_key(metadata: Mapping[str, Any]) -> str | None:
-    """`KCOO/DOCO/DCTO/SFXO` from an invoice's `jde_*` metadata, as the mapping writes it."""
-    try:
-        key = JdeDocumentKey(
-            kcoo=str(metadata["jde_kcoo"]),
-            doco=int(metadata["jde_doco"]),
-            dcto=str(metadata["jde_dcto"]),
-            sfxo=str(metadata.get("jde_sfxo") or "000"),
-        )
-    except (KeyError, ValueError, TypeError):
-        return None
-    return str(key)
-
-
 def _status_rank(invoice: Mapping[str, Any]) -> tuple[int, int]:
     order = {"draft": 0, "open": 1, "paid": 1, "uncollectible": 1, "void": 2}
     return order.get(str(invoice.get("status")), 3), int(invoice.get("created") or 0)
@@ -120,9 +106,9 @@ def _status_rank(invoice: Mapping[str, Any]) -> tuple[int, int]:
 def _invoices_by_document(meter: Meter) -> dict[str, list[dict[str, Any]]]:
     index: dict[str, list[dict[str, Any]]] = {}
     for invoice in meter.pages(meter.sink.list_invoices()):
-        key = invoice_record_key(invoice.get("metadata") or {})
+        key = JdeDocumentKey.from_metadata(invoice.get("metadata") or {})
         if key is not None:
-            index.setdefault(key, []).append(invoice)
+            index.setdefault(str(key), []).append(invoice)
     for found in index.values():
         found.sort(key=_status_rank)
     return index
