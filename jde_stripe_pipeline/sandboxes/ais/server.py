@@ -23,14 +23,25 @@ from typing import Any
 from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
+from jde_stripe_pipeline.sandboxes.ais.aggregate import aggregate_output, plan_aggregate
 from jde_stripe_pipeline.sandboxes.ais.config import AisSandboxConfig, ConfigError
 from jde_stripe_pipeline.sandboxes.ais.query import (
     DateFormat,
     QueryError,
     SelectPlan,
-    grid_value,
     plan_select,
     resolve_table,
+)
+from jde_stripe_pipeline.sandboxes.ais.render import (
+    GRID_ID,
+    OUTPUT_TYPES,
+    default_config,
+    envelope,
+    error_response,
+    grid_data,
+    invalid_token,
+    json_response,
+    result_set_expired,
 )
 from jde_stripe_pipeline.sandboxes.ais.store import TABLES, Store, StoreError, Table, to_hhmmss, to_julian
 from jde_stripe_pipeline.sandboxes.http_server import (
@@ -39,43 +50,6 @@ from jde_stripe_pipeline.sandboxes.http_server import (
     HttpResponse,
     _DropConnection,
 )
-
-_GRID_ID = 1
-_DECIMAL_MARK = "\u0000DEC:"
-_DECIMAL_PATTERN = re.compile(r'"\\u0000DEC:([^"\\]+)"')
-
-
-def json_bytes(payload: Any) -> bytes:
-    """JSON with Decimals written as exact JSON numbers (1234.56, 1.000), never via float."""
-
-    def mark(value: Any) -> Any:
-        if isinstance(value, Decimal):
-            return _DECIMAL_MARK + format(value, "f")
-        raise TypeError(f"not JSON serialisable: {type(value).__name__}")
-
-    text = json.dumps(payload, default=mark, ensure_ascii=False)
-    return _DECIMAL_PATTERN.sub(lambda m: m.group(1), text).encode("utf-8")
-
-
-def json_response(status: int, payload: Any) -> HttpResponse:
-    return HttpResponse(status, json_bytes(payload), {"Content-Type": "application/json;charset=utf-8"})
-
-
-def _error_time() -> str:
-    now = dt.datetime.now(dt.UTC)
-    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}+0000"
-
-
-def error_response(status: int, message: str, exception: str = "Exception") -> HttpResponse:
-    """AIS error body: message, exception, timeStamp (+ status ERROR except for the terse 444 body)."""
-    body: dict[str, Any] = {"message": message, "exception": exception, "timeStamp": _error_time()}
-    if status != 444:
-        body["status"] = "ERROR"
-    return json_response(status, body)
-
-
-def invalid_token() -> HttpResponse:
-    return error_response(444, "Invalid Token")
 
 
 @dataclass
@@ -88,13 +62,15 @@ class PageState:
     rowids: list[int]
     position: int
     created: float
+    output_type: str
 
 
 @dataclass
 class Session:
     token: str
     username: str
-    device: str
+    device: str | None
+    """None: the token was requested without a device name and is bound to none."""
     date_format: DateFormat
     issued: float
     calls: int = 0
@@ -134,6 +110,7 @@ class _BadRequest(Exception):
 
 
 _AIS_ROUTES = {
+    "defaultconfig": ("GET",),
     "tokenrequest": ("POST",),
     "tokenrequest/logout": ("POST",),
     "tokenrequest/validate": ("POST",),
@@ -231,6 +208,8 @@ class AisService:
         version = "/v2" if match and match[1] else ""
         try:
             body = self._body(request)
+            if route == "defaultconfig":
+                return json_response(200, default_config(self._config, self._jas_server))
             if route == "tokenrequest":
                 return self._token_request(request, body)
             if route == "tokenrequest/logout":
@@ -267,11 +246,12 @@ class AisService:
     # -- token service --------------------------------------------------------------------------------
 
     def _token_request(self, request: HttpRequest, body: Mapping[str, Any]) -> HttpResponse:
+        """environment, role and deviceName may be omitted: the server's defaults apply."""
         config = self._config
         username, password = body.get("username"), body.get("password")
         environment = body.get("environment") or request.header("jde-AIS-Auth-Environment")
         role = body.get("role") or request.header("jde-AIS-Auth-Role") or "*ALL"
-        device = body.get("deviceName") or request.header("jde-AIS-Auth-Device")
+        device = body.get("deviceName") or request.header("jde-AIS-Auth-Device") or None
         authorization = request.header("Authorization") or ""
         if username is None and authorization.lower().startswith("basic "):
             try:
@@ -283,19 +263,20 @@ class AisService:
             username, _, password = decoded.partition(":")
         if not isinstance(username, str) or not isinstance(password, str):
             raise _BadRequest(400, "username and password are required (JSON body or Basic Authorization)")
-        if not isinstance(device, str) or not device:
-            raise _BadRequest(400, "deviceName is required (body deviceName or header jde-AIS-Auth-Device)")
+        if device is not None and not isinstance(device, str):
+            raise _BadRequest(400, f"deviceName must be a string, got {device!r}")
         found = config.user(username)
         if (
             found is None
             or found[1].password != password
-            or str(environment or "").upper() != config.environment.upper()
+            or str(environment or config.environment).upper() != config.environment.upper()
         ):
             with self._lock:
                 self._stats.failed_logins += 1
             return error_response(403, "Authorization Failure", "JDERestServiceException")
         name, user = found
-        token = "044" + secrets.token_urlsafe(48)
+        # Standard base64 (+ / =), as real AIS tokens: next links must carry them URL-encoded.
+        token = "044" + base64.b64encode(secrets.token_bytes(49)).decode("ascii")
         date_format = DateFormat(user.date_format)
         with self._lock:
             self._sessions[token] = Session(token, name, device, date_format, time.monotonic())
@@ -307,7 +288,7 @@ class AisService:
         return json_response(
             200,
             {
-                "username": name.lower(),
+                "username": username,
                 "environment": config.environment,
                 "role": role,
                 "jasserver": self._jas_server,
@@ -321,6 +302,9 @@ class AisService:
                     "decimalFormat": ".",
                     "addressNumber": user.address_number,
                     "alphaName": user.alpha_name,
+                    "appsRelease": config.apps_release,
+                    "country": user.country or " ",
+                    "username": name,
                     "timeZoneOffset": f"UTC{offset[:3]}:{offset[3:]}",
                 },
                 "userAuthorized": False,
@@ -343,7 +327,11 @@ class AisService:
         device = body.get("deviceName") or request.header("jde-AIS-Auth-Device")
         with self._lock:
             session = self._sessions.get(str(token))
-            valid = session is not None and self._is_alive(session) and (device in (None, session.device))
+            valid = (
+                session is not None
+                and self._is_alive(session)
+                and (device in (None, session.device) or session.device is None)
+            )
         return json_response(200, {"isValidSession": valid})
 
     def _is_alive(self, session: Session) -> bool:
@@ -364,7 +352,7 @@ class AisService:
         """The session of a data call, counted against the token's call budget; None = 444.
 
         The device name must match the one the token was issued to; only a next-page link (which
-        carries no device name) may omit it.
+        carries no device name) may omit it. A token issued without a device name is bound to none.
         """
         token = body.get("token") or request.header("jde-AIS-Auth")
         device = body.get("deviceName") or request.header("jde-AIS-Auth-Device")
@@ -372,7 +360,8 @@ class AisService:
             session = self._sessions.get(str(token)) if token else None
             if session is None or not self._is_alive(session):
                 return None
-            if device != session.device and not (link and device is None):
+            bound = session.device is not None
+            if bound and device != session.device and not (link and device is None):
                 return None
             session.calls += 1
             return session
@@ -395,35 +384,61 @@ class AisService:
         if failure is not None:
             return failure
         service_type = body.get("dataServiceType")
-        if service_type not in ("BROWSE", "COUNT"):
-            raise QueryError(
-                f"dataServiceType must be BROWSE or COUNT in the sandbox, got {service_type!r}"
-                + (" (AGGREGATION is not implemented)" if service_type == "AGGREGATION" else "")
-            )
-        output_type = body.get("outputType", "GRID_DATA")
-        if output_type != "GRID_DATA":
-            raise QueryError(f"outputType {output_type!r} is not supported by the sandbox (use GRID_DATA)")
+        if service_type not in ("BROWSE", "COUNT", "AGGREGATION"):
+            raise QueryError(f"dataServiceType must be BROWSE, COUNT or AGGREGATION, got {service_type!r}")
+        output_type = body.get("outputType") or "GRID_DATA"
+        if output_type not in OUTPUT_TYPES:
+            raise QueryError(f"outputType must be one of {', '.join(OUTPUT_TYPES)}, got {output_type!r}")
         table = resolve_table(body.get("targetName"), body.get("targetType"))
+        if service_type == "AGGREGATION":
+            return self._aggregation(body, table, session)
         plan = plan_select(body, table, session.date_format, self._config.default_max_page_size)
         if service_type == "COUNT":
             count = self._store.query(f'SELECT COUNT(*) FROM "{table.name}" WHERE {plan.where}', plan.params)[
                 0
             ][0]
-            return json_response(200, self._envelope(table, {"totalCount": int(count)}, []))
+            return json_response(200, envelope(table, {"totalCount": int(count)}, [], self._stack()))
         sql = f'SELECT rowid FROM "{table.name}" WHERE {plan.where} ORDER BY {plan.order}'
         size = plan.max_page_size
         if not plan.next_page and size is not None:
             rowids = [r[0] for r in self._store.query(sql + " LIMIT ?", (*plan.params, size + 1))]
-            return self._page_response(plan, rowids[:size], more=len(rowids) > size, link=None)
+            return self._page(plan, rowids[:size], len(rowids) > size, None, output_type, session)
         rowids = [r[0] for r in self._store.query(sql, plan.params)]
         if size is None or len(rowids) <= size:
-            return self._page_response(plan, rowids, more=False, link=None)
+            return self._page(plan, rowids, False, None, output_type, session)
         with self._lock:
             self._next_state += 1
-            state = PageState(self._next_state, secrets.token_hex(16), plan, rowids, size, time.monotonic())
+            state = PageState(
+                self._next_state, secrets.token_hex(16), plan, rowids, size, time.monotonic(), output_type
+            )
             session.pages[state.state_id] = state
         link = self._next_link(request, session, state, version)
-        return self._page_response(plan, rowids[:size], more=True, link=link)
+        return self._page(plan, rowids[:size], True, link, output_type, session, state)
+
+    def _aggregation(self, body: Mapping[str, Any], table: Table, session: Session) -> HttpResponse:
+        """`ds_<TABLE>.output[]`; the whole answer in one response (no next page for aggregations)."""
+        aggregate = plan_aggregate(body.get("aggregation"), table)
+        plan = plan_select({**body, "aggregation": None}, table, session.date_format, 1)
+        names = ", ".join(f'"{c.alias}"' for c in aggregate.columns)
+        rows = self._store.query(f'SELECT {names} FROM "{table.name}" WHERE {plan.where}', plan.params)
+        stack_id, state_id, rid = self._stack()
+        return json_response(
+            200,
+            {
+                f"ds_{table.name}": {"output": aggregate_output(aggregate, rows)},
+                "stackId": stack_id,
+                "stateId": state_id,
+                "rid": rid,
+                "timeStamp": dt.datetime.now().strftime("%Y-%m-%d:%H.%M.%S"),
+                "sysErrors": [],
+            },
+        )
+
+    def _stack(self) -> tuple[int, int, str]:
+        """stackId/stateId/rid of an answer that keeps no next-page state."""
+        with self._lock:
+            self._next_state += 1
+            return 1, self._next_state, secrets.token_hex(16)
 
     def _next_page(self, request: HttpRequest, body: Mapping[str, Any], version: str) -> HttpResponse:
         session = self._authenticate(request, body, link=True)
@@ -438,14 +453,13 @@ class AisService:
             raise QueryError(f"stateId must be a number, got {body.get('stateId')!r}") from None
         with self._lock:
             state = session.pages.get(state_id)
-            max_age = self._config.page_state_max_age_seconds
-            if state is not None and time.monotonic() - state.created > max_age:
+            timeout = self._config.page_state_max_age_seconds
+            if state is not None and time.monotonic() - state.created > timeout:
                 del session.pages[state_id]
                 state = None
             if state is None or state.rid != body.get("rid"):
-                return error_response(
-                    500, f"Next page state not found or expired (stateId {state_id}): run the query again"
-                )
+                # Expired, finished or never there: the server cannot tell them apart any more.
+                return result_set_expired(state_id, timeout)
             size = state.plan.max_page_size or len(state.rowids)
             start, state.position = state.position, state.position + size
             done = state.position >= len(state.rowids)
@@ -453,7 +467,7 @@ class AisService:
                 del session.pages[state_id]
         rowids = state.rowids[start : start + size]
         link = None if done else self._next_link(request, session, state, version)
-        return self._page_response(state.plan, rowids, more=not done, link=link)
+        return self._page(state.plan, rowids, not done, link, state.output_type, session, state)
 
     def _next_link(self, request: HttpRequest, session: Session, state: PageState, version: str) -> str:
         host = request.header("Host") or "127.0.0.1"
@@ -463,10 +477,10 @@ class AisService:
                 "stackId": 1,
                 "stateId": state.state_id,
                 "rid": state.rid,
-                "fullGridId": _GRID_ID,
+                "fullGridId": GRID_ID,
                 "formOID": state.plan.table.name,
                 "token": session.token,
-                "outputType": "GRID_DATA",
+                "outputType": state.output_type,
                 "returnControlIDs": control_ids,
             },
             quote_via=quote,
@@ -474,11 +488,18 @@ class AisService:
         )
         return f"http://{host}/jderest{version}/dataservice/next?{query}"
 
-    def _page_response(
-        self, plan: SelectPlan, rowids: list[int], more: bool, link: str | None
+    def _page(
+        self,
+        plan: SelectPlan,
+        rowids: list[int],
+        more: bool,
+        link: str | None,
+        output_type: str,
+        session: Session,
+        state: PageState | None = None,
     ) -> HttpResponse:
         table = plan.table
-        rowset: list[dict[str, Any]] = []
+        rows: list[tuple[Any, ...]] = []
         if rowids:
             names = ", ".join(f'"{c.alias}"' for c in plan.columns)
             found = self._store.query(
@@ -486,43 +507,11 @@ class AisService:
                 (json.dumps(rowids),),
             )
             by_rowid = {row[0]: row[1:] for row in found}
-            for rowid in rowids:
-                values = by_rowid.get(rowid)
-                if values is None:
-                    continue  # deleted since the query ran
-                rowset.append(
-                    {
-                        f"{table.name}_{c.alias}": grid_value(c, v)
-                        for c, v in zip(plan.columns, values, strict=True)
-                    }
-                )
-        grid = {
-            "gridData": {
-                "id": _GRID_ID,
-                "fullGridId": str(_GRID_ID),
-                "columns": {f"{table.name}_{c.alias}": c.label for c in plan.columns},
-                "rowset": rowset,
-                "summary": {"records": len(rowset), "moreRecords": more},
-            }
-        }
+            rows = [by_rowid[rowid] for rowid in rowids if rowid in by_rowid]  # deleted since: skipped
+        data = grid_data(table, plan.columns, rows, more, output_type, session.date_format)
         links = [{"rel": "next", "href": link}] if link else []
-        return json_response(200, self._envelope(table, grid, links))
-
-    @staticmethod
-    def _envelope(table: Table, data: dict[str, Any], links: list[dict[str, str]]) -> dict[str, Any]:
-        form = f"DATABROWSE_{table.name}"
-        return {
-            f"fs_{form}": {
-                "title": f"Data Browser - {table.name} [{table.description}]",
-                "data": data,
-                "errors": [],
-                "warnings": [],
-            },
-            "currentApp": form,
-            "timeStamp": dt.datetime.now().strftime("%Y-%m-%d:%H.%M.%S"),
-            "sysErrors": [],
-            "links": links,
-        }
+        stack = (1, state.state_id, state.rid) if state is not None else self._stack()
+        return json_response(200, envelope(table, data, links, stack))
 
     # -- admin API (no token, no allowlist) -----------------------------------------------------------
 
