@@ -102,6 +102,14 @@ class _Stats:
         }
 
 
+def _new_token() -> str:
+    """Standard base64 as real AIS tokens, always with `+`, `/` and `=`, so every client meets them."""
+    while True:
+        token = "044" + base64.b64encode(secrets.token_bytes(49)).decode("ascii")
+        if "+" in token and "/" in token:
+            return token
+
+
 class _BadRequest(Exception):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
@@ -275,8 +283,7 @@ class AisService:
                 self._stats.failed_logins += 1
             return error_response(403, "Authorization Failure", "JDERestServiceException")
         name, user = found
-        # Standard base64 (+ / =), as real AIS tokens: next links must carry them URL-encoded.
-        token = "044" + base64.b64encode(secrets.token_bytes(49)).decode("ascii")
+        token = _new_token()
         date_format = DateFormat(user.date_format)
         with self._lock:
             self._sessions[token] = Session(token, name, device, date_format, time.monotonic())
