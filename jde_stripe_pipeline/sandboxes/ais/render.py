@@ -10,11 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from jde_stripe_pipeline.sandboxes.ais.config import AisSandboxConfig
+from jde_stripe_pipeline.sandboxes.ais.config import AisSandboxConfig, AisUser
 from jde_stripe_pipeline.sandboxes.ais.query import DateFormat, grid_value
 from jde_stripe_pipeline.sandboxes.ais.store import Column, Kind, Table
 from jde_stripe_pipeline.sandboxes.http_server import HttpResponse
@@ -23,6 +25,16 @@ GRID_ID = 1
 OUTPUT_TYPES = ("GRID_DATA", "VERSION1", "VERSION2")
 RESULT_SET_EXPIRED = "JAS_MSG347: The query results expired…"
 """Oracle's title of the 500 an expired next-page state answers (as the reference quotes it)."""
+
+
+class BadRequest(Exception):
+    """A request answered with `status` and an AIS error body saying `message`."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
 
 _DECIMAL_MARK = "\u0000DEC:"
 _DECIMAL_PATTERN = re.compile(r'"\\u0000DEC:([^"\\]+)"')
@@ -169,4 +181,47 @@ def default_config(config: AisSandboxConfig, jas_server: str) -> dict[str, Any]:
         "resultSetTimeout": str(int(config.page_state_max_age_seconds * 1000)),
         "aisVersion": f"EnterpriseOne {config.apps_release} (AIS sandbox)",
         "capabilityList": [{"name": name} for name in CAPABILITIES],
+    }
+
+
+@dataclass(frozen=True)
+class TokenGrant:
+    typed: str
+    """The user name as the client typed it (AIS echoes it so)."""
+    name: str
+    """The user as configured (JDE user ids are case-insensitive)."""
+    user: AisUser
+    token: str
+    role: str
+    date_format: DateFormat
+
+
+def token_body(
+    config: AisSandboxConfig, jas_server: str, grant: TokenGrant, now: dt.datetime
+) -> dict[str, Any]:
+    """The token response of the reference, with the fields real servers add (appsRelease, country…)."""
+    offset = now.strftime("%z")
+    return {
+        "username": grant.typed,
+        "environment": config.environment,
+        "role": grant.role,
+        "jasserver": jas_server,
+        "userInfo": {
+            "token": grant.token,
+            "langPref": "  ",
+            "locale": "en",
+            "dateFormat": grant.date_format.jde_code,
+            "dateSeperator": grant.date_format.separator,
+            "simpleDateFormat": grant.date_format.pattern,
+            "decimalFormat": ".",
+            "addressNumber": grant.user.address_number,
+            "alphaName": grant.user.alpha_name,
+            "appsRelease": config.apps_release,
+            "country": grant.user.country or " ",
+            "username": grant.name,
+            "timeZoneOffset": f"UTC{offset[:3]}:{offset[3:]}",
+        },
+        "userAuthorized": False,
+        "version": None,
+        "aisSessionCookie": secrets.token_urlsafe(24),
     }
