@@ -194,3 +194,37 @@ def test_user_with_day_first_dates(server: LoopbackServer, sandbox: AisSandbox) 
     refused = browse(server.url, token, "F0101", query=month_first)
     assert refused.status_code == 400
     assert "11/20/2026" in refused.json()["message"] and "dd/MM/yyyy" in refused.json()["message"]
+
+
+def test_a_client_following_oracles_documented_login_flow(server: LoopbackServer) -> None:
+    """defaultconfig first, then a v1 token request with only what Oracle's examples send, then data."""
+    config = requests.get(f"{server.url}/jderest/defaultconfig", timeout=10)
+    assert config.status_code == 200 and config.json()["defaultEnvironment"]
+    headers = {"Content-Type": "application/json;charset=UTF-8", "Accept": "application/json"}
+    login_body = {
+        "username": "jde",
+        "password": "JDE",
+        "deviceName": "E1JETClient",
+        "requiredCapabilities": "grid,dataService",
+    }
+    answer = requests.post(f"{server.url}/jderest/tokenrequest", json=login_body, headers=headers, timeout=10)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["username"] == "jde" and body["environment"] == config.json()["defaultEnvironment"]
+    token = body["userInfo"]["token"]
+    request = {
+        "token": token,
+        "deviceName": "E1JETClient",
+        "targetName": "F0101",
+        "targetType": "table",
+        "dataServiceType": "BROWSE",
+        "returnControlIDs": "F0101.AN8|F0101.ALPH",
+        "maxPageSize": "10",
+    }
+    data = requests.post(f"{server.url}/jderest/dataservice", json=request, headers=headers, timeout=10)
+    assert data.status_code == 200, data.text
+    assert len(data.json()["fs_DATABROWSE_F0101"]["data"]["gridData"]["rowset"]) == 10
+    logout = requests.post(
+        f"{server.url}/jderest/tokenrequest/logout", json={"token": token}, headers=headers, timeout=10
+    )
+    assert logout.status_code == 200
