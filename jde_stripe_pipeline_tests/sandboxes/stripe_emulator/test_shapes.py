@@ -148,7 +148,8 @@ def test_schema_checker_catches_what_it_should(schemas: dict[str, Any]) -> None:
 
 
 def _all_shapes(server: LoopbackServer) -> dict[str, list[dict[str, Any]]]:
-    """Customers, invoices, lines and items as the emulator answers them, bare and fully filled in."""
+    """Customers, invoices, lines and items as the emulator answers them, bare and fully filled in,
+    and the answers to deleting a draft invoice and an invoice item."""
     bare = _post(server, "/v1/customers", {})
     full = _post(
         server,
@@ -203,6 +204,10 @@ def _all_shapes(server: LoopbackServer) -> dict[str, list[dict[str, Any]]]:
     empty = _post(server, "/v1/invoices", {"customer": bare["id"], "currency": "jpy"})
     item = _post(server, "/v1/invoiceitems", {"customer": bare["id"], "amount": "700", "currency": "usd"})
     lines = requests.get(f"{server.url}/v1/invoices/{invoice['id']}/lines", headers=AUTH).json()["data"]
+    doomed = _post(server, "/v1/invoices", {"customer": bare["id"], "currency": "usd"})
+    deleted_invoice = requests.delete(f"{server.url}/v1/invoices/{doomed['id']}", headers=AUTH).json()
+    spare = _post(server, "/v1/invoiceitems", {"customer": bare["id"], "amount": "5", "currency": "usd"})
+    deleted_item = requests.delete(f"{server.url}/v1/invoiceitems/{spare['id']}", headers=AUTH).json()
     listed = requests.get(f"{server.url}/v1/invoices", headers=AUTH).json()["data"]
     customers = requests.get(f"{server.url}/v1/customers", headers=AUTH).json()["data"]
     return {
@@ -210,6 +215,8 @@ def _all_shapes(server: LoopbackServer) -> dict[str, list[dict[str, Any]]]:
         "invoice": [invoice, empty, *listed],
         "line_item": [*invoice["lines"]["data"], *lines],
         "invoiceitem": [item],
+        "deleted_invoice": [deleted_invoice],
+        "deleted_invoiceitem": [deleted_item],
     }
 
 
