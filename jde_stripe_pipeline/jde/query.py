@@ -319,6 +319,8 @@ def parse_grid_page(payload: object, table: str) -> GridPage:
     if not isinstance(payload, Mapping):
         raise AisProtocolError(f"AIS answered a BROWSE of {table} with a non-object body")
     form = payload.get(f"fs_DATABROWSE_{table}")
+    if not isinstance(form, Mapping) and payload.get("sysErrors"):
+        raise AisRequestError(f"AIS refused the BROWSE of {table}: {ais_message(payload)}")
     if not isinstance(form, Mapping):
         raise AisProtocolError(f"AIS's answer to a BROWSE of {table} has no fs_DATABROWSE_{table} form")
     errors = form.get("errors") or []

@@ -15,9 +15,10 @@ import pytest
 import requests
 
 from jde_stripe_pipeline.jde.client import AisSession
+from jde_stripe_pipeline.jde.errors import AisRequestError
 from jde_stripe_pipeline.jde.extract import UpdateWindow, extract_customers, extract_invoices
 from jde_stripe_pipeline.jde.profiles import PURCHASE_ORDER
-from jde_stripe_pipeline.jde.query import BrowseRequest, ais_message, is_result_set_expired
+from jde_stripe_pipeline.jde.query import BrowseRequest, ais_message, is_result_set_expired, parse_grid_page
 from jde_stripe_pipeline.jde.records import JdeCustomer, QuarantinedRecord
 from jde_stripe_pipeline.jde.rows import typed_row
 from jde_stripe_pipeline.jde.tables import F0101, F03012
@@ -65,6 +66,18 @@ def test_oracle_error_bodies_are_read_into_messages() -> None:
     assert ais_message({"TITLE": "Error: Invalid Customer", "DESC": "Cause: …"}) == (
         "Error: Invalid Customer — Cause: …"
     )
+
+
+def test_oracle_errors_in_a_200_answer_are_refusals_naming_oracles_text() -> None:
+    form_error = {
+        "fs_DATABROWSE_F0101": {
+            "errors": [{"CODE": "4363", "TITLE": "Error: Invalid Column", "DESC": "F0101.XX"}]
+        }
+    }
+    with pytest.raises(AisRequestError, match=r"Error: Invalid Column — F0101\.XX"):
+        parse_grid_page(form_error, "F0101")
+    with pytest.raises(AisRequestError, match="JAS_MSG347: The query results expired"):
+        parse_grid_page(ORACLE_EXPIRED, "F0101")
 
 
 def test_a_slow_reader_outliving_result_set_timeout_resumes_with_every_row_once(
