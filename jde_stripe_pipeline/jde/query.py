@@ -300,7 +300,7 @@ def ais_message(payload: object) -> str | None:
 
 
 def _title_desc(entry: object) -> str | None:
-    """`TITLE: DESC` of one Oracle error entry (either may be missing)."""
+    """`TITLE — DESC` of one Oracle error entry (either may be missing)."""
     if not isinstance(entry, Mapping):
         return None
     parts = [
@@ -311,7 +311,11 @@ def _title_desc(entry: object) -> str | None:
 
 def is_result_set_expired(payload: object) -> bool:
     """True for Oracle's answer to a next page whose result set has expired (JAS_MSG347)."""
-    return RESULT_SET_EXPIRED in (ais_message(payload) or "")
+    if not isinstance(payload, Mapping):
+        return False
+    system = payload.get("sysErrors")
+    entries = [payload, *(system if isinstance(system, list) else [])]
+    return any(RESULT_SET_EXPIRED in (ais_message(entry) or "") for entry in entries)
 
 
 def parse_grid_page(payload: object, table: str) -> GridPage:

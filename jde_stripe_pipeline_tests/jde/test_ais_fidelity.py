@@ -60,6 +60,7 @@ def test_oracle_error_bodies_are_read_into_messages() -> None:
     assert ais_message(ORACLE_EXPIRED) == "JAS_MSG347: The query results expired… — Issue the query again."
     assert is_result_set_expired(ORACLE_EXPIRED)
     assert not is_result_set_expired({"message": "Invalid Token", "exception": "Exception"})
+    assert is_result_set_expired({"message": "Server Error", **ORACLE_EXPIRED})
     assert ais_message({"sysErrors": [{"TITLE": "A"}, {"DESC": "B"}, "junk"]}) == "A; B"
     assert ais_message({"message": "Invalid Token", "sysErrors": [{"TITLE": "x"}]}) == "Invalid Token"
     assert ais_message({"exception": "Exception", "sysErrors": []}) == "Exception"
