@@ -4,12 +4,15 @@ Everything that talks to the AIS Server goes through `AisSession`. It owns the t
 once, reused for every call, sent in the body with the same `deviceName`, logged out on close),
 turns HTTP failures into the `AisError` hierarchy, and streams BROWSE results page by page.
 
-Paging and lost tokens. AIS keeps the next-page state in the server session, so a 444 (or a 5xx,
-e.g. an expired paging state) on `dataservice/next` kills the read. `browse` always orders by the
-table's unique key; after such a failure it issues the same query again (same orderBy) ANDed with
-"key strictly after the last key yielded" (keyset pagination, `query.after_key`). The server both
-orders and compares, so no client-side collation is assumed; the result is every row exactly once,
-and a resumed read re-reads nothing (no row skipped by counting, no set of yielded keys to hold).
+Paging and lost tokens. AIS keeps the next-page state in the server session, so a 444, an expired
+result set (HTTP 500 with Oracle's `sysErrors` JAS_MSG347: AIS keeps a paged result `resultSetTimeout`,
+60 s by default, and a slow consumer outlives it) or another 5xx on `dataservice/next` kills the read.
+`browse` always orders by the table's unique key; after such a failure it issues the same query again
+(same orderBy) ANDed with "key strictly after the last key yielded" (keyset pagination,
+`query.after_key`): a new token first after a 444, at once after an expiry, after a backoff otherwise.
+The server both orders and compares, so no client-side collation is assumed; the result is every row
+exactly once, and a resumed read re-reads nothing (no row skipped by counting, no set of yielded keys
+to hold).
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ from jde_stripe_pipeline.jde.query import (
     ais_message,
     browse_body,
     column_id,
+    is_result_set_expired,
     parse_grid_page,
 )
 from jde_stripe_pipeline.jde.settings import AisSettings
@@ -95,13 +99,16 @@ class SessionStats:
     reauthentications: int = 0
     retries: int = 0
     resumed_reads: int = 0
+    expired_result_sets: int = 0
+    """Paged reads AIS dropped after resultSetTimeout (JAS_MSG347), each resumed."""
     rows: int = 0
 
 
 class _PagingLost(Exception):
-    def __init__(self, token_expired: bool, detail: str):
+    def __init__(self, token_expired: bool, detail: str, result_set_expired: bool = False):
         super().__init__(detail)
         self.token_expired = token_expired
+        self.result_set_expired = result_set_expired
         self.detail = detail
 
 
@@ -249,6 +256,10 @@ class AisSession:
         if lost.token_expired:
             log.info("AIS token expired while paging %s; new token, resuming the read", table)
             self._reauthenticate()
+        elif lost.result_set_expired:
+            self.stats.expired_result_sets += 1
+            # Not a server fault: the result set outlived resultSetTimeout. Waiting cannot help.
+            log.info("AIS result set of %s expired (%s); resuming the read", table, lost.detail)
         else:
             log.warning("AIS lost the paged read of %s (%s); resuming", table, lost.detail)
             self.sleep(self.retry.delay(failures, self.rng))
@@ -269,7 +280,8 @@ class AisSession:
         if response.status_code == TOKEN_EXPIRED:
             raise _PagingLost(True, "HTTP 444")
         if response.status_code >= 500:
-            raise _PagingLost(False, f"HTTP {response.status_code}: {_response_message(response)}")
+            detail = f"HTTP {response.status_code}: {_response_message(response)}"
+            raise _PagingLost(False, detail, result_set_expired=_is_result_set_expired(response))
         return parse_grid_page(self._json_or_raise(response, f"the next page of {table}"), table)
 
     # -------------------------------------------------------------------------- transport
@@ -386,6 +398,13 @@ def _response_message(response: requests.Response, default: str | None = "no mes
         text = response.text.strip()
         return text[:200] if text and not text.lstrip().startswith("<") else default
     return ais_message(payload) or default
+
+
+def _is_result_set_expired(response: requests.Response) -> bool:
+    try:
+        return is_result_set_expired(json.loads(response.content))
+    except ValueError:
+        return False
 
 
 def _is_credential_refusal(response: requests.Response) -> bool:

@@ -268,15 +268,54 @@ def browse_body(request: BrowseRequest, simple_date_format: str) -> dict[str, An
 # ------------------------------------------------------------------------------------- response
 
 
+RESULT_SET_EXPIRED = "JAS_MSG347"
+"""Oracle's message id for an expired paged result set (`resultSetTimeout`, 60 s by default)."""
+
+
 def ais_message(payload: object) -> str | None:
-    """AIS's own words from an error body (`message`, `errorText`, `userDefinedErrorText`, …)."""
+    """AIS's own words from an error body.
+
+    Two kinds exist: the REST layer's (`message`, `errorText`, `userDefinedErrorText`, …) and the
+    JAS server's `sysErrors` entries (`TITLE`, `DESC`, no `message`), e.g. an expired result set;
+    form `errors` entries have the same TITLE/DESC form.
+    """
     if not isinstance(payload, Mapping):
         return None
-    for key in ("message", "errorText", "userDefinedErrorText", "exception"):
+    for key in ("message", "errorText", "userDefinedErrorText"):
         value = payload.get(key)
         if isinstance(value, str) and value.strip():
             return value.strip()
+    titled = _title_desc(payload)
+    if titled:
+        return titled
+    system = payload.get("sysErrors")
+    if isinstance(system, list):
+        texts = [text for entry in system if (text := _title_desc(entry))]
+        if texts:
+            return "; ".join(texts)
+    value = payload.get("exception")
+    if isinstance(value, str) and value.strip():
+        return value.strip()
     return None
+
+
+def _title_desc(entry: object) -> str | None:
+    """`TITLE — DESC` of one Oracle error entry (either may be missing)."""
+    if not isinstance(entry, Mapping):
+        return None
+    parts = [
+        str(entry[k]).strip() for k in ("TITLE", "DESC") if isinstance(entry.get(k), str) and entry[k].strip()
+    ]
+    return " — ".join(parts) or None
+
+
+def is_result_set_expired(payload: object) -> bool:
+    """True for Oracle's answer to a next page whose result set has expired (JAS_MSG347)."""
+    if not isinstance(payload, Mapping):
+        return False
+    system = payload.get("sysErrors")
+    entries = [payload, *(system if isinstance(system, list) else [])]
+    return any(RESULT_SET_EXPIRED in (ais_message(entry) or "") for entry in entries)
 
 
 def parse_grid_page(payload: object, table: str) -> GridPage:
@@ -284,6 +323,8 @@ def parse_grid_page(payload: object, table: str) -> GridPage:
     if not isinstance(payload, Mapping):
         raise AisProtocolError(f"AIS answered a BROWSE of {table} with a non-object body")
     form = payload.get(f"fs_DATABROWSE_{table}")
+    if not isinstance(form, Mapping) and payload.get("sysErrors"):
+        raise AisRequestError(f"AIS refused the BROWSE of {table}: {ais_message(payload)}")
     if not isinstance(form, Mapping):
         raise AisProtocolError(f"AIS's answer to a BROWSE of {table} has no fs_DATABROWSE_{table} form")
     errors = form.get("errors") or []

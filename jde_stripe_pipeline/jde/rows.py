@@ -51,6 +51,7 @@ def _exact_decimal(value: object) -> Decimal:
 
 
 def _text(value: object) -> str:
+    """Right-trimmed: AIS writes a blank character field as one space, which becomes `""` here."""
     if value is None:
         return ""
     if isinstance(value, str):

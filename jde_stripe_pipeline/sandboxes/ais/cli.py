@@ -11,6 +11,7 @@ import click
 from jde_stripe_pipeline.sandboxes.ais.config import (
     DEFAULT_DEVICE_NAME,
     DEFAULT_PASSWORD,
+    DEFAULT_RESULT_SET_TIMEOUT_SECONDS,
     DEFAULT_ROLE,
     DEFAULT_USERNAME,
     AisSandboxConfig,
@@ -59,6 +60,13 @@ def ais_environment(url: str, config: AisSandboxConfig) -> dict[str, str]:
 @click.option("--token-max-age-seconds", type=float, default=3600.0, show_default=True)
 @click.option("--token-max-calls", type=int, help="A token dies after N data calls.")
 @click.option(
+    "--result-set-timeout-seconds",
+    type=float,
+    default=DEFAULT_RESULT_SET_TIMEOUT_SECONDS,
+    show_default=True,
+    help="AIS resultSetTimeout: a paged read's next-page state dies this long after its query.",
+)
+@click.option(
     "--allowlist", multiple=True, help="Allowed client address or CIDR (repeatable; default everyone)."
 )
 @click.option("--fail-rate", type=float, default=0.0, show_default=True)
@@ -78,6 +86,7 @@ def ais_command(
     date_format: str,
     token_max_age_seconds: float,
     token_max_calls: int | None,
+    result_set_timeout_seconds: float,
     allowlist: tuple[str, ...],
     fail_rate: float,
     drop_rate: float,
@@ -88,6 +97,7 @@ def ais_command(
     config = AisSandboxConfig(
         token_max_age_seconds=token_max_age_seconds,
         token_max_calls=token_max_calls,
+        page_state_max_age_seconds=result_set_timeout_seconds,
         allowlist=allowlist or None,
         users={DEFAULT_USERNAME: AisUser(password, date_format)},
         fail_rate=fail_rate,

@@ -17,6 +17,9 @@ DEFAULT_ENVIRONMENT = "JDV920"
 DEFAULT_ROLE = "*ALL"
 DEFAULT_DEVICE_NAME = "jde-stripe-pipeline"
 DEFAULT_TIMEZONE = "America/Chicago"
+DEFAULT_APPS_RELEASE = "E920"
+DEFAULT_RESULT_SET_TIMEOUT_SECONDS = 60.0
+"""Oracle's documented default of the AIS Server's `resultSetTimeout` (a paged result set's life)."""
 
 
 class ConfigError(ValueError):
@@ -29,6 +32,7 @@ class AisUser:
     date_format: str = "MM/dd/yyyy"
     address_number: int = 2111
     alpha_name: str = "Sandbox, JDE User"
+    country: str = "US"
 
     def __post_init__(self) -> None:
         DateFormat(self.date_format)
@@ -62,7 +66,9 @@ class AisSandboxConfig:
     latency_ms: int = 0
     fault_seed: int = 0
     default_max_page_size: int = 100
-    page_state_max_age_seconds: float = 600.0
+    page_state_max_age_seconds: float = DEFAULT_RESULT_SET_TIMEOUT_SECONDS
+    """AIS's `resultSetTimeout`: a next-page state older than this answers 500 JAS_MSG347."""
+    apps_release: str = DEFAULT_APPS_RELEASE
     timezone: str = DEFAULT_TIMEZONE
 
     def __post_init__(self) -> None:
@@ -76,6 +82,10 @@ class AisSandboxConfig:
             value = getattr(self, name)
             if value is not None and value <= 0:
                 raise ConfigError(f"{name} must be positive or null, got {value!r}")
+        if self.page_state_max_age_seconds <= 0:
+            raise ConfigError(
+                f"page_state_max_age_seconds must be positive, got {self.page_state_max_age_seconds!r}"
+            )
         if self.latency_ms < 0 or self.default_max_page_size <= 0:
             raise ConfigError("latency_ms must be >= 0 and default_max_page_size > 0")
         if self.allowlist is not None:
@@ -179,6 +189,7 @@ def _users(value: Any) -> dict[str, AisUser]:
                 date_format=entry.get("date_format", "MM/dd/yyyy"),
                 address_number=int(entry.get("address_number", 2111)),
                 alpha_name=str(entry.get("alpha_name", "Sandbox, JDE User")),
+                country=str(entry.get("country", "US")),
             )
         except ValueError as error:
             raise ConfigError(f"users.{name}: {error}") from None

@@ -314,12 +314,13 @@ def _literal(content: Any, column: Column, table: Table, date_format: DateFormat
 
 
 def grid_value(column: Column, stored: Any) -> Any:
-    """A stored value as AIS shows it: dates yyyyMMdd ('' when blank), times HHMMSS ints, exact decimals."""
+    """A stored value as AIS shows it: dates yyyyMMdd ('' when blank), times HHMMSS ints, exact decimals,
+    strings right-trimmed, a blank string as a single space (AIS never answers `""` for a character field)."""
     if column.kind is Kind.DATE:
         day = from_julian(int(stored or 0))
         return day.strftime("%Y%m%d") if day else ""
     if column.kind is Kind.DECIMAL:
         return Decimal(stored)
     if column.kind is Kind.STRING:
-        return (stored or "").rstrip()
+        return (stored or "").rstrip() or " "
     return int(stored or 0)

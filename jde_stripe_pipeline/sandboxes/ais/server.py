@@ -1,7 +1,8 @@
-"""The AIS request handler: token service, data service with next-page processing, faults, admin API.
+"""The AIS request handler: token service, data service with next-page processing, faults.
 
 `AisService.handle` is the `HttpRequest -> HttpResponse | DROP_CONNECTION` function a `LoopbackServer`
-serves. Sessions, paging states, statistics and the fault generator live here, under one lock.
+serves. Sessions, paging states, statistics and the fault generator live here, under one lock; the
+answers' shapes are in `render`, the admin API in `admin`.
 """
 
 from __future__ import annotations
@@ -12,27 +13,31 @@ import datetime as dt
 import json
 import random
 import re
-import secrets
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
-from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
-from jde_stripe_pipeline.sandboxes.ais.config import AisSandboxConfig, ConfigError
+from jde_stripe_pipeline.sandboxes.ais.admin import admin_response
+from jde_stripe_pipeline.sandboxes.ais.config import AisSandboxConfig
+from jde_stripe_pipeline.sandboxes.ais.dataservice import DataServiceMixin
 from jde_stripe_pipeline.sandboxes.ais.query import (
     DateFormat,
     QueryError,
-    SelectPlan,
-    grid_value,
-    plan_select,
-    resolve_table,
 )
-from jde_stripe_pipeline.sandboxes.ais.store import TABLES, Store, StoreError, Table, to_hhmmss, to_julian
+from jde_stripe_pipeline.sandboxes.ais.render import (
+    BadRequest,
+    TokenGrant,
+    default_config,
+    error_response,
+    invalid_token,
+    json_response,
+    token_body,
+)
+from jde_stripe_pipeline.sandboxes.ais.sessions import Session, Stats, new_token
+from jde_stripe_pipeline.sandboxes.ais.store import Store, to_hhmmss, to_julian
 from jde_stripe_pipeline.sandboxes.http_server import (
     DROP_CONNECTION,
     HttpRequest,
@@ -40,100 +45,8 @@ from jde_stripe_pipeline.sandboxes.http_server import (
     _DropConnection,
 )
 
-_GRID_ID = 1
-_DECIMAL_MARK = "\u0000DEC:"
-_DECIMAL_PATTERN = re.compile(r'"\\u0000DEC:([^"\\]+)"')
-
-
-def json_bytes(payload: Any) -> bytes:
-    """JSON with Decimals written as exact JSON numbers (1234.56, 1.000), never via float."""
-
-    def mark(value: Any) -> Any:
-        if isinstance(value, Decimal):
-            return _DECIMAL_MARK + format(value, "f")
-        raise TypeError(f"not JSON serialisable: {type(value).__name__}")
-
-    text = json.dumps(payload, default=mark, ensure_ascii=False)
-    return _DECIMAL_PATTERN.sub(lambda m: m.group(1), text).encode("utf-8")
-
-
-def json_response(status: int, payload: Any) -> HttpResponse:
-    return HttpResponse(status, json_bytes(payload), {"Content-Type": "application/json;charset=utf-8"})
-
-
-def _error_time() -> str:
-    now = dt.datetime.now(dt.UTC)
-    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}+0000"
-
-
-def error_response(status: int, message: str, exception: str = "Exception") -> HttpResponse:
-    """AIS error body: message, exception, timeStamp (+ status ERROR except for the terse 444 body)."""
-    body: dict[str, Any] = {"message": message, "exception": exception, "timeStamp": _error_time()}
-    if status != 444:
-        body["status"] = "ERROR"
-    return json_response(status, body)
-
-
-def invalid_token() -> HttpResponse:
-    return error_response(444, "Invalid Token")
-
-
-@dataclass
-class PageState:
-    """A next-page cursor: the matching rows' rowids in order, fixed when the query first ran."""
-
-    state_id: int
-    rid: str
-    plan: SelectPlan
-    rowids: list[int]
-    position: int
-    created: float
-
-
-@dataclass
-class Session:
-    token: str
-    username: str
-    device: str
-    date_format: DateFormat
-    issued: float
-    calls: int = 0
-    alive: bool = True
-    pages: dict[int, PageState] = field(default_factory=dict)
-
-
-@dataclass
-class _Stats:
-    requests: Counter[tuple[str, int]] = field(default_factory=Counter)
-    tokens_issued: int = 0
-    reauthentications: int = 0
-    failed_logins: int = 0
-    injected_failures: int = 0
-    dropped_connections: int = 0
-    users_with_tokens: set[str] = field(default_factory=set)
-
-    def to_json(self) -> dict[str, Any]:
-        by_endpoint: dict[str, dict[str, int]] = {}
-        for (endpoint, status), count in sorted(self.requests.items()):
-            by_endpoint.setdefault(endpoint, {})[str(status)] = count
-        return {
-            "requests": by_endpoint,
-            "tokens_issued": self.tokens_issued,
-            "reauthentications": self.reauthentications,
-            "failed_logins": self.failed_logins,
-            "injected_failures": self.injected_failures,
-            "dropped_connections": self.dropped_connections,
-        }
-
-
-class _BadRequest(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
 _AIS_ROUTES = {
+    "defaultconfig": ("GET",),
     "tokenrequest": ("POST",),
     "tokenrequest/logout": ("POST",),
     "tokenrequest/validate": ("POST",),
@@ -142,7 +55,7 @@ _AIS_ROUTES = {
 }
 
 
-class AisService:
+class AisService(DataServiceMixin):
     """Everything the fake AIS server knows and does; `handle` is its HTTP face."""
 
     def __init__(
@@ -160,7 +73,7 @@ class AisService:
         self._jas_server = jas_server
         self._lock = threading.RLock()
         self._sessions: dict[str, Session] = {}
-        self._stats = _Stats()
+        self._stats = Stats()
         self._faults = random.Random(config.fault_seed)
         self._next_state = 0
 
@@ -169,6 +82,17 @@ class AisService:
     @property
     def config(self) -> AisSandboxConfig:
         return self._config
+
+    @property
+    def store(self) -> Store:
+        return self._store
+
+    def describe(self) -> dict[str, Any]:
+        """The read-only facts of the seed (changed only by a reset)."""
+        return self._describe()
+
+    def reseed(self, options: Mapping[str, Any]) -> None:
+        self._reseed(options)
 
     def update_config(self, changes: Mapping[str, Any]) -> AisSandboxConfig:
         with self._lock:
@@ -202,7 +126,7 @@ class AisService:
     def handle(self, request: HttpRequest) -> HttpResponse | _DropConnection:
         path = request.path.rstrip("/") or "/"
         if path.startswith("/_sandbox/"):
-            response: HttpResponse | _DropConnection = self._admin(request, path)
+            response: HttpResponse | _DropConnection = admin_response(self, request, path)
         elif path.startswith("/jderest/"):
             response = self._ais(request, path)
         else:
@@ -231,6 +155,8 @@ class AisService:
         version = "/v2" if match and match[1] else ""
         try:
             body = self._body(request)
+            if route == "defaultconfig":
+                return json_response(200, default_config(self._config, self._jas_server))
             if route == "tokenrequest":
                 return self._token_request(request, body)
             if route == "tokenrequest/logout":
@@ -240,7 +166,7 @@ class AisService:
             if route == "dataservice":
                 return self._data_service(request, body, version)
             return self._next_page(request, body, version)
-        except _BadRequest as error:
+        except BadRequest as error:
             return error_response(error.status, error.message)
         except QueryError as error:
             return error_response(400, str(error), "JDERestServiceException")
@@ -253,49 +179,50 @@ class AisService:
             return fields
         content_type = (request.header("Content-Type") or "").split(";")[0].strip().lower()
         if content_type != "application/json":
-            raise _BadRequest(
+            raise BadRequest(
                 415, f"Unsupported Media Type: Content-Type must be application/json, got {content_type!r}"
             )
         try:
             body = json.loads(request.body.decode("utf-8"), parse_float=Decimal)
         except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise _BadRequest(400, f"Invalid JSON input: {error}") from None
+            raise BadRequest(400, f"Invalid JSON input: {error}") from None
         if not isinstance(body, dict):
-            raise _BadRequest(400, "Invalid JSON input: expected an object")
+            raise BadRequest(400, "Invalid JSON input: expected an object")
         return {**fields, **body}
 
     # -- token service --------------------------------------------------------------------------------
 
     def _token_request(self, request: HttpRequest, body: Mapping[str, Any]) -> HttpResponse:
+        """environment, role and deviceName may be omitted: the server's defaults apply."""
         config = self._config
         username, password = body.get("username"), body.get("password")
         environment = body.get("environment") or request.header("jde-AIS-Auth-Environment")
         role = body.get("role") or request.header("jde-AIS-Auth-Role") or "*ALL"
-        device = body.get("deviceName") or request.header("jde-AIS-Auth-Device")
+        device = body.get("deviceName") or request.header("jde-AIS-Auth-Device") or None
         authorization = request.header("Authorization") or ""
         if username is None and authorization.lower().startswith("basic "):
             try:
                 decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode("utf-8")
             except (binascii.Error, UnicodeDecodeError):
-                raise _BadRequest(
+                raise BadRequest(
                     400, "Invalid Authorization header: not Basic base64 user:password"
                 ) from None
             username, _, password = decoded.partition(":")
         if not isinstance(username, str) or not isinstance(password, str):
-            raise _BadRequest(400, "username and password are required (JSON body or Basic Authorization)")
-        if not isinstance(device, str) or not device:
-            raise _BadRequest(400, "deviceName is required (body deviceName or header jde-AIS-Auth-Device)")
+            raise BadRequest(400, "username and password are required (JSON body or Basic Authorization)")
+        if device is not None and not isinstance(device, str):
+            raise BadRequest(400, f"deviceName must be a string, got {device!r}")
         found = config.user(username)
         if (
             found is None
             or found[1].password != password
-            or str(environment or "").upper() != config.environment.upper()
+            or str(environment or config.environment).upper() != config.environment.upper()
         ):
             with self._lock:
                 self._stats.failed_logins += 1
             return error_response(403, "Authorization Failure", "JDERestServiceException")
         name, user = found
-        token = "044" + secrets.token_urlsafe(48)
+        token = new_token()
         date_format = DateFormat(user.date_format)
         with self._lock:
             self._sessions[token] = Session(token, name, device, date_format, time.monotonic())
@@ -303,31 +230,10 @@ class AisService:
             if name in self._stats.users_with_tokens:
                 self._stats.reauthentications += 1
             self._stats.users_with_tokens.add(name)
-        offset = self.now().strftime("%z")
-        return json_response(
-            200,
-            {
-                "username": name.lower(),
-                "environment": config.environment,
-                "role": role,
-                "jasserver": self._jas_server,
-                "userInfo": {
-                    "token": token,
-                    "langPref": "  ",
-                    "locale": "en",
-                    "dateFormat": date_format.jde_code,
-                    "dateSeperator": date_format.separator,
-                    "simpleDateFormat": date_format.pattern,
-                    "decimalFormat": ".",
-                    "addressNumber": user.address_number,
-                    "alphaName": user.alpha_name,
-                    "timeZoneOffset": f"UTC{offset[:3]}:{offset[3:]}",
-                },
-                "userAuthorized": False,
-                "version": None,
-                "aisSessionCookie": secrets.token_urlsafe(24),
-            },
+        login = TokenGrant(
+            typed=username, name=name, user=user, token=token, role=role, date_format=date_format
         )
+        return json_response(200, token_body(config, self._jas_server, login, self.now()))
 
     def _logout(self, request: HttpRequest, body: Mapping[str, Any]) -> HttpResponse:
         token = body.get("token") or request.header("jde-AIS-Auth")
@@ -343,7 +249,11 @@ class AisService:
         device = body.get("deviceName") or request.header("jde-AIS-Auth-Device")
         with self._lock:
             session = self._sessions.get(str(token))
-            valid = session is not None and self._is_alive(session) and (device in (None, session.device))
+            valid = (
+                session is not None
+                and self._is_alive(session)
+                and (device in (None, session.device) or session.device is None)
+            )
         return json_response(200, {"isValidSession": valid})
 
     def _is_alive(self, session: Session) -> bool:
@@ -364,7 +274,7 @@ class AisService:
         """The session of a data call, counted against the token's call budget; None = 444.
 
         The device name must match the one the token was issued to; only a next-page link (which
-        carries no device name) may omit it.
+        carries no device name) may omit it. A token issued without a device name is bound to none.
         """
         token = body.get("token") or request.header("jde-AIS-Auth")
         device = body.get("deviceName") or request.header("jde-AIS-Auth-Device")
@@ -372,7 +282,8 @@ class AisService:
             session = self._sessions.get(str(token)) if token else None
             if session is None or not self._is_alive(session):
                 return None
-            if device != session.device and not (link and device is None):
+            bound = session.device is not None
+            if bound and device != session.device and not (link and device is None):
                 return None
             session.calls += 1
             return session
@@ -384,226 +295,3 @@ class AisService:
                 self._stats.injected_failures += 1
                 return error_response(500, "The server failed to process the request (injected fault)")
         return None
-
-    # -- data service ---------------------------------------------------------------------------------
-
-    def _data_service(self, request: HttpRequest, body: Mapping[str, Any], version: str) -> HttpResponse:
-        session = self._authenticate(request, body, link=False)
-        if session is None:
-            return invalid_token()
-        failure = self._injected_failure()
-        if failure is not None:
-            return failure
-        service_type = body.get("dataServiceType")
-        if service_type not in ("BROWSE", "COUNT"):
-            raise QueryError(
-                f"dataServiceType must be BROWSE or COUNT in the sandbox, got {service_type!r}"
-                + (" (AGGREGATION is not implemented)" if service_type == "AGGREGATION" else "")
-            )
-        output_type = body.get("outputType", "GRID_DATA")
-        if output_type != "GRID_DATA":
-            raise QueryError(f"outputType {output_type!r} is not supported by the sandbox (use GRID_DATA)")
-        table = resolve_table(body.get("targetName"), body.get("targetType"))
-        plan = plan_select(body, table, session.date_format, self._config.default_max_page_size)
-        if service_type == "COUNT":
-            count = self._store.query(f'SELECT COUNT(*) FROM "{table.name}" WHERE {plan.where}', plan.params)[
-                0
-            ][0]
-            return json_response(200, self._envelope(table, {"totalCount": int(count)}, []))
-        sql = f'SELECT rowid FROM "{table.name}" WHERE {plan.where} ORDER BY {plan.order}'
-        size = plan.max_page_size
-        if not plan.next_page and size is not None:
-            rowids = [r[0] for r in self._store.query(sql + " LIMIT ?", (*plan.params, size + 1))]
-            return self._page_response(plan, rowids[:size], more=len(rowids) > size, link=None)
-        rowids = [r[0] for r in self._store.query(sql, plan.params)]
-        if size is None or len(rowids) <= size:
-            return self._page_response(plan, rowids, more=False, link=None)
-        with self._lock:
-            self._next_state += 1
-            state = PageState(self._next_state, secrets.token_hex(16), plan, rowids, size, time.monotonic())
-            session.pages[state.state_id] = state
-        link = self._next_link(request, session, state, version)
-        return self._page_response(plan, rowids[:size], more=True, link=link)
-
-    def _next_page(self, request: HttpRequest, body: Mapping[str, Any], version: str) -> HttpResponse:
-        session = self._authenticate(request, body, link=True)
-        if session is None:
-            return invalid_token()
-        failure = self._injected_failure()
-        if failure is not None:
-            return failure
-        try:
-            state_id = int(str(body.get("stateId")))
-        except ValueError:
-            raise QueryError(f"stateId must be a number, got {body.get('stateId')!r}") from None
-        with self._lock:
-            state = session.pages.get(state_id)
-            max_age = self._config.page_state_max_age_seconds
-            if state is not None and time.monotonic() - state.created > max_age:
-                del session.pages[state_id]
-                state = None
-            if state is None or state.rid != body.get("rid"):
-                return error_response(
-                    500, f"Next page state not found or expired (stateId {state_id}): run the query again"
-                )
-            size = state.plan.max_page_size or len(state.rowids)
-            start, state.position = state.position, state.position + size
-            done = state.position >= len(state.rowids)
-            if done:
-                del session.pages[state_id]
-        rowids = state.rowids[start : start + size]
-        link = None if done else self._next_link(request, session, state, version)
-        return self._page_response(state.plan, rowids, more=not done, link=link)
-
-    def _next_link(self, request: HttpRequest, session: Session, state: PageState, version: str) -> str:
-        host = request.header("Host") or "127.0.0.1"
-        control_ids = "|".join(f"{state.plan.table.name}.{c.alias}" for c in state.plan.columns)
-        query = urlencode(
-            {
-                "stackId": 1,
-                "stateId": state.state_id,
-                "rid": state.rid,
-                "fullGridId": _GRID_ID,
-                "formOID": state.plan.table.name,
-                "token": session.token,
-                "outputType": "GRID_DATA",
-                "returnControlIDs": control_ids,
-            },
-            quote_via=quote,
-            safe="|.",
-        )
-        return f"http://{host}/jderest{version}/dataservice/next?{query}"
-
-    def _page_response(
-        self, plan: SelectPlan, rowids: list[int], more: bool, link: str | None
-    ) -> HttpResponse:
-        table = plan.table
-        rowset: list[dict[str, Any]] = []
-        if rowids:
-            names = ", ".join(f'"{c.alias}"' for c in plan.columns)
-            found = self._store.query(
-                f'SELECT rowid, {names} FROM "{table.name}" WHERE rowid IN (SELECT value FROM json_each(?))',
-                (json.dumps(rowids),),
-            )
-            by_rowid = {row[0]: row[1:] for row in found}
-            for rowid in rowids:
-                values = by_rowid.get(rowid)
-                if values is None:
-                    continue  # deleted since the query ran
-                rowset.append(
-                    {
-                        f"{table.name}_{c.alias}": grid_value(c, v)
-                        for c, v in zip(plan.columns, values, strict=True)
-                    }
-                )
-        grid = {
-            "gridData": {
-                "id": _GRID_ID,
-                "fullGridId": str(_GRID_ID),
-                "columns": {f"{table.name}_{c.alias}": c.label for c in plan.columns},
-                "rowset": rowset,
-                "summary": {"records": len(rowset), "moreRecords": more},
-            }
-        }
-        links = [{"rel": "next", "href": link}] if link else []
-        return json_response(200, self._envelope(table, grid, links))
-
-    @staticmethod
-    def _envelope(table: Table, data: dict[str, Any], links: list[dict[str, str]]) -> dict[str, Any]:
-        form = f"DATABROWSE_{table.name}"
-        return {
-            f"fs_{form}": {
-                "title": f"Data Browser - {table.name} [{table.description}]",
-                "data": data,
-                "errors": [],
-                "warnings": [],
-            },
-            "currentApp": form,
-            "timeStamp": dt.datetime.now().strftime("%Y-%m-%d:%H.%M.%S"),
-            "sysErrors": [],
-            "links": links,
-        }
-
-    # -- admin API (no token, no allowlist) -----------------------------------------------------------
-
-    def _admin(self, request: HttpRequest, path: str) -> HttpResponse:
-        try:
-            return self._admin_route(request, path)
-        except _BadRequest as error:
-            return error_response(error.status, error.message)
-        except (ConfigError, StoreError, QueryError) as error:
-            return error_response(400, str(error))
-
-    def _admin_route(self, request: HttpRequest, path: str) -> HttpResponse:
-        method = request.method
-        if path == "/_sandbox/config" and method == "GET":
-            return json_response(200, {**self._config.to_json(), **self._describe()})
-        if path == "/_sandbox/config" and method == "POST":
-            changes = self._admin_body(request)
-            if not isinstance(changes, dict):
-                raise _BadRequest(400, "config changes must be a JSON object")
-            readonly = sorted(set(changes) & set(self._describe()))
-            if readonly:
-                raise _BadRequest(
-                    400, f"read-only setting(s): {', '.join(readonly)} (use POST /_sandbox/reset)"
-                )
-            updated = self.update_config(changes)
-            return json_response(200, {**updated.to_json(), **self._describe()})
-        if path == "/_sandbox/stats" and method == "GET":
-            return json_response(200, self.stats())
-        if path == "/_sandbox/reset" and method == "POST":
-            options = self._admin_body(request) or {}
-            if not isinstance(options, dict):
-                raise _BadRequest(400, "reset options must be a JSON object")
-            self._reseed(options)
-            return json_response(200, self._describe())
-        if path == "/_sandbox/tokens/expire" and method == "POST":
-            return json_response(200, {"expired": self.expire_tokens()})
-        match = re.fullmatch(r"/_sandbox/tables/([^/]+)/rows", path)
-        if match:
-            table = TABLES.get(match[1].upper())
-            if table is None:
-                raise _BadRequest(404, f"unknown table {match[1]!r} (the sandbox serves {', '.join(TABLES)})")
-            return self._admin_rows(request, table)
-        raise _BadRequest(404, f"Not found: {method} {request.path}")
-
-    @staticmethod
-    def _admin_body(request: HttpRequest) -> Any:
-        if not request.body:
-            return None
-        try:
-            return json.loads(request.body.decode("utf-8"), parse_float=Decimal)
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise _BadRequest(400, f"Invalid JSON input: {error}") from None
-
-    def _admin_rows(self, request: HttpRequest, table: Table) -> HttpResponse:
-        if request.method == "GET":
-            try:
-                limit = int(request.query["limit"][-1]) if "limit" in request.query else None
-                offset = int(request.query["offset"][-1]) if "offset" in request.query else 0
-            except ValueError:
-                raise _BadRequest(400, "limit and offset must be integers") from None
-            return json_response(200, {"table": table.name, "rows": self._store.rows(table, limit, offset)})
-        body = self._admin_body(request)
-        if request.method == "POST":
-            rows = body if isinstance(body, list) else [body]
-            if not rows or not all(isinstance(r, dict) for r in rows):
-                raise _BadRequest(400, "body must be a row object or a list of row objects keyed by alias")
-            inserted = updated = 0
-            stored = []
-            for index, row in enumerate(rows):
-                try:
-                    was_inserted, result = self._store.upsert(table, row, self.stamp())
-                except StoreError as error:
-                    raise _BadRequest(400, f"row {index}: {error}") from None
-                inserted += was_inserted
-                updated += not was_inserted
-                stored.append(result)
-            return json_response(200, {"inserted": inserted, "updated": updated, "rows": stored})
-        if request.method == "DELETE":
-            matches = body if isinstance(body, list) else [body] if isinstance(body, dict) else []
-            if not matches:
-                matches = [{k: v[-1] for k, v in request.query.items()}]
-            deleted = sum(self._store.delete(table, match) for match in matches)
-            return json_response(200, {"deleted": deleted})
-        raise _BadRequest(404, f"Not found: {request.method} {request.path}")

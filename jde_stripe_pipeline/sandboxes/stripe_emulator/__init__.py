@@ -45,6 +45,14 @@ Departures from Stripe, on purpose or by necessity (each named so nobody mistake
 - A 500 injected by `fail_rate` is saved for idempotency and carries `Stripe-Should-Retry: false`, as the
   SDK expects of Stripe's 500s; `unavailable_rate` 503s happen before the idempotency layer.
 
+- Object shapes follow Stripe's OpenAPI spec (spec3.subset.json, 2026-07-29.dahlia) where it and the older
+  fixtures3.json differ (checked by test_shapes): no `invoice.subscription` (a one-off invoice's `parent`
+  is null), `amount_paid_off_stripe` always present, unset `business_name`/`individual_name` absent.
+  Left out because nothing here fills them: expand-only customer fields (`cash_balance`,
+  `invoice_credit_balance`, `sources`, `subscriptions`, `tax`, `tax_ids`), the invoice's expandable
+  `confirmation_secret` / `payments` and subscription-only `threshold_reason`, and the invoice item's
+  `proration_details` (not transcribed in the spec extract).
+
 Where localstripe (the public fake, compared in the tests) differs, we follow Stripe's documentation:
 - lists: Stripe returns newest first (localstripe: oldest first) and no `total_count` unless expanded;
 - customers: no `account_balance` / `business_vat_id` (removed from the API) and no embedded `sources`,

@@ -1,4 +1,7 @@
-"""Object shapes, as Stripe's published example objects (fixtures3.json) have them, for API 2026-10-28.
+"""Object shapes, as Stripe's published example objects (fixtures3.json) and OpenAPI schemas
+(spec3.subset.json, 2026-07-29.dahlia) have them, for API 2026-10-28.endive: an invoice's subscription
+lives under `parent` (null for a one-off invoice), not `invoice.subscription`; `amount_paid_off_stripe`
+is always there; a customer's unset `business_name`/`individual_name` are absent, not null.
 
 Objects are stored as the JSON Stripe returns (plain dicts), plus a few private `_` keys the views strip.
 Only `lines` of an invoice is computed when rendered, so totals and lines never disagree.
@@ -56,8 +59,14 @@ def address_of(given: Mapping[str, Any]) -> dict[str, Any]:
     return {**empty_address(), **{k: v for k, v in given.items()}}
 
 
+ABSENT_WHEN_UNSET = {"customer": frozenset({"business_name", "individual_name"})}
+"""Fields Stripe leaves out of an object while they are unset (not nullable in the OpenAPI spec)."""
+
+
 def public(obj: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in obj.items() if not k.startswith("_")}
+    """The object as Stripe returns it: private `_` keys dropped, unset absent-when-unset fields left out."""
+    absent = ABSENT_WHEN_UNSET.get(obj.get("object", ""), frozenset())
+    return {k: v for k, v in obj.items() if not k.startswith("_") and not (k in absent and v is None)}
 
 
 def new_customer(now: int, seq: int) -> dict[str, Any]:
@@ -66,7 +75,6 @@ def new_customer(now: int, seq: int) -> dict[str, Any]:
         "object": "customer",
         "address": None,
         "balance": 0,
-        "business_name": None,
         "created": now,
         "currency": None,
         "customer_account": None,
@@ -75,7 +83,6 @@ def new_customer(now: int, seq: int) -> dict[str, Any]:
         "description": None,
         "discount": None,
         "email": None,
-        "individual_name": None,
         "invoice_prefix": "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(8)),
         "invoice_settings": {
             "custom_fields": None,
@@ -106,6 +113,7 @@ def new_invoice(now: int, seq: int, customer: Mapping[str, Any], currency: str) 
         "amount_due": 0,
         "amount_overpaid": 0,
         "amount_paid": 0,
+        "amount_paid_off_stripe": 0,
         "amount_remaining": 0,
         "amount_shipping": 0,
         "application": None,
@@ -177,7 +185,6 @@ def new_invoice(now: int, seq: int, customer: Mapping[str, Any], currency: str) 
             "paid_at": None,
             "voided_at": None,
         },
-        "subscription": None,
         "subtotal": 0,
         "subtotal_excluding_tax": 0,
         "test_clock": None,

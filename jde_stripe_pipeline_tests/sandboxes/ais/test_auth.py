@@ -33,6 +33,38 @@ def test_login_with_json_body_answers_the_reference_shape(server: LoopbackServer
     assert info["dateFormat"] == "MDE" and info["dateSeperator"] == "/"
     assert info["timeZoneOffset"] in ("UTC-05:00", "UTC-06:00")  # America/Chicago, DST or not
     assert body["aisSessionCookie"] and "userAuthorized" in body
+    assert body["username"] == "jde", "the user name is echoed as typed"
+    assert info["username"] == "JDE" and info["appsRelease"] == "E920" and info["country"] == "US"
+
+
+def test_documented_minimal_login_uses_the_server_defaults(server: LoopbackServer) -> None:
+    """Oracle's documented login needs only username and password (plus, usually, deviceName)."""
+    url = f"{server.url}/jderest/v2/tokenrequest"
+    answer = requests.post(url, json={"username": "Jde", "password": "JDE", "deviceName": DEVICE}, timeout=10)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert (body["username"], body["environment"], body["role"]) == ("Jde", "JDV920", "*ALL")
+    token = body["userInfo"]["token"]
+    headers = {"jde-AIS-Auth": token, "jde-AIS-Auth-Device": DEVICE}
+    data = {"targetName": "F0101", "targetType": "table", "dataServiceType": "BROWSE", "maxPageSize": "3"}
+    read = requests.post(f"{server.url}/jderest/v2/dataservice", json=data, headers=headers, timeout=10)
+    assert read.status_code == 200, read.text
+    assert browse(server.url, token, "F0101", device="another-device").status_code == 444
+
+
+def test_login_without_a_device_name_gives_an_unbound_token(server: LoopbackServer) -> None:
+    answer = requests.post(
+        f"{server.url}/jderest/v2/tokenrequest", json={"username": "JDE", "password": "JDE"}, timeout=10
+    )
+    assert answer.status_code == 200, answer.text
+    token = answer.json()["userInfo"]["token"]
+    no_device = requests.post(
+        f"{server.url}/jderest/v2/dataservice",
+        json={"token": token, "targetName": "F0101", "targetType": "table", "dataServiceType": "BROWSE"},
+        timeout=10,
+    )
+    assert no_device.status_code == 200, no_device.text
+    assert browse(server.url, token, "F0101", device="any-device").status_code == 200
 
 
 def test_login_with_basic_authorization_and_auth_headers(server: LoopbackServer) -> None:
@@ -162,3 +194,37 @@ def test_user_with_day_first_dates(server: LoopbackServer, sandbox: AisSandbox) 
     refused = browse(server.url, token, "F0101", query=month_first)
     assert refused.status_code == 400
     assert "11/20/2026" in refused.json()["message"] and "dd/MM/yyyy" in refused.json()["message"]
+
+
+def test_a_client_following_oracles_documented_login_flow(server: LoopbackServer) -> None:
+    """defaultconfig first, then a v1 token request with only what Oracle's examples send, then data."""
+    config = requests.get(f"{server.url}/jderest/defaultconfig", timeout=10)
+    assert config.status_code == 200 and config.json()["defaultEnvironment"]
+    headers = {"Content-Type": "application/json;charset=UTF-8", "Accept": "application/json"}
+    login_body = {
+        "username": "jde",
+        "password": "JDE",
+        "deviceName": "E1JETClient",
+        "requiredCapabilities": "grid,dataService",
+    }
+    answer = requests.post(f"{server.url}/jderest/tokenrequest", json=login_body, headers=headers, timeout=10)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["username"] == "jde" and body["environment"] == config.json()["defaultEnvironment"]
+    token = body["userInfo"]["token"]
+    request = {
+        "token": token,
+        "deviceName": "E1JETClient",
+        "targetName": "F0101",
+        "targetType": "table",
+        "dataServiceType": "BROWSE",
+        "returnControlIDs": "F0101.AN8|F0101.ALPH",
+        "maxPageSize": "10",
+    }
+    data = requests.post(f"{server.url}/jderest/dataservice", json=request, headers=headers, timeout=10)
+    assert data.status_code == 200, data.text
+    assert len(data.json()["fs_DATABROWSE_F0101"]["data"]["gridData"]["rowset"]) == 10
+    logout = requests.post(
+        f"{server.url}/jderest/tokenrequest/logout", json={"token": token}, headers=headers, timeout=10
+    )
+    assert logout.status_code == 200

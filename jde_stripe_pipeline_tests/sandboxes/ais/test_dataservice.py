@@ -201,3 +201,134 @@ def test_invalid_json_is_400_and_wrong_content_type_is_415(server: LoopbackServe
     assert form.status_code == 415
     text = requests.post(url, data='{"a": 1}', headers={"Content-Type": "text/plain"}, timeout=10)
     assert text.status_code == 415
+
+
+def test_blank_character_fields_come_back_as_one_space(server: LoopbackServer, sandbox: AisSandbox) -> None:
+    """Real AIS answers a blank string column as " ", never "" (the store keeps it trimmed)."""
+    token = login(server.url)
+    books = grid(browse(server.url, token, "F0101", maxPageSize="No Max"), "F0101")["rowset"]
+    stored = {r["AN8"]: r for r in sandbox.rows("F0101")}
+    blank_tax = [r for r in books if stored[r["F0101_AN8"]]["TAX"] == ""]
+    assert blank_tax and all(r["F0101_TAX"] == " " for r in blank_tax)
+    assert not any(value == "" for row in books for value in row.values())
+    named = [r for r in books if stored[r["F0101_AN8"]]["ALPH"]]
+    assert all(r["F0101_ALPH"] == stored[r["F0101_AN8"]]["ALPH"] for r in named), "others stay trimmed"
+    blank_query = {"condition": [condition("F0101.TAX", "STR_BLANK")]}
+    found = grid(browse(server.url, token, "F0101", maxPageSize="No Max", query=blank_query), "F0101")
+    assert {r["F0101_AN8"] for r in found["rowset"]} == {r["F0101_AN8"] for r in blank_tax}
+
+
+def test_data_responses_carry_stack_state_and_rid(server: LoopbackServer) -> None:
+    body = decode(browse(server.url, login(server.url), "F0101", maxPageSize="2"))
+    assert isinstance(body["stackId"], int) and isinstance(body["stateId"], int) and body["rid"]
+
+
+@pytest.mark.parametrize("output_type", ["VERSION1", "VERSION2"])
+def test_version_output_types_answer_cells(
+    server: LoopbackServer, sandbox: AisSandbox, output_type: str
+) -> None:
+    fields = {"outputType": output_type, "returnControlIDs": "F0116.AN8|F0116.EFTB|F0116.ADD2"}
+    token = login(server.url)
+    rowset = grid(browse(server.url, token, "F0116", maxPageSize="No Max", **fields), "F0116")["rowset"]
+    flat = grid(
+        browse(server.url, token, "F0116", maxPageSize="No Max", **{**fields, "outputType": "GRID_DATA"}),
+        "F0116",
+    )
+    assert len(rowset) == len(flat["rowset"]) == len(sandbox.rows("F0116"))
+    for index, (row, plain) in enumerate(zip(rowset, flat["rowset"], strict=True)):
+        assert row["rowIndex"] == index and row["MOExist"] is False
+        for name in ("F0116_AN8", "F0116_EFTB", "F0116_ADD2"):
+            assert row[name]["internalValue"] == plain[name]
+        assert row["F0116_AN8"]["value"] == str(plain["F0116_AN8"])
+        if plain["F0116_EFTB"].strip():
+            assert row["F0116_EFTB"]["value"] == dt.datetime.strptime(plain["F0116_EFTB"], "%Y%m%d").strftime(
+                "%m/%d/%Y"
+            )
+        assert ("title" in row["F0116_AN8"]) is (output_type == "VERSION1")
+
+
+def test_paged_version2_keeps_its_output_type(server: LoopbackServer, sandbox: AisSandbox) -> None:
+    token = login(server.url)
+    body = decode(
+        browse(
+            server.url, token, "F0101", maxPageSize="5", enableNextPageProcessing=True, outputType="VERSION2"
+        )
+    )
+    link = body["links"][0]["href"]
+    assert "outputType=VERSION2" in link
+    following = decode(requests.get(link, headers={"jde-AIS-Auth-Device": DEVICE}, timeout=10))
+    row = following["fs_DATABROWSE_F0101"]["data"]["gridData"]["rowset"][0]
+    assert set(row["F0101_AN8"]) == {"id", "internalValue", "value"}
+    assert (following["stateId"], following["rid"]) == (body["stateId"], body["rid"])
+
+
+def test_aggregation_sums_exactly_per_group(server: LoopbackServer, sandbox: AisSandbox) -> None:
+    aggregation = {
+        "aggregations": [
+            {"aggregation": "SUM", "column": "F4311.AEXP"},
+            {"aggregation": "COUNT", "column": "F4311.LNID"},
+            {"aggregation": "MAX", "column": "F4311.UPMJ"},
+        ],
+        "groupBy": [{"column": "F4311.CRCD"}],
+        "orderBy": [{"column": "F4311.CRCD", "direction": "DESC"}],
+    }
+    query = {"condition": [condition("F4311.AEXP", "GREATER", "0")]}
+    answer = browse(
+        server.url,
+        login(server.url),
+        "F4311",
+        dataServiceType="AGGREGATION",
+        aggregation=aggregation,
+        query=query,
+    )
+    assert answer.status_code == 200, answer.text
+    output = decode(answer)["ds_F4311"]["output"]
+    rows = [r for r in sandbox.rows("F4311") if r["AEXP"] > 0]
+    currencies = sorted({r["CRCD"] for r in rows}, reverse=True)
+    assert [entry["groupBy"] for entry in output] == [{"F4311.CRCD": c} for c in currencies]
+    for entry, currency in zip(output, currencies, strict=True):
+        mine = [r for r in rows if r["CRCD"] == currency]
+        assert entry["F4311.AEXP_SUM"] == sum((r["AEXP"] for r in mine), Decimal(0))
+        assert not isinstance(entry["F4311.AEXP_SUM"], float)
+        assert entry["F4311.LNID_COUNT"] == len(mine)
+        latest = from_julian(max(r["UPMJ"] for r in mine))
+        assert latest is not None and entry["F4311.UPMJ_MAX"] == latest.strftime("%Y%m%d")
+
+
+def test_aggregation_without_groups_is_one_entry(server: LoopbackServer, sandbox: AisSandbox) -> None:
+    aggregation = {"aggregations": [{"aggregation": "COUNT_DISTINCT", "column": "F0101.AT1"}]}
+    answer = browse(
+        server.url, login(server.url), "F0101", dataServiceType="AGGREGATION", aggregation=aggregation
+    )
+    assert decode(answer)["ds_F0101"]["output"] == [
+        {"F0101.AT1_COUNT_DISTINCT": len({r["AT1"] for r in sandbox.rows("F0101")})}
+    ]
+
+
+@pytest.mark.parametrize(
+    ("aggregation", "fragment"),
+    [
+        ({"aggregations": []}, "aggregations"),
+        ({"aggregations": [{"aggregation": "MEDIAN", "column": "F4311.AEXP"}]}, "MEDIAN"),
+        ({"aggregations": [{"aggregation": "SUM", "column": "F4311.DSC1"}]}, "F4311.DSC1"),
+        ({"aggregations": [{"aggregation": "SUM", "column": "F4311.AEXP"}], "having": []}, "having"),
+        (
+            {
+                "aggregations": [{"aggregation": "SUM", "column": "F4311.AEXP"}],
+                "orderBy": [{"column": "F4311.AEXP", "direction": "ASC"}],
+            },
+            "groupBy",
+        ),
+    ],
+)
+def test_bad_aggregations_are_400(server: LoopbackServer, aggregation: dict[str, Any], fragment: str) -> None:
+    answer = browse(
+        server.url, login(server.url), "F4311", dataServiceType="AGGREGATION", aggregation=aggregation
+    )
+    assert answer.status_code == 400 and fragment in answer.json()["message"], answer.text
+
+
+def test_default_config_answers_before_login(server: LoopbackServer) -> None:
+    answer = requests.get(f"{server.url}/jderest/defaultconfig", timeout=10)
+    assert answer.status_code == 200
+    assert answer.json()["defaultEnvironment"] == "JDV920" and answer.json()["resultSetTimeout"] == "60000"

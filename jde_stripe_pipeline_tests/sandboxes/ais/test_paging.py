@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
+import time
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import requests
 
@@ -78,7 +80,11 @@ def test_unknown_or_finished_state_is_500(server: LoopbackServer) -> None:
     fields = {k: v[0] for k, v in parse_qs(urlsplit(link).query).items()}
     next_url = f"{server.url}/jderest/v2/dataservice/next"
     unknown = requests.post(next_url, json={**fields, "stateId": "999", "deviceName": DEVICE}, timeout=10)
-    assert unknown.status_code == 500 and "stateId 999" in unknown.json()["message"]
+    assert unknown.status_code == 500 and "message" not in unknown.json()
+    [error] = unknown.json()["sysErrors"]
+    assert (
+        error["TITLE"].startswith("JAS_MSG347: The query results expired") and "stateId 999" in error["DESC"]
+    )
     wrong_rid = requests.post(next_url, json={**fields, "rid": "0" * 32, "deviceName": DEVICE}, timeout=10)
     assert wrong_rid.status_code == 500
     another_device = requests.post(next_url, json={**fields, "deviceName": "other"}, timeout=10)
@@ -87,14 +93,44 @@ def test_unknown_or_finished_state_is_500(server: LoopbackServer) -> None:
     assert _next(body) is None  # everything fits in one page: no state kept
 
 
-def test_state_expires_with_age(server: LoopbackServer, sandbox: AisSandbox) -> None:
+def test_state_expires_with_age_answering_oracles_body(server: LoopbackServer, sandbox: AisSandbox) -> None:
+    assert sandbox.config.page_state_max_age_seconds == 60  # Oracle's default resultSetTimeout
     sandbox.update_config(page_state_max_age_seconds=0.01)
     link = _next(_first_page(server.url, login(server.url)))
     assert link is not None
-    import time
-
     time.sleep(0.05)
-    assert requests.get(link, timeout=10).status_code == 500
+    expired = requests.get(link, timeout=10)
+    assert expired.status_code == 500
+    assert list(expired.json()) == ["sysErrors"]
+    [error] = expired.json()["sysErrors"]
+    assert error["TITLE"] == "JAS_MSG347: The query results expired…"
+    assert "resultSetTimeout" in error["DESC"]
+
+
+def test_a_young_state_survives_and_the_timeout_is_a_setting(
+    server: LoopbackServer, sandbox: AisSandbox
+) -> None:
+    sandbox.update_config(page_state_max_age_seconds=1)
+    link = _next(_first_page(server.url, login(server.url)))
+    assert link is not None
+    assert requests.get(link, timeout=10).status_code == 200
+    answer = requests.post(
+        f"{server.url}/_sandbox/config", json={"page_state_max_age_seconds": 0}, timeout=10
+    )
+    assert answer.status_code == 400 and "page_state_max_age_seconds" in answer.json()["message"]
+
+
+def test_tokens_use_standard_base64_and_links_carry_them_url_encoded(
+    server: LoopbackServer, sandbox: AisSandbox
+) -> None:
+    token = login(server.url)
+    assert re.fullmatch(r"044[A-Za-z0-9+/]+={1,2}", token), token
+    link = _next(_first_page(server.url, token))
+    assert link is not None
+    encoded = re.search(r"[?&]token=([^&]*)", link)
+    assert encoded is not None and quote(token, safe="") == encoded[1]
+    assert parse_qs(urlsplit(link).query)["token"] == [token]
+    assert requests.get(link, timeout=10).status_code == 200
 
 
 def test_post_to_the_href_itself(server: LoopbackServer, sandbox: AisSandbox) -> None:
