@@ -16,12 +16,13 @@ import requests
 
 from jde_stripe_pipeline.jde.client import AisSession
 from jde_stripe_pipeline.jde.errors import AisRequestError
-from jde_stripe_pipeline.jde.extract import UpdateWindow, extract_customers, extract_invoices
 from jde_stripe_pipeline.jde.profiles import PURCHASE_ORDER
 from jde_stripe_pipeline.jde.query import BrowseRequest, ais_message, is_result_set_expired, parse_grid_page
+from jde_stripe_pipeline.jde.read import extract_customers, extract_invoices
 from jde_stripe_pipeline.jde.records import JdeCustomer, QuarantinedRecord
 from jde_stripe_pipeline.jde.rows import typed_row
 from jde_stripe_pipeline.jde.tables import F0101, F03012
+from jde_stripe_pipeline.jde.window import UpdateWindow
 from jde_stripe_pipeline.sandboxes.ais import AisSandbox, AisSandboxConfig
 from jde_stripe_pipeline_tests.jde.support import (
     FAST_RETRY,
