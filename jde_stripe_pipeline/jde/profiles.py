@@ -117,13 +117,7 @@ class InvoiceProfile:
     @property
     def header_spec(self) -> TableSpec:
         columns = {getattr(self.header, f.name): _HEADER_TYPES[f.name] for f in fields(self.header)}
-        return TableSpec(
-            self.header_table,
-            key=self.header.key,
-            columns=columns,
-            date_column=self.header.updated_date,
-            time_column=self.header.updated_time,
-        )
+        return self._header_table_spec(columns)
 
     @property
     def detail_spec(self) -> TableSpec:
@@ -144,6 +138,10 @@ class InvoiceProfile:
         columns = {getattr(self.header, role): _HEADER_TYPES[role] for role in roles}
         columns[self.header.updated_date] = ColumnType.DATE
         columns[self.header.updated_time] = ColumnType.TIME
+        return self._header_table_spec(columns)
+
+    def _header_table_spec(self, columns: dict[str, ColumnType]) -> TableSpec:
+        """The header table keyed and stamped as the profile says, reading just `columns`."""
         return TableSpec(
             self.header_table,
             key=self.header.key,
