@@ -147,7 +147,13 @@ def test_the_writes_a_plan_prints_are_the_writes_the_sync_sends(world: World) ->
     _forget_mapping(world, lost_changed)
     reprice_first_line(world, lost_changed)
     cancel_every_line(world, cancelled)
-    renamed = customers.results[0].record_key
+    # an invoice shipping to the renamed party carries its name (shipping_details): it changes too;
+    # the renamed customer is one that none of the invoices changed above ships to
+    ship_tos = {str(r.key): str(r.ship_to.an8) for r in world.good_invoices() if r.ship_to is not None}
+    renamed = next(
+        r.record_key for r in customers.results if r.record_key not in {ship_tos.get(k) for k in created[:7]}
+    )
+    ships_to_renamed = {key for key, an8 in ship_tos.items() if an8 == renamed}
     world.upsert("F0101", [{"AN8": int(renamed), "ALPH": "Renamed In JDE"}])
 
     (customers, invoices), printed = _plan_then_sync(world)
@@ -165,8 +171,12 @@ def test_the_writes_a_plan_prints_are_the_writes_the_sync_sends(world: World) ->
     assert verbs("invoice", lost_changed) == [("POST", ids[lost_changed]), ("POST", "update_lines")]
     assert verbs("invoice", cancelled) == [("DELETE", ids[cancelled])]
     assert verbs("customer", renamed) == [("POST", customers.result(renamed).stripe_id)]
-    others = set(printed) - {("invoice", k) for k in (repriced, person, deleted, lost_changed, cancelled)}
-    assert others == {("customer", renamed)}
+    touched = {repriced, person, deleted, lost_changed, cancelled}
+    others = set(printed) - {("invoice", k) for k in touched}
+    renamed_ship_tos = {("invoice", k) for k in ships_to_renamed}
+    assert others == {("customer", renamed)} | renamed_ship_tos
+    for _, key in renamed_ship_tos:
+        assert verbs("invoice", key) == [("POST", ids[key])]  # a header update, no line change
     lines = world.stripe_lines(ids[person])
     assert "Freight agreed by phone" in [line["description"] for line in lines]
     jde_lines = sorted(line["metadata"]["jde_lnid"] for line in lines if "jde_lnid" in line["metadata"])
