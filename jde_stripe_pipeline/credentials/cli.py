@@ -180,19 +180,17 @@ def show() -> None:
     click.echo(f"Store:      {store_path(env)}" + ("" if store_path(env).exists() else " (not created yet)"))
     click.echo(f"Master key: {locate_master_key(env).describe()}")
     click.echo("")
-    try:
-        jde = resolve_jde_credentials(env)
-    except CredentialsNotConfigured as missing:
-        click.echo(f"JDE: not configured. {missing}")
-    else:
-        _echo_jde(jde)
+    _echo_resolved("JDE", lambda: _echo_jde(resolve_jde_credentials(env)))
     click.echo("")
+    _echo_resolved("Stripe", lambda: _echo_stripe(resolve_stripe_key(env)))
+
+
+def _echo_resolved(system: str, echo: Callable[[], None]) -> None:
+    """Show one system's resolved credentials, or that they are not configured and why."""
     try:
-        stripe = resolve_stripe_key(env)
+        echo()
     except CredentialsNotConfigured as missing:
-        click.echo(f"Stripe: not configured. {missing}")
-    else:
-        _echo_stripe(stripe)
+        click.echo(f"{system}: not configured. {missing}")
 
 
 @credentials.command(name="rotate-master-key")

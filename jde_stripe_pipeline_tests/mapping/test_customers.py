@@ -9,6 +9,14 @@ from jde_stripe_pipeline.mapping import CustomerMappingConfig, CustomerRequest, 
 from jde_stripe_pipeline_tests.mapping.builders import STAMP, address, customer
 
 CONFIG = CustomerMappingConfig()
+ACME_ADDRESS = {
+    "line1": "100 Main Street",
+    "line2": "Suite 200, Building B",
+    "city": "Chicago",
+    "state": "IL",
+    "postal_code": "60601",
+    "country": "US",
+}
 
 
 def mapped(**overrides: object) -> CustomerRequest:
@@ -28,24 +36,10 @@ def test_full_customer_params() -> None:
         "name": "Acme Industries",
         "email": "billing@acme.example",
         "phone": "312 555-0100",
-        "address": {
-            "line1": "100 Main Street",
-            "line2": "Suite 200, Building B",
-            "city": "Chicago",
-            "state": "IL",
-            "postal_code": "60601",
-            "country": "US",
-        },
+        "address": ACME_ADDRESS,
         "shipping": {
             "name": "Acme Industries",
-            "address": {
-                "line1": "100 Main Street",
-                "line2": "Suite 200, Building B",
-                "city": "Chicago",
-                "state": "IL",
-                "postal_code": "60601",
-                "country": "US",
-            },
+            "address": ACME_ADDRESS,
             "phone": "312 555-0100",
         },
         "preferred_locales": ["en"],
