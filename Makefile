@@ -12,7 +12,14 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) .env
+
+# The JDE server's zone for Dagster's CLI run from this folder (`dagster dev`, `dagster definitions
+# validate` read .env here, and it wins over the shell). Written once, never overwritten: edit it.
+.env:
+	printf '%s\n' "# Read by dagster dev / dagster definitions validate run from this folder (it wins over the shell)." \
+	  "# America/Chicago is the AIS sandbox's zone: set your JDE server's IANA zone here, or delete this file." \
+	  "JDE_TIMEZONE=America/Chicago" > .env
 
 lint: $(STAMP)
 	$(BIN)/ruff check jde_stripe_pipeline jde_stripe_pipeline_tests
@@ -22,11 +29,12 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-validate: $(STAMP)
-	h=$$(mktemp -d) && cd $$h && DAGSTER_HOME=$$h $(CURDIR)/$(BIN)/dagster definitions validate -m jde_stripe_pipeline.definitions; rc=$$?; rm -rf $$h; exit $$rc
+## what a newcomer types first: from the repository root, no DAGSTER_HOME (root dagster.yaml + .env)
+validate: $(STAMP) .env
+	env -u DAGSTER_HOME $(BIN)/dagster definitions validate
 
 ## lint, type check, Dagster definitions check, then every test
-test: lint typecheck validate
+test: lint typecheck validate .env
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 ## the tests alone, for a quick loop
@@ -34,7 +42,7 @@ test-fast: $(STAMP)
 	$(BIN)/pytest -x -q $(PYTEST_ARGS)
 
 ## the whole pipeline on the embedded sandboxes and SQLite; leaves nothing running
-demo: $(STAMP)
+demo: $(STAMP) .env
 	$(BIN)/jde-stripe demo
 
 bench: $(STAMP)

@@ -1,6 +1,7 @@
 """`jde-stripe check`: can the connector reach JDE AIS and Stripe with its credentials?
 
-Prints one line per system (OK, or what failed and what to do) and exits 1 if any check failed.
+Prints one line for the JDE time zone and one per system (OK, or what failed and what to
+do) and exits 1 if any check failed.
 The clients' retry warnings are silenced unless `--verbose`: the answer is the two lines.
 """
 
@@ -12,7 +13,7 @@ from collections.abc import Iterator
 
 import click
 
-from jde_stripe_pipeline.credentials.check import ConnectionCheckResult, run_connection_checks
+from jde_stripe_pipeline.credentials.check import ConnectionCheckResult, check_timezone, run_connection_checks
 
 NAME_WIDTH = 9
 STATUS_WIDTH = 8
@@ -51,11 +52,11 @@ def _quiet_package_logs(verbose: bool) -> Iterator[None]:
 def check_command(verbose: bool) -> None:
     """Check that JDE AIS and Stripe answer with the configured credentials (environment, else store).
 
-    JDE: request a token, read one row of F03012, log out. Stripe: read the balance.
-    Exits 1 if either fails; both are always checked.
+    The zone: `JDE_TIMEZONE` set to a known IANA zone (every run needs it). JDE: request a token,
+    read one row of F03012, log out. Stripe: read the balance. Exits 1 if any fails; all are checked.
     """
     with _quiet_package_logs(verbose):
-        results = run_connection_checks()
+        results = [check_timezone(), *run_connection_checks()]
     for result in results:
         click.echo(format_result(result))
     if not all(result.ok for result in results):

@@ -7,12 +7,14 @@ network allowlist, fix the request, or wait for AIS to come back.
 
 from __future__ import annotations
 
+from jde_stripe_pipeline.errors import ConfigurationError
+
 
 class AisError(Exception):
     """Any failure talking to the JDE AIS Server; the message is safe to show (no secrets)."""
 
 
-class AisConfigError(AisError):
+class AisConfigError(AisError, ConfigurationError):
     """The connector's settings are missing or invalid (e.g. a required environment variable)."""
 
 

@@ -282,12 +282,13 @@ class InvoiceMappingConfig:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> InvoiceMappingConfig:
+        """The invoice mapping from the environment; `JDE_TIMEZONE` is required (no silent zone)."""
         defaults = cls()
         number = environ.get("JDE_STRIPE_INVOICE_NUMBER_TEMPLATE")
         custom = environ.get("JDE_STRIPE_INVOICE_CUSTOM_FIELDS")
         statuses = environ.get("JDE_STRIPE_CANCELLED_LINE_STATUSES")
         return cls(
-            timezone=environ.get("JDE_TIMEZONE", "").strip() or defaults.timezone,
+            timezone=_required_timezone(environ),
             collection_method=cast(
                 CollectionMethod,
                 _literal(
@@ -370,3 +371,13 @@ def _parse_custom_fields(text: str) -> tuple[CustomField, ...]:
             )
         fields.append(CustomField(name.strip(), template.strip()))
     return tuple(fields)
+
+
+def _required_timezone(environ: Mapping[str, str]) -> str:
+    name = environ.get("JDE_TIMEZONE", "").strip()
+    if not name:
+        raise MappingConfigError(
+            "JDE_TIMEZONE is not set: set it to the JDE server's IANA time zone, "
+            "e.g. JDE_TIMEZONE=America/Chicago"
+        )
+    return name

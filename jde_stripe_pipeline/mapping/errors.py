@@ -9,12 +9,14 @@ Two kinds, on purpose:
 
 from __future__ import annotations
 
+from jde_stripe_pipeline.errors import ConfigurationError
+
 
 class MappingError(Exception):
     """Base class of every exception the mapping raises."""
 
 
-class MappingConfigError(MappingError, ValueError):
+class MappingConfigError(MappingError, ConfigurationError):
     """A mapping configuration value is invalid (raised when the config is built, not per record)."""
 
 

@@ -6,7 +6,8 @@ which is how JDE stores and filters them. The current day is a partition too (`e
 intraday changes sync before the day is over.
 
 Both settings are read when the code location loads (they shape the partition keys, so they must be
-known before any run): `JDE_TIMEZONE` (default `America/Chicago`, the AIS sandbox's zone) and
+known before any run): `JDE_TIMEZONE` (required: no default, because a wrong zone cuts every
+partition in the wrong place; the demo and the sandboxes set their own) and
 `JDE_STRIPE_START_DATE` (default `2026-01-01`, a fixed date so that partition keys never shift;
 set it to the first day you want synced).
 """
@@ -21,25 +22,36 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dagster as dg
 
+from jde_stripe_pipeline.errors import ConfigurationError
+
 ENV_TIMEZONE = "JDE_TIMEZONE"
 ENV_START_DATE = "JDE_STRIPE_START_DATE"
-DEFAULT_TIMEZONE = "America/Chicago"
 DEFAULT_START_DATE = date(2026, 1, 1)
 PARTITION_FORMAT = "%Y-%m-%d"
 
 
-class PartitionSettingsError(ValueError):
-    """`JDE_TIMEZONE` or `JDE_STRIPE_START_DATE` holds a value that cannot define the partitions."""
+class PartitionSettingsError(ConfigurationError):
+    """`JDE_TIMEZONE` or `JDE_STRIPE_START_DATE` is missing or cannot define the partitions.
+
+    Its message is one line naming the variable and the fix (the CLI prints it as it is)."""
 
 
 def jde_timezone(env: Mapping[str, str] | None = None) -> str:
-    """The JDE server's IANA zone name: `JDE_TIMEZONE`, else `America/Chicago`."""
+    """The JDE server's IANA zone name, from `JDE_TIMEZONE` (required, validated)."""
     env = os.environ if env is None else env
-    name = env.get(ENV_TIMEZONE, "").strip() or DEFAULT_TIMEZONE
+    name = env.get(ENV_TIMEZONE, "").strip()
+    if not name:
+        raise PartitionSettingsError(
+            f"{ENV_TIMEZONE} is not set: set it to the JDE server's IANA time zone, "
+            f"e.g. {ENV_TIMEZONE}=America/Chicago"
+        )
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise PartitionSettingsError(f"{ENV_TIMEZONE}={name!r} is not a known IANA time zone") from None
+        raise PartitionSettingsError(
+            f"{ENV_TIMEZONE}={name!r} is not a known IANA time zone: "
+            "set it to the JDE server's zone, e.g. America/Chicago"
+        ) from None
     return name
 
 

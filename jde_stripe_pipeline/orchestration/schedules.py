@@ -18,7 +18,6 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 
 import dagster as dg
-from dagster._core.events import DagsterEventType
 
 from jde_stripe_pipeline.orchestration.jobs import sync_job
 from jde_stripe_pipeline.orchestration.names import EXTRACTED_AT, SYNC_ASSETS
@@ -55,7 +54,7 @@ def unsettled_partitions(
 
 def latest_extract_times(instance: dg.DagsterInstance, asset_key: dg.AssetKey) -> dict[str, datetime]:
     """Partition → `jde_extracted_at` of the asset's latest materialization of that partition."""
-    latest = instance.get_latest_storage_id_by_partition(asset_key, DagsterEventType.ASSET_MATERIALIZATION)
+    latest = instance.get_latest_storage_id_by_partition(asset_key, dg.DagsterEventType.ASSET_MATERIALIZATION)
     if not latest:
         return {}
     records = instance.fetch_materializations(

@@ -41,7 +41,10 @@ def check(env: dict[str, str]) -> Result:
 
 
 def lines(result: Result) -> list[str]:
-    return result.output.splitlines()
+    """The systems' lines, after the zone's line that comes first (tested in test_first_steps.py)."""
+    zone, *systems = result.output.splitlines()
+    assert zone.startswith("JDE zone OK "), zone
+    return systems
 
 
 def test_ok_twice_and_exit_zero(systems: Systems) -> None:
@@ -187,6 +190,7 @@ def test_real_subprocess(systems: Systems) -> None:
 
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert [line.split()[:3] for line in ok.stdout.splitlines()] == [
+        ["JDE", "zone", "OK"],
         ["JDE", "AIS", "OK"],
         ["Stripe", "OK", systems.stripe_server.url],
     ]

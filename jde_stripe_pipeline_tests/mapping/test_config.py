@@ -25,9 +25,15 @@ def test_defaults() -> None:
     assert customer.blank_language_locale == "en"
 
 
-def test_empty_environment_gives_the_defaults() -> None:
-    assert InvoiceMappingConfig.from_env({}) == InvoiceMappingConfig()
+def test_an_environment_with_only_the_zone_gives_the_defaults() -> None:
+    assert InvoiceMappingConfig.from_env({"JDE_TIMEZONE": "America/Chicago"}) == InvoiceMappingConfig()
     assert CustomerMappingConfig.from_env({}) == CustomerMappingConfig()
+
+
+@pytest.mark.parametrize("zone", ["", "  "])
+def test_the_zone_has_no_silent_default(zone: str) -> None:
+    with pytest.raises(MappingConfigError, match=r"^JDE_TIMEZONE is not set: set it to .*America/Chicago$"):
+        InvoiceMappingConfig.from_env({"JDE_TIMEZONE": zone} if zone else {})
 
 
 def test_every_variable_is_read() -> None:
@@ -70,6 +76,7 @@ def test_every_variable_is_read() -> None:
 def test_empty_values_switch_features_off() -> None:
     invoice = InvoiceMappingConfig.from_env(
         {
+            "JDE_TIMEZONE": "America/Chicago",
             "JDE_STRIPE_INVOICE_NUMBER_TEMPLATE": "",
             "JDE_STRIPE_INVOICE_CUSTOM_FIELDS": "",
             "JDE_STRIPE_DAYS_UNTIL_DUE": "",
@@ -98,8 +105,9 @@ def test_empty_values_switch_features_off() -> None:
     ],
 )
 def test_bad_invoice_settings_fail_when_the_config_is_built(environ: dict[str, str]) -> None:
-    with pytest.raises(MappingConfigError):
-        InvoiceMappingConfig.from_env(environ)
+    with pytest.raises(MappingConfigError) as raised:
+        InvoiceMappingConfig.from_env({"JDE_TIMEZONE": "America/Chicago", **environ})
+    assert "JDE_TIMEZONE" not in str(raised.value)
 
 
 @pytest.mark.parametrize(

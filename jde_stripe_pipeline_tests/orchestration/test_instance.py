@@ -20,7 +20,7 @@ def probe_asset() -> int:
 def test_dagster_yaml_loads_on_postgresql(
     tmp_path: Path, pg_database: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    shutil.copy(REPO_ROOT / "dagster.yaml", tmp_path / "dagster.yaml")
+    shutil.copy(REPO_ROOT / "deploy" / "dagster.postgres.yaml", tmp_path / "dagster.yaml")
     for name, value in {
         "DAGSTER_HOME": str(tmp_path),
         "DAGSTER_PG_HOST": "127.0.0.1",

@@ -10,7 +10,6 @@ import pytest
 
 from jde_stripe_pipeline.orchestration.partitions import (
     DEFAULT_START_DATE,
-    DEFAULT_TIMEZONE,
     PartitionSettingsError,
     build_partitions,
     jde_timezone,
@@ -19,9 +18,11 @@ from jde_stripe_pipeline.orchestration.partitions import (
 )
 
 
-def test_defaults_when_unset() -> None:
-    assert jde_timezone({}) == DEFAULT_TIMEZONE == "America/Chicago"
+def test_the_start_date_has_a_default_the_zone_has_none() -> None:
     assert start_date({}) == DEFAULT_START_DATE
+    with pytest.raises(PartitionSettingsError, match=r"^JDE_TIMEZONE is not set: set it to the JDE server's"):
+        jde_timezone({})
+    assert jde_timezone({"JDE_TIMEZONE": " Europe/Berlin "}) == "Europe/Berlin"
 
 
 def test_bad_settings_name_the_variable() -> None:
