@@ -151,7 +151,8 @@ def jde_customers(context: dg.AssetExecutionContext, jde: JdeAisResource) -> dg.
     started = datetime.now(UTC)
     window = _window(context, jde)
     with _jde_retries(context), jde.session() as session:
-        extract = JdeExtract(tuple(extract_customers(session, window)), window, started)
+        records = extract_customers(session, window, ship_to_source=jde.ship_to_source)
+        extract = JdeExtract(tuple(records), window, started)
     return dg.Output(extract, metadata=_extract_metadata(extract))
 
 
@@ -310,7 +311,8 @@ def stripe_invoices(
         ledger.open() as state,
     ):
         report = build_engine(context, client, state, "invoices").sync_invoices(
-            records, fetch_customers=lambda an8s: fetch_customers(session, an8s)
+            records,
+            fetch_customers=lambda an8s: fetch_customers(session, an8s, ship_to_source=jde.ship_to_source),
         )
         return finish_sync(context, stripe, state, report, extract, client, INVOICES_CHECK)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import click
@@ -24,7 +24,7 @@ from jde_stripe_pipeline.jde.client import AisSession
 from jde_stripe_pipeline.jde.errors import AisError
 from jde_stripe_pipeline.jde.profiles import InvoiceProfile
 from jde_stripe_pipeline.jde.read import fetch_customers, fetch_invoices
-from jde_stripe_pipeline.jde.records import JdeDocumentKey
+from jde_stripe_pipeline.jde.records import JdeCustomer, JdeDocumentKey, QuarantinedRecord
 from jde_stripe_pipeline.ledger import AuditEntry, Ledger, LedgerError
 from jde_stripe_pipeline.mapping import CustomerMappingConfig, InvoiceMappingConfig
 from jde_stripe_pipeline.orchestration.commands import render_table
@@ -79,6 +79,11 @@ def replay_failed(
 ) -> list[PartitionReplay]:
     """Re-extract and re-sync the failed records of these partitions, customers before invoices."""
     grouped = failed_by_partition(ledger.failed_for_replay(partition_keys))
+    ship_to = customer_config.ship_to_source
+
+    def customers_of(an8s: Sequence[int]) -> Iterable[JdeCustomer | QuarantinedRecord]:
+        return fetch_customers(session, an8s, ship_to_source=ship_to)
+
     replays = []
     for partition_key, kinds in sorted(grouped.items()):
         engine = SyncEngine(
@@ -92,11 +97,12 @@ def replay_failed(
         )
         customers = invoices = None
         if an8s := kinds.get("customer"):
-            customers = engine.sync_customers(fetch_customers(session, [int(an8) for an8 in an8s]))
+            customers = engine.sync_customers(customers_of([int(an8) for an8 in an8s]))
         if keys := kinds.get("invoice"):
             records = list(fetch_invoices(session, profile, [document_key(k) for k in keys]))
             invoices = engine.sync_invoices(
-                records, fetch_customers=lambda an8s: fetch_customers(session, an8s)
+                records,
+                fetch_customers=customers_of,
             )
         replays.append(PartitionReplay(partition_key, customers, invoices))
     return replays

@@ -20,9 +20,10 @@ import dagster as dg
 from jde_stripe_pipeline.credentials import resolve_jde_credentials, resolve_stripe_key
 from jde_stripe_pipeline.jde.client import AisSession
 from jde_stripe_pipeline.jde.profiles import InvoiceProfile, invoice_profile
-from jde_stripe_pipeline.jde.records import InvoiceProfileName
+from jde_stripe_pipeline.jde.records import InvoiceProfileName, ShipToSource
 from jde_stripe_pipeline.jde.settings import ENV_INVOICE_SOURCE, AisSettings
 from jde_stripe_pipeline.ledger import Ledger
+from jde_stripe_pipeline.mapping import CustomerMappingConfig
 from jde_stripe_pipeline.orchestration.links import is_live_key, stripe_object_url
 from jde_stripe_pipeline.orchestration.partitions import jde_timezone
 from jde_stripe_pipeline.stripe_sink import StripeSink, StripeSinkSettings
@@ -76,10 +77,13 @@ class JdeAisResource(dg.ConfigurableResource):
     The login comes from `resolve_jde_credentials()` when a step runs (env JDE_AIS_URL / USERNAME /
     PASSWORD / ENVIRONMENT / ROLE / DEVICE_NAME / CA_BUNDLE, else the encrypted store). `timezone` and
     `invoice_source` are set from JDE_TIMEZONE / JDE_INVOICE_SOURCE when the definitions load: they
-    shape the partitions, so they must be known before any run."""
+    shape the partitions, so they must be known before any run. `ship_to_source`
+    (JDE_STRIPE_SHIP_TO_SOURCE, parsed by the customer mapping's config) says whether a customer
+    extract also reads the customer's ship-to from its sales orders, and the sensor those tables."""
 
     timezone: str
     invoice_source: InvoiceProfileName = "purchase_order"
+    ship_to_source: ShipToSource = "customer"
     page_size: int = 500
 
     def settings(self) -> AisSettings:
@@ -101,4 +105,8 @@ def jde_resource(env: Mapping[str, str] | None = None) -> JdeAisResource:
     """The JDE resource as configured by JDE_TIMEZONE and JDE_INVOICE_SOURCE (read at load time)."""
     env = os.environ if env is None else env
     source = env.get(ENV_INVOICE_SOURCE, "").strip() or "purchase_order"
-    return JdeAisResource(timezone=jde_timezone(env), invoice_source=invoice_profile(source).name)
+    return JdeAisResource(
+        timezone=jde_timezone(env),
+        invoice_source=invoice_profile(source).name,
+        ship_to_source=CustomerMappingConfig.from_env(env).ship_to_source,
+    )

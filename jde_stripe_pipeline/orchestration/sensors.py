@@ -9,7 +9,7 @@ from datetime import datetime
 import dagster as dg
 
 from jde_stripe_pipeline.jde.probe import changed_update_dates
-from jde_stripe_pipeline.jde.tables import CUSTOMER_TABLES
+from jde_stripe_pipeline.jde.read import customer_reads
 from jde_stripe_pipeline.orchestration.change_cursor import (
     decide,
     decode_cursor,
@@ -40,8 +40,8 @@ def jde_change_sensor(
         if since >= now_local:
             yield dg.SkipReason(f"cursor {since} is not before now {now_local} (JDE clock)")
             return
-        tables = (*CUSTOMER_TABLES, *jde.profile().tables)
-        probe = changed_update_dates(session, since, now_local, tables)
+        tables = {spec.name: spec for spec in (*customer_reads(jde.ship_to_source), *jde.profile().tables)}
+        probe = changed_update_dates(session, since, now_local, tables.values())
     existing = set(jde_update_days.get_partition_keys())
     first = day_of(jde_update_days.get_first_partition_key() or "")
     decision = decide(probe.latest, cursor, existing, first)

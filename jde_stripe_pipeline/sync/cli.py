@@ -71,16 +71,18 @@ def plan_command(first: Any, last: Any, kind: str, as_json: bool) -> None:
         Ledger.open() as ledger,
         AisSession(ais) as session,
     ):
+        customer_config = CustomerMappingConfig.from_env(env)
         engine = SyncEngine(
             stripe=sink,
             ledger=ledger,
-            customer_config=CustomerMappingConfig.from_env(env),
+            customer_config=customer_config,
             invoice_config=InvoiceMappingConfig.from_env(env),
             run_id=f"plan-{uuid.uuid4().hex[:12]}",
             partition_key=None,
         )
         if kind in ("customers", "all"):
-            plans.append(engine.plan_customers(extract_customers(session, window)))
+            customers = extract_customers(session, window, ship_to_source=customer_config.ship_to_source)
+            plans.append(engine.plan_customers(customers))
         if kind in ("invoices", "all"):
             profile = invoice_profile(ais.invoice_source)
             plans.append(engine.plan_invoices(extract_invoices(session, window, profile)))
