@@ -50,12 +50,13 @@ class LineTax:
     source: str
 
 
-def allocate_tax(document: str, tax_minor: int, lines: Sequence[TaxableLine]) -> list[LineTax]:
+def allocate_tax(document: str, tax_minor: int, lines: Sequence[TaxableLine], step: int = 1) -> list[LineTax]:
     """Split `tax_minor` over the taxable lines by largest remainder; the shares sum exactly.
 
     Weights are the lines' absolute amounts (a credit memo's lines and tax are all negative; the
     sign of the tax is applied to every share). Untaxable lines get no entry. Tax with no taxable
-    base is an error naming the document, never a guess.
+    base is an error naming the document, never a guess. `step`: shares are multiples of it (10 for
+    Stripe's three-decimal currencies, whose amounts must end in 0).
     """
     taxable = [line for line in lines if line.taxable and line.amount_minor != 0]
     if tax_minor == 0:
@@ -66,7 +67,9 @@ def allocate_tax(document: str, tax_minor: int, lines: Sequence[TaxableLine]) ->
             f"{document}: tax {tax_minor} (STAM/CTAM) but no taxable line (TAX1=Y with an amount)"
         )
     sign = -1 if tax_minor < 0 else 1
-    total = abs(tax_minor)
+    if abs(tax_minor) % step:
+        raise TaxMappingError(f"{document}: tax {tax_minor} is not a multiple of {step} minor units")
+    total = abs(tax_minor) // step
     floors: list[int] = []
     remainders: list[tuple[int, int]] = []
     for index, line in enumerate(taxable):
@@ -77,7 +80,7 @@ def allocate_tax(document: str, tax_minor: int, lines: Sequence[TaxableLine]) ->
     for _, index in sorted(remainders)[:left]:
         floors[index] += 1
     return [
-        LineTax(line.key, sign * share, line.amount_minor, TAX_SOURCE_ALLOCATED)
+        LineTax(line.key, sign * share * step, line.amount_minor, TAX_SOURCE_ALLOCATED)
         for line, share in zip(taxable, floors, strict=True)
         if share != 0
     ]

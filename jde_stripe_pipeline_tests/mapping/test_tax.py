@@ -110,3 +110,10 @@ def test_total_must_equal_jde_gross_to_the_minor_unit() -> None:
     check_total(DOC, 10000, 825, 10825)
     with pytest.raises(TaxMappingError, match="JDE gross 10826"):
         check_total(DOC, 10000, 825, 10826)
+
+
+def test_step_keeps_shares_on_the_currency_grid_and_refuses_off_grid_tax() -> None:
+    lines = [TaxableLine("1", 600, True), TaxableLine("2", 400, True)]
+    assert [s.tax_minor for s in allocate_tax(DOC, 340, lines, step=10)] == [200, 140]
+    with pytest.raises(TaxMappingError, match="multiple of 10"):
+        allocate_tax(DOC, 345, lines, step=10)
