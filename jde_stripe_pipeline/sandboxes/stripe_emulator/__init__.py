@@ -5,7 +5,8 @@ Served over real HTTP on loopback and driven with the official `stripe` SDK; str
 Departures from Stripe, on purpose or by necessity (each named so nobody mistakes it for Stripe's word):
 - Products, prices, coupons, tax rates, payment methods do not exist: `price_data[product]`, `pricing[price]`
   answer `resource_missing`; parameters for features not modelled (taxes, discounts, payment settings,
-  test clocks, ...) answer 400 naming the parameter instead of being silently ignored.
+  test clocks, ...) answer 400 naming the parameter instead of being silently ignored. Exception: line
+  `tax_amounts` (tax computed outside Stripe) are taken and totalled, see `taxes.py` for its departures.
 - Error texts follow Stripe's known messages; where Stripe's exact text or code is not published
   (metadata limits, three-decimal amounts, days_until_due with charge_automatically, the 250-item cap,
   duplicate invoice number → `resource_already_exists`), the text is ours and documented in api.py.

@@ -50,6 +50,7 @@ from .objects import (
     search_envelope,
 )
 from .store import SearchVersion, Store
+from .taxes import TAX_AMOUNTS, apply_tax_amounts, tax_totals
 
 MAX_INVOICE_ITEMS = 250
 MAX_AMOUNT = 99_999_999
@@ -247,7 +248,7 @@ _LINE_COMMON: dict[str, Field] = {
     "pricing": Obj(fields={"price": Str()}),
     "quantity": Int(minimum=0),
     "quantity_decimal": Dec(),
-    "tax_amounts": Unsupported(),
+    "tax_amounts": TAX_AMOUNTS,
     "tax_rates": Unsupported(),
 }
 ADD_LINES = {
@@ -731,12 +732,15 @@ def search_customers(ctx: Context, _ids: Sequence[str], params: dict[str, Any]) 
 
 
 def _recompute_totals(ctx: Context, invoice: dict[str, Any]) -> None:
-    subtotal = sum(item["amount"] for item in _items_of(ctx, invoice["id"]))
+    items = _items_of(ctx, invoice["id"])
+    subtotal = sum(item["amount"] for item in items)
+    exclusive, inclusive, total_taxes = tax_totals(items)
     invoice["subtotal"] = subtotal
-    invoice["subtotal_excluding_tax"] = subtotal
-    invoice["total"] = subtotal
-    invoice["total_excluding_tax"] = subtotal
-    amount_due = max(subtotal + invoice["starting_balance"], 0)
+    invoice["subtotal_excluding_tax"] = subtotal - inclusive
+    invoice["total"] = subtotal + exclusive
+    invoice["total_excluding_tax"] = subtotal - inclusive
+    invoice["total_taxes"] = total_taxes
+    amount_due = max(subtotal + exclusive + invoice["starting_balance"], 0)
     invoice["amount_due"] = amount_due
     invoice["amount_remaining"] = max(amount_due - invoice["amount_paid"], 0)
 
@@ -1121,6 +1125,8 @@ def _apply_line(
         item["period"] = {"end": given["period"]["end"], "start": given["period"]["start"]}
     if "metadata" in given:
         _apply_metadata(item, given["metadata"], _p(param, "metadata"))
+    if "tax_amounts" in given:
+        apply_tax_amounts(item, given["tax_amounts"], param)
 
 
 def _attach_check(ctx: Context, invoice: Mapping[str, Any], adding: int) -> None:

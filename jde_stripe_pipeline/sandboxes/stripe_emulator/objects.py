@@ -15,6 +15,8 @@ from collections.abc import Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from .taxes import line_taxes
+
 _ALPHABET = string.ascii_letters + string.digits
 
 ZERO_DECIMAL = frozenset(
@@ -271,7 +273,7 @@ def line_item_view(item: Mapping[str, Any]) -> dict[str, Any]:
         "quantity_decimal": item["quantity_decimal"],
         "subscription": None,
         "subtotal": item["amount"],
-        "taxes": [],
+        "taxes": line_taxes(item),
     }
 
 
