@@ -431,7 +431,7 @@ class StripeSink:
                 status = failure.http_status
                 outcome = "connection_error" if status is None else f"http_{status}"
                 self._metrics.attempt(call.method, call.path, outcome)
-                disposition = classify(failure)
+                disposition = classify(failure, read=call.method == "GET")
                 if disposition is Disposition.RETRY and retries < self._policy.max_retries:
                     uncertain = uncertain or status is None or status >= 500
                     retries += 1
