@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import replace
 
 from jde_stripe_pipeline.jde.records import JdeCustomer, JdeInvoice, QuarantinedRecord
 from jde_stripe_pipeline.ledger import Action, Ledger, ObjectMapping
@@ -123,8 +122,6 @@ class SyncEngine:
         listing_before = self._reader.listing_requests("invoice")
         items = dedupe(self._invoice_works(records))
         customer_report = self._sync_missing_customers(items, fetch_customers)
-        if customer_report is not None:
-            items = _blocked_by_customers(items, customer_report)
         customers = self._customer_mappings(items)
         mappings = self.ledger.get_mappings("invoice", [w.record_key for w in items if w.request])
 
@@ -306,28 +303,6 @@ class SyncEngine:
             or self._reader.customer_id(str(request.customer_an8))
             or PendingCustomer(request.customer_an8)
         )
-
-
-def _blocked_by_customers(items: Sequence[Work], report: SyncReport) -> list[Work]:
-    """An invoice whose customer was quarantined is quarantined too (a data problem no retry can fix,
-    so not `failed`), with the customer's field and reason."""
-    refused = {r.record_key: r.reason for r in report.results if r.outcome == "quarantined"}
-    blocked: list[Work] = []
-    for work in items:
-        request = work.request
-        reason = refused.get(str(request.customer_an8)) if isinstance(request, InvoiceRequest) else None
-        if reason is None or not isinstance(request, InvoiceRequest):
-            blocked.append(work)
-            continue
-        finding = QuarantinedRecord(
-            kind="invoice",
-            record_key=work.record_key,
-            field="customer_an8",
-            reason=f"customer AN8 {request.customer_an8} is quarantined ({reason})",
-            raw={"customer_an8": request.customer_an8},
-        )
-        blocked.append(replace(work, request=None, quarantined=finding))
-    return blocked
 
 
 def _linked(work: Work, customers: Mapping[str, ObjectMapping]) -> str | None:
