@@ -26,7 +26,6 @@ from typing import Any, Self
 
 import stripe
 
-from jde_stripe_pipeline.stripe_sink.budget import Budget
 from jde_stripe_pipeline.stripe_sink.errors import (
     StripeAuthError,
     StripeIdempotencyConflict,
@@ -141,7 +140,6 @@ class StripeSink:
         settings: StripeSinkSettings,
         *,
         bucket: TokenBucket | None = None,
-        budget: Budget | None = None,
         rng: random.Random | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ):
@@ -162,13 +160,7 @@ class StripeSink:
         if not key:
             raise StripeAuthError(f"No Stripe API key: the key source {self._key_source!r} returned nothing")
         self._state = self._build(key, generation=0)
-        self._grace_spent_for = -1
         self.bucket = bucket or TokenBucket(settings.effective_rate(key), settings.burst)
-        if budget is None and settings.endpoint_rate_per_second is not None:
-            budget = Budget(settings.effective_rate(key), settings.endpoint_rate_per_second)
-        self.budget = budget
-        self._in_flight = threading.BoundedSemaphore(settings.max_in_flight)
-        """Optional per-endpoint budget with AIMD on 429 (issue 10); None keeps the global bucket only."""
 
     def __repr__(self) -> str:
         return (
@@ -405,20 +397,12 @@ class StripeSink:
         with self._sdk_lock:
             if self._state.generation != seen_generation:
                 return True
-            if self._grace_spent_for == seen_generation:
-                return False  # another thread already waited out the grace for this key
-            deadline = time.monotonic() + self.settings.key_grace_seconds
-            while True:
-                try:
-                    key = self._read_key()
-                except StripeAuthError:
-                    key = ""
-                if key and key != self._state.key:
-                    break
-                if time.monotonic() >= deadline:
-                    self._grace_spent_for = seen_generation
-                    return False
-                self._sleep(self.settings.key_grace_poll_seconds)
+            try:
+                key = self._read_key()
+            except StripeAuthError:
+                return False
+            if not key or key == self._state.key:
+                return False
             self._state = self._build(key, self._state.generation + 1)
             self._metrics.key_refresh()
             log.warning("Stripe refused the key; now using %s from the key source", mask_key(key))
@@ -440,22 +424,14 @@ class StripeSink:
         while True:
             state = self._state
             self._metrics.token_wait(self.bucket.acquire())
-            endpoint = f"{call.method.upper()} {call.path}"
-            if self.budget is not None:
-                wait = self.budget.reserve(endpoint, time.monotonic())
-                if wait > 0:
-                    self._sleep(wait)
             try:
-                with self._in_flight:
-                    obj = call.send(state.sdk, options)
+                obj = call.send(state.sdk, options)
             except stripe.StripeError as error:
                 failure = _failure_of(error)
                 status = failure.http_status
                 outcome = "connection_error" if status is None else f"http_{status}"
                 self._metrics.attempt(call.method, call.path, outcome)
                 disposition = classify(failure)
-                if self.budget is not None and status == 429:
-                    self.budget.on_throttled(endpoint, _header(error.headers, "Stripe-Rate-Limited-Reason"))
                 if disposition is Disposition.RETRY and retries < self._policy.max_retries:
                     uncertain = uncertain or status is None or status >= 500
                     retries += 1
@@ -474,8 +450,6 @@ class StripeSink:
                 if disposition is Disposition.REJECT and status == 404 and uncertain and call.deleted_object:
                     return StripeResult(dict(call.deleted_object), error.request_id, replayed=True)
                 raise self._final_error(call, error, failure, disposition, attempts=retries + 1) from None
-            if self.budget is not None:
-                self.budget.on_success(endpoint)
             response = obj.last_response
             replayed = _header(response.headers if response else None, "Idempotent-Replayed") == "true"
             self._metrics.attempt(call.method, call.path, "replayed" if replayed else "ok")
@@ -515,8 +489,7 @@ class StripeSink:
         if disposition is Disposition.REFRESH_KEY:
             return StripeAuthError(
                 f"{call.operation}: Stripe refused the API key {mask_key(key)} ({answer}: {message}); "
-                f"the key source {self._key_source!r} offered no other valid key within "
-                f"{self.settings.key_grace_seconds:g} s. "
+                f"the key source {self._key_source!r} offers no other valid key. "
                 "Set a valid STRIPE_API_KEY or rotate the key in the credential store.",
                 request_id=request_id,
                 http_status=status,
