@@ -407,7 +407,7 @@ def _ar_only(
             tuple(items),
             stamp,
             posted=index % 5 != 3,
-            voided=index % 6 == 4,
+            voided=index % 4 == 3,
         )
 
 
