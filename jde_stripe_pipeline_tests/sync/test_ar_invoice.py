@@ -4,22 +4,36 @@ notes; voids; reruns that write nothing."""
 
 from __future__ import annotations
 
+import csv
+import io
 from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from jde_stripe_pipeline.jde.records import JdeInvoice
 from jde_stripe_pipeline.ledger import Ledger
 from jde_stripe_pipeline.stripe_sink import StripeRequestRejected
+from jde_stripe_pipeline.sync.ar_reconcile import month_end_csv, reconcile_ar
 from jde_stripe_pipeline_tests.sync.ar_support import (
     AR_CONFIG,
+    CHICAGO,
     ExpectedArInvoice,
     ar_records,
     expected_ar,
     stripe_invoices_by_key,
     sync_ar,
 )
-from jde_stripe_pipeline_tests.sync.conftest import World
+from jde_stripe_pipeline_tests.sync.conftest import World, make_world
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    """A smaller world than the order profiles' (every A/R case is still in it): seconds per test."""
+    with make_world(tmp_path, customers=8, invoices=16) as built:
+        yield built
 
 
 def _assert_matches(world: World, invoice: dict[str, Any], want: ExpectedArInvoice) -> None:
@@ -203,3 +217,57 @@ def test_a_void_deletes_the_draft_and_a_finalized_one_is_a_conflict_naming_void_
     world.emulator.clear_requests_log()
     sync_ar(world)
     assert world.writes() == []
+
+
+def test_month_end_reconciliation_has_zero_differences_and_shows_a_changed_line(world: World) -> None:
+    sync_ar(world)
+    expected = expected_ar(world.sandbox)
+    in_stripe = stripe_invoices_by_key(world)
+    memos = _posted(expected, "credit_memo")
+    unlinked = next(e for e in memos.values() if e.original is None)
+    target = max(
+        (e for e in _posted(expected).values() if e.currency == unlinked.currency and not e.foreign),
+        key=lambda e: e.total,
+    )
+    kco, doc, dct, _ = target.key.split("/")
+    for row in world.sandbox.rows("F03B11"):
+        if f"{row['KCO']}/{row['DOC']}/{row['DCT']}/000" == unlinked.key:  # a person links the memo
+            world.upsert("F03B11", [{**_key_of(row), "ODOC": int(doc), "ODCT": dct, "OKCO": kco}])
+    for original in {e.original for e in expected_ar(world.sandbox).values() if e.original}:
+        assert original is not None
+        _finalize(world, in_stripe[original][0]["id"])
+    report = sync_ar(world)
+    assert report.result(unlinked.key).outcome == "created"
+
+    records = [r for r in ar_records(world) if isinstance(r, JdeInvoice)]
+    with Ledger.open(world.ledger_url) as ledger:
+        table = reconcile_ar(records, stripe=world.sink(), ledger=ledger, config=AR_CONFIG)
+    assert [(row.jde_key, row.mismatches) for row in table.mismatched()] == []
+    assert {row.kind for row in table.rows} == {"invoice", "credit_memo", "void"}
+    assert len(table.rows) == len(records) and table.skipped == ()
+    text = month_end_csv(table, CHICAGO)
+    parsed = list(csv.DictReader(io.StringIO(text)))
+    assert len(parsed) == len(records)
+    assert {row["difference"] for row in parsed} <= {"0", "0.00", "0.000"}
+    invoice_row = next(row for row in parsed if row["jde_document"] == f"{dct} {doc} {kco}")
+    assert invoice_row["jde_total"] == invoice_row["stripe_total"] and invoice_row["stripe_status"] == "open"
+    assert invoice_row["jde_date"] == invoice_row["stripe_date"] and len(invoice_row["jde_date"]) == 10
+
+    finalized = {e.original for e in expected.values()} | {target.key}
+    draft_key = next(k for k in sorted(in_stripe) if k not in finalized)
+    draft = in_stripe[draft_key][0]
+    line = draft["lines"]["data"][0]
+    world.sink().update_invoice_lines(
+        draft["id"],
+        {"lines": [{"id": line["id"], "amount": line["amount"] + 100}]},
+        idempotency_key="person-edit",
+    )
+    with Ledger.open(world.ledger_url) as ledger:
+        table = reconcile_ar(records, stripe=world.sink(), ledger=ledger, config=AR_CONFIG)
+    [changed] = table.mismatched()
+    assert (changed.jde_key, changed.difference) == (draft_key, 100)
+    assert set(changed.mismatches) == {"subtotal", "total"}
+
+
+def _key_of(row: dict[str, Any]) -> dict[str, Any]:
+    return {name: row[name] for name in ("DOC", "DCT", "KCO", "SFX")}

@@ -373,7 +373,7 @@ def _history(
             invoice_date,
             items,
             stamp,
-            posted=index % 9 != 5,
+            posted=index % 9 != 8,
             voided=index % 8 == 6,
             reposted=True,
             foreign=foreign,
