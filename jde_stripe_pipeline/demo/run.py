@@ -87,6 +87,8 @@ class DemoOptions:
     ui_host: str = "127.0.0.1"
     ui_port: int = 3000
     """0 picks a free port."""
+    source: str = INVOICE_SOURCE
+    """`JDE_INVOICE_SOURCE` of the demo: `purchase_order`, or `ar_invoice` (posted A/R invoices)."""
 
 
 @dataclass(frozen=True)
@@ -118,12 +120,14 @@ def prepare_home(root: Path) -> DemoHome:
     return home
 
 
-def demo_environment(base: Mapping[str, str], sandboxes: RunningSandboxes, home: DemoHome) -> dict[str, str]:
+def demo_environment(
+    base: Mapping[str, str], sandboxes: RunningSandboxes, home: DemoHome, source: str = INVOICE_SOURCE
+) -> dict[str, str]:
     """`base` pointed at the sandboxes and the demo home, as a user would export it."""
     env = {k: v for k, v in base.items() if k not in CLEARED_VARIABLES}
     env.update(sandboxes.environment())
     env["DAGSTER_HOME"] = str(home.dagster_home)
-    env["JDE_INVOICE_SOURCE"] = INVOICE_SOURCE
+    env["JDE_INVOICE_SOURCE"] = source
     return env
 
 
@@ -140,7 +144,7 @@ def process_environment(env: Mapping[str, str]) -> Iterator[None]:
         os.environ.update(saved)
 
 
-def seeded_partition_keys(first_day: dt.date, end_day: dt.date) -> list[str]:
+def seeded_partition_keys(first_day: dt.date, end_day: dt.date, source: str = INVOICE_SOURCE) -> list[str]:
     """The days with a changed JDE row, found by the AIS change probe (as the sensor finds them)."""
     from jde_stripe_pipeline.jde.client import AisSession
     from jde_stripe_pipeline.jde.probe import changed_update_dates
@@ -150,7 +154,7 @@ def seeded_partition_keys(first_day: dt.date, end_day: dt.date) -> list[str]:
 
     since = dt.datetime.combine(first_day, dt.time())
     until = dt.datetime.combine(end_day, dt.time())
-    tables = (*CUSTOMER_TABLES, *invoice_profile(INVOICE_SOURCE).tables)
+    tables = (*CUSTOMER_TABLES, *invoice_profile(source).tables)
     with AisSession(AisSettings.from_env()) as session:
         probe = changed_update_dates(session, since, until, tables)
     return [day.isoformat() for day in probe.latest]
@@ -298,7 +302,7 @@ def run_demo(
     started = time.perf_counter()
     echo(f"Seeding JDE: {spec.customers} customers, {spec.invoices} invoices (seed {spec.seed}) ...")
     with running_sandboxes(spec) as sandboxes:
-        env = demo_environment(os.environ, sandboxes, home)
+        env = demo_environment(os.environ, sandboxes, home, options.source)
         echo(
             f"AIS sandbox {sandboxes.ais_server.url}, Stripe emulator {sandboxes.stripe_server.url}, "
             f"DAGSTER_HOME {home.dagster_home}"
@@ -330,7 +334,7 @@ def _sync_and_change(
     echo: Echo,
 ) -> DemoReport:
     job = sync_job_definition(first_day)
-    keys = seeded_partition_keys(first_day, as_of + dt.timedelta(days=1))
+    keys = seeded_partition_keys(first_day, as_of + dt.timedelta(days=1), options.source)
     if options.days is not None:
         keys = keys[-options.days :]
     if not keys:
@@ -348,7 +352,7 @@ def _sync_and_change(
         audit_example="",
     )
     if options.change_records:
-        report = _second_round(report, job, instance, sandboxes, echo)
+        report = _second_round(report, job, instance, sandboxes, echo, options.source)
     audit_key = next((c.record_key for c in report.changes if c.object_type == "invoice"), None)
     return _with_audit_example(report, home, audit_key or _any_synced_invoice())
 
@@ -359,14 +363,17 @@ def _second_round(
     instance: dg.DagsterInstance,
     sandboxes: RunningSandboxes,
     echo: Echo,
+    source: str = INVOICE_SOURCE,
 ) -> DemoReport:
+    from jde_stripe_pipeline.demo.ar_changes import make_ar_changes
     from jde_stripe_pipeline.ledger import Ledger
 
     with Ledger.open() as ledger:
         invoices = {m.jde_key for m in ledger.all_mappings("invoice")}
         customers = {m.jde_key for m in ledger.all_mappings("customer")}
+    change = make_ar_changes if source == "ar_invoice" else make_changes
     with requests.Session() as http:
-        applied: AppliedChanges = make_changes(AdminApi(sandboxes.ais_server.url, http), invoices, customers)
+        applied: AppliedChanges = change(AdminApi(sandboxes.ais_server.url, http), invoices, customers)
     echo("Changed in JDE: " + "; ".join(f"{c.object_type} {c.record_key}" for c in applied.changes))
     key = julian_to_key(applied.julian_day)
     echo(f"Second sync: partition {key}")

@@ -415,15 +415,15 @@ def _credit_memos(
     rng: random.Random, as_of: dt.date, originals: Sequence[_Document], count: int
 ) -> Iterator[_Document]:
     """Credit memos (RM) on posted domestic invoices, the last one with no original."""
-    candidates = [d for d in originals if d.posted and not d.voided and not d.foreign]
+    candidates = [d for d in originals if d.posted and not d.voided and not d.foreign and d.items[0].net > 0]
     for index in range(min(count, len(candidates))):
         original = candidates[(index * 7) % len(candidates)]
         decimals = CURRENCY_DECIMALS[original.currency]
         first = original.items[0]
         share = Decimal(rng.choice([10, 25, 50])) / 100
         net = -_q(first.net * share, decimals)
-        taxable = -_q(first.taxable * share, decimals)
-        stamp = _stamp(rng, as_of)
+        taxable = -_q(max(first.taxable, Decimal(0)) * share, decimals)
+        stamp = max(_stamp(rng, as_of), original.stamp)  # credited after the invoice was posted
         memo_date = max(_day(stamp[0]) - dt.timedelta(days=1), original.invoice_date)
         items = _items(net, taxable, original.currency, memo_date, 1, "Credit: damaged goods")
         link = (original.doc, original.dct, original.company) if index < count - 1 else (0, "", "")
