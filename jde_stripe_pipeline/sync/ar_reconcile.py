@@ -288,3 +288,17 @@ def _amount(minor: object, currency: str) -> str:
         return format(from_minor_units(minor, currency), "f")
     except ValueError:
         return format(Decimal(minor), "f")
+
+
+def month_end_markdown(reconciliation: ArReconciliation, zone: tzinfo = UTC, limit: int = 20) -> str:
+    """A preview of the month-end table for the asset's metadata: the differing rows first."""
+    rows = list(csv.reader(io.StringIO(month_end_csv(reconciliation, zone))))
+    header, body = rows[0], rows[1:]
+    body.sort(key=lambda row: row[-1] == "")
+    shown = [header[i] for i in (0, 3, 4, 5, 14, 15, 16, 17)]
+    lines = ["| " + " | ".join(shown) + " |", "|" + "---|" * len(shown)]
+    for row in body[:limit]:
+        lines.append("| " + " | ".join(row[i] for i in (0, 3, 4, 5, 14, 15, 16, 17)) + " |")
+    if len(body) > limit:
+        lines.append(f"| … {len(body) - limit} more row(s) in the CSV | | | | | | | |")
+    return "\n".join(lines)

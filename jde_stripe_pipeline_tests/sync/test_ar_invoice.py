@@ -16,7 +16,7 @@ import pytest
 from jde_stripe_pipeline.jde.records import JdeInvoice
 from jde_stripe_pipeline.ledger import Ledger
 from jde_stripe_pipeline.stripe_sink import StripeRequestRejected
-from jde_stripe_pipeline.sync.ar_reconcile import month_end_csv, reconcile_ar
+from jde_stripe_pipeline.sync.ar_reconcile import month_end_csv, month_end_markdown, reconcile_ar
 from jde_stripe_pipeline_tests.sync.ar_support import (
     AR_CONFIG,
     CHICAGO,
@@ -249,6 +249,8 @@ def test_month_end_reconciliation_has_zero_differences_and_shows_a_changed_line(
     parsed = list(csv.DictReader(io.StringIO(text)))
     assert len(parsed) == len(records)
     assert {row["difference"] for row in parsed} <= {"0", "0.00", "0.000"}
+    preview = month_end_markdown(table, CHICAGO, limit=5)
+    assert preview.splitlines()[0].startswith("| jde_document | stripe_id") and "more row(s)" in preview
     invoice_row = next(row for row in parsed if row["jde_document"] == f"{dct} {doc} {kco}")
     assert invoice_row["jde_total"] == invoice_row["stripe_total"] and invoice_row["stripe_status"] == "open"
     assert invoice_row["jde_date"] == invoice_row["stripe_date"] and len(invoice_row["jde_date"]) == 10
@@ -267,6 +269,9 @@ def test_month_end_reconciliation_has_zero_differences_and_shows_a_changed_line(
     [changed] = table.mismatched()
     assert (changed.jde_key, changed.difference) == (draft_key, 100)
     assert set(changed.mismatches) == {"subtotal", "total"}
+    assert f"| {' '.join(reversed(draft_key.split('/')[:3]))} |" in month_end_markdown(
+        table, CHICAGO, limit=1
+    )
 
 
 def _key_of(row: dict[str, Any]) -> dict[str, Any]:
