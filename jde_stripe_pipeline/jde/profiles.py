@@ -14,8 +14,7 @@ keys), read by `jde.ar_read` instead of the order extract.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
 
 from jde_stripe_pipeline.jde.records import InvoiceProfileName
@@ -284,23 +283,18 @@ class ArInvoiceProfile(InvoiceProfile):
     def reads(self) -> tuple[TableSpec, ...]:
         return self.tables
 
-    def with_types(self, environ: Mapping[str, str]) -> ArInvoiceProfile:
-        """The document types a site configured (`JDE_AR_INVOICE_TYPES`, `JDE_AR_CREDIT_MEMO_TYPES`,
-        comma-separated), else the defaults."""
-
-        def types(variable: str, default: tuple[str, ...]) -> tuple[str, ...]:
-            text = environ.get(variable, "")
-            return tuple(code.strip() for code in text.split(",") if code.strip()) or default
-
+    def with_types(
+        self, invoice_types: Sequence[str] | None = None, credit_memo_types: Sequence[str] | None = None
+    ) -> ArInvoiceProfile:
+        """The document types a site configured (`JDE_AR_INVOICE_TYPES`, `JDE_AR_CREDIT_MEMO_TYPES`:
+        the settings parse them); None keeps the default."""
         return replace(
             self,
-            invoice_types=types(ENV_AR_INVOICE_TYPES, self.invoice_types),
-            credit_memo_types=types(ENV_AR_MEMO_TYPES, self.credit_memo_types),
+            invoice_types=tuple(invoice_types) if invoice_types else self.invoice_types,
+            credit_memo_types=tuple(credit_memo_types) if credit_memo_types else self.credit_memo_types,
         )
 
 
-ENV_AR_INVOICE_TYPES = "JDE_AR_INVOICE_TYPES"
-ENV_AR_MEMO_TYPES = "JDE_AR_CREDIT_MEMO_TYPES"
 AR_INVOICE = ArInvoiceProfile()
 
 PROFILES: dict[InvoiceProfileName, InvoiceProfile] = {
@@ -308,13 +302,18 @@ PROFILES: dict[InvoiceProfileName, InvoiceProfile] = {
 }
 
 
-def invoice_profile(name: str, environ: Mapping[str, str] | None = None) -> InvoiceProfile:
-    """The profile called `name` (e.g. from `JDE_INVOICE_SOURCE`); the A/R profile with the document
-    types of `environ` (default: the process environment)."""
+def invoice_profile(
+    name: str,
+    *,
+    ar_invoice_types: Sequence[str] | None = None,
+    ar_credit_memo_types: Sequence[str] | None = None,
+) -> InvoiceProfile:
+    """The profile called `name` (e.g. from `JDE_INVOICE_SOURCE`); the A/R profile with the site's
+    document types (default RI invoices, RM credit memos)."""
     try:
         profile = PROFILES[name]  # type: ignore[index]
     except KeyError:
         raise ValueError(f"unknown invoice source {name!r}; known: {', '.join(PROFILES)}") from None
     if isinstance(profile, ArInvoiceProfile):
-        return profile.with_types(os.environ if environ is None else environ)
+        return profile.with_types(ar_invoice_types, ar_credit_memo_types)
     return profile

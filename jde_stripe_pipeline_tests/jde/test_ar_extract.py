@@ -138,8 +138,8 @@ def test_the_profile_is_selectable_and_its_document_types_configurable() -> None
         timezone="UTC",
         invoice_source="ar_invoice",
     )
-    profile = invoice_profile(settings.invoice_source, {"JDE_AR_INVOICE_TYPES": "RI, RR"})
+    profile = invoice_profile(settings.invoice_source, ar_invoice_types=("RI", "RR"))
     assert isinstance(profile, ArInvoiceProfile)
     assert (profile.invoice_types, profile.credit_memo_types) == (("RI", "RR"), ("RM",))
     assert [spec.name for spec in profile.reads] == ["F03B11", "F42119", "F4211", "F0018"]
-    assert invoice_profile("ar_invoice", {}).document_types == ("RI", "RM")
+    assert invoice_profile("ar_invoice").document_types == ("RI", "RM")

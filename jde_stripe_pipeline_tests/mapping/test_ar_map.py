@@ -10,13 +10,16 @@ from typing import Any
 
 import pytest
 
+from jde_stripe_pipeline.errors import ConfigurationError
 from jde_stripe_pipeline.jde.ar_documents import ArDocument, ArPayItem
 from jde_stripe_pipeline.jde.ar_records import JdeArInvoice, JdeArLine, JdeArTax
+from jde_stripe_pipeline.jde.profiles import ArInvoiceProfile
 from jde_stripe_pipeline.jde.records import JdeDocumentKey
 from jde_stripe_pipeline.mapping import InvoiceMappingConfig, MappingConfigError, MappingFailure, map_invoice
 from jde_stripe_pipeline.mapping.ar_map import ar_figures
 from jde_stripe_pipeline.mapping.ar_requests import ArVoid, CreditNoteRequest
 from jde_stripe_pipeline.mapping.requests import InvoiceRequest
+from jde_stripe_pipeline.settings import Settings
 
 CONFIG = InvoiceMappingConfig(timezone="America/Chicago")
 KEY = JdeDocumentKey(kcoo="00001", doco=700001, dcto="RI")
@@ -147,10 +150,25 @@ def test_a_voided_document_is_a_void_and_a_missing_due_date_is_refused() -> None
     assert isinstance(failure, MappingFailure) and failure.field == "F03B11.RPDDJ"
 
 
-def test_memo_settings_are_read_and_checked() -> None:
+def test_memo_and_document_type_settings_are_read_once_and_checked() -> None:
     env = {"JDE_TIMEZONE": "America/Chicago", "JDE_STRIPE_CREDIT_MEMO_ON_DRAFT": "converge"}
-    config = InvoiceMappingConfig.from_env({**env, "JDE_STRIPE_CREDIT_MEMO_ORIGINAL": "none"})
+    settings = Settings.from_env(
+        {
+            **env,
+            "JDE_INVOICE_SOURCE": "ar_invoice",
+            "JDE_STRIPE_CREDIT_MEMO_ORIGINAL": "none",
+            "JDE_AR_INVOICE_TYPES": "RI, RR",
+        }
+    )
+    config = settings.invoice_mapping
     assert (config.credit_memo_on_draft, config.credit_memo_original) == ("converge", "none")
-    with pytest.raises(MappingConfigError, match="JDE_STRIPE_CREDIT_MEMO_ON_DRAFT"):
-        InvoiceMappingConfig.from_env({**env, "JDE_STRIPE_CREDIT_MEMO_ON_DRAFT": "apply"})
+    profile = settings.jde.profile()
+    assert isinstance(profile, ArInvoiceProfile)
+    assert (profile.invoice_types, profile.credit_memo_types) == (("RI", "RR"), ("RM",))
+    for variable in ("JDE_STRIPE_CREDIT_MEMO_ON_DRAFT", "JDE_STRIPE_CREDIT_MEMO_ORIGINAL"):
+        with pytest.raises(ConfigurationError) as raised:
+            Settings.from_env({**env, variable: "apply"})
+        assert str(raised.value).startswith(variable)
+    with pytest.raises(MappingConfigError, match="credit_memo_on_draft"):
+        InvoiceMappingConfig(credit_memo_on_draft="apply")  # type: ignore[arg-type]
     assert InvoiceMappingConfig(number_template="{DCT}/{DOC}/{KCO}").number_template == "{DCT}/{DOC}/{KCO}"
