@@ -26,6 +26,7 @@ from jde_stripe_pipeline.ledger.schema import mapping, row_values
 IN_CHUNK = 500
 """Keys per IN (...) list: well under SQLite's bound-parameter limit on any build."""
 
+
 def encode_raw(raw: object) -> str:
     """The raw input as JSON text; Decimals as strings (exact), dates as ISO 8601."""
 

@@ -24,6 +24,7 @@ from jde_stripe_pipeline.ledger.database import (
     resolve_state_url,
     scrub,
 )
+from jde_stripe_pipeline.ledger.intents import Intents, settle
 from jde_stripe_pipeline.ledger.model import (
     MAPPED_OUTCOMES,
     RESOLVING_OUTCOMES,
@@ -72,6 +73,8 @@ class Ledger:
         self._writer = engine.execution_options(**{WRITE_OPTION: True})
         self._url = url
         self._clock = clock
+        self.intents = Intents(self)
+        """Claims, creates in flight, attempts, relinks (`ledger/intents.py`)."""
 
     @classmethod
     def open(cls, url: str | URL | None = None, *, clock: Clock = utc_now) -> Ledger:
@@ -127,6 +130,7 @@ class Ledger:
                 audit_id = self._append_audit(conn, outcome, now)
                 self._apply_mapping(conn, outcome, now)
                 self._apply_quarantine(conn, outcome, now)
+                settle(conn, outcome, now)
         except IntegrityError as error:
             # A concurrent writer slipped past the checks above; the unique constraints caught it.
             if "jde_stripe_mapping" not in str(error.orig):
@@ -195,6 +199,7 @@ class Ledger:
             later.c.object_type == audit.c.object_type,
             later.c.record_key == audit.c.record_key,
             later.c.id > audit.c.id,
+            later.c.outcome != "deferred",  # another run had it then: its own row follows
         )
 
         def query(chunk: Sequence[str]) -> Select[Any]:
@@ -221,6 +226,21 @@ class Ledger:
                 rows = conn.execute(query(None))
                 return sorted((quarantine_from_row(row) for row in rows), key=lambda e: e.id)
         return sorted(self._select_chunked(partition_keys, query, quarantine_from_row), key=lambda e: e.id)
+
+    def open_quarantine_of(self, object_type: ObjectType, keys: Iterable[str]) -> dict[str, QuarantineEntry]:
+        """The open quarantine entries of these records, by record key."""
+        found: dict[str, QuarantineEntry] = {}
+        with self._read() as conn:
+            for chunk in chunks(sorted(set(keys))):
+                rows = conn.execute(
+                    select(quarantine).where(
+                        quarantine.c.object_type == object_type,
+                        quarantine.c.record_key.in_(chunk),
+                        quarantine.c.resolved_at.is_(None),
+                    )
+                )
+                found.update((row.record_key, quarantine_from_row(row)) for row in rows)
+        return found
 
     def quarantine_history(self, object_type: ObjectType, record_key: str) -> list[QuarantineEntry]:
         """Every quarantine entry of one record, resolved ones included, oldest first."""
@@ -269,6 +289,13 @@ class Ledger:
     def _read(self) -> Iterator[Connection]:
         with self._guard(), self._engine.connect() as conn:
             yield conn
+
+    # For the ledger's own modules (`intents`): one write transaction, one read connection, the clock.
+    write = _write
+    read = _read
+
+    def now(self) -> datetime:
+        return self._clock()
 
     def _select_chunked(
         self,
@@ -371,7 +398,11 @@ class Ledger:
                         "run_id": insert.excluded.run_id,
                         "partition_key": insert.excluded.partition_key,
                         "last_seen": insert.excluded.last_seen,
-                        "count": quarantine.c.count + 1,
+                        # a re-run of the same run id (a Dagster step retry) is no new sighting
+                        "count": case(
+                            (quarantine.c.run_id == insert.excluded.run_id, quarantine.c.count),
+                            else_=quarantine.c.count + 1,
+                        ),
                     },
                 )
             )
