@@ -5,9 +5,10 @@
   since (a person deleted the draft, or the engine did when every line was cancelled, within
   Stripe's 24 h key memory), the answer is a new `StripeState` to re-decide under: the create is then
   keyed under a new generation. A blind update answered 404 (the object is gone) is re-decided too.
-- A saved Stripe 500 (`Stripe-Should-Retry: false`) poisons its key for 24 h: the record goes to a
-  next round with a higher attempt number (new keys), after the listing cache is dropped so a create
-  that may have happened is found first. Rounds are bounded (`max_rounds`).
+- A saved Stripe 500 (`Stripe-Should-Retry: false`) or an `idempotency_error` poisons its key for
+  24 h: the engine raises the record's attempt number in the ledger (new keys, in this run and the
+  next ones) and the record goes to a next round, where a create that may have happened is looked up
+  first. Rounds are bounded (`max_rounds`); attempts are not.
 - Pacing and retries of 429/5xx/connection errors are the sink's.
 """
 
@@ -20,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 from jde_stripe_pipeline.stripe_sink import StripeRequestRejected, StripeResult
-from jde_stripe_pipeline.sync.decide import ABSENT, Decision, StripeState
+from jde_stripe_pipeline.sync.decision import ABSENT, Decision, StripeState
 from jde_stripe_pipeline.sync.operations import Created, StripeOperation
 from jde_stripe_pipeline.sync.results import ObjectKind, RecordResult
 from jde_stripe_pipeline.sync.stripe_state import Meter, is_missing, retrieve_live
@@ -107,7 +108,8 @@ def run_rounds(
     progress: Callable[[int, int | None], None] | None = None,
     between_rounds: Callable[[], None] = lambda: None,
 ) -> list[RecordResult]:
-    """Each work item through `sync`; those that need a new key go again next round (attempt + 1)."""
+    """Each work item through `sync`; those that need a new key go again next round (the attempt they
+    carry is re-read from the ledger there)."""
     total = len(works)
     finished: list[RecordResult] = []
     lock = threading.Lock()
@@ -119,11 +121,11 @@ def run_rounds(
             try:
                 result = sync(work)
             except NewKeyNeeded as error:
-                if work.attempt >= max_rounds:
+                if work.round >= max_rounds:
                     result = give_up(work, error)
                 else:
                     with lock:
-                        retry.append(replace(work, attempt=work.attempt + 1, requests_before=error.requests))
+                        retry.append(replace(work, round=work.round + 1, requests_before=error.requests))
                     return
             with lock:
                 finished.append(result)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from jde_stripe_pipeline.jde.records import JdeInvoice
-from jde_stripe_pipeline.ledger import ObjectMapping
+from jde_stripe_pipeline.ledger import Intent, ObjectMapping
 from jde_stripe_pipeline.mapping import (
     ExpectedInvoiceFigures,
     InvoiceMappingConfig,
@@ -13,7 +13,7 @@ from jde_stripe_pipeline.mapping import (
     MappingFailure,
     expected_invoice_figures,
 )
-from jde_stripe_pipeline.sync.decide import DRAFT, StripeState
+from jde_stripe_pipeline.sync.decision import DRAFT, StripeState
 from jde_stripe_pipeline.sync.diff import line_summary, person_added_metadata
 from jde_stripe_pipeline.sync.results import InvoiceReconciliation, ReconciliationReport
 from jde_stripe_pipeline.sync.stripe_state import Meter, StripeReader
@@ -63,20 +63,21 @@ def reconcile_invoices(
     records: Iterable[JdeInvoice],
     config: InvoiceMappingConfig,
     mappings: Mapping[str, ObjectMapping],
+    intents: Mapping[str, Intent],
     reader: StripeReader,
     meter: Meter,
 ) -> ReconciliationReport:
     """Non-drafts that differ are conflicts; lines and metadata a person added are reported."""
     items: list[InvoiceReconciliation] = []
     skipped: list[str] = []
-    listing_before = reader.listing_requests("invoice")
     for record in records:
         key = str(record.key)
         expected = expected_invoice_figures(record, config)
         if isinstance(expected, MappingFailure):
             skipped.append(f"{key}: {expected.field}: {expected.reason}")
             continue
-        items.append(compare_invoice(key, expected, reader.invoice(key, mappings.get(key), meter)))
+        items.append(
+            compare_invoice(key, expected, reader.invoice(key, mappings.get(key), intents.get(key), meter))
+        )
     conflicts = tuple(i for i in items if i.mismatches and i.status not in (None, DRAFT))
-    requests = meter.count + reader.listing_requests("invoice") - listing_before
-    return ReconciliationReport(tuple(items), conflicts, tuple(skipped), requests)
+    return ReconciliationReport(tuple(items), conflicts, tuple(skipped), meter.count)

@@ -150,3 +150,26 @@ def test_plan_shows_what_a_sync_would_do_and_writes_nothing(world: World) -> Non
     change = plan.change(key)
     assert change.action == "converge" and "metadata" in change.detail["fields"]
     assert plan.counts()["nothing"] == len(invoices) - 1
+
+
+def test_an_invoice_of_a_quarantined_customer_is_quarantined_not_failed(world: World) -> None:
+    """A blank customer name is a data problem no retry fixes: the invoice is quarantined naming the
+    customer and its field (a `failed` outcome would make the Stripe step retry and fail the run), and
+    `plan` shows the same."""
+    an8 = world.good_invoices()[0].an8
+    world.upsert("F0101", [{"AN8": an8, "ALPH": " "}])
+    _, report = world.sync()
+    blocked = [r for r in report.results if r.outcome == "quarantined"]
+    assert blocked and report.counts().get("failed", 0) == 0
+    for result in blocked:
+        assert result.reason is not None and f"customer AN8 {an8}" in result.reason
+        assert "F0101.ALPH" in result.reason
+    assert report.counts()["created"] == len(report.results) - len(blocked)
+    assert_stripe_matches_jde(world, ignore_invoices={r.record_key for r in blocked})
+    open_items = {q.record_key: q for q in world.ledger().open_quarantine(object_type="invoice")}
+    assert {r.record_key for r in blocked} <= set(open_items)
+
+    plan = world.engine().plan_invoices(world.invoices())
+    for result in blocked:
+        change = plan.change(result.record_key)
+        assert (change.action, change.outcome, change.reason) == ("quarantine", "quarantined", result.reason)
