@@ -37,6 +37,7 @@ from jde_stripe_pipeline.sync.decision import (
     READ_STRIPE,
     UNREAD,
     BlockedCustomer,
+    BusyCustomer,
     CustomerLink,
     Decision,
     Known,
@@ -66,6 +67,7 @@ __all__ = [
     "READ_STRIPE",
     "UNREAD",
     "BlockedCustomer",
+    "BusyCustomer",
     "CustomerLink",
     "Decision",
     "Known",
@@ -203,6 +205,9 @@ def decide_invoice(
         return Decision("invoice", key, "unchanged", "nothing", mapping.stripe_id)
     if isinstance(customer, BlockedCustomer):
         return blocked(work, customer)
+    if isinstance(customer, BusyCustomer):
+        reason = f"invoice {key}: its customer is being synced by another run ({customer.reason})"
+        return Decision("invoice", key, "deferred", "nothing", None, reason)
     if customer is None:
         return Decision(
             "invoice",

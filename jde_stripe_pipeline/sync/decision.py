@@ -103,9 +103,18 @@ class BlockedCustomer:
     reason: str
 
 
-CustomerLink = str | PendingCustomer | BlockedCustomer | None
-"""The Stripe customer of an invoice: its id, pending (plan), blocked (quarantined), or None: not in
-Stripe for another reason (a failure: see the customer's own outcome)."""
+@dataclass(frozen=True)
+class BusyCustomer:
+    """The invoice's customer is not in Stripe yet because another live run holds its claim (it is
+    creating it): the invoice is deferred to that run too, not failed."""
+
+    an8: int
+    reason: str
+
+
+CustomerLink = str | PendingCustomer | BlockedCustomer | BusyCustomer | None
+"""The Stripe customer of an invoice: its id, pending (plan), blocked (quarantined), busy (another run
+creates it), or None: not in Stripe for another reason (a failure: see the customer's own outcome)."""
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,13 @@ from jde_stripe_pipeline.mapping import (
 )
 from jde_stripe_pipeline.stripe_sink import StripeSink
 from jde_stripe_pipeline.sync.claims import Claims
-from jde_stripe_pipeline.sync.decision import BlockedCustomer, CustomerLink, Decision, PendingCustomer
+from jde_stripe_pipeline.sync.decision import (
+    BlockedCustomer,
+    BusyCustomer,
+    CustomerLink,
+    Decision,
+    PendingCustomer,
+)
 from jde_stripe_pipeline.sync.execute import run_rounds
 from jde_stripe_pipeline.sync.operations import Created
 from jde_stripe_pipeline.sync.per_record import RecordFlow
@@ -127,7 +133,7 @@ class SyncEngine:
             listed = self._relink_if_empty(persist=True)
             items = dedupe(self._invoice_works(records))
             customer_report = self._sync_missing_customers(items, fetch_customers)
-            customers = self._customer_links(items)
+            customers = self._customer_links(items, synced_first=customer_report)
             mappings, intents = self._ledger_rows("invoice", items)
 
             def sync(work: Work) -> RecordResult:
@@ -248,9 +254,12 @@ class SyncEngine:
     def _invoice_works(self, records: Iterable[JdeInvoice | QuarantinedRecord]) -> Iterator[Work]:
         return works(records, lambda record: map_invoice(record, self.invoice_config))
 
-    def _customer_links(self, items: Sequence[Work], *, plan: bool = False) -> dict[str, CustomerLink]:
-        """Each invoice customer's Stripe id; else quarantined (`BlockedCustomer`); else, for a plan,
-        the id the customer sync relinks to or `PendingCustomer` (it creates it first)."""
+    def _customer_links(
+        self, items: Sequence[Work], *, plan: bool = False, synced_first: SyncReport | None = None
+    ) -> dict[str, CustomerLink]:
+        """Each invoice customer's Stripe id; else quarantined (`BlockedCustomer`); else held by another
+        run (`BusyCustomer`); else, for a plan, the id the customer sync relinks to or
+        `PendingCustomer` (it creates it first)."""
         an8s = {str(w.request.customer_an8) for w in items if isinstance(w.request, InvoiceRequest)}
         links: dict[str, CustomerLink] = {
             an8: m.stripe_id for an8, m in self.ledger.get_mappings("customer", an8s).items()
@@ -258,6 +267,9 @@ class SyncEngine:
         missing = an8s - set(links)
         for an8, entry in self.ledger.open_quarantine_of("customer", missing).items():
             links[an8] = BlockedCustomer(int(an8), entry.field, entry.reason)
+        for result in synced_first.results if synced_first is not None else ():
+            if result.outcome == "deferred" and result.record_key in missing:
+                links[result.record_key] = BusyCustomer(int(result.record_key), result.reason or "")
         if plan:
             _, intents = self._ledger_rows("customer", [Work(an8, None, None) for an8 in missing])
             for an8 in missing - set(links):

@@ -115,7 +115,8 @@ class RecordFlow:
             return self._claimed(kind, work, mapping, claimed, meter, customer)
         except (StripeUnavailable, StripeIdempotencyConflict) as error:
             if isinstance(error, StripeIdempotencyConflict) or error.same_key_will_fail:
-                self.claims.next_attempt(kind, work.record_key)
+                if not _is_read(error):  # a read poisons no key: the next round simply reads again
+                    self.claims.next_attempt(kind, work.record_key)
                 raise NewKeyNeeded(str(error), requests=work.requests_before + meter.count) from error
             return self._failed(kind, work, mapping, None, str(error), meter)
         except StripeRequestRejected as error:
@@ -148,7 +149,11 @@ class RecordFlow:
         raise StripeUnavailable(f"create keeps replaying deleted {kind}s")
 
     def give_up(self, kind: ObjectKind, work: Work, error: NewKeyNeeded) -> RecordResult:
+        """The record's last round ended on a saved failure: recorded `failed` (its next attempt number
+        is in the ledger, so the next run sends new keys)."""
         reason = f"{kind} {work.record_key}: {error}"
+        attempt = self.ledger.intents.of(kind, [work.record_key]).get(work.record_key)
+        work = replace(work, attempt=attempt.attempt) if attempt is not None else work
         return self.recorder.failed(
             kind, work, "create", None, reason, error.requests, claim=self.claims.token
         )
@@ -167,6 +172,11 @@ class RecordFlow:
         return self.recorder.failed(
             kind, work, action, stripe_id, reason, work.requests_before + meter.count, claim=self.claims.token
         )
+
+
+def _is_read(error: StripeUnavailable | StripeIdempotencyConflict) -> bool:
+    operation = getattr(error, "operation", "")
+    return operation.endswith((".retrieve", ".list", ".search"))
 
 
 def _id(decision: Decision) -> str | None:
