@@ -33,10 +33,12 @@ log = logging.getLogger(__name__)
 class NewKeyNeeded(Exception):
     """Stripe saved a failure under this record's key: retry the record next round under a new key."""
 
-    def __init__(self, message: str, *, requests: int) -> None:
+    def __init__(self, message: str, *, requests: int, attempt: int = 1) -> None:
         super().__init__(message)
         self.requests = requests
         """Stripe requests the record has cost so far, earlier rounds included."""
+        self.attempt = attempt
+        """The attempt number of the keys that failed."""
 
 
 @dataclass(frozen=True)

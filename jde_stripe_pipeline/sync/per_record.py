@@ -117,7 +117,8 @@ class RecordFlow:
             if isinstance(error, StripeIdempotencyConflict) or error.same_key_will_fail:
                 if not _is_read(error):  # a read poisons no key: the next round simply reads again
                     self.claims.next_attempt(kind, work.record_key)
-                raise NewKeyNeeded(str(error), requests=work.requests_before + meter.count) from error
+                requests = work.requests_before + meter.count
+                raise NewKeyNeeded(str(error), requests=requests, attempt=work.attempt) from error
             return self._failed(kind, work, mapping, None, str(error), meter)
         except StripeRequestRejected as error:
             return self._failed(
@@ -152,8 +153,7 @@ class RecordFlow:
         """The record's last round ended on a saved failure: recorded `failed` (its next attempt number
         is in the ledger, so the next run sends new keys)."""
         reason = f"{kind} {work.record_key}: {error}"
-        attempt = self.ledger.intents.of(kind, [work.record_key]).get(work.record_key)
-        work = replace(work, attempt=attempt.attempt) if attempt is not None else work
+        work = replace(work, attempt=error.attempt)
         return self.recorder.failed(
             kind, work, "create", None, reason, error.requests, claim=self.claims.token
         )

@@ -106,7 +106,7 @@ class World:
             ledger=kwargs.pop("ledger", None) or self.ledger(),
             customer_config=CUSTOMER_CONFIG,
             invoice_config=kwargs.pop("invoice_config", self.invoice_config),
-            run_id=f"run-{self.runs}",
+            run_id=kwargs.pop("run_id", f"run-{self.runs}"),
             partition_key="2026-11-26",
             workers=workers,
             **kwargs,

@@ -173,3 +173,18 @@ def test_an_invoice_of_a_quarantined_customer_is_quarantined_not_failed(world: W
     for result in blocked:
         change = plan.change(result.record_key)
         assert (change.action, change.outcome, change.reason) == ("quarantine", "quarantined", result.reason)
+
+
+def test_a_step_retry_of_the_same_run_is_no_new_quarantine_sighting(world: World) -> None:
+    """Dagster retries a failed step under the same run id: the quarantine is seen once per run."""
+    _, invoices, _ = expected_requests(world)
+    bad = sorted(invoices)[3]
+    kcoo, doco, dcto, sfxo = bad.split("/")
+    world.upsert("F4301", [{"KCOO": kcoo, "DOCO": int(doco), "DCTO": dcto, "SFXO": sfxo, "PTC": "ZZ9"}])
+    for _ in range(3):  # the step, then two retries of it
+        world.sync(world.engine(run_id="dagster-run-1"))
+    (entry,) = [q for q in world.ledger().open_quarantine(object_type="invoice") if q.record_key == bad]
+    assert entry.count == 1
+    world.sync()  # another run sees it again
+    (entry,) = [q for q in world.ledger().open_quarantine(object_type="invoice") if q.record_key == bad]
+    assert entry.count == 2

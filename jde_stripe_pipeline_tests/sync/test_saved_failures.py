@@ -1,0 +1,44 @@
+"""A key Stripe answered with a saved 500 is never sent again (issue 11): the record's attempt number is
+kept in the ledger, so the next run goes on under a fresh key instead of replaying the failure."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jde_stripe_pipeline.sandboxes.stripe_emulator import StripeEmulatorConfig
+from jde_stripe_pipeline_tests.sync.conftest import assert_stripe_matches_jde, make_world
+
+FAILING = StripeEmulatorConfig(
+    rate_limit_per_second=1000.0, search_lag_seconds=0.0, fail_rate=0.5, fault_seed=21
+)
+
+
+def test_the_run_after_saved_500s_sends_fresh_keys_and_finishes(tmp_path: Path) -> None:
+    with make_world(tmp_path, customers=8, invoices=16, emulator_config=FAILING) as world:
+        world.ledger().intents.record_relink("setup", 0, 0, 0)  # a ledger in use: no listing probe
+        customers, invoices = world.sync(world.engine(max_rounds=1))  # one round: failures stay
+        failed = [r for r in (*customers.results, *invoices.results) if r.outcome == "failed"]
+        assert failed, "the faults did not bite"
+        poisoned = {
+            e["idempotency_key"]
+            for e in world.emulator.requests_log()
+            if e["fault"] == "fail" and e["idempotency_key"]
+        }
+        assert poisoned
+        for result in failed:  # each try of a record went out under a new attempt, even across syncs
+            tries = [e.attempt for e in world.ledger().history(result.record_key) if e.outcome == "failed"]
+            assert tries == sorted(set(tries)), (result.record_key, tries)
+        world.emulator.update_config(fail_rate=0)
+        world.emulator.clear_requests_log()
+
+        customers, invoices = world.sync()
+
+        sent = [e for e in world.emulator.requests_log() if e["idempotency_key"]]
+        assert {e["idempotency_key"] for e in sent} & poisoned == set()
+        assert [e for e in sent if e["status"] >= 500] == []
+        assert {r.outcome for r in customers.results} <= {"created", "unchanged"}
+        assert not [r for r in invoices.results if r.outcome == "failed"]
+        retried = {r.record_key: r for r in (*customers.results, *invoices.results)}
+        for result in failed:
+            assert retried[result.record_key].outcome == "created", result
+        assert_stripe_matches_jde(world)
