@@ -148,7 +148,7 @@ def test_plan_shows_what_a_sync_would_do_and_writes_nothing(world: World) -> Non
     plan = world.engine().plan_invoices(world.invoices())
     assert world.writes() == []
     change = plan.change(key)
-    assert change.action == "converge" and "metadata" in change.detail["fields"]
+    assert change.action == "converge" and change.detail["lines_updated"]
     assert plan.counts()["nothing"] == len(invoices) - 1
 
 
