@@ -29,6 +29,11 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     "demo": ("jde_stripe_pipeline.demo.cli", "demo_command", "The whole pipeline on the embedded sandboxes."),
     "extract": ("jde_stripe_pipeline.jde.cli", "extract_command", "What a sync would read from JDE."),
     "plan": ("jde_stripe_pipeline.sync.cli", "plan_command", "What a sync would do; writes nothing."),
+    "relink": (
+        "jde_stripe_pipeline.sync.cli",
+        "relink_command",
+        "List the Stripe account once; link what the ledger lacks.",
+    ),
     "replay": (
         "jde_stripe_pipeline.orchestration.replay",
         "replay",
