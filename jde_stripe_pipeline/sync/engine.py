@@ -34,6 +34,7 @@ from jde_stripe_pipeline.jde.records import JdeCustomer, JdeInvoice, Quarantined
 from jde_stripe_pipeline.ledger import Intent, Ledger, ObjectMapping, ObjectType
 from jde_stripe_pipeline.mapping import (
     CustomerMappingConfig,
+    DeleteDraftInvoice,
     InvoiceMappingConfig,
     InvoiceRequest,
     map_customer,
@@ -51,7 +52,7 @@ from jde_stripe_pipeline.sync.decision import (
 from jde_stripe_pipeline.sync.execute import run_rounds
 from jde_stripe_pipeline.sync.operations import Created
 from jde_stripe_pipeline.sync.per_record import RecordFlow
-from jde_stripe_pipeline.sync.reconcile import reconcile_invoices
+from jde_stripe_pipeline.sync.reconcile import compare_invoice, expected_of, reconcile_invoices, report_of
 from jde_stripe_pipeline.sync.record import Recorder
 from jde_stripe_pipeline.sync.relink import RelinkReport, relink
 from jde_stripe_pipeline.sync.results import (
@@ -146,7 +147,12 @@ class SyncEngine:
         if customer_report is not None:
             requests += customer_report.requests_sent
         return SyncReport(
-            "invoice", tuple(results), requests, time.monotonic() - started, customers=customer_report
+            "invoice",
+            tuple(results),
+            requests,
+            time.monotonic() - started,
+            customers=customer_report,
+            reconciliation=self._reconciled(items),
         )
 
     def plan_customers(self, records: Iterable[JdeCustomer | QuarantinedRecord]) -> Plan:
@@ -198,7 +204,13 @@ class SyncEngine:
         mappings = self.ledger.get_mappings("invoice", keys)
         intents = self.ledger.intents.of("invoice", keys)
         return reconcile_invoices(
-            records, self.invoice_config, mappings, intents, self._flow.reader, Meter(self.stripe)
+            records,
+            self.invoice_config,
+            mappings,
+            intents,
+            self._flow.reader,
+            Meter(self.stripe),
+            known=self._flow.seen,
         )
 
     def relink(self) -> RelinkReport:
@@ -209,6 +221,16 @@ class SyncEngine:
         return self.relinked
 
     # ================================================================================ helpers
+
+    def _reconciled(self, items: Sequence[Work]) -> ReconciliationReport:
+        """The invoices this sync read or wrote, compared with JDE from Stripe's answers."""
+        seen = self._flow.seen
+        compared = [
+            compare_invoice(w.record_key, expected_of(w.request), seen[w.record_key])
+            for w in items
+            if isinstance(w.request, InvoiceRequest | DeleteDraftInvoice) and w.record_key in seen
+        ]
+        return report_of(compared, (), 0)
 
     def _relink_if_empty(self, *, persist: bool) -> int:
         """Once per engine: relink when the ledger is empty (see `relink.py`); the requests it cost."""

@@ -19,6 +19,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from typing import Any
 
 from jde_stripe_pipeline.stripe_sink import StripeRequestRejected, StripeResult
 from jde_stripe_pipeline.sync.decision import ABSENT, Decision, StripeState
@@ -50,6 +51,8 @@ class Executed:
     """The first write's key (the one a person looks up in Stripe's request log)."""
     request_id: str | None
     """Stripe's request id of that write."""
+    answers: tuple[dict[str, Any], ...] = ()
+    """The object each operation's answer returned, in order (what the reconciliation reuses)."""
 
 
 def send(meter: Meter, operation: StripeOperation) -> StripeResult:
@@ -75,6 +78,7 @@ def send(meter: Meter, operation: StripeOperation) -> StripeResult:
 def execute(decision: Decision, meter: Meter) -> Executed | StripeState:
     """Send the operations in order; a new `StripeState` when Stripe's answer means: decide again."""
     created: dict[int, str] = {}
+    answers: list[dict[str, Any]] = []
     first: tuple[str, StripeResult] | None = None
     for index, operation in enumerate(decision.operations):
         operation = operation.resolved(created)
@@ -89,6 +93,7 @@ def execute(decision: Decision, meter: Meter) -> Executed | StripeState:
             if result.replayed and retrieve_live(meter, decision.object_type, object_id) is None:
                 return StripeState("absent", stale_replay=object_id)
             created[index] = object_id
+        answers.append(result.object)
         if first is None:
             first = (operation.idempotency_key, result)
     stripe_id = decision.stripe_id
@@ -96,7 +101,7 @@ def execute(decision: Decision, meter: Meter) -> Executed | StripeState:
         stripe_id = created[stripe_id.index]
     if first is None:
         return Executed(stripe_id, None, None)
-    return Executed(stripe_id, first[0], first[1].request_id)
+    return Executed(stripe_id, first[0], first[1].request_id, tuple(answers))
 
 
 def run_rounds(

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 
 from jde_stripe_pipeline.ledger import Action, Busy, Intent, Ledger, ObjectMapping
@@ -34,6 +35,7 @@ from jde_stripe_pipeline.sync.decision import (
     StripeState,
 )
 from jde_stripe_pipeline.sync.execute import Executed, NewKeyNeeded, execute
+from jde_stripe_pipeline.sync.reconcile import state_after
 from jde_stripe_pipeline.sync.record import Recorder
 from jde_stripe_pipeline.sync.results import ObjectKind, RecordResult
 from jde_stripe_pipeline.sync.stripe_state import Meter, StripeReader
@@ -51,6 +53,16 @@ class RecordFlow:
         self.recorder = recorder
         self.claims = claims
         self.reader = StripeReader()
+        self.seen: dict[str, StripeState] = {}
+        """Invoices: the state Stripe answered a run's reads and writes with (the reconciliation's)."""
+        self._seen_lock = threading.Lock()
+
+    def _saw(self, record_key: str, state: StripeState | None) -> None:
+        with self._seen_lock:
+            if state is None:
+                self.seen.pop(record_key, None)
+            else:
+                self.seen[record_key] = state
 
     def decide(
         self,
@@ -67,6 +79,22 @@ class RecordFlow:
     ) -> Decision | None:
         """The decision, reading Stripe when it needs to (a plan also where a sync would go blind);
         None when it needs a read and `read` is False."""
+        decided = self._decide(kind, work, mapping, intent, meter, customer, peek, read, state)
+        return decided[0] if decided is not None else None
+
+    def _decide(
+        self,
+        kind: ObjectKind,
+        work: Work,
+        mapping: ObjectMapping | None,
+        intent: Intent | None,
+        meter: Meter,
+        customer: CustomerLink,
+        peek: bool,
+        read: bool,
+        state: StripeState,
+    ) -> tuple[Decision, StripeState] | None:
+        """The decision and the state it was decided on."""
         request = work.request
         known = Known.of(intent)
         already_deleted = (
@@ -82,7 +110,7 @@ class RecordFlow:
                     work, mapping, state, known, customer=customer, already_deleted=already_deleted
                 )
             if isinstance(answer, Decision) and not (peek and answer.blind):
-                return answer
+                return answer, state
             if not read:
                 return None
             if kind == "customer":
@@ -137,13 +165,16 @@ class RecordFlow:
         """Decide, execute, and decide again while Stripe's answers change the state; then record."""
         state = UNREAD
         for _ in range(MAX_DECISIONS):
-            decision = self.decide(kind, work, mapping, intent, meter, customer=customer, state=state)
-            assert decision is not None
+            decided = self._decide(kind, work, mapping, intent, meter, customer, False, True, state)
+            assert decided is not None
+            decision, state = decided
             create = decision.create
             if create is not None:
                 self.claims.note_create(kind, work.record_key, create.idempotency_key)
             answer = execute(decision, meter)
             if isinstance(answer, Executed):
+                if kind == "invoice":
+                    self._saw(work.record_key, state_after(state, decision, answer.answers))
                 requests = work.requests_before + meter.count
                 return self.recorder.decided(decision, work, answer, requests, claim=self.claims.token)
             state = answer

@@ -35,6 +35,9 @@ def test_a_finalized_invoice_changed_in_jde_is_a_conflict_and_left_untouched(wor
     assert (result.outcome, result.action, result.stripe_id) == ("conflict", "conflict", invoice_id)
     assert result.reason is not None and "open" in result.reason and key in result.reason
     assert world.writes() == []
+    assert not report.stripe_matches_jde  # loud: the step or its check can fail on it
+    assert report.reconciliation is not None
+    assert [i.record_key for i in report.reconciliation.mismatched()] == [key]
     assert world.sink().retrieve_invoice(invoice_id).object == before
     reconciliation = world.engine().reconcile_invoices(world.good_invoices())
     assert [c.record_key for c in reconciliation.conflicts] == [key]
