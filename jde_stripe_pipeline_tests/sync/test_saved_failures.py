@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from jde_stripe_pipeline.sandboxes.stripe_emulator import StripeEmulatorConfig
-from jde_stripe_pipeline_tests.sync.conftest import assert_stripe_matches_jde, make_world
+from jde_stripe_pipeline_tests.sync.conftest import World, assert_stripe_matches_jde, make_world
 
 FAILING = StripeEmulatorConfig(
     rate_limit_per_second=1000.0, search_lag_seconds=0.0, fail_rate=0.5, fault_seed=21
@@ -42,3 +42,30 @@ def test_the_run_after_saved_500s_sends_fresh_keys_and_finishes(tmp_path: Path) 
         for result in failed:
             assert retried[result.record_key].outcome == "created", result
         assert_stripe_matches_jde(world)
+
+
+def test_a_key_stripe_holds_with_other_params_moves_the_record_to_a_new_key(world: World) -> None:
+    """`idempotency_error` (the key was first used with other params: e.g. a request whose body never
+    fully arrived, as a killed run can leave) cannot succeed for 24 h: the record goes on under a new
+    attempt after looking for what the first use may have created, instead of failing every run."""
+    world.ledger().intents.record_relink("setup", 0, 0, 0)  # a ledger in use
+    customers = world.customers()
+    plan = world.engine().plan_customers(customers)
+    change = next(c for c in plan.changes if c.action == "create")
+    (create,) = change.operations
+    world.sink().create_customer({"name": "Half a request"}, idempotency_key=create.idempotency_key)
+    world.emulator.clear_requests_log()
+
+    report, _ = world.sync()
+
+    result = report.result(change.record_key)
+    assert result.outcome == "created"
+    sent = [
+        (e["endpoint"], e["status"])
+        for e in world.emulator.requests_log()
+        if change.record_key in str(e["idempotency_key"]) or e["endpoint"] == "GET /v1/customers"
+    ]
+    assert sent[0] == ("POST /v1/customers", 400)  # the poisoned key, once
+    assert ("POST /v1/customers", 200) in sent
+    assert world.ledger().intents.of("customer", [change.record_key])[change.record_key].attempt == 2
+    assert_stripe_matches_jde(world)
