@@ -96,7 +96,7 @@ def holder_is_gone(holder: str) -> bool:
 
 
 def _intent_of(row: Any, now: datetime) -> Intent:
-    values = row_values(row)
+    values = row if isinstance(row, dict) else row_values(row)
     at = values["intent_at"]
     return Intent(
         object_type=values["object_type"],
@@ -148,30 +148,50 @@ class Intents:
         record_key: str,
         token: ClaimToken,
         lease: timedelta = DEFAULT_LEASE,
+        *,
+        create_key: str | None = None,
     ) -> Intent | Busy:
         """Take the record's claim (creating its row) and return its intent, or `Busy` when another
-        live run holds it."""
+        live run holds it. `create_key`: the create the run expects to send, noted in the same
+        transaction (as `note_create`) unless another create is pending: a new record costs the ledger
+        one write before Stripe and one after."""
         now = self._ledger.now()
-        held = {
+        held: dict[str, Any] = {
             "holder_run_id": token.run_id,
             "holder_token": token.holder,
             "claimed_at": now,
             "expires_at": now + lease,
             "updated_at": now,
         }
+        noted = {"idempotency_key": create_key, "intent_at": now} if create_key else {}
         with self._ledger.write() as conn:
             fresh = dialect_insert(conn)(intent).values(
-                object_type=object_type, record_key=record_key, attempt=1, **held
+                object_type=object_type, record_key=record_key, attempt=1, **held, **noted
             )
             if conn.execute(fresh.on_conflict_do_nothing().returning(intent.c.id)).first() is not None:
-                return Intent(object_type, record_key, attempt=1)
+                return _intent_of(
+                    {
+                        "object_type": object_type,
+                        "record_key": record_key,
+                        "attempt": 1,
+                        "stripe_id": None,
+                        "idempotency_key": None,
+                        "intent_at": None,
+                        **noted,
+                    },
+                    now,
+                )
             row = _row(conn, object_type, record_key, lock=True)
             holder, run_id, expires = row.holder_token, row.holder_run_id, row.expires_at
             free = holder is None or expires is None or expires <= now
             if not (free or holder == token.holder or run_id == token.run_id or holder_is_gone(holder)):
                 return Busy(object_type, record_key, str(run_id), expires)
+            values = row_values(row)
+            if noted and values["idempotency_key"] is None:
+                values |= noted
+                held |= noted
             conn.execute(update(intent).where(intent.c.id == row.id).values(**held))
-            return _intent_of(row, now)
+            return _intent_of(values, now)
 
     def renew(self, token: ClaimToken, lease: timedelta = DEFAULT_LEASE) -> int:
         """Extend every claim `token` holds; the number of claims renewed."""

@@ -33,8 +33,8 @@ class Claims:
         self._stop: threading.Event | None = None
         self._thread: threading.Thread | None = None
 
-    def claim(self, kind: ObjectType, record_key: str) -> Intent | Busy:
-        return self.ledger.intents.claim(kind, record_key, self.token, self.lease)
+    def claim(self, kind: ObjectType, record_key: str, create_key: str | None = None) -> Intent | Busy:
+        return self.ledger.intents.claim(kind, record_key, self.token, self.lease, create_key=create_key)
 
     def note_create(self, kind: ObjectType, record_key: str, idempotency_key: str) -> None:
         self.ledger.intents.note_create(kind, record_key, self.token, idempotency_key)

@@ -131,10 +131,15 @@ class RecordFlow:
         customer: CustomerLink = None,
     ) -> RecordResult:
         meter = Meter(self.sink)
+        if intent is not None:
+            work = replace(work, attempt=intent.attempt)
         quick = self.decide(kind, work, mapping, intent, meter, customer=customer, read=False)
         if quick is not None and not quick.operations:
             return self.recorder.decided(quick, work, Executed(_id(quick), None, None), work.requests_before)
-        claimed = self.claims.claim(kind, work.record_key)
+        expected_create = quick.create if quick is not None else None
+        claimed = self.claims.claim(
+            kind, work.record_key, expected_create.idempotency_key if expected_create else None
+        )
         if isinstance(claimed, Busy):
             return self.recorder.deferred(work, claimed)
         work = replace(work, attempt=claimed.attempt)
@@ -164,13 +169,15 @@ class RecordFlow:
     ) -> RecordResult:
         """Decide, execute, and decide again while Stripe's answers change the state; then record."""
         state = UNREAD
+        noted = intent.idempotency_key
         for _ in range(MAX_DECISIONS):
             decided = self._decide(kind, work, mapping, intent, meter, customer, False, True, state)
             assert decided is not None
             decision, state = decided
             create = decision.create
-            if create is not None:
+            if create is not None and create.idempotency_key != noted:
                 self.claims.note_create(kind, work.record_key, create.idempotency_key)
+                noted = create.idempotency_key
             answer = execute(decision, meter)
             if isinstance(answer, Executed):
                 if kind == "invoice":

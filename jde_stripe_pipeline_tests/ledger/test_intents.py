@@ -130,3 +130,13 @@ def test_a_deferred_row_does_not_hide_a_failure_from_replay(ledger: Ledger) -> N
     ledger.record_outcome(outcome("7", "failed", run_id="run-a"))
     ledger.record_outcome(outcome("7", "deferred", run_id="run-b"))
     assert [e.record_key for e in ledger.failed_for_replay(["2025-03-01"])] == ["7"]
+
+
+def test_a_claim_can_note_the_create_it_expects_unless_another_one_is_pending(ledger: Ledger) -> None:
+    first = _claimed(ledger.intents.claim("invoice", "K", ClaimToken.new("run-a"), create_key="key-1"))
+    assert (first.idempotency_key, first.replayable) == ("key-1", True)
+    ledger.intents.release(ClaimToken("run-a", "gone"))  # nothing: the holder token differs
+    later = ClaimToken.new("run-a")  # the same run again (a step retry)
+    again = _claimed(ledger.intents.claim("invoice", "K", later, create_key="key-2"))
+    assert again.idempotency_key == "key-1"  # the pending create is kept: the run must look it up
+    assert ledger.intents.of("invoice", ["K"])["K"].intent_at == first.intent_at

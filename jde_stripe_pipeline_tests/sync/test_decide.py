@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -261,7 +262,8 @@ def test_a_new_invoice_is_one_create_and_one_add_lines_on_the_created_draft() ->
     assert "synced first" in str(pending.detail["customer"])
 
 
-def test_changed_lines_converge_header_then_update_lines() -> None:
+def test_changed_lines_converge_by_line_and_the_header_only_for_a_header_field() -> None:
+    """JDE's version stamp moved with the line: no header write for the stamp alone."""
     old = invoice_request()
     new = invoice_request(line("1.000", 1001), line("2.000", 2000), stamp="2026-11-22T09:00:00")
     decision = decided(
@@ -270,9 +272,18 @@ def test_changed_lines_converge_header_then_update_lines() -> None:
         )
     )
     assert (decision.outcome, decision.action, decision.stripe_id) == ("updated", "converge", "in_1")
-    assert writes(decision) == [("POST", "/v1/invoices/in_1"), ("POST", "/v1/invoices/in_1/update_lines")]
-    assert decision.detail["fields"] == ["metadata"] and decision.detail["lines_updated"] == ["1.000"]
-    assert decision.operations[1].params["lines"][0]["id"] == "il_1"
+    assert writes(decision) == [("POST", "/v1/invoices/in_1/update_lines")]
+    assert decision.detail["fields"] == [] and decision.detail["lines_updated"] == ["1.000"]
+    assert decision.operations[0].params["lines"][0]["id"] == "il_1"
+    redated = replace(new, effective_at=new.effective_at + 86400)
+    both = decided(
+        decide_invoice(
+            work(redated), mapping("invoice", DOC, "in_1"), by_mapping(stripe_invoice(old)), customer=CUS
+        )
+    )
+    assert writes(both) == [("POST", "/v1/invoices/in_1"), ("POST", "/v1/invoices/in_1/update_lines")]
+    assert both.detail["fields"] == ["effective_at"]
+    assert both.operations[0].params["metadata"]["jde_updated_at"] == "2026-11-22T09:00:00"
 
 
 def test_a_persons_line_is_left_alone_and_reported_while_a_jde_line_is_added_and_one_removed() -> None:

@@ -39,8 +39,8 @@ def test_the_run_after_saved_500s_sends_fresh_keys_and_finishes(tmp_path: Path) 
         assert {r.outcome for r in customers.results} <= {"created", "unchanged"}
         assert not [r for r in invoices.results if r.outcome == "failed"]
         retried = {r.record_key: r for r in (*customers.results, *invoices.results)}
-        for result in failed:
-            assert retried[result.record_key].outcome == "created", result
+        for result in failed:  # created now, or (a create went through before a later call failed)
+            assert retried[result.record_key].outcome in ("created", "updated"), result  # completed
         assert_stripe_matches_jde(world)
 
 
