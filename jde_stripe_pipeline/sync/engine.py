@@ -293,10 +293,12 @@ class SyncEngine:
             if result.outcome == "deferred" and result.record_key in missing:
                 links[result.record_key] = BusyCustomer(int(result.record_key), result.reason or "")
         if plan:
-            _, intents = self._ledger_rows("customer", [Work(an8, None, None) for an8 in missing])
+            intents = self.ledger.intents.of("customer", missing)
+            found = self._found_in_memory.get("customer", {})
             for an8 in missing - set(links):
                 known = intents.get(an8)
-                links[an8] = known.stripe_id if known and known.stripe_id else PendingCustomer(int(an8))
+                stripe_id = known.stripe_id if known is not None else found.get(an8)
+                links[an8] = stripe_id or PendingCustomer(int(an8))
         return links
 
     def _sync_missing_customers(self, items: Sequence[Work], fetch: CustomerFetch) -> SyncReport | None:

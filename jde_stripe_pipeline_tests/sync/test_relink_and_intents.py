@@ -136,3 +136,20 @@ def test_past_stripes_key_memory_the_lost_create_is_looked_up_by_its_customer(wo
     assert "GET /v1/customers" not in endpoints
     assert_stripe_matches_jde(world)
     tomorrow.close()
+
+
+def test_a_plan_on_a_replaced_ledger_shows_relinks_and_writes_nothing_anywhere(world: World) -> None:
+    world.sync()
+    world.ledger_path.unlink()
+    world.emulator.clear_requests_log()
+    engine = world.engine()
+
+    customers = engine.plan_customers(world.customers())
+    invoices = engine.plan_invoices(world.invoices())
+
+    assert world.writes() == []
+    assert {(c.action, c.outcome) for c in customers.changes} == {("relink", "unchanged")}
+    assert "create" not in invoices.counts() and invoices.counts()["relink"] >= 1
+    assert _endpoints(world)["GET /v1/customers"] == 1  # one listing pass, in memory
+    ledger = world.ledger()
+    assert ledger.intents.relinks() == [] and ledger.intents.needs_relink()
