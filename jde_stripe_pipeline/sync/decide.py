@@ -76,6 +76,7 @@ __all__ = [
     "StripeState",
     "decide_customer",
     "decide_invoice",
+    "stripe_key",
 ]
 
 

@@ -41,6 +41,7 @@ from jde_stripe_pipeline.mapping import (
     map_invoice,
 )
 from jde_stripe_pipeline.stripe_sink import StripeSink
+from jde_stripe_pipeline.sync.ar_events import ArEvents, split_ar_events
 from jde_stripe_pipeline.sync.claims import Claims
 from jde_stripe_pipeline.sync.decision import (
     BlockedCustomer,
@@ -132,7 +133,7 @@ class SyncEngine:
         started = time.monotonic()
         with self.claims.held():
             listed = self._relink_if_empty(persist=True)
-            items = dedupe(self._invoice_works(records))
+            items, ar_items = split_ar_events(dedupe(self._invoice_works(records)))
             customer_report = self._sync_missing_customers(items, fetch_customers)
             customers = self._customer_links(items, synced_first=customer_report)
             mappings, intents = self._ledger_rows("invoice", items)
@@ -143,6 +144,7 @@ class SyncEngine:
                 return self._flow.sync("invoice", work, mappings.get(key), intents.get(key), customer=link)
 
             results = self._rounds("invoice", items, sync)
+            results += self._rounds("invoice", ar_items, self._ar_events().sync)  # after their originals
         requests = sum(r.requests for r in results) + listed
         if customer_report is not None:
             requests += customer_report.requests_sent
@@ -174,7 +176,7 @@ class SyncEngine:
 
     def plan_invoices(self, records: Iterable[JdeInvoice | QuarantinedRecord]) -> Plan:
         listed = self._relink_if_empty(persist=False)
-        items = dedupe(self._invoice_works(records))
+        items, ar_items = split_ar_events(dedupe(self._invoice_works(records)))
         mappings, intents = self._ledger_rows("invoice", items)
         customers = self._customer_links(items, plan=True)
         changes: list[PlannedChange] = []
@@ -194,6 +196,10 @@ class SyncEngine:
             assert decision is not None
             changes.append(_planned(decision))
             requests += meter.count
+        for work in ar_items:
+            ar_decision, cost = self._ar_events().plan(work)
+            changes.append(_planned(ar_decision))
+            requests += cost
         return Plan("invoice", tuple(changes), requests)
 
     def reconcile_invoices(self, records: Iterable[JdeInvoice]) -> ReconciliationReport:
@@ -268,6 +274,16 @@ class SyncEngine:
             workers=self.workers,
             give_up=lambda work, error: self._flow.give_up(kind, work, error),
             progress=self.progress,
+        )
+
+    def _ar_events(self) -> ArEvents:
+        """Credit memos and voids of the `ar_invoice` profile (`sync/ar_events.py`)."""
+        return ArEvents(
+            sink=self.stripe,
+            ledger=self.ledger,
+            reader=self._flow.reader,
+            recorder=self._flow.recorder,
+            config=self.invoice_config,
         )
 
     def _customer_works(self, records: Iterable[JdeCustomer | QuarantinedRecord]) -> Iterator[Work]:

@@ -115,10 +115,12 @@ class RecordFlow:
                 return None
             if kind == "customer":
                 email = request.email if isinstance(request, CustomerRequest) else None
-                state = self.reader.customer(work.record_key, mapping, intent, meter, email=email)
+                state = self.reader.customer(work.record_key, mapping, meter, intent=intent, email=email)
             else:
                 customer_id = customer if isinstance(customer, str) else None
-                state = self.reader.invoice(work.record_key, mapping, intent, meter, customer_id=customer_id)
+                state = self.reader.invoice(
+                    work.record_key, mapping, meter, intent=intent, customer_id=customer_id
+                )
         raise AssertionError(f"{kind} {work.record_key}: undecided with Stripe's state read")
 
     def sync(

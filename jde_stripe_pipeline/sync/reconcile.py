@@ -140,7 +140,9 @@ def reconcile_invoices(
         if isinstance(expected, MappingFailure):
             skipped.append(f"{key}: {expected.field}: {expected.reason}")
             continue
-        state = (known or {}).get(key) or reader.invoice(key, mappings.get(key), intents.get(key), meter)
+        state = (known or {}).get(key) or reader.invoice(
+            key, mappings.get(key), meter, intent=intents.get(key)
+        )
         items.append(compare_invoice(key, expected, state))
     return report_of(items, skipped, meter.count)
 

@@ -97,9 +97,9 @@ class StripeReader:
         self,
         record_key: str,
         mapping: ObjectMapping | None,
-        intent: Intent | None,
         meter: Meter,
         *,
+        intent: Intent | None = None,
         email: str | None = None,
     ) -> StripeState:
         if mapping is not None:
@@ -126,9 +126,9 @@ class StripeReader:
         self,
         record_key: str,
         mapping: ObjectMapping | None,
-        intent: Intent | None,
         meter: Meter,
         *,
+        intent: Intent | None = None,
         customer_id: str | None = None,
     ) -> StripeState:
         if mapping is not None:

@@ -30,6 +30,7 @@ def test_relink_command_lets_a_replaced_ledger_relink_every_object_then_runs_lis
     _, first = world.sync()
     world.ledger_path.unlink()  # the state database replaced by an empty one
     env = {
+        "JDE_TIMEZONE": "America/Chicago",
         "STRIPE_API_KEY": DEFAULT_API_KEY,
         "STRIPE_API_BASE": world.stripe_url,
         "JDE_STRIPE_RATE_PER_SECOND": "500",
