@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import stripe
 
+from jde_stripe_pipeline.cli.audit import format_history
 from jde_stripe_pipeline.sandboxes.stripe_emulator import DEFAULT_API_KEY
 from jde_stripe_pipeline_tests.sync.conftest import World, assert_invoices_match_jde, make_world
 
@@ -108,6 +109,8 @@ def test_drafts_deleted_or_edited_in_stripe_are_found_then_repaired_and_a_person
     assert sdk.v1.invoices.retrieve(final_id).status == "open"
     assert ledger.drift.marked() == []
     assert [e.outcome for e in ledger.history(deleted_key)][-2:] == ["drifted", "repaired"]
+    story = format_history(deleted_key, ledger.history(deleted_key), [])  # what `jde-stripe audit` prints
+    assert f"draft {deleted_id} deleted in Stripe" in story and "repaired drift" in story
 
     world.emulator.clear_requests_log()
     _, third = world.sync()
