@@ -19,6 +19,8 @@ Why else it is built this way:
 - Invoices converge from the draft's actual lines (by `jde_lnid`), so whatever partial state a crash
   left, the next run sends only what is still missing. Lines without `jde_lnid` and metadata the
   mapping does not own are a person's: left alone and reported.
+- Drift (a draft deleted or edited in Stripe while JDE did not change) is found by `reconcile_invoices`,
+  marked in the ledger, and repaired by the next sync (`drift.py`).
 - Customers before invoices (`sync_invoices` syncs the invoices' missing customers first, then the
   invoices on `workers` threads), records deduplicated by key: no two threads ever race on one object.
   An invoice whose customer is quarantined is quarantined too, naming the customer.

@@ -1,4 +1,6 @@
-"""Reconciliation: per invoice, Stripe's figures against JDE's. The comparison is pure.
+"""Reconciliation: per invoice, Stripe's figures, owned fields and JDE lines against JDE's. The
+comparison is pure. A draft deleted or edited in Stripe while JDE did not change is drift (`with_drift`;
+marked and repaired as `drift.py` says).
 
 It reuses what a run already knows: an invoice the sync read or wrote is compared with the state
 Stripe answered its last write with (`state_after`), so a sync reports at once whether Stripe equals

@@ -83,6 +83,10 @@ def test_drafts_deleted_or_edited_in_stripe_are_found_then_repaired_and_a_person
     assert sorted(m.jde_key for m in ledger.drift.marked("invoice")) == sorted([deleted_key, edited_key])
     assert [e.outcome for e in ledger.history(deleted_key)] == ["created", "unchanged", "drifted"]
 
+    plan = world.engine().plan_invoices(world.invoices())  # what `jde-stripe plan` shows, writing nothing
+    planned = {c.record_key: (c.outcome, c.action) for c in plan.changes if c.operations}
+    assert planned == {deleted_key: ("repaired", "create"), edited_key: ("repaired", "converge")}
+
     _, repair = world.sync()
 
     assert repair.counts() == {"repaired": 2, "unchanged": len(created) - 2}
