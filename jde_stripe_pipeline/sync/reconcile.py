@@ -221,5 +221,5 @@ def with_drift(
 def report_of(
     items: Sequence[InvoiceReconciliation], skipped: Sequence[str], requests: int
 ) -> ReconciliationReport:
-    conflicts = tuple(i for i in items if i.mismatches and i.status not in (None, DRAFT))
+    conflicts = tuple(i for i in items if not i.matches and i.status not in (None, DRAFT))
     return ReconciliationReport(tuple(items), conflicts, tuple(skipped), requests)
