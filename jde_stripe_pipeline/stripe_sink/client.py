@@ -26,6 +26,7 @@ from typing import Any, Self
 
 import stripe
 
+from jde_stripe_pipeline.stripe_sink.budget import Budget
 from jde_stripe_pipeline.stripe_sink.errors import (
     StripeAuthError,
     StripeIdempotencyConflict,
@@ -140,6 +141,7 @@ class StripeSink:
         settings: StripeSinkSettings,
         *,
         bucket: TokenBucket | None = None,
+        budget: Budget | None = None,
         rng: random.Random | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ):
@@ -161,6 +163,8 @@ class StripeSink:
             raise StripeAuthError(f"No Stripe API key: the key source {self._key_source!r} returned nothing")
         self._state = self._build(key, generation=0)
         self.bucket = bucket or TokenBucket(settings.effective_rate(key), settings.burst)
+        self.budget = budget
+        """Optional per-endpoint budget with AIMD on 429 (issue 10); None keeps the global bucket only."""
 
     def __repr__(self) -> str:
         return (
@@ -424,6 +428,11 @@ class StripeSink:
         while True:
             state = self._state
             self._metrics.token_wait(self.bucket.acquire())
+            endpoint = f"{call.method.upper()} {call.path}"
+            if self.budget is not None:
+                wait = self.budget.reserve(endpoint, time.monotonic())
+                if wait > 0:
+                    self._sleep(wait)
             try:
                 obj = call.send(state.sdk, options)
             except stripe.StripeError as error:
@@ -432,6 +441,8 @@ class StripeSink:
                 outcome = "connection_error" if status is None else f"http_{status}"
                 self._metrics.attempt(call.method, call.path, outcome)
                 disposition = classify(failure)
+                if self.budget is not None and status == 429:
+                    self.budget.on_throttled(endpoint, _header(error.headers, "Stripe-Rate-Limited-Reason"))
                 if disposition is Disposition.RETRY and retries < self._policy.max_retries:
                     uncertain = uncertain or status is None or status >= 500
                     retries += 1
@@ -450,6 +461,8 @@ class StripeSink:
                 if disposition is Disposition.REJECT and status == 404 and uncertain and call.deleted_object:
                     return StripeResult(dict(call.deleted_object), error.request_id, replayed=True)
                 raise self._final_error(call, error, failure, disposition, attempts=retries + 1) from None
+            if self.budget is not None:
+                self.budget.on_success(endpoint)
             response = obj.last_response
             replayed = _header(response.headers if response else None, "Idempotent-Replayed") == "true"
             self._metrics.attempt(call.method, call.path, "replayed" if replayed else "ok")

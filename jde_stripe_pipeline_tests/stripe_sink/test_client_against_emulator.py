@@ -23,6 +23,7 @@ from jde_stripe_pipeline.stripe_sink import (
     StripeSinkSettings,
     StripeUnavailable,
 )
+from jde_stripe_pipeline.stripe_sink.budget import TEST_GLOBAL_PACE, Budget
 
 
 @dataclass
@@ -356,3 +357,38 @@ def test_writes_require_an_idempotency_key(stripe_api: Running) -> None:
     with stripe_api.sink() as sink, pytest.raises(ValueError, match="idempotency key"):
         sink.create_customer(customer_params(1), idempotency_key="")
     assert stripe_api.log() == []
+
+
+def test_budget_holds_each_endpoint_under_stripes_test_profile() -> None:
+    """8 threads of creates under the `test` profile (25/s global and per endpoint): paced by the budget
+    at 24/s, no record fails, at most 1% of answers are 429s and no 1 s window of the log holds > 25."""
+
+    emulator = StripeEmulator(StripeEmulatorConfig(profile="test", search_lag_seconds=0.0))
+    with emulator.serve(port=0) as server:
+        running = Running(emulator, server.url)
+        settings = StripeSinkSettings(
+            key_source=StaticKeySource(DEFAULT_API_KEY), api_base=server.url, rate_per_second=1000.0, burst=50
+        )
+        errors: list[BaseException] = []
+        with StripeSink(settings, budget=Budget(TEST_GLOBAL_PACE)) as sink:
+
+            def work(offset: int) -> None:
+                try:
+                    for i in range(5):
+                        an8 = offset * 10 + i
+                        sink.create_customer(customer_params(an8), idempotency_key=f"customer-{an8}-create")
+                except BaseException as error:
+                    errors.append(error)
+
+            threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        log = running.log("/v1/customers")
+    assert errors == []
+    assert len(running.customers()) == 40
+    statuses = [entry["status"] for entry in log]
+    assert statuses.count(429) <= len(statuses) // 100
+    received = sorted(float(entry["received_at"]) for entry in log)
+    assert max(sum(1 for t in received if start <= t < start + 1.0) for start in received) <= 25
