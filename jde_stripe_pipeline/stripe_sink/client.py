@@ -162,6 +162,7 @@ class StripeSink:
         if not key:
             raise StripeAuthError(f"No Stripe API key: the key source {self._key_source!r} returned nothing")
         self._state = self._build(key, generation=0)
+        self._grace_spent_for = -1
         self.bucket = bucket or TokenBucket(settings.effective_rate(key), settings.burst)
         self.budget = budget
         """Optional per-endpoint budget with AIMD on 429 (issue 10); None keeps the global bucket only."""
@@ -401,12 +402,20 @@ class StripeSink:
         with self._sdk_lock:
             if self._state.generation != seen_generation:
                 return True
-            try:
-                key = self._read_key()
-            except StripeAuthError:
-                return False
-            if not key or key == self._state.key:
-                return False
+            if self._grace_spent_for == seen_generation:
+                return False  # another thread already waited out the grace for this key
+            deadline = time.monotonic() + self.settings.key_grace_seconds
+            while True:
+                try:
+                    key = self._read_key()
+                except StripeAuthError:
+                    key = ""
+                if key and key != self._state.key:
+                    break
+                if time.monotonic() >= deadline:
+                    self._grace_spent_for = seen_generation
+                    return False
+                self._sleep(self.settings.key_grace_poll_seconds)
             self._state = self._build(key, self._state.generation + 1)
             self._metrics.key_refresh()
             log.warning("Stripe refused the key; now using %s from the key source", mask_key(key))
@@ -502,7 +511,8 @@ class StripeSink:
         if disposition is Disposition.REFRESH_KEY:
             return StripeAuthError(
                 f"{call.operation}: Stripe refused the API key {mask_key(key)} ({answer}: {message}); "
-                f"the key source {self._key_source!r} offers no other valid key. "
+                f"the key source {self._key_source!r} offered no other valid key within "
+                f"{self.settings.key_grace_seconds:g} s. "
                 "Set a valid STRIPE_API_KEY or rotate the key in the credential store.",
                 request_id=request_id,
                 http_status=status,

@@ -112,6 +112,10 @@ class StripeSinkSettings:
     backoff_base_seconds: float = 0.5
     backoff_max_seconds: float = 8.0
     timeout_seconds: float = 30.0
+    key_grace_seconds: float = 0.0
+    """After a 401, keep re-reading the key source this long for a rotated key before failing (issue 13
+    proposes 60; 0 keeps the old single re-read until every caller's tests allow for the wait)."""
+    key_grace_poll_seconds: float = 1.5
 
     def __post_init__(self) -> None:
         if self.rate_per_second is not None and self.rate_per_second <= 0:
@@ -126,6 +130,11 @@ class StripeSinkSettings:
             raise ValueError(
                 "backoff needs 0 <= backoff_base_seconds <= backoff_max_seconds, got "
                 f"{self.backoff_base_seconds} and {self.backoff_max_seconds}"
+            )
+        if self.key_grace_seconds < 0 or self.key_grace_poll_seconds <= 0:
+            raise ValueError(
+                "need key_grace_seconds >= 0 and key_grace_poll_seconds > 0, got "
+                f"{self.key_grace_seconds} and {self.key_grace_poll_seconds}"
             )
         if self.timeout_seconds <= 0:
             raise ValueError(f"timeout_seconds must be > 0, got {self.timeout_seconds}")

@@ -392,3 +392,29 @@ def test_budget_holds_each_endpoint_under_stripes_test_profile() -> None:
     assert statuses.count(429) <= len(statuses) // 100
     received = sorted(float(entry["received_at"]) for entry in log)
     assert max(sum(1 for t in received if start <= t < start + 1.0) for start in received) <= 25
+
+
+def test_401_waits_for_a_key_rotated_in_later_within_the_grace(stripe_api: Running) -> None:
+    """Issue 13: the old key expires at once, the new one reaches the store 0.5 s later; no failure."""
+    source = MutableKey(DEFAULT_API_KEY)
+    with stripe_api.sink(key_source=source, key_grace_seconds=5.0, key_grace_poll_seconds=0.1) as sink:
+        new_key = stripe_api.emulator.roll_key(DEFAULT_API_KEY, expires_in_seconds=0)
+        timer = threading.Timer(0.5, lambda: setattr(source, "key", new_key))
+        timer.start()
+        try:
+            result = sink.create_customer(customer_params(1), idempotency_key="c1")
+        finally:
+            timer.join()
+        assert result.object["metadata"]["jde_an8"] == "1"
+        assert sink.metrics().key_refreshes == 1
+    assert [entry["status"] for entry in stripe_api.log()] == [401, 200]
+    assert source.calls > 2  # re-read while waiting
+
+
+def test_401_grace_ends_with_the_masked_key_and_the_window(stripe_api: Running) -> None:
+    source = MutableKey(DEFAULT_API_KEY)
+    with stripe_api.sink(key_source=source, key_grace_seconds=0.3, key_grace_poll_seconds=0.1) as sink:
+        stripe_api.emulator.roll_key(DEFAULT_API_KEY, expires_in_seconds=0)
+        with pytest.raises(StripeAuthError) as caught:
+            sink.create_customer(customer_params(1), idempotency_key="c1")
+    assert "sk_test_…" + DEFAULT_API_KEY[-4:] in str(caught.value) and "0.3 s" in str(caught.value)
