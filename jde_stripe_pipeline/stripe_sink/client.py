@@ -164,7 +164,10 @@ class StripeSink:
         self._state = self._build(key, generation=0)
         self._grace_spent_for = -1
         self.bucket = bucket or TokenBucket(settings.effective_rate(key), settings.burst)
+        if budget is None and settings.endpoint_rate_per_second is not None:
+            budget = Budget(settings.effective_rate(key), settings.endpoint_rate_per_second)
         self.budget = budget
+        self._in_flight = threading.BoundedSemaphore(settings.max_in_flight)
         """Optional per-endpoint budget with AIMD on 429 (issue 10); None keeps the global bucket only."""
 
     def __repr__(self) -> str:
@@ -443,7 +446,8 @@ class StripeSink:
                 if wait > 0:
                     self._sleep(wait)
             try:
-                obj = call.send(state.sdk, options)
+                with self._in_flight:
+                    obj = call.send(state.sdk, options)
             except stripe.StripeError as error:
                 failure = _failure_of(error)
                 status = failure.http_status

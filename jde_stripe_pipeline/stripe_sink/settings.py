@@ -112,6 +112,11 @@ class StripeSinkSettings:
     backoff_base_seconds: float = 0.5
     backoff_max_seconds: float = 8.0
     timeout_seconds: float = 30.0
+    endpoint_rate_per_second: float | None = None
+    """Per-endpoint pace (Stripe allows 25/s per endpoint; 24 is the proposed value). None: global bucket
+    only. When set, the sink also paces each endpoint and backs off by AIMD on 429 (`budget.Budget`)."""
+    max_in_flight: int = 20
+    """Requests in flight at once, under Stripe's concurrency limiter."""
     key_grace_seconds: float = 0.0
     """After a 401, keep re-reading the key source this long for a rotated key before failing (issue 13
     proposes 60; 0 keeps the old single re-read until every caller's tests allow for the wait)."""
@@ -131,6 +136,10 @@ class StripeSinkSettings:
                 "backoff needs 0 <= backoff_base_seconds <= backoff_max_seconds, got "
                 f"{self.backoff_base_seconds} and {self.backoff_max_seconds}"
             )
+        if self.endpoint_rate_per_second is not None and self.endpoint_rate_per_second <= 0:
+            raise ValueError(f"endpoint_rate_per_second must be > 0, got {self.endpoint_rate_per_second}")
+        if self.max_in_flight < 1:
+            raise ValueError(f"max_in_flight must be >= 1, got {self.max_in_flight}")
         if self.key_grace_seconds < 0 or self.key_grace_poll_seconds <= 0:
             raise ValueError(
                 "need key_grace_seconds >= 0 and key_grace_poll_seconds > 0, got "

@@ -23,7 +23,7 @@ from jde_stripe_pipeline.stripe_sink import (
     StripeSinkSettings,
     StripeUnavailable,
 )
-from jde_stripe_pipeline.stripe_sink.budget import TEST_GLOBAL_PACE, Budget
+from jde_stripe_pipeline.stripe_sink.budget import TEST_GLOBAL_PACE
 
 
 @dataclass
@@ -367,10 +367,14 @@ def test_budget_holds_each_endpoint_under_stripes_test_profile() -> None:
     with emulator.serve(port=0) as server:
         running = Running(emulator, server.url)
         settings = StripeSinkSettings(
-            key_source=StaticKeySource(DEFAULT_API_KEY), api_base=server.url, rate_per_second=1000.0, burst=50
+            key_source=StaticKeySource(DEFAULT_API_KEY),
+            api_base=server.url,
+            rate_per_second=TEST_GLOBAL_PACE,
+            burst=50,
+            endpoint_rate_per_second=24.0,
         )
         errors: list[BaseException] = []
-        with StripeSink(settings, budget=Budget(TEST_GLOBAL_PACE)) as sink:
+        with StripeSink(settings) as sink:
 
             def work(offset: int) -> None:
                 try:
