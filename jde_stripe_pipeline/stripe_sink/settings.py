@@ -31,6 +31,10 @@ ENV_MAX_RETRIES: Final = "JDE_STRIPE_MAX_RETRIES"
 ENV_BACKOFF_BASE: Final = "JDE_STRIPE_BACKOFF_BASE_SECONDS"
 ENV_BACKOFF_MAX: Final = "JDE_STRIPE_BACKOFF_MAX_SECONDS"
 ENV_TIMEOUT: Final = "JDE_STRIPE_TIMEOUT_SECONDS"
+ENV_ENDPOINT_RATE: Final = "JDE_STRIPE_ENDPOINT_RATE_PER_SECOND"
+ENV_MAX_IN_FLIGHT: Final = "JDE_STRIPE_MAX_IN_FLIGHT"
+ENV_KEY_GRACE: Final = "JDE_STRIPE_KEY_GRACE_SECONDS"
+ENV_KEY_GRACE_POLL: Final = "JDE_STRIPE_KEY_GRACE_POLL_SECONDS"
 
 
 def mask_key(key: str | None) -> str:
@@ -173,6 +177,10 @@ class StripeSinkSettings:
             backoff_base_seconds=_parse_float(env, ENV_BACKOFF_BASE, cls.backoff_base_seconds),
             backoff_max_seconds=_parse_float(env, ENV_BACKOFF_MAX, cls.backoff_max_seconds),
             timeout_seconds=_parse_float(env, ENV_TIMEOUT, cls.timeout_seconds),
+            endpoint_rate_per_second=_parse_float(env, ENV_ENDPOINT_RATE, None),
+            max_in_flight=_parse_int(env, ENV_MAX_IN_FLIGHT, cls.max_in_flight),
+            key_grace_seconds=_parse_float(env, ENV_KEY_GRACE, cls.key_grace_seconds),
+            key_grace_poll_seconds=_parse_float(env, ENV_KEY_GRACE_POLL, cls.key_grace_poll_seconds),
         )
 
 

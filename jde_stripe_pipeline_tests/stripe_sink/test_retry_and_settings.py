@@ -95,8 +95,14 @@ def test_settings_from_env_reads_every_variable() -> None:
         "JDE_STRIPE_BACKOFF_BASE_SECONDS": "0.01",
         "JDE_STRIPE_BACKOFF_MAX_SECONDS": "0.05",
         "JDE_STRIPE_TIMEOUT_SECONDS": "5",
+        "JDE_STRIPE_ENDPOINT_RATE_PER_SECOND": "24",
+        "JDE_STRIPE_MAX_IN_FLIGHT": "12",
+        "JDE_STRIPE_KEY_GRACE_SECONDS": "60",
+        "JDE_STRIPE_KEY_GRACE_POLL_SECONDS": "2",
     }
     settings = StripeSinkSettings.from_env(env)
+    assert (settings.endpoint_rate_per_second, settings.max_in_flight) == (24.0, 12)
+    assert (settings.key_grace_seconds, settings.key_grace_poll_seconds) == (60.0, 2.0)
     assert settings.api_base == "http://127.0.0.1:12345"
     assert (settings.rate_per_second, settings.burst, settings.workers, settings.max_retries) == (
         7.5,
