@@ -453,7 +453,7 @@ class StripeSink:
                 status = failure.http_status
                 outcome = "connection_error" if status is None else f"http_{status}"
                 self._metrics.attempt(call.method, call.path, outcome)
-                disposition = classify(failure)
+                disposition = classify(failure, read=call.method == "GET")
                 if self.budget is not None and status == 429:
                     self.budget.on_throttled(endpoint, _header(error.headers, "Stripe-Rate-Limited-Reason"))
                 if disposition is Disposition.RETRY and retries < self._policy.max_retries:

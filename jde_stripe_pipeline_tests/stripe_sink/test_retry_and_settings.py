@@ -177,3 +177,11 @@ def test_metrics_count_outcomes() -> None:
         "POST /v1/customers replayed": 1,
     }
     assert snap.as_metadata()["stripe_token_wait_seconds"] == 0.5
+
+
+def test_a_read_is_resent_on_a_5xx_stripe_says_not_to_retry_but_a_write_is_not() -> None:
+    saved = Failure(http_status=500, should_retry_header="false")
+    assert classify(saved, read=True) is Disposition.RETRY
+    assert classify(saved) is Disposition.GIVE_UP
+    assert classify(Failure(http_status=None, connection_retryable=False), read=True) is Disposition.RETRY
+    assert classify(Failure(http_status=404), read=True) is Disposition.REJECT
