@@ -1,17 +1,29 @@
 """The Stripe side: one paced, idempotent client (`StripeSink`) and its error classes.
 
+Modules: `client` (the endpoints), `transport` (one logical request: permits, retries, key refresh),
+`budget` (an account's lanes and requests in flight, Little's law), `pacing` (the pure arithmetic:
+GCRA lanes and AIMD), `limits` (Stripe's documented numbers and the margin kept below them), `shared`
+(the budget shared in-process or by the processes of a host), `keyring` and `keys` (the key, its
+rotation grace, masking), `retry` (what to retry), `settings`, `metrics`, `errors`.
+
 Environment (`StripeSinkSettings.from_env()`):
 - `STRIPE_API_KEY`: the secret key, read anew on every call of the default key source (so a rotated key is
   picked up after a 401); another key source (a credential store) can be passed instead.
 - `STRIPE_API_BASE`: default `https://api.stripe.com`; the emulator's URL in tests and the demo.
-- `JDE_STRIPE_RATE_PER_SECOND`: client-side pace shared by all threads; default 20/s for test keys
-  (Stripe allows 25) and 80/s for `sk_live_`/`rk_live_` keys (Stripe allows 100).
-- `JDE_STRIPE_BURST` (5), `JDE_STRIPE_WORKERS` (4, for the engine's thread pool),
-  `JDE_STRIPE_MAX_RETRIES` (6 retries after the first attempt), `JDE_STRIPE_BACKOFF_BASE_SECONDS` (0.5),
-  `JDE_STRIPE_BACKOFF_MAX_SECONDS` (8), `JDE_STRIPE_TIMEOUT_SECONDS` (30, per HTTP request).
+- `JDE_STRIPE_RATE_PER_SECOND` (global; default 23/s for test keys, 92/s for live keys),
+  `JDE_STRIPE_ENDPOINT_RATE_PER_SECOND` (each endpoint, 23), `JDE_STRIPE_SEARCH_RATE_PER_SECOND` (18.4),
+  `JDE_STRIPE_MAX_IN_FLIGHT` (18), `JDE_STRIPE_BURST` (1): Stripe's 100/25, 25, 20 less a margin.
+- `JDE_STRIPE_WORKERS` (default: one engine thread per place in flight),
+  `JDE_STRIPE_MAX_RETRIES` (6 retries of 409/5xx/connection errors; 429s are retried apart),
+  `JDE_STRIPE_BACKOFF_BASE_SECONDS` (0.5), `JDE_STRIPE_BACKOFF_MAX_SECONDS` (8),
+  `JDE_STRIPE_TIMEOUT_SECONDS` (30, per HTTP request).
+- `JDE_STRIPE_KEY_GRACE_SECONDS` (60), `JDE_STRIPE_KEY_GRACE_POLL_SECONDS` (1): after a 401, how long and
+  how often the key source is re-read for a rotated key.
+- `JDE_STRIPE_BUDGET_NAME` (sinks naming one account share its budget; default: API base + key),
+  `JDE_STRIPE_BUDGET_DIR` (where the processes of a host share it; `off`: this process only).
 """
 
-from jde_stripe_pipeline.stripe_sink.client import StripeResult, StripeSink
+from jde_stripe_pipeline.stripe_sink.client import StripeSink
 from jde_stripe_pipeline.stripe_sink.errors import (
     StripeAuthError,
     StripeIdempotencyConflict,
@@ -19,20 +31,17 @@ from jde_stripe_pipeline.stripe_sink.errors import (
     StripeSinkError,
     StripeUnavailable,
 )
+from jde_stripe_pipeline.stripe_sink.keys import EnvKeySource, KeySource, StaticKeySource, mask_key
+from jde_stripe_pipeline.stripe_sink.limits import Paces
 from jde_stripe_pipeline.stripe_sink.metrics import MetricsSnapshot
-from jde_stripe_pipeline.stripe_sink.pacing import TokenBucket
-from jde_stripe_pipeline.stripe_sink.settings import (
-    EnvKeySource,
-    KeySource,
-    StaticKeySource,
-    StripeSinkSettings,
-    mask_key,
-)
+from jde_stripe_pipeline.stripe_sink.settings import StripeSinkSettings
+from jde_stripe_pipeline.stripe_sink.transport import StripeResult
 
 __all__ = [
     "EnvKeySource",
     "KeySource",
     "MetricsSnapshot",
+    "Paces",
     "StaticKeySource",
     "StripeAuthError",
     "StripeIdempotencyConflict",
@@ -42,6 +51,5 @@ __all__ = [
     "StripeSinkError",
     "StripeSinkSettings",
     "StripeUnavailable",
-    "TokenBucket",
     "mask_key",
 ]

@@ -1,114 +1,229 @@
-"""Stripe's budgets as pure arithmetic: one global bucket plus one bucket per named endpoint, and AIMD.
+"""One Stripe account's budget: its rate lanes (shared through a `BudgetStore`) and its requests in flight.
 
-Stripe limits an account globally (25/s test, 100/s live) AND per endpoint (25/s each, search 20/s);
-a request may go only when both its buckets have a slot. On a 429 the limiter its
-`Stripe-Rate-Limited-Reason` names has its rate cut multiplicatively; every success lets it creep back
-additively up to its ceiling. Nothing here sleeps or reads a clock of its own: the caller passes `now`.
-Not yet wired into `client.py` (see issue 10).
+Every attempt takes a `Permit` first: a place among the requests in flight, then a send time that every
+lane of its endpoint allows (`pacing.book`). The place is taken before the time is booked, so no thread
+books a slot it cannot use yet (slots booked far ahead would outlive a 429's cut).
+
+Requests in flight (Little's law: in flight ≈ rate × latency). The latency of answered requests is
+followed as an EWMA; the place limit is `ceil(global pace × latency × LITTLE_HEADROOM) + 2` — enough to
+keep the account's fastest lane full even when the log-normal tail holds a few requests long — capped by
+the account's in-flight cap divided among the processes pacing it. A `global-concurrency` 429 halves the
+cap of this process for a while (AIMD, like the lanes). The engine runs one thread per place
+(`StripeSinkSettings.workers` defaults to the cap), so threads are never what holds the rate down.
+
+Sinks of one account in one process share one `AccountBudget` (`budget_for`, keyed by the budget's name:
+the API base with the configured budget name, else with a fingerprint of the key); processes share its
+lanes through the file of `shared.FileStore`.
 """
 
 from __future__ import annotations
 
+import hashlib
+import math
+import os
 import threading
-from dataclasses import dataclass, field
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Final
 
-TEST_GLOBAL_PACE: Final = 24.0
-"""Just under Stripe's 25/s test-mode global limit."""
-LIVE_GLOBAL_PACE: Final = 96.0
-"""Just under Stripe's 100/s live-mode global limit."""
-ENDPOINT_PACE: Final = 24.0
-"""Just under Stripe's 25/s per-endpoint limit."""
-SEARCH_PACE: Final = 19.0
-"""Just under Stripe's 20/s search limit."""
+from jde_stripe_pipeline.stripe_sink import pacing
+from jde_stripe_pipeline.stripe_sink.keys import key_fingerprint
+from jde_stripe_pipeline.stripe_sink.limits import CONCURRENCY, Paces, lane_of_reason
+from jde_stripe_pipeline.stripe_sink.shared import BudgetStore, open_store, process_alive
+
+LITTLE_HEADROOM: Final = 2.0
+LATENCY_WEIGHT: Final = 0.2
+"""The EWMA's weight of the newest answer: about the last ten answers count."""
 
 
-@dataclass
-class Aimd:
-    """Additive-increase / multiplicative-decrease of one rate between `floor` and `ceiling`."""
+@dataclass(frozen=True)
+class Permit:
+    """One attempt's place in flight and its lanes; give it back with `answered`/`refused`/`lost`."""
 
-    ceiling: float
-    floor: float = 1.0
-    decrease: float = 0.5
-    increase_per_success: float = 0.05
-    rate: float = field(init=False)
-
-    def __post_init__(self) -> None:
-        if not 0 < self.floor <= self.ceiling:
-            raise ValueError(f"need 0 < floor <= ceiling, got {self.floor} and {self.ceiling}")
-        if not 0 < self.decrease < 1:
-            raise ValueError(f"decrease must be in (0, 1), got {self.decrease}")
-        self.rate = self.ceiling
-
-    def on_success(self) -> float:
-        self.rate = min(self.ceiling, self.rate + self.increase_per_success)
-        return self.rate
-
-    def on_throttled(self) -> float:
-        self.rate = max(self.floor, self.rate * self.decrease)
-        return self.rate
+    endpoint: str
+    lanes: tuple[str, ...]
+    waited: float
+    """Seconds spent waiting for a place and a slot."""
+    in_flight: int
+    """Requests of this process in flight once this one went (itself included)."""
+    sent_at: float
 
 
-@dataclass
-class _Slots:
-    """Next free send time of one limiter, spaced 1/rate apart (a bucket with burst 1)."""
-
-    aimd: Aimd
-    next_free: float = 0.0
-
-
-def endpoint_name(method: str, path: str) -> str:
-    """`POST /v1/invoices/in_123/add_lines` → `POST /v1/invoices/{id}/add_lines`: Stripe's endpoint unit."""
-    parts = path.split("?", 1)[0].strip("/").split("/")
-    named = [p if i < 2 or i % 2 == 1 or p == "search" else "{id}" for i, p in enumerate(parts)]
-    return f"{method.upper()} /" + "/".join(named)
-
-
-class Budget:
-    """Schedules each request against the global and its endpoint's limiter; thread-safe, clock-free."""
+class AccountBudget:
+    """Thread-safe; `clock` is wall time shared by processes, `sleep` waits for a booked slot."""
 
     def __init__(
-        self, global_pace: float, endpoint_pace: float = ENDPOINT_PACE, search_pace: float = SEARCH_PACE
+        self,
+        name: str,
+        store: BudgetStore,
+        *,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        pid: int | None = None,
     ):
-        self._global = _Slots(Aimd(global_pace))
-        self._endpoint_pace = endpoint_pace
-        self._search_pace = search_pace
-        self._endpoints: dict[str, _Slots] = {}
-        self._lock = threading.Lock()
+        self.name = name
+        self.store = store
+        self._clock = clock
+        self._sleep = sleep
+        self._pid = os.getpid() if pid is None else pid
+        self._places = threading.Condition()
+        self._in_flight = 0
+        self._processes = 1
+        self._latency: float | None = None
+        self._concurrency_factor = 1.0
+        self._concurrency_cut_at = 0.0
+        self._slow_lanes = False
 
-    def _slots(self, endpoint: str) -> _Slots:
-        slots = self._endpoints.get(endpoint)
-        if slots is None:
-            pace = self._search_pace if "/search" in endpoint else self._endpoint_pace
-            slots = self._endpoints[endpoint] = _Slots(Aimd(pace))
-        return slots
+    def __repr__(self) -> str:
+        return f"AccountBudget({self.name}, {self.store!r})"
 
-    def reserve(self, endpoint: str, now: float) -> float:
-        """Book the earliest time both limiters allow; returns the wait from `now` (0 = go now)."""
-        with self._lock:
-            own = self._slots(endpoint)
-            at = max(now, self._global.next_free, own.next_free)
-            self._global.next_free = at + 1.0 / self._global.aimd.rate
-            own.next_free = at + 1.0 / own.aimd.rate
-            return at - now
+    # -- what the sink calls ---------------------------------------------------------------------------
 
-    def on_success(self, endpoint: str) -> None:
-        with self._lock:
-            self._global.aimd.on_success()
-            self._slots(endpoint).aimd.on_success()
+    def acquire(self, paces: Paces, endpoint: str, burst: int = 1) -> Permit:
+        """Wait for a place in flight and for the slot every lane allows; then the caller sends."""
+        started = time.monotonic()
+        with self._places:
+            while self._in_flight >= self.in_flight_limit(paces):
+                self._places.wait(timeout=0.25)
+            self._in_flight += 1
+            in_flight = self._in_flight
+        lanes = paces.lanes(endpoint)
+        try:
+            now = self._clock()
+            at, processes, slow = self.store.update(lambda state: self._book(state, lanes, now, burst))
+            self._processes, self._slow_lanes = processes, slow
+            wait = at - self._clock()
+            if wait > 0:
+                self._sleep(wait)
+        except BaseException:
+            self._leave_place()
+            raise
+        names = tuple(name for name, _ in lanes)
+        return Permit(endpoint, names, time.monotonic() - started, in_flight, time.monotonic())
 
-    def on_throttled(self, endpoint: str, reason: str | None) -> None:
-        """Cut the limiter Stripe named (`Stripe-Rate-Limited-Reason`); unknown reason → both."""
-        with self._lock:
-            reason = (reason or "").lower()
-            if "endpoint" in reason or "search" in reason:
-                self._slots(endpoint).aimd.on_throttled()
-            elif "global" in reason or "concurrency" in reason:
-                self._global.aimd.on_throttled()
-            else:
-                self._global.aimd.on_throttled()
-                self._slots(endpoint).aimd.on_throttled()
+    def answered(self, permit: Permit) -> float:
+        """Stripe answered (anything but a 429): the latency feeds the EWMA; returns the EWMA."""
+        latency = time.monotonic() - permit.sent_at
+        with self._places:
+            previous = self._latency
+            ewma = latency if previous is None else previous + LATENCY_WEIGHT * (latency - previous)
+            self._latency = ewma
+            self._grow_concurrency()
+        if self._slow_lanes:
+            now = self._clock()
+            self.store.update(lambda state: pacing.succeeded(state, permit.lanes, now))
+        self._leave_place()
+        return ewma
 
-    def rate(self, endpoint: str | None = None) -> float:
-        with self._lock:
-            return (self._slots(endpoint) if endpoint else self._global).aimd.rate
+    def refused(self, permit: Permit, paces: Paces, reason: str | None) -> tuple[str, ...]:
+        """A 429 from a rate or concurrency limiter: slow down what it names; returns the lanes cut."""
+        now = self._clock()
+        names = lane_of_reason(permit.endpoint, reason)
+        pace = dict(paces.lanes(permit.endpoint))
+        cut: list[str] = []
+        if CONCURRENCY in names:
+            with self._places:
+                if now - self._concurrency_cut_at >= pacing.COOLDOWN:
+                    self._concurrency_factor = max(
+                        1.0 / paces.max_in_flight, self._concurrency_factor * pacing.DECREASE
+                    )
+                    self._concurrency_cut_at = now
+                    cut.append(CONCURRENCY)
+        lanes = [(name, pace[name]) for name in names if name in pace]
+        if lanes:
+
+            def cut_lanes(state: pacing.State) -> list[str]:
+                return [name for name, rate in lanes if pacing.throttled(state, name, rate, now)]
+
+            cut.extend(self.store.update(cut_lanes))
+            self._slow_lanes = True
+        self._leave_place()
+        return tuple(cut)
+
+    def lost(self, permit: Permit) -> None:
+        """No answer (a dropped connection, a timeout): only the place is given back."""
+        self._leave_place()
+
+    def leave(self) -> None:
+        """This process stops pacing the account (its last sink closed)."""
+        self.store.update(lambda state: pacing.leave(state, self._pid))
+
+    # -- state -----------------------------------------------------------------------------------------
+
+    @property
+    def latency(self) -> float | None:
+        """The EWMA of answered requests' latency in seconds (None before the first answer)."""
+        return self._latency
+
+    def in_flight_limit(self, paces: Paces) -> int:
+        """Places in flight for this process now: Little's law on the observed latency, under its share
+        of the account's cap."""
+        share = math.floor(paces.max_in_flight * self._concurrency_factor / max(self._processes, 1))
+        share = max(1, share)
+        if self._latency is None:
+            return share
+        littles = math.ceil(paces.global_rate * self._latency * LITTLE_HEADROOM) + 2
+        return max(1, min(share, littles))
+
+    def _book(
+        self, state: pacing.State, lanes: tuple[tuple[str, float], ...], now: float, burst: int
+    ) -> tuple[float, int, bool]:
+        at = pacing.book(state, lanes, now, burst)
+        processes = pacing.sharing_processes(state, self._pid, now, process_alive)
+        slow = any(pacing.factor(state, name) < 1.0 for name, _ in lanes)
+        return at, processes, slow
+
+    def _grow_concurrency(self) -> None:
+        if self._concurrency_factor < 1.0 and self._clock() - self._concurrency_cut_at >= pacing.COOLDOWN:
+            self._concurrency_factor = min(1.0, self._concurrency_factor * (1.0 + pacing.INCREASE))
+
+    def _leave_place(self) -> None:
+        with self._places:
+            self._in_flight -= 1
+            self._places.notify()
+
+
+# -- one budget per account and process ----------------------------------------------------------------
+
+_registry_lock = threading.Lock()
+_registry: dict[tuple[str, str], tuple[AccountBudget, int]] = {}
+
+
+def budget_name(api_base: str, configured: str | None, key: str) -> str:
+    """The file-safe name of an account's budget: the API base and the configured name, else the key's
+    fingerprint (a rotated key then starts a new budget unless a name is configured)."""
+    who = f"name:{configured}" if configured else f"key:{key_fingerprint(key)}"
+    return hashlib.sha256(f"{api_base.rstrip('/')}\0{who}".encode()).hexdigest()[:24]
+
+
+def budget_for(name: str, directory: Path | None) -> AccountBudget:
+    """The process's budget of that name (made on first use); give it back with `release_budget`."""
+    registry_key = (str(directory or ""), name)
+    with _registry_lock:
+        found = _registry.get(registry_key)
+        if found is not None:
+            budget, users = found
+            _registry[registry_key] = (budget, users + 1)
+            return budget
+        budget = AccountBudget(name, open_store(directory, name))
+        _registry[registry_key] = (budget, 1)
+        return budget
+
+
+def release_budget(budget: AccountBudget) -> None:
+    with _registry_lock:
+        for registry_key, (known, users) in list(_registry.items()):
+            if known is budget:
+                if users > 1:
+                    _registry[registry_key] = (known, users - 1)
+                    return
+                del _registry[registry_key]
+                break
+        else:
+            return
+    try:
+        budget.leave()
+    finally:
+        budget.store.close()

@@ -1,138 +1,85 @@
-"""Settings of the Stripe side, and where the API key comes from.
+"""Settings of the Stripe side, parsed once (`StripeSinkSettings.from_env`).
 
-The key is never a settings field: it is read through a *key source* (a callable) so that a rotated key
-is picked up on a 401 without a restart. The key is masked wherever it could be shown.
+Pacing is on by default with Stripe's documented numbers for the key's mode, less a margin
+(`limits.py`): test/sandbox keys 23/s global, live keys 92/s, each endpoint 23/s, search 18.4/s, at most
+18 requests in flight. Every number can be overridden.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Final, overload
 
-from jde_stripe_pipeline.stripe_sink.errors import StripeAuthError
-
-KeySource = Callable[[], str]
-"""Returns the Stripe secret key to use now. Called once at start and once more after a 401."""
+from jde_stripe_pipeline.stripe_sink.keys import ENV_API_KEY, EnvKeySource, KeySource, key_mode
+from jde_stripe_pipeline.stripe_sink.limits import DEFAULT_MAX_IN_FLIGHT, Paces
+from jde_stripe_pipeline.stripe_sink.shared import default_budget_dir
 
 STRIPE_DEFAULT_API_BASE: Final = "https://api.stripe.com"
-TEST_MODE_DEFAULT_RATE: Final = 20.0
-"""Below Stripe's sandbox/test-mode limit of 25 requests/s, leaving room for other clients of the account."""
-LIVE_MODE_DEFAULT_RATE: Final = 80.0
-"""Below Stripe's live-mode limit of 100 requests/s, for the same reason."""
 
-ENV_API_KEY: Final = "STRIPE_API_KEY"
 ENV_API_BASE: Final = "STRIPE_API_BASE"
 ENV_RATE: Final = "JDE_STRIPE_RATE_PER_SECOND"
+ENV_ENDPOINT_RATE: Final = "JDE_STRIPE_ENDPOINT_RATE_PER_SECOND"
+ENV_SEARCH_RATE: Final = "JDE_STRIPE_SEARCH_RATE_PER_SECOND"
+ENV_MAX_IN_FLIGHT: Final = "JDE_STRIPE_MAX_IN_FLIGHT"
 ENV_BURST: Final = "JDE_STRIPE_BURST"
 ENV_WORKERS: Final = "JDE_STRIPE_WORKERS"
 ENV_MAX_RETRIES: Final = "JDE_STRIPE_MAX_RETRIES"
 ENV_BACKOFF_BASE: Final = "JDE_STRIPE_BACKOFF_BASE_SECONDS"
 ENV_BACKOFF_MAX: Final = "JDE_STRIPE_BACKOFF_MAX_SECONDS"
 ENV_TIMEOUT: Final = "JDE_STRIPE_TIMEOUT_SECONDS"
-ENV_ENDPOINT_RATE: Final = "JDE_STRIPE_ENDPOINT_RATE_PER_SECOND"
-ENV_MAX_IN_FLIGHT: Final = "JDE_STRIPE_MAX_IN_FLIGHT"
 ENV_KEY_GRACE: Final = "JDE_STRIPE_KEY_GRACE_SECONDS"
 ENV_KEY_GRACE_POLL: Final = "JDE_STRIPE_KEY_GRACE_POLL_SECONDS"
-
-
-def mask_key(key: str | None) -> str:
-    """`sk_test_51Habc…wxyz` → `sk_test_…wxyz`: enough to tell keys apart, never enough to use one."""
-    if not key:
-        return "<no key>"
-    prefix = ""
-    for candidate in ("sk_test_", "sk_live_", "rk_test_", "rk_live_"):
-        if key.startswith(candidate):
-            prefix = candidate
-            break
-    rest = key[len(prefix) :]
-    if len(rest) < 12:
-        return f"{prefix}…"
-    return f"{prefix}…{rest[-4:]}"
-
-
-def redact_key(text: str, key: str | None) -> str:
-    """Replace every occurrence of the key in a text (an error message, a log line) by its mask."""
-    if not key:
-        return text
-    return text.replace(key, mask_key(key))
-
-
-def is_live_key(key: str) -> bool:
-    return key.startswith(("sk_live_", "rk_live_"))
-
-
-def default_rate_for_key(key: str) -> float:
-    """Stripe allows 100 requests/s in live mode and 25 in test mode; stay below either."""
-    return LIVE_MODE_DEFAULT_RATE if is_live_key(key) else TEST_MODE_DEFAULT_RATE
-
-
-class StaticKeySource:
-    """A fixed key (tests, a key handed over by a credential store); its repr shows the mask only."""
-
-    def __init__(self, key: str):
-        self._key = key
-
-    def __call__(self) -> str:
-        return self._key
-
-    def __repr__(self) -> str:
-        return f"StaticKeySource({mask_key(self._key)})"
-
-
-class EnvKeySource:
-    """Reads the key from an environment variable anew on every call, so a rotated key is seen."""
-
-    def __init__(self, variable: str = ENV_API_KEY, environ: Mapping[str, str] | None = None):
-        self._variable = variable
-        self._environ = environ
-
-    def __call__(self) -> str:
-        environ = os.environ if self._environ is None else self._environ
-        key = environ.get(self._variable, "").strip()
-        if not key:
-            raise StripeAuthError(f"No Stripe API key: the environment variable {self._variable} is not set")
-        return key
-
-    def __repr__(self) -> str:
-        return f"EnvKeySource({self._variable})"
+ENV_BUDGET_NAME: Final = "JDE_STRIPE_BUDGET_NAME"
+ENV_BUDGET_DIR: Final = "JDE_STRIPE_BUDGET_DIR"
+BUDGET_DIR_OFF: Final = "off"
 
 
 @dataclass(frozen=True)
 class StripeSinkSettings:
     """How the client reaches Stripe and how hard it may push it.
 
-    `rate_per_second=None` means: chosen by the key's mode (20/s for test keys, 80/s for `sk_live_`).
-    `max_retries` counts retries after the first attempt of one logical request.
+    Rates left None are chosen by the key's mode (`limits.Paces.for_mode`). `burst` lets that many
+    requests go at once after a quiet spell (1: evenly spaced; more can overfill one of Stripe's seconds).
+    `workers=0` means: one engine thread per place in flight (`max_in_flight`), resolved here.
+    `max_retries` counts retries of 409/5xx/connection errors after the first attempt; 429s do not spend
+    them. `budget_name`: sinks (and processes) naming the same account share one budget; default: the API
+    base and the key. `budget_dir`: where processes on this host share it; None: this process only.
     """
 
     key_source: KeySource = field(default_factory=EnvKeySource)
     api_base: str = STRIPE_DEFAULT_API_BASE
     rate_per_second: float | None = None
-    burst: int = 5
-    workers: int = 4
+    endpoint_rate_per_second: float | None = None
+    search_rate_per_second: float | None = None
+    max_in_flight: int = DEFAULT_MAX_IN_FLIGHT
+    burst: int = 1
+    workers: int = 0
     max_retries: int = 6
     backoff_base_seconds: float = 0.5
     backoff_max_seconds: float = 8.0
     timeout_seconds: float = 30.0
-    endpoint_rate_per_second: float | None = None
-    """Per-endpoint pace (Stripe allows 25/s per endpoint; 24 is the proposed value). None: global bucket
-    only. When set, the sink also paces each endpoint and backs off by AIMD on 429 (`budget.Budget`)."""
-    max_in_flight: int = 20
-    """Requests in flight at once, under Stripe's concurrency limiter."""
-    key_grace_seconds: float = 0.0
-    """After a 401, keep re-reading the key source this long for a rotated key before failing (issue 13
-    proposes 60; 0 keeps the old single re-read until every caller's tests allow for the wait)."""
-    key_grace_poll_seconds: float = 1.5
+    key_grace_seconds: float = 60.0
+    """After a 401, keep re-reading the key source this long for a rotated key before failing (issue 13)."""
+    key_grace_poll_seconds: float = 1.0
+    budget_name: str | None = None
+    budget_dir: Path | None = field(default_factory=default_budget_dir)
 
     def __post_init__(self) -> None:
-        if self.rate_per_second is not None and self.rate_per_second <= 0:
-            raise ValueError(f"rate_per_second must be > 0, got {self.rate_per_second}")
+        for name in ("rate_per_second", "endpoint_rate_per_second", "search_rate_per_second"):
+            value = getattr(self, name)
+            if value is not None and value <= 0:
+                raise ValueError(f"{name} must be > 0, got {value}")
+        if self.max_in_flight < 1:
+            raise ValueError(f"max_in_flight must be >= 1, got {self.max_in_flight}")
         if self.burst < 1:
             raise ValueError(f"burst must be >= 1, got {self.burst}")
-        if self.workers < 1:
-            raise ValueError(f"workers must be >= 1, got {self.workers}")
+        if self.workers < 0:
+            raise ValueError(f"workers must be >= 1 (or 0: one per place in flight), got {self.workers}")
+        if self.workers == 0:
+            object.__setattr__(self, "workers", self.max_in_flight)
         if self.max_retries < 0:
             raise ValueError(f"max_retries must be >= 0, got {self.max_retries}")
         if self.backoff_base_seconds < 0 or self.backoff_max_seconds < self.backoff_base_seconds:
@@ -140,22 +87,29 @@ class StripeSinkSettings:
                 "backoff needs 0 <= backoff_base_seconds <= backoff_max_seconds, got "
                 f"{self.backoff_base_seconds} and {self.backoff_max_seconds}"
             )
-        if self.endpoint_rate_per_second is not None and self.endpoint_rate_per_second <= 0:
-            raise ValueError(f"endpoint_rate_per_second must be > 0, got {self.endpoint_rate_per_second}")
-        if self.max_in_flight < 1:
-            raise ValueError(f"max_in_flight must be >= 1, got {self.max_in_flight}")
+        if self.timeout_seconds <= 0:
+            raise ValueError(f"timeout_seconds must be > 0, got {self.timeout_seconds}")
         if self.key_grace_seconds < 0 or self.key_grace_poll_seconds <= 0:
             raise ValueError(
                 "need key_grace_seconds >= 0 and key_grace_poll_seconds > 0, got "
                 f"{self.key_grace_seconds} and {self.key_grace_poll_seconds}"
             )
-        if self.timeout_seconds <= 0:
-            raise ValueError(f"timeout_seconds must be > 0, got {self.timeout_seconds}")
         if not self.api_base.startswith(("http://", "https://")):
             raise ValueError(f"api_base must be an http(s) URL, got {self.api_base!r}")
 
+    def paces(self, key: str) -> Paces:
+        """The paces for this key: Stripe's documented numbers for its mode unless set here."""
+        return Paces.for_mode(
+            key_mode(key),
+            global_rate=self.rate_per_second,
+            endpoint_rate=self.endpoint_rate_per_second,
+            search_rate=self.search_rate_per_second,
+            max_in_flight=self.max_in_flight,
+        )
+
     def effective_rate(self, key: str) -> float:
-        return self.rate_per_second if self.rate_per_second is not None else default_rate_for_key(key)
+        """The global pace for this key."""
+        return self.paces(key).global_rate
 
     @classmethod
     def from_env(
@@ -171,17 +125,29 @@ class StripeSinkSettings:
             key_source=key_source or EnvKeySource(ENV_API_KEY, environ),
             api_base=(env.get(ENV_API_BASE) or "").strip().rstrip("/") or STRIPE_DEFAULT_API_BASE,
             rate_per_second=_parse_float(env, ENV_RATE, None),
+            endpoint_rate_per_second=_parse_float(env, ENV_ENDPOINT_RATE, None),
+            search_rate_per_second=_parse_float(env, ENV_SEARCH_RATE, None),
+            max_in_flight=_parse_int(env, ENV_MAX_IN_FLIGHT, cls.max_in_flight),
             burst=_parse_int(env, ENV_BURST, cls.burst),
             workers=_parse_int(env, ENV_WORKERS, cls.workers),
             max_retries=_parse_int(env, ENV_MAX_RETRIES, cls.max_retries),
             backoff_base_seconds=_parse_float(env, ENV_BACKOFF_BASE, cls.backoff_base_seconds),
             backoff_max_seconds=_parse_float(env, ENV_BACKOFF_MAX, cls.backoff_max_seconds),
             timeout_seconds=_parse_float(env, ENV_TIMEOUT, cls.timeout_seconds),
-            endpoint_rate_per_second=_parse_float(env, ENV_ENDPOINT_RATE, None),
-            max_in_flight=_parse_int(env, ENV_MAX_IN_FLIGHT, cls.max_in_flight),
             key_grace_seconds=_parse_float(env, ENV_KEY_GRACE, cls.key_grace_seconds),
             key_grace_poll_seconds=_parse_float(env, ENV_KEY_GRACE_POLL, cls.key_grace_poll_seconds),
+            budget_name=(env.get(ENV_BUDGET_NAME) or "").strip() or None,
+            budget_dir=_parse_budget_dir(env),
         )
+
+
+def _parse_budget_dir(env: Mapping[str, str]) -> Path | None:
+    raw = (env.get(ENV_BUDGET_DIR) or "").strip()
+    if not raw:
+        return default_budget_dir()
+    if raw.lower() == BUDGET_DIR_OFF:
+        return None
+    return Path(raw).expanduser()
 
 
 @overload

@@ -6,6 +6,7 @@ import pytest
 
 from jde_stripe_pipeline.stripe_sink.client import next_list_params
 from jde_stripe_pipeline.stripe_sink.errors import StripeAuthError, StripeRequestRejected
+from jde_stripe_pipeline.stripe_sink.keys import EnvKeySource, StaticKeySource, mask_key, redact_key
 from jde_stripe_pipeline.stripe_sink.metrics import StripeMetrics
 from jde_stripe_pipeline.stripe_sink.retry import (
     BackoffPolicy,
@@ -15,13 +16,7 @@ from jde_stripe_pipeline.stripe_sink.retry import (
     backoff_delay,
     classify,
 )
-from jde_stripe_pipeline.stripe_sink.settings import (
-    EnvKeySource,
-    StaticKeySource,
-    StripeSinkSettings,
-    mask_key,
-    redact_key,
-)
+from jde_stripe_pipeline.stripe_sink.settings import StripeSinkSettings
 
 KEY = "sk_test_51HxYzAbCdEfGhIjKlMnOpQrStUvWx1234"
 
@@ -96,13 +91,18 @@ def test_settings_from_env_reads_every_variable() -> None:
         "JDE_STRIPE_BACKOFF_MAX_SECONDS": "0.05",
         "JDE_STRIPE_TIMEOUT_SECONDS": "5",
         "JDE_STRIPE_ENDPOINT_RATE_PER_SECOND": "24",
+        "JDE_STRIPE_SEARCH_RATE_PER_SECOND": "4",
         "JDE_STRIPE_MAX_IN_FLIGHT": "12",
-        "JDE_STRIPE_KEY_GRACE_SECONDS": "60",
+        "JDE_STRIPE_KEY_GRACE_SECONDS": "30",
         "JDE_STRIPE_KEY_GRACE_POLL_SECONDS": "2",
+        "JDE_STRIPE_BUDGET_NAME": "acct-main",
+        "JDE_STRIPE_BUDGET_DIR": "/var/tmp/budgets",
     }
     settings = StripeSinkSettings.from_env(env)
-    assert (settings.endpoint_rate_per_second, settings.max_in_flight) == (24.0, 12)
-    assert (settings.key_grace_seconds, settings.key_grace_poll_seconds) == (60.0, 2.0)
+    assert (settings.endpoint_rate_per_second, settings.search_rate_per_second) == (24.0, 4.0)
+    assert settings.max_in_flight == 12
+    assert (settings.key_grace_seconds, settings.key_grace_poll_seconds) == (30.0, 2.0)
+    assert (settings.budget_name, str(settings.budget_dir)) == ("acct-main", "/var/tmp/budgets")
     assert settings.api_base == "http://127.0.0.1:12345"
     assert (settings.rate_per_second, settings.burst, settings.workers, settings.max_retries) == (
         7.5,
@@ -119,9 +119,15 @@ def test_settings_from_env_reads_every_variable() -> None:
 def test_settings_defaults_follow_the_key_mode() -> None:
     settings = StripeSinkSettings.from_env({})
     assert settings.api_base == "https://api.stripe.com"
-    assert settings.effective_rate("sk_test_x") == 20.0 < 25
-    assert settings.effective_rate("sk_live_x") == 80.0 < 100
+    assert settings.effective_rate("sk_test_x") == settings.effective_rate("rk_test_x") == 23.0 < 25
+    assert settings.effective_rate("sk_live_x") == settings.effective_rate("rk_live_x") == 92.0 < 100
+    live = settings.paces("sk_live_x")
+    assert (live.endpoint_rate, live.search_rate, live.max_in_flight) == (23.0, 18.4, 18)
     assert StripeSinkSettings(rate_per_second=3).effective_rate("sk_live_x") == 3
+    assert (settings.burst, settings.workers, settings.key_grace_seconds) == (1, 18, 60.0)
+    assert settings.budget_dir is not None and settings.budget_name is None
+    assert StripeSinkSettings(max_in_flight=40).workers == 40  # one engine thread per place in flight
+    assert StripeSinkSettings.from_env({"JDE_STRIPE_BUDGET_DIR": "off"}).budget_dir is None
 
 
 def test_bad_env_value_names_the_variable() -> None:
@@ -167,7 +173,7 @@ def test_metrics_count_outcomes() -> None:
     metrics.attempt("post", "/v1/customers", "replayed")
     metrics.attempt("post", "/v1/customers", "ok")
     metrics.retry(0.25)
-    metrics.token_wait(0.5)
+    metrics.permit(0.5, in_flight=3)
     snap = metrics.snapshot()
     assert snap.attempts == 3
     assert (snap.rate_limited, snap.replays, snap.retries) == (1, 1, 1)
@@ -177,6 +183,7 @@ def test_metrics_count_outcomes() -> None:
         "POST /v1/customers replayed": 1,
     }
     assert snap.as_metadata()["stripe_token_wait_seconds"] == 0.5
+    assert snap.as_metadata()["stripe_peak_in_flight"] == 3
 
 
 def test_a_read_is_resent_on_a_5xx_stripe_says_not_to_retry_but_a_write_is_not() -> None:
