@@ -8,7 +8,7 @@
 - A saved Stripe 500 (`Stripe-Should-Retry: false`) poisons its key for 24 h: the record goes to a
   next round with a higher attempt number (new keys), after the listing cache is dropped so a create
   that may have happened is found first. Rounds are bounded (`max_rounds`).
-- Pacing and retries of 429/5xx/connection errors are the sink's.
+- Pacing and retries of 429/5xx/connection errors are the sink's; the pool is sized from it.
 """
 
 from __future__ import annotations
@@ -107,7 +107,12 @@ def run_rounds(
     progress: Callable[[int, int | None], None] | None = None,
     between_rounds: Callable[[], None] = lambda: None,
 ) -> list[RecordResult]:
-    """Each work item through `sync`; those that need a new key go again next round (attempt + 1)."""
+    """Each work item through `sync`; those that need a new key go again next round (attempt + 1).
+
+    `workers` threads run records at once; each blocks while its request waits for the sink's pacing or
+    Stripe's answer, so the pool must hold as many threads as the sink may have requests in flight
+    (Little's law): the engine passes `StripeSinkSettings.workers`, which defaults to `max_in_flight`. A
+    pool never holds more threads than there are records."""
     total = len(works)
     finished: list[RecordResult] = []
     lock = threading.Lock()
@@ -141,11 +146,12 @@ def run_rounds(
 
 
 def _map(function: Callable[[Work], None], works: Sequence[Work], workers: int) -> None:
-    if workers == 1 or len(works) <= 1:
+    threads = min(workers, len(works))
+    if threads <= 1:
         for work in works:
             function(work)
         return
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="jde-stripe-sync") as pool:
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="jde-stripe-sync") as pool:
         futures = [pool.submit(function, work) for work in works]
         try:
             for future in futures:
