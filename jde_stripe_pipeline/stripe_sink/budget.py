@@ -1,15 +1,20 @@
 """One Stripe account's budget: its rate lanes (shared through a `BudgetStore`) and its requests in flight.
 
-Every attempt takes a `Permit` first: a place among the requests in flight, then a send time that every
-lane of its endpoint allows (`pacing.book`). The place is taken before the time is booked, so no thread
-books a slot it cannot use yet (slots booked far ahead would outlive a 429's cut).
+Every attempt takes a `Permit` first: a slot of its endpoint's lane (`pacing.book`) and, when that comes,
+one of the global lane (booked one after the other: a slot booked on the global lane at the time a busy
+endpoint allows would hold up every other endpoint until then); then a place among the requests in
+flight; then the lanes' admission (`pacing.admit`: room in the last second however late the thread woke
+or long it waited for its place). A place is held only by a request about to go or at Stripe, so the
+places measure what Little's law counts; slots are booked at most one per worker thread ahead, and the
+admission applies a 429's cut at once even to those.
 
 Requests in flight (Little's law: in flight ≈ rate × latency). The latency of answered requests is
 followed as an EWMA; the place limit is `ceil(global pace × latency × LITTLE_HEADROOM) + 2` — enough to
 keep the account's fastest lane full even when the log-normal tail holds a few requests long — capped by
 the account's in-flight cap divided among the processes pacing it. A `global-concurrency` 429 halves the
-cap of this process for a while (AIMD, like the lanes). The engine runs one thread per place
-(`StripeSinkSettings.workers` defaults to the cap), so threads are never what holds the rate down.
+cap of this process for a while (AIMD, like the lanes). The engine runs 1.5 threads per place
+(`StripeSinkSettings.workers`): a thread also waits for its slot and works outside Stripe between
+requests, and threads must never be what holds the rate down.
 
 Sinks of one account in one process share one `AccountBudget` (`budget_for`, keyed by the budget's name:
 the API base with the configured budget name, else with a fingerprint of the key); processes share its
@@ -18,6 +23,7 @@ lanes through the file of `shared.FileStore`.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import os
@@ -30,7 +36,7 @@ from typing import Final
 
 from jde_stripe_pipeline.stripe_sink import pacing
 from jde_stripe_pipeline.stripe_sink.keys import key_fingerprint
-from jde_stripe_pipeline.stripe_sink.limits import CONCURRENCY, Paces, lane_of_reason
+from jde_stripe_pipeline.stripe_sink.limits import CONCURRENCY, PACE_SHARE, Paces, lane_of_reason
 from jde_stripe_pipeline.stripe_sink.shared import BudgetStore, open_store, process_alive
 
 LITTLE_HEADROOM: Final = 2.0
@@ -82,20 +88,25 @@ class AccountBudget:
     # -- what the sink calls ---------------------------------------------------------------------------
 
     def acquire(self, paces: Paces, endpoint: str, burst: int = 1) -> Permit:
-        """Wait for a place in flight and for the slot every lane allows; then the caller sends."""
+        """Wait for the slot every lane allows, then for a place in flight, then for the lanes'
+        admission; then the caller sends."""
         started = time.monotonic()
+        lanes = paces.lanes(endpoint)
+        slow = False
+        for lane in reversed(lanes):  # the endpoint's own lane first, the global one when that slot comes
+            booking = functools.partial(self._book, lane=lane, burst=burst)
+            wait, self._processes, lane_slow = self.store.update(booking)
+            slow = slow or lane_slow
+            if wait > 0:
+                self._sleep(wait)
+        self._slow_lanes = slow
         with self._places:
             while self._in_flight >= self.in_flight_limit(paces):
                 self._places.wait(timeout=0.25)
             self._in_flight += 1
             in_flight = self._in_flight
-        lanes = paces.lanes(endpoint)
         try:
-            now = self._clock()
-            at, processes, slow = self.store.update(lambda state: self._book(state, lanes, now, burst))
-            self._processes, self._slow_lanes = processes, slow
-            wait = at - self._clock()
-            if wait > 0:
+            while (wait := self.store.update(lambda state: self._admit(state, lanes, burst))) > 0:
                 self._sleep(wait)
         except BaseException:
             self._leave_place()
@@ -167,13 +178,16 @@ class AccountBudget:
         littles = math.ceil(paces.global_rate * self._latency * LITTLE_HEADROOM) + 2
         return max(1, min(share, littles))
 
-    def _book(
-        self, state: pacing.State, lanes: tuple[tuple[str, float], ...], now: float, burst: int
-    ) -> tuple[float, int, bool]:
-        at = pacing.book(state, lanes, now, burst)
+    def _book(self, state: pacing.State, lane: tuple[str, float], burst: int) -> tuple[float, int, bool]:
+        """Book a slot of one lane. Returns the wait for it, the processes sharing the budget, and whether
+        the lane runs below its pace."""
+        now = self._clock()
+        at = pacing.book(state, (lane,), now, burst)
         processes = pacing.sharing_processes(state, self._pid, now, process_alive)
-        slow = any(pacing.factor(state, name) < 1.0 for name, _ in lanes)
-        return at, processes, slow
+        return at - now, processes, pacing.factor(state, lane[0]) < 1.0
+
+    def _admit(self, state: pacing.State, lanes: tuple[tuple[str, float], ...], burst: int) -> float:
+        return pacing.admit(state, lanes, self._clock(), burst, headroom=1.0 / PACE_SHARE)
 
     def _grow_concurrency(self) -> None:
         if self._concurrency_factor < 1.0 and self._clock() - self._concurrency_cut_at >= pacing.COOLDOWN:

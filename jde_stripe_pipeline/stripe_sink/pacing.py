@@ -1,10 +1,16 @@
 """Pacing arithmetic, pure: when may the next request leave, and how a 429 slows a lane (AIMD).
 
 Each limiter is a *lane* with a theoretical arrival time `tat` (GCRA, the scheduling form of a token
-bucket): a request leaves at `max(now, tat - tolerance)` over all its lanes and moves each lane's `tat` on
-by `1 / pace`, so requests leave evenly spaced and no one-second window holds more than `pace + burst - 1`.
-Booking happens under the caller's lock, so no slot is handed out twice; each request costs
-`1 / pace` of the pace of whoever sent it, so runs with different settings still share one schedule.
+bucket): a request is booked at `max(now, tat - tolerance)` over all its lanes and moves each lane's `tat`
+on by `1 / pace`, so requests are booked evenly spaced, first come first served. Booking happens under the
+caller's lock, so no slot is handed out twice; each request costs `1 / pace` of the pace of whoever sent
+it, so runs with different settings still share one schedule.
+
+A thread that wakes late for its slot (a loaded machine) would then go right beside the next one, and a
+second could hold a request more than the pace. So when it wakes, a request is *admitted* only if each
+lane's record of actual sends leaves room for it (`admit`: the pace in any second, the limit in any
+1.1 s); else it waits for the oldest to age out. Spacing comes from the booking, the bound from the
+admission.
 
 AIMD: a 429 halves the lane's `factor` (at most once per `COOLDOWN` seconds: the requests in flight when
 the limiter filled up answer 429 together) down to `FLOOR`, and pushes its `tat` one slot past now; each
@@ -19,6 +25,7 @@ runs on an in-process state and on the file processes share (`shared.py`). Times
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from typing import Any, Final
 
@@ -28,12 +35,15 @@ DECREASE: Final = 0.5
 INCREASE: Final = 0.01
 COOLDOWN: Final = 0.5
 STALE_SECONDS: Final = 300.0
+JITTER_SECONDS: Final = 0.1
+"""How much later than its neighbours a request admitted here may reach Stripe (a thread or process
+paused by a busy machine, the network) without overfilling one of Stripe's seconds (`admit`)."""
 PROCESS_TTL: Final = 10.0
 """A process that booked nothing for this long no longer counts as sharing the account's in-flight cap."""
 
 
-def _lane(state: State, name: str, now: float) -> dict[str, float]:
-    lanes: dict[str, dict[str, float]] = state.setdefault("lanes", {})
+def _lane(state: State, name: str, now: float) -> dict[str, Any]:
+    lanes: dict[str, dict[str, Any]] = state.setdefault("lanes", {})
     lane = lanes.get(name)
     if lane is None or not isinstance(lane, dict) or float(lane.get("tat", 0.0)) > now + STALE_SECONDS:
         lane = lanes[name] = {"tat": now, "factor": 1.0, "cut_at": 0.0}
@@ -55,6 +65,35 @@ def book(state: State, lanes: Iterable[tuple[str, float]], now: float, burst: in
     for lane, pace in entries:
         lane["tat"] = max(lane["tat"], at) + 1.0 / (pace * lane["factor"])
     return at
+
+
+def admit(
+    state: State, lanes: Iterable[tuple[str, float]], now: float, burst: int = 1, headroom: float = 1.0
+) -> float:
+    """0.0 and the send recorded in every lane when it fits, else how long to wait (nothing recorded).
+
+    It fits when no lane has had `pace + burst - 1` sends in the last second, nor `pace × headroom` (the
+    limit the pace keeps a margin below) in the last `1 + JITTER_SECONDS`: requests bunched by up to
+    `JITTER_SECONDS` on their way to Stripe still leave every one of Stripe's seconds within its limit."""
+    span = 1.0 + JITTER_SECONDS
+    entries = [(_lane(state, name, now), pace) for name, pace in lanes]
+    wait = 0.0
+    for lane, pace in entries:
+        rate = pace * lane["factor"]
+        recent = [t for t in lane.get("recent", ()) if t > now - span]
+        lane["recent"] = recent
+        second = [t for t in recent if t > now - 1.0]
+        per_second = max(1, math.floor(rate) + burst - 1)
+        per_span = max(per_second, math.floor(rate * headroom))
+        if len(second) >= per_second:
+            wait = max(wait, second[-per_second] + 1.0 - now)
+        if len(recent) >= per_span:
+            wait = max(wait, recent[-per_span] + span - now)
+    if wait > 0:
+        return wait
+    for lane, _ in entries:
+        lane["recent"].append(now)
+    return 0.0
 
 
 def throttled(state: State, name: str, pace: float, now: float) -> bool:

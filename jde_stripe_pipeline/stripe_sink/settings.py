@@ -7,6 +7,7 @@ Pacing is on by default with Stripe's documented numbers for the key's mode, les
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -18,6 +19,10 @@ from jde_stripe_pipeline.stripe_sink.limits import DEFAULT_MAX_IN_FLIGHT, Paces
 from jde_stripe_pipeline.stripe_sink.shared import default_budget_dir
 
 STRIPE_DEFAULT_API_BASE: Final = "https://api.stripe.com"
+
+WORKERS_PER_PLACE: Final = 1.5
+"""Engine threads per place in flight: a thread also waits for its paced slot and works outside Stripe
+(decisions, ledger writes) between requests, so one thread per place would leave places empty."""
 
 ENV_API_BASE: Final = "STRIPE_API_BASE"
 ENV_RATE: Final = "JDE_STRIPE_RATE_PER_SECOND"
@@ -43,7 +48,7 @@ class StripeSinkSettings:
 
     Rates left None are chosen by the key's mode (`limits.Paces.for_mode`). `burst` lets that many
     requests go at once after a quiet spell (1: evenly spaced; more can overfill one of Stripe's seconds).
-    `workers=0` means: one engine thread per place in flight (`max_in_flight`), resolved here.
+    `workers=0` means: 1.5 engine threads per place in flight (`max_in_flight`), resolved here.
     `max_retries` counts retries of 409/5xx/connection errors after the first attempt; 429s do not spend
     them. `budget_name`: sinks (and processes) naming the same account share one budget; default: the API
     base and the key. `budget_dir`: where processes on this host share it; None: this process only.
@@ -79,7 +84,7 @@ class StripeSinkSettings:
         if self.workers < 0:
             raise ValueError(f"workers must be >= 1 (or 0: one per place in flight), got {self.workers}")
         if self.workers == 0:
-            object.__setattr__(self, "workers", self.max_in_flight)
+            object.__setattr__(self, "workers", math.ceil(self.max_in_flight * WORKERS_PER_PLACE))
         if self.max_retries < 0:
             raise ValueError(f"max_retries must be >= 0, got {self.max_retries}")
         if self.backoff_base_seconds < 0 or self.backoff_max_seconds < self.backoff_base_seconds:

@@ -85,7 +85,7 @@ class SyncEngine:
         progress: Callable[[int, int | None], None] | None = None,
         max_rounds: int = 4,
     ) -> None:
-        workers = stripe.settings.workers if workers is None else workers  # one thread per place in flight
+        workers = stripe.settings.workers if workers is None else workers  # sized from the sink
         if workers < 1:
             raise ValueError(f"workers must be >= 1, got {workers}")
         if max_rounds < 1:

@@ -111,8 +111,9 @@ def run_rounds(
 
     `workers` threads run records at once; each blocks while its request waits for the sink's pacing or
     Stripe's answer, so the pool must hold as many threads as the sink may have requests in flight
-    (Little's law): the engine passes `StripeSinkSettings.workers`, which defaults to `max_in_flight`. A
-    pool never holds more threads than there are records."""
+    (Little's law) and more, for the time a record spends waiting for its slot or outside Stripe: the engine
+    passes `StripeSinkSettings.workers` (default 1.5 × `max_in_flight`). A pool never holds more threads
+    than there are records."""
     total = len(works)
     finished: list[RecordResult] = []
     lock = threading.Lock()

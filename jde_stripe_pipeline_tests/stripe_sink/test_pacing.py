@@ -116,3 +116,16 @@ def test_processes_that_died_or_went_quiet_stop_sharing() -> None:
     assert pacing.sharing_processes(state, 3, now=2.0 + pacing.PROCESS_TTL + 1, alive=lambda p: True) == 1
     pacing.leave(state, 3)
     assert state["processes"] == {}
+
+
+def test_threads_that_woke_late_are_admitted_only_while_there_is_room_in_the_last_second() -> None:
+    """Pace 23 under a limit of 25: at most 23 sends in any second, and 25 in any 1.1 s, so that sends
+    bunched by up to 0.1 s on the way still leave each of Stripe's seconds within 25."""
+    state: pacing.State = {}
+    lanes = ((GLOBAL_LANE, 23.0),)
+    assert all(pacing.admit(state, lanes, now=0.02 * i, headroom=25 / 23) == 0.0 for i in range(23))
+    assert pacing.admit(state, lanes, now=0.5, headroom=25 / 23) == pytest.approx(0.5)  # 23 in the last 1 s
+    assert len(state["lanes"][GLOBAL_LANE]["recent"]) == 23  # a refused admission records nothing
+    assert pacing.admit(state, lanes, now=1.001, headroom=25 / 23) == 0.0
+    assert pacing.admit(state, lanes, now=1.02, headroom=25 / 23) == 0.0  # 25 in the last 1.1 s now
+    assert pacing.admit(state, lanes, now=1.03, headroom=25 / 23) == pytest.approx(0.07)

@@ -124,9 +124,9 @@ def test_settings_defaults_follow_the_key_mode() -> None:
     live = settings.paces("sk_live_x")
     assert (live.endpoint_rate, live.search_rate, live.max_in_flight) == (23.0, 18.4, 18)
     assert StripeSinkSettings(rate_per_second=3).effective_rate("sk_live_x") == 3
-    assert (settings.burst, settings.workers, settings.key_grace_seconds) == (1, 18, 60.0)
+    assert (settings.burst, settings.workers, settings.key_grace_seconds) == (1, 27, 60.0)
     assert settings.budget_dir is not None and settings.budget_name is None
-    assert StripeSinkSettings(max_in_flight=40).workers == 40  # one engine thread per place in flight
+    assert StripeSinkSettings(max_in_flight=40).workers == 60  # 1.5 engine threads per place in flight
     assert StripeSinkSettings.from_env({"JDE_STRIPE_BUDGET_DIR": "off"}).budget_dir is None
 
 
