@@ -2,14 +2,11 @@
 
 Modules: `client` (the endpoints), `transport` (one logical request: permits, retries, key refresh),
 `budget` (an account's lanes and requests in flight, Little's law), `pacing` (the pure arithmetic:
-GCRA lanes and AIMD), `limits` (Stripe's documented numbers and the margin kept below them), `shared`
-(the budget shared in-process or by the processes of a host), `keyring` and `keys` (the key, its
-rotation grace, masking), `retry` (what to retry), `settings`, `metrics`, `errors`.
+GCRA lanes, admission, AIMD), `limits` (Stripe's documented numbers and the margin kept below them),
+`shared` (the budget shared in-process or by the processes of a host), `keyring` and `keys` (the key,
+its rotation grace, masking), `retry` (what to retry), `settings`, `metrics`, `errors`.
 
-Environment (`StripeSinkSettings.from_env()`):
-- `STRIPE_API_KEY`: the secret key, read anew on every call of the default key source (so a rotated key is
-  picked up after a 401); another key source (a credential store) can be passed instead.
-- `STRIPE_API_BASE`: default `https://api.stripe.com`; the emulator's URL in tests and the demo.
+Settings (`StripeSinkSettings`, from the `JDE_STRIPE_*` variables through the settings root):
 - `JDE_STRIPE_RATE_PER_SECOND` (global; default 23/s for test keys, 92/s for live keys),
   `JDE_STRIPE_ENDPOINT_RATE_PER_SECOND` (each endpoint, 23), `JDE_STRIPE_SEARCH_RATE_PER_SECOND` (18.4),
   `JDE_STRIPE_MAX_IN_FLIGHT` (18), `JDE_STRIPE_BURST` (1): Stripe's 100/25, 25, 20 less a margin.
@@ -21,6 +18,8 @@ Environment (`StripeSinkSettings.from_env()`):
   how often the key source is re-read for a rotated key.
 - `JDE_STRIPE_BUDGET_NAME` (sinks naming one account share its budget; default: API base + key),
   `JDE_STRIPE_BUDGET_DIR` (where the processes of a host share it; `off`: this process only).
+The key is read through a key source (the credentials': environment, else the encrypted store), again
+after a 401, so a rotated key is picked up.
 """
 
 from jde_stripe_pipeline.stripe_sink.client import StripeSink
@@ -31,14 +30,13 @@ from jde_stripe_pipeline.stripe_sink.errors import (
     StripeSinkError,
     StripeUnavailable,
 )
-from jde_stripe_pipeline.stripe_sink.keys import EnvKeySource, KeySource, StaticKeySource, mask_key
+from jde_stripe_pipeline.stripe_sink.keys import KeySource, StaticKeySource, mask_key
 from jde_stripe_pipeline.stripe_sink.limits import Paces
 from jde_stripe_pipeline.stripe_sink.metrics import MetricsSnapshot
 from jde_stripe_pipeline.stripe_sink.settings import StripeSinkSettings
 from jde_stripe_pipeline.stripe_sink.transport import StripeResult
 
 __all__ = [
-    "EnvKeySource",
     "KeySource",
     "MetricsSnapshot",
     "Paces",

@@ -20,11 +20,13 @@ import functools
 import random
 import time
 from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
 import stripe
 
+from jde_stripe_pipeline.errors import ConfigurationError
 from jde_stripe_pipeline.stripe_sink.budget import AccountBudget, budget_for, budget_name, release_budget
 from jde_stripe_pipeline.stripe_sink.keyring import KeyRing
 from jde_stripe_pipeline.stripe_sink.keys import mask_key
@@ -48,6 +50,17 @@ def next_list_params(params: Params, page: Mapping[str, Any]) -> dict[str, Any] 
     if not page.get("has_more") or not data:
         return None
     return {**params, "starting_after": data[-1]["id"]}
+
+
+def _open_budget(settings: StripeSinkSettings, key: str) -> AccountBudget:
+    directory = Path(settings.budget_dir) if settings.budget_dir else None
+    try:
+        return budget_for(budget_name(settings.api_base, settings.budget_name, key), directory)
+    except OSError as error:
+        raise ConfigurationError(
+            f"JDE_STRIPE_BUDGET_DIR={settings.budget_dir!r} cannot hold the Stripe budget shared by this "
+            f"host's runs ({error.strerror}): point it at a writable directory, or set it to 'off'"
+        ) from None
 
 
 def _require_key(idempotency_key: str) -> str:
@@ -95,9 +108,7 @@ class StripeSink:
         key = self.keys.current.key
         self.paces = settings.paces(key)
         self._owns_budget = budget is None
-        self.budget = budget or budget_for(
-            budget_name(settings.api_base, settings.budget_name, key), settings.budget_dir
-        )
+        self.budget = budget or _open_budget(settings, key)
         self._transport = Transport(
             keys=self.keys,
             budget=self.budget,

@@ -7,16 +7,14 @@ is picked up after a 401 without a restart. The key is masked wherever it could 
 from __future__ import annotations
 
 import hashlib
-import os
-from collections.abc import Callable, Mapping
-from typing import Final, Literal
+from collections.abc import Callable
+from typing import Literal
 
 from jde_stripe_pipeline.stripe_sink.errors import StripeAuthError
 
 KeySource = Callable[[], str]
 """Returns the Stripe secret key to use now. Called at start, and again after a 401 (see `keyring.py`)."""
 
-ENV_API_KEY: Final = "STRIPE_API_KEY"
 KeyMode = Literal["live", "test"]
 
 
@@ -73,22 +71,9 @@ class StaticKeySource:
         return f"StaticKeySource({mask_key(self._key)})"
 
 
-class EnvKeySource:
-    """Reads the key from an environment variable anew on every call, so a rotated key is seen."""
-
-    def __init__(self, variable: str = ENV_API_KEY, environ: Mapping[str, str] | None = None):
-        self._variable = variable
-        self._environ = environ
-
-    def __call__(self) -> str:
-        environ = os.environ if self._environ is None else self._environ
-        key = environ.get(self._variable, "").strip()
-        if not key:
-            raise StripeAuthError(f"No Stripe API key: the environment variable {self._variable} is not set")
-        return key
-
-    def __repr__(self) -> str:
-        return f"EnvKeySource({self._variable})"
+def no_key_source() -> str:
+    """The default: a sink is given its key source (`runtime.stripe_sink` passes the credentials')."""
+    raise StripeAuthError("No Stripe key source: open the sink through the credentials (runtime.stripe_sink)")
 
 
 def can_rotate(source: KeySource) -> bool:

@@ -6,7 +6,7 @@ import pytest
 
 from jde_stripe_pipeline.stripe_sink.client import next_list_params
 from jde_stripe_pipeline.stripe_sink.errors import StripeAuthError, StripeRequestRejected
-from jde_stripe_pipeline.stripe_sink.keys import EnvKeySource, StaticKeySource, mask_key, redact_key
+from jde_stripe_pipeline.stripe_sink.keys import StaticKeySource, mask_key, redact_key
 from jde_stripe_pipeline.stripe_sink.metrics import StripeMetrics
 from jde_stripe_pipeline.stripe_sink.retry import (
     BackoffPolicy,
@@ -79,45 +79,8 @@ def test_mask_key_shows_mode_and_last_four_only() -> None:
     assert redact_key(f"Invalid API Key provided: {KEY}", KEY) == "Invalid API Key provided: sk_test_…1234"
 
 
-def test_settings_from_env_reads_every_variable() -> None:
-    env = {
-        "STRIPE_API_KEY": KEY,
-        "STRIPE_API_BASE": "http://127.0.0.1:12345/",
-        "JDE_STRIPE_RATE_PER_SECOND": "7.5",
-        "JDE_STRIPE_BURST": "3",
-        "JDE_STRIPE_WORKERS": "6",
-        "JDE_STRIPE_MAX_RETRIES": "0",
-        "JDE_STRIPE_BACKOFF_BASE_SECONDS": "0.01",
-        "JDE_STRIPE_BACKOFF_MAX_SECONDS": "0.05",
-        "JDE_STRIPE_TIMEOUT_SECONDS": "5",
-        "JDE_STRIPE_ENDPOINT_RATE_PER_SECOND": "24",
-        "JDE_STRIPE_SEARCH_RATE_PER_SECOND": "4",
-        "JDE_STRIPE_MAX_IN_FLIGHT": "12",
-        "JDE_STRIPE_KEY_GRACE_SECONDS": "30",
-        "JDE_STRIPE_KEY_GRACE_POLL_SECONDS": "2",
-        "JDE_STRIPE_BUDGET_NAME": "acct-main",
-        "JDE_STRIPE_BUDGET_DIR": "/var/tmp/budgets",
-    }
-    settings = StripeSinkSettings.from_env(env)
-    assert (settings.endpoint_rate_per_second, settings.search_rate_per_second) == (24.0, 4.0)
-    assert settings.max_in_flight == 12
-    assert (settings.key_grace_seconds, settings.key_grace_poll_seconds) == (30.0, 2.0)
-    assert (settings.budget_name, str(settings.budget_dir)) == ("acct-main", "/var/tmp/budgets")
-    assert settings.api_base == "http://127.0.0.1:12345"
-    assert (settings.rate_per_second, settings.burst, settings.workers, settings.max_retries) == (
-        7.5,
-        3,
-        6,
-        0,
-    )
-    assert (settings.backoff_base_seconds, settings.backoff_max_seconds) == (0.01, 0.05)
-    assert settings.timeout_seconds == 5.0
-    assert settings.key_source() == KEY
-    assert KEY not in repr(settings)
-
-
 def test_settings_defaults_follow_the_key_mode() -> None:
-    settings = StripeSinkSettings.from_env({})
+    settings = StripeSinkSettings()
     assert settings.api_base == "https://api.stripe.com"
     assert settings.effective_rate("sk_test_x") == settings.effective_rate("rk_test_x") == 23.0 < 25
     assert settings.effective_rate("sk_live_x") == settings.effective_rate("rk_live_x") == 92.0 < 100
@@ -125,27 +88,14 @@ def test_settings_defaults_follow_the_key_mode() -> None:
     assert (live.endpoint_rate, live.search_rate, live.max_in_flight) == (23.0, 18.4, 18)
     assert StripeSinkSettings(rate_per_second=3).effective_rate("sk_live_x") == 3
     assert (settings.burst, settings.workers, settings.key_grace_seconds) == (1, 27, 60.0)
-    assert settings.budget_dir is not None and settings.budget_name is None
+    assert settings.budget_dir and settings.budget_name is None
     assert StripeSinkSettings(max_in_flight=40).workers == 60  # 1.5 engine threads per place in flight
-    assert StripeSinkSettings.from_env({"JDE_STRIPE_BUDGET_DIR": "off"}).budget_dir is None
+    assert StripeSinkSettings(budget_dir="").budget_dir == ""  # this process only
 
 
-def test_bad_env_value_names_the_variable() -> None:
-    with pytest.raises(ValueError, match="JDE_STRIPE_WORKERS"):
-        StripeSinkSettings.from_env({"JDE_STRIPE_WORKERS": "many"})
-    with pytest.raises(ValueError, match="rate_per_second"):
-        StripeSinkSettings.from_env({"JDE_STRIPE_RATE_PER_SECOND": "-1"})
-
-
-def test_env_key_source_reads_anew_each_call() -> None:
-    env: dict[str, str] = {"STRIPE_API_KEY": KEY}
-    source = EnvKeySource(environ=env)
-    assert source() == KEY
-    env["STRIPE_API_KEY"] = "sk_test_rotatedrotatedrotated"
-    assert source() == "sk_test_rotatedrotatedrotated"
-    del env["STRIPE_API_KEY"]
-    with pytest.raises(StripeAuthError, match="STRIPE_API_KEY is not set"):
-        source()
+def test_the_default_key_source_refuses_clearly() -> None:
+    with pytest.raises(StripeAuthError, match="No Stripe key source"):
+        StripeSinkSettings().key_source()
 
 
 def test_static_key_source_repr_is_masked() -> None:
