@@ -50,6 +50,7 @@ SINK_VARIABLES: Mapping[str, tuple[str, Callable[[str], Any]]] = {
     "endpoint_rate_per_second": ("JDE_STRIPE_ENDPOINT_RATE_PER_SECOND", float),
     "search_rate_per_second": ("JDE_STRIPE_SEARCH_RATE_PER_SECOND", float),
     "max_in_flight": ("JDE_STRIPE_MAX_IN_FLIGHT", int),
+    "rate_limited_patience_seconds": ("JDE_STRIPE_RATE_LIMITED_PATIENCE_SECONDS", float),
     "key_grace_seconds": ("JDE_STRIPE_KEY_GRACE_SECONDS", float),
     "key_grace_poll_seconds": ("JDE_STRIPE_KEY_GRACE_POLL_SECONDS", float),
     "budget_name": ("JDE_STRIPE_BUDGET_NAME", str),

@@ -107,6 +107,7 @@ class StripeResource(dg.ConfigurableResource):
     burst: int = DEFAULT_SINK.burst
     workers: int = DEFAULT_SINK.workers
     max_retries: int = 6
+    rate_limited_patience_seconds: float = DEFAULT_SINK.rate_limited_patience_seconds
     backoff_base_seconds: float = 0.5
     backoff_max_seconds: float = 8.0
     timeout_seconds: float = 30.0

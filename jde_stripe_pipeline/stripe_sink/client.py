@@ -119,6 +119,7 @@ class StripeSink:
                 base_seconds=settings.backoff_base_seconds,
                 max_seconds=settings.backoff_max_seconds,
             ),
+            rate_limited_patience=settings.rate_limited_patience_seconds,
             metrics=self._metrics,
             rng=rng or random.Random(),
             sleep=sleep,

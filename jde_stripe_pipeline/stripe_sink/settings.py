@@ -32,8 +32,9 @@ class StripeSinkSettings:
     requests go at once after a quiet spell (1: evenly spaced; more can overfill one of Stripe's seconds).
     `workers=0` means: 1.5 engine threads per place in flight (`max_in_flight`), resolved here.
     `max_retries` counts retries of 409/5xx/connection errors after the first attempt; 429s do not spend
-    them. `budget_name`: sinks (and processes) naming the same account share one budget; default: the API
-    base and the key. `budget_dir`: where the processes of this host share it; `""`: this process only.
+    them for `rate_limited_patience_seconds`. `budget_name`: sinks (and processes) naming the same account
+    share one budget; default: the API base and the key. `budget_dir`: where the processes of this host
+    share it; `""`: this process only.
     """
 
     key_source: KeySource = no_key_source
@@ -45,6 +46,9 @@ class StripeSinkSettings:
     burst: int = 1
     workers: int = 0
     max_retries: int = 6
+    rate_limited_patience_seconds: float = 600.0
+    """How long one request keeps retrying 429s without spending `max_retries` (0: 429s spend them too,
+    for a caller that wants a quick answer, like the connection check)."""
     backoff_base_seconds: float = 0.5
     backoff_max_seconds: float = 8.0
     timeout_seconds: float = 30.0
@@ -69,6 +73,10 @@ class StripeSinkSettings:
             object.__setattr__(self, "workers", math.ceil(self.max_in_flight * WORKERS_PER_PLACE))
         if self.max_retries < 0:
             raise ValueError(f"max_retries must be >= 0, got {self.max_retries}")
+        if self.rate_limited_patience_seconds < 0:
+            raise ValueError(
+                f"rate_limited_patience_seconds must be >= 0, got {self.rate_limited_patience_seconds}"
+            )
         if self.backoff_base_seconds < 0 or self.backoff_max_seconds < self.backoff_base_seconds:
             raise ValueError(
                 "backoff needs 0 <= backoff_base_seconds <= backoff_max_seconds, got "

@@ -6,8 +6,8 @@
   call is built once): a retry after Stripe committed but the answer was lost gets Stripe's replay
   (`Idempotent-Replayed: true`), never a duplicate and never an `idempotency_error`.
 - A 429 (`rate_limit`) slows the limiter it names and is retried for as long as
-  `RATE_LIMITED_PATIENCE_SECONDS` allows, without spending `max_retries`: throttling delays a record,
-  it never fails one. Other retryable failures (409, 5xx, a lost connection, `lock_timeout`) spend
+  `rate_limited_patience_seconds` allows (10 minutes), without spending `max_retries`: throttling delays
+  a record, it never fails one. Other retryable failures (409, 5xx, a lost connection, `lock_timeout`) spend
   `max_retries`, with exponential backoff and full jitter.
 - A 401 asks the `KeyRing` for another key (with its rotation grace) and resends once per new key.
 """
@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any
 
 import stripe
 
@@ -39,9 +39,6 @@ from jde_stripe_pipeline.stripe_sink.metrics import StripeMetrics
 from jde_stripe_pipeline.stripe_sink.retry import BackoffPolicy, Disposition, Failure, backoff_delay, classify
 
 log = logging.getLogger(__name__)
-
-RATE_LIMITED_PATIENCE_SECONDS: Final = 600.0
-"""How long one logical request keeps retrying 429s before Stripe is called unavailable."""
 
 Send = Callable[[stripe.StripeClient, "stripe.RequestOptions"], stripe.StripeObject]
 
@@ -102,6 +99,7 @@ class Transport:
         paces: Paces,
         burst: int,
         policy: BackoffPolicy,
+        rate_limited_patience: float,
         metrics: StripeMetrics,
         rng: random.Random,
         sleep: Callable[[float], None],
@@ -111,6 +109,7 @@ class Transport:
         self.paces = paces
         self._burst = burst
         self._policy = policy
+        self._patience = rate_limited_patience
         self._metrics = metrics
         self._rng = rng
         self._rng_lock = threading.Lock()
@@ -144,7 +143,7 @@ class Transport:
                     reason = header(error.headers, "Stripe-Rate-Limited-Reason")
                     self._metrics.cuts(self.budget.refused(permit, self.paces, reason))
                     throttled_since = throttled_since or time.monotonic()
-                    if time.monotonic() - throttled_since < RATE_LIMITED_PATIENCE_SECONDS:
+                    if time.monotonic() - throttled_since < self._patience:
                         throttled += 1
                         self._wait(call, outcome, throttled)
                         continue
