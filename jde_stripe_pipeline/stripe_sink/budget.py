@@ -81,6 +81,8 @@ class AccountBudget:
         self._concurrency_factor = 1.0
         self._concurrency_cut_at = 0.0
         self._slow_lanes = False
+        self._admissions: pacing.State = {}
+        self._admissions_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"AccountBudget({self.name}, {self.store!r})"
@@ -92,21 +94,23 @@ class AccountBudget:
         admission; then the caller sends."""
         started = time.monotonic()
         lanes = paces.lanes(endpoint)
-        slow = False
+        now_paced: list[tuple[str, float]] = []
         for lane in reversed(lanes):  # the endpoint's own lane first, the global one when that slot comes
             booking = functools.partial(self._book, lane=lane, burst=burst)
-            wait, self._processes, lane_slow = self.store.update(booking)
-            slow = slow or lane_slow
+            wait, self._processes, factor = self.store.update(booking)
+            now_paced.append((lane[0], lane[1] * factor))
             if wait > 0:
                 self._sleep(wait)
-        self._slow_lanes = slow
+        self._slow_lanes = any(
+            rate < pace for (_, rate), (_, pace) in zip(now_paced, reversed(lanes), strict=True)
+        )
         with self._places:
             while self._in_flight >= self.in_flight_limit(paces):
                 self._places.wait(timeout=0.25)
             self._in_flight += 1
             in_flight = self._in_flight
         try:
-            while (wait := self.store.update(lambda state: self._admit(state, lanes, burst))) > 0:
+            while (wait := self._admit(tuple(now_paced), burst)) > 0:
                 self._sleep(wait)
         except BaseException:
             self._leave_place()
@@ -178,16 +182,19 @@ class AccountBudget:
         littles = math.ceil(paces.global_rate * self._latency * LITTLE_HEADROOM) + 2
         return max(1, min(share, littles))
 
-    def _book(self, state: pacing.State, lane: tuple[str, float], burst: int) -> tuple[float, int, bool]:
-        """Book a slot of one lane. Returns the wait for it, the processes sharing the budget, and whether
-        the lane runs below its pace."""
+    def _book(self, state: pacing.State, lane: tuple[str, float], burst: int) -> tuple[float, int, float]:
+        """Book a slot of one lane. Returns the wait for it, the processes sharing the budget, and the
+        lane's AIMD factor now."""
         now = self._clock()
         at = pacing.book(state, (lane,), now, burst)
         processes = pacing.sharing_processes(state, self._pid, now, process_alive)
-        return at - now, processes, pacing.factor(state, lane[0]) < 1.0
+        return at - now, processes, pacing.factor(state, lane[0])
 
-    def _admit(self, state: pacing.State, lanes: tuple[tuple[str, float], ...], burst: int) -> float:
-        return pacing.admit(state, lanes, self._clock(), burst, headroom=1.0 / PACE_SHARE)
+    def _admit(self, lanes: tuple[tuple[str, float], ...], burst: int) -> float:
+        """The admission record is this process's (the shared schedule spaces the processes; keeping a
+        second of send times in the shared file would cost a large read and write per request)."""
+        with self._admissions_lock:
+            return pacing.admit(self._admissions, lanes, self._clock(), burst, headroom=1.0 / PACE_SHARE)
 
     def _grow_concurrency(self) -> None:
         if self._concurrency_factor < 1.0 and self._clock() - self._concurrency_cut_at >= pacing.COOLDOWN:
