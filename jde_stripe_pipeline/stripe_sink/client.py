@@ -233,15 +233,7 @@ class StripeSink:
 
     def create_credit_note(self, params: Params, *, idempotency_key: str) -> StripeResult:
         """`params` = `{"invoice": "in_…", "lines": [...], "memo", "metadata"…}` (open or paid invoices)."""
-        return self._execute(
-            _Call(
-                "credit_notes.create",
-                "POST",
-                "/v1/credit_notes",
-                lambda sdk, opts: sdk.v1.credit_notes.create(params=_params(params), options=opts),
-                _require_key(idempotency_key),
-            )
-        )
+        return self._write("credit_notes.create", "/v1/credit_notes", (), params, idempotency_key)
 
     def list_credit_notes(
         self, *, invoice: str | None = None, params: Params | None = None
@@ -250,12 +242,7 @@ class StripeSink:
         query: dict[str, Any] = dict(params or {})
         if invoice is not None:
             query["invoice"] = invoice
-        return self._list_all(
-            "credit_notes.list",
-            "/v1/credit_notes",
-            lambda sdk, page, opts: sdk.v1.credit_notes.list(params=page, options=opts),
-            query,
-        )
+        return self._list_all("credit_notes.list", "/v1/credit_notes", (), query)
 
     # -- account ---------------------------------------------------------------------------------------
 
@@ -301,6 +288,8 @@ _METHODS: dict[str, Callable[[stripe.StripeClient], _Method]] = {
     "invoices.add_lines": lambda sdk: sdk.v1.invoices.add_lines,
     "invoices.remove_lines": lambda sdk: sdk.v1.invoices.remove_lines,
     "invoices.update_lines": lambda sdk: sdk.v1.invoices.update_lines,
+    "credit_notes.create": lambda sdk: sdk.v1.credit_notes.create,
+    "credit_notes.list": lambda sdk: sdk.v1.credit_notes.list,
     "balance.retrieve": lambda sdk: sdk.v1.balance.retrieve,
 }
 """The SDK method of each operation, picked from the client of the key in use at each attempt."""
