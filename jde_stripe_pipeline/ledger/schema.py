@@ -6,7 +6,9 @@ names carry the `jde_stripe_` prefix because in production they share a PostgreS
 
 Versions: 1 mapping, audit, quarantine; 2 adds `jde_stripe_intent` (one row per record: the claim a run
 holds while it writes, the create key in flight, the key attempt, the Stripe id known for the record) and
-`jde_stripe_relink` (each whole-account relink, so an empty ledger is relinked once, not every run).
+`jde_stripe_relink` (each whole-account relink, so an empty ledger is relinked once, not every run); 3
+adds the mapping's drift mark (`drift`, `drift_at`: the reconciliation found the Stripe object deleted or
+edited while JDE did not change, see `ledger/drift.py`).
 """
 
 from __future__ import annotations
@@ -33,11 +35,12 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.schema import CreateColumn
 from sqlalchemy.types import TypeDecorator
 
 from jde_stripe_pipeline.ledger.model import SchemaVersionError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit identity.
 _Id = BigInteger().with_variant(Integer(), "sqlite")
@@ -84,6 +87,8 @@ mapping = Table(
     Column("last_run_id", String(255), nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    Column("drift", Text, nullable=True),
+    Column("drift_at", UtcDateTime, nullable=True),
     UniqueConstraint("object_type", "jde_key", name="uq_jde_stripe_mapping_jde_key"),
     UniqueConstraint("object_type", "stripe_id", name="uq_jde_stripe_mapping_stripe_id"),
 )
@@ -218,7 +223,23 @@ def _add_intents_and_relinks(conn: Connection) -> None:
         )
 
 
-MIGRATIONS: dict[int, Migration] = {2: _add_intents_and_relinks}
+def _add_drift_marks(conn: Connection) -> None:
+    """Version 3: the mapping's drift mark (NULL everywhere: nothing has drifted yet). A column already
+    there (a table rebuilt by a later definition) is left as it is."""
+    _add_columns(conn, mapping, ("drift", "drift_at"))
+
+
+def _add_columns(conn: Connection, table: Table, names: tuple[str, ...]) -> None:
+    """`ALTER TABLE … ADD COLUMN` for each named (nullable) column of the current definition that the
+    database's table lacks, with the dialect's own type (SQLite and PostgreSQL both take it)."""
+    present = {column["name"] for column in inspect(conn).get_columns(table.name)}
+    for name in names:
+        if name not in present:
+            column = CreateColumn(table.c[name]).compile(dialect=conn.dialect)
+            conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {column}"))
+
+
+MIGRATIONS: dict[int, Migration] = {2: _add_intents_and_relinks, 3: _add_drift_marks}
 """Step N upgrades a version N-1 database to version N. Version 1 is the baseline (no step)."""
 
 

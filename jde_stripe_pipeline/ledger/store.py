@@ -24,6 +24,7 @@ from jde_stripe_pipeline.ledger.database import (
     resolve_state_url,
     scrub,
 )
+from jde_stripe_pipeline.ledger.drift import DriftMarks
 from jde_stripe_pipeline.ledger.intents import Intents, settle
 from jde_stripe_pipeline.ledger.model import (
     MAPPED_OUTCOMES,
@@ -75,6 +76,7 @@ class Ledger:
         self._clock = clock
         self.intents = Intents(self)
         """Claims, creates in flight, attempts, relinks (`ledger/intents.py`)."""
+        self.drift = DriftMarks(self)  # objects found changed in Stripe, not in JDE (`ledger/drift.py`)
 
     @classmethod
     def open(cls, url: str | URL | None = None, *, clock: Clock = utc_now) -> Ledger:
@@ -199,7 +201,7 @@ class Ledger:
             later.c.object_type == audit.c.object_type,
             later.c.record_key == audit.c.record_key,
             later.c.id > audit.c.id,
-            later.c.outcome != "deferred",  # another run had it then: its own row follows
+            later.c.outcome.notin_(("deferred", "drifted")),  # another run had it / a finding, no sync
         )
 
         def query(chunk: Sequence[str]) -> Select[Any]:
@@ -358,6 +360,8 @@ class Ledger:
             "last_run_id": outcome.run_id,
             "updated_at": now,
         }
+        if outcome.action != "nothing":  # Stripe was read and made equal: a drift mark is settled
+            changes |= {"drift": None, "drift_at": None}
         if outcome.jde_version is not None:
             changes["jde_version"] = outcome.jde_version
         conn.execute(

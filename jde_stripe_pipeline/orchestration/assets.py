@@ -214,8 +214,10 @@ def _reconciliation(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
         check_specs=[
             _partitioned_check(RECONCILIATION_CHECK, BILLING_RECONCILIATION, partitions, blocking=True)
         ],
-        description="Per invoice of the partition: Stripe's number, date, currency, line count and total "
-        "vs JDE. Its check blocks: a draft that differs from JDE fails the run.",
+        description="Per invoice of the partition: Stripe's number, date, currency, line count, total, "
+        "owned fields and lines vs JDE. A draft deleted or edited in Stripe while JDE did not change is "
+        "marked drifted: the next run of the partition repairs it. Its check blocks: a draft that differs "
+        "from JDE fails the run.",
     )
     def billing_reconciliation(
         context: dg.AssetExecutionContext,
@@ -236,10 +238,16 @@ def _reconciliation(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
             link = link_for(client)
         for item in report.mismatched()[:50]:
             differences = ", ".join(
-                f"{name} JDE {item.expected.get(name)!r} Stripe {item.actual.get(name)!r}"
-                for name in item.mismatches
+                [
+                    *(
+                        f"{name} JDE {item.expected.get(name)!r} Stripe {item.actual.get(name)!r}"
+                        for name in item.mismatches
+                    ),
+                    *item.differences,
+                ]
             )
-            context.log.error(f"invoice {item.record_key} does not match Stripe: {differences}")
+            repair = " (drift: marked, the next run of this partition repairs it)" if item.drift else ""
+            context.log.error(f"invoice {item.record_key} does not match Stripe: {differences}{repair}")
         metadata = reconciliation_metadata(report, run_id=context.run.run_id, link=link)
         month_end_differences = 0
         if month_end is not None:
@@ -256,6 +264,7 @@ def _reconciliation(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
                 "mismatches": len(report.mismatched()),
                 "month_end_differences": month_end_differences,
                 "conflicts": len(report.conflicts),
+                "drifted": len(report.drifted()),
                 "conflicting_invoices": dg.MetadataValue.json([c.record_key for c in report.conflicts]),
                 "differences": dg.MetadataValue.md(reconciliation_markdown(report, link)),
             },
