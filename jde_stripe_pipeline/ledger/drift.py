@@ -89,3 +89,22 @@ class DriftMarks:
         with self._ledger.read() as conn:
             rows = conn.execute(query.order_by(mapping.c.object_type, mapping.c.jde_key))
             return [mapping_from_row(row) for row in rows]
+
+    def partitions(self) -> list[str]:
+        """The partitions whose reconciliation found drift not repaired yet: the billing schedule asks
+        for them again, so the repair does not wait for a person."""
+        open_marks = (
+            select(mapping.c.object_type, mapping.c.jde_key).where(mapping.c.drift.isnot(None)).subquery()
+        )
+        query = (
+            select(audit.c.partition_key)
+            .join(
+                open_marks,
+                (audit.c.object_type == open_marks.c.object_type)
+                & (audit.c.record_key == open_marks.c.jde_key),
+            )
+            .where(audit.c.outcome == "drifted", audit.c.partition_key.isnot(None))
+            .distinct()
+        )
+        with self._ledger.read() as conn:
+            return sorted(str(row[0]) for row in conn.execute(query))
