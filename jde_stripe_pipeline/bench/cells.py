@@ -186,19 +186,42 @@ def project_row(
     measured = Measured(scenario, profile.name, profile.write_ms, "project", run_end - run_start)
     _analyse(measured, entries, profile, run_start)
     reconcile_from = figures.phases.get(RECONCILIATION_STEP, (run_end, run_end))[0]
-    sync = [e for e in entries if float(e["received_at"]) < reconcile_from]
-    measured.reconcile_reads = len(log.admitted(entries)) - len(log.admitted(sync))
-    ids = _ledger_ids(env["JDE_STRIPE_STATE_URL"])
-    counts, measured.listing, _unknown = log.per_record(sync, ids)
+    counts = project_counts(entries, reconcile_from, env["JDE_STRIPE_STATE_URL"])
+    measured.reconcile_reads, measured.listing = sum(counts.reconcile.values()), counts.listing
     categories = _categories(world, scenario)
-    extracted = [k for k in categories if k.split(":", 1)[0] in ("customer", "invoice")]
-    measured.per_record = _means(counts, categories, extracted)
+    measured.per_record = _means(counts.per_record, categories, list(categories))
     extract_seconds = sum(b - a for step, (a, b) in figures.phases.items() if step in EXTRACT_STEPS)
     records = sum(int(figures.counts.get(step, {}).get("records", 0)) for step in EXTRACT_STEPS)
     measured.extract_per_second = records / extract_seconds if extract_seconds > 0 else None
     measured.peak_mib, measured.cpu_seconds = figures.peak_rss_mib, figures.cpu_seconds
     measured.errors = figures.errors + _failed(figures)
     return measured
+
+
+@dataclass(frozen=True)
+class ProjectCounts:
+    """A project run's admitted requests: by endpoint in the sync steps and in the reconciliation,
+    the sync steps' requests per record (`(kind, JDE key)`), whole-account listing pages, 429s."""
+
+    sync: Counter[str]
+    reconcile: Counter[str]
+    per_record: Counter[tuple[str, str]]
+    listing: int
+    unattributed: int
+    throttled: int
+
+
+def project_counts(
+    entries: Sequence[Mapping[str, Any]], reconcile_from: float, ledger_url: str
+) -> ProjectCounts:
+    """Split at the reconciliation step's start; records found by key or by the ledger's Stripe ids."""
+    sync = [e for e in entries if float(e["received_at"]) < reconcile_from]
+    rest = [e for e in entries if float(e["received_at"]) >= reconcile_from]
+    per_record, listing, unknown = log.per_record(sync, _ledger_ids(ledger_url))
+    throttled = sum(log.throttled(entries).values())
+    return ProjectCounts(
+        log.by_endpoint(sync), log.by_endpoint(rest), per_record, listing, unknown, throttled
+    )
 
 
 def _failed(figures: RunFigures) -> tuple[str, ...]:

@@ -42,34 +42,42 @@ def run_project(env: Mapping[str, str], partition_key: str) -> RunFigures:
     return run_in_child(_materialize, env, {"partition_key": partition_key})
 
 
-def _materialize(
-    env: Mapping[str, str], options: Mapping[str, Any]
-) -> tuple[bool, dict[str, tuple[float, float]], dict[str, Any], list[str]]:
-    warnings.filterwarnings("ignore")
+Outcome = tuple[bool, dict[str, tuple[float, float]], dict[str, Any], list[str]]
+
+
+def _materialize(env: Mapping[str, str], options: Mapping[str, Any]) -> Outcome:
+    """The child's work: a SQLite Dagster instance under DAGSTER_HOME, as the demo writes it."""
     import dagster as dg
 
-    from jde_stripe_pipeline.definitions import defs
-    from jde_stripe_pipeline.demo.run import DAGSTER_YAML, QUIET_RUN_CONFIG
-    from jde_stripe_pipeline.orchestration.jobs import sync_job
+    from jde_stripe_pipeline.demo.run import DAGSTER_YAML
 
     home = Path(env.get("DAGSTER_HOME") or tempfile.mkdtemp(prefix="bench-dagster-"))
     home.mkdir(parents=True, exist_ok=True)
     (home / "dagster.yaml").write_text(DAGSTER_YAML.format(history=json.dumps(str(home / "history"))))
-    job = defs.resolve_job_def(sync_job.name)
     with dg.DagsterInstance.from_config(str(home)) as instance:
-        run_started = time.time()
-        result = job.execute_in_process(
-            partition_key=str(options["partition_key"]),
-            instance=instance,
-            run_config=QUIET_RUN_CONFIG,
-            raise_on_error=False,
-        )
-        phases: dict[str, list[float]] = {RUN: [run_started, time.time()]}
-        for entry in instance.all_logs(result.run_id):
-            event = entry.dagster_event
-            if event is not None and event.step_key and event.event_type_value in STEP_EVENTS:
-                span = phases.setdefault(event.step_key, [entry.timestamp, entry.timestamp])
-                span[STEP_EVENTS[event.event_type_value]] = entry.timestamp
+        return materialize(str(options["partition_key"]), instance)
+
+
+def materialize(partition_key: str, instance: Any) -> Outcome:
+    """The sync job of the definitions, for one partition, in this process (the environment must
+    already point at the sandboxes): (success, epoch span of the run and of each step, each asset's
+    materialization counts, step failures)."""
+    warnings.filterwarnings("ignore")
+    from jde_stripe_pipeline.definitions import defs
+    from jde_stripe_pipeline.demo.run import QUIET_RUN_CONFIG
+    from jde_stripe_pipeline.orchestration.jobs import sync_job
+
+    job = defs.resolve_job_def(sync_job.name)
+    run_started = time.time()
+    result = job.execute_in_process(
+        partition_key=partition_key, instance=instance, run_config=QUIET_RUN_CONFIG, raise_on_error=False
+    )
+    phases: dict[str, list[float]] = {RUN: [run_started, time.time()]}
+    for entry in instance.all_logs(result.run_id):
+        event = entry.dagster_event
+        if event is not None and event.step_key and event.event_type_value in STEP_EVENTS:
+            span = phases.setdefault(event.step_key, [entry.timestamp, entry.timestamp])
+            span[STEP_EVENTS[event.event_type_value]] = entry.timestamp
     counts: dict[str, Any] = {}
     for node in job.graph.node_names():
         for materialization in result.asset_materializations_for_node(node):
