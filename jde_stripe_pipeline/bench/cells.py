@@ -76,6 +76,8 @@ class Measured:
     latency_ms: float
     system: str
     wall_seconds: float
+    stripe_seconds: float | None = None
+    """First request received → last answered (the baseline: its extrapolated Stripe time)."""
     requests: Counter[str] = field(default_factory=Counter)
     per_record: dict[str, float] = field(default_factory=dict)
     """`customer:new` → mean requests per record in the sync (reconciliation apart)."""
@@ -127,7 +129,7 @@ def minimum_row(world: World, scenario: str, profile: Profile) -> Measured:
     need = minimum_requests(world, scenario)
     seconds, limiter = lower_bound(need, profile)
     return Measured(
-        scenario, profile.name, profile.write_ms, "minimum", seconds, Counter(need), binding=limiter
+        scenario, profile.name, profile.write_ms, "minimum", seconds, seconds, Counter(need), binding=limiter
     )
 
 
@@ -147,6 +149,11 @@ def _analyse(
 ) -> Measured:
     measured.requests = log.by_endpoint(entries)
     measured.throttled = sum(log.throttled(entries).values())
+    if log.admitted(entries):
+        span = log.admitted(entries)
+        measured.stripe_seconds = max(float(e["answered_at"]) for e in span) - min(
+            float(e["received_at"]) for e in span
+        )
     window = log.write_phase(entries)
     if window is None and log.admitted(entries):
         window = (
@@ -261,6 +268,7 @@ def baseline_row(
     )
     _analyse(measured, entries, profile, figures.phases.get(CUSTOMERS, (extract_end, 0))[0])
     measured.per_record = {group: mean for group, (_n, mean) in groups.items()}
+    measured.stripe_seconds = stripe_seconds
     sampled = len(figures.counts.get("per_record", {}))
     measured.estimated = sampled < len(figures.counts.get("records", {}))
     if measured.estimated:

@@ -41,11 +41,17 @@ def medians(rows: Iterable[Measured]) -> list[Measured]:
             replace(
                 first,
                 wall_seconds=statistics.median(r.wall_seconds for r in group),
+                stripe_seconds=_median(r.stripe_seconds for r in group),
                 share=statistics.median(shares) if shares else None,
                 errors=tuple(errors),
             )
         )
     return merged
+
+
+def _median(values: Iterable[float | None]) -> float | None:
+    found = [v for v in values if v is not None]
+    return statistics.median(found) if found else None
 
 
 def _number(value: float | None, digits: int = 1) -> str:
@@ -63,6 +69,7 @@ def main_table(rows: Sequence[Measured]) -> str:
         "median latency",
         "system",
         "wall s",
+        "Stripe s",
         "requests",
         *(f"req/{label}" for _, label in GROUPS),
         "listing",
@@ -88,6 +95,7 @@ def main_table(rows: Sequence[Measured]) -> str:
             f"{row.latency_ms:g} ms",
             row.system,
             approx + _number(row.wall_seconds),
+            approx + _number(row.stripe_seconds),
             approx + f"{row.total:,}",
             *(_number(row.per_record.get(group), 2) for group, _ in GROUPS),
             str(row.listing) if row.system == "project" else "-",
