@@ -19,7 +19,7 @@ from jde_stripe_pipeline.bench.baseline import CUSTOMERS, EXTRACT, extrapolate, 
 from jde_stripe_pipeline.bench.child import RunFigures
 from jde_stripe_pipeline.bench.limits import Profile, lower_bound, share_of_binding
 from jde_stripe_pipeline.bench.project import RUN, run_project
-from jde_stripe_pipeline.bench.world import World, minimum_requests
+from jde_stripe_pipeline.bench.world import World, minimum_per_record, minimum_requests
 from jde_stripe_pipeline.ledger import Ledger
 from jde_stripe_pipeline.sandboxes.ais.cli import ais_environment
 from jde_stripe_pipeline.sandboxes.stripe_emulator import (
@@ -128,9 +128,12 @@ def emulator_serving(
 def minimum_row(world: World, scenario: str, profile: Profile) -> Measured:
     need = minimum_requests(world, scenario)
     seconds, limiter = lower_bound(need, profile)
-    return Measured(
+    row = Measured(
         scenario, profile.name, profile.write_ms, "minimum", seconds, seconds, Counter(need), binding=limiter
     )
+    row.per_record = minimum_per_record(world, scenario)
+    row.reconcile_reads = sum(need.values()) if scenario == "resync" else 0
+    return row
 
 
 def _categories(world: World, scenario: str) -> dict[str, str]:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -9,8 +12,11 @@ from typing import Any
 from jde_stripe_pipeline.bench.cells import Measured, profile_of
 from jde_stripe_pipeline.bench.report import endpoint_table, main_table, problems
 from jde_stripe_pipeline.bench.svg import Series, line_chart
+from jde_stripe_pipeline.bench.targets import checklist
 
 CHART = "performance-rate.svg"
+DATA = "performance.json"
+"""The rows behind the document, so it can be re-rendered (`--render`) without re-running."""
 
 METHOD = """\
 ## How it is measured
@@ -101,6 +107,10 @@ def document(
         "## This run",
         *(f"- {name}: {value}" for name, value in context.items()),
         "",
+        "## Issue 10's targets in this run",
+        "",
+        *checklist(rows, extract),
+        "",
         "## Results",
         "",
         main_table(rows),
@@ -133,4 +143,27 @@ def write(
         (folder / CHART).write_text(svg)
     path = folder / "performance.md"
     path.write_text(document(rows, context, extract, svg is not None))
+    data = {"context": dict(context), "extract": list(extract), "rows": [_plain(r) for r in rows]}
+    (folder / DATA).write_text(json.dumps(data, indent=1, default=str) + "\n")
     return path
+
+
+def _plain(row: Measured) -> dict[str, Any]:
+    """The row as JSON values (not `dataclasses.asdict`: it rebuilds a Counter from its items' pairs)."""
+    found: dict[str, Any] = {}
+    for item in dataclasses.fields(row):
+        value = getattr(row, item.name)
+        found[item.name] = dict(value) if isinstance(value, dict) else value
+    return found
+
+
+def load(path: Path) -> tuple[list[Measured], dict[str, Any], list[dict[str, Any]]]:
+    """The rows, context and extract figures a bench saved next to its document."""
+    data = json.loads(path.read_text())
+    rows = []
+    for found in data["rows"]:
+        found["requests"] = Counter(found["requests"])
+        found["series"] = [(float(x), int(y)) for x, y in found["series"]]
+        found["errors"] = tuple(found["errors"])
+        rows.append(Measured(**found))
+    return rows, dict(data["context"]), list(data["extract"])

@@ -33,8 +33,9 @@ from jde_stripe_pipeline.bench.cells import (
     profile_of,
     scratch_folder,
 )
-from jde_stripe_pipeline.bench.docs import write
+from jde_stripe_pipeline.bench.docs import load, write
 from jde_stripe_pipeline.bench.report import endpoint_table, main_table, medians, problems
+from jde_stripe_pipeline.bench.targets import checklist
 from jde_stripe_pipeline.bench.world import TIMEZONE, account_world, apply_changes, initial_world
 
 SIZES: dict[str, dict[str, object]] = {
@@ -96,6 +97,7 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--docs", type=Path, default=Path("docs"), help="where performance.md is written")
     parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument("--render", type=Path, help="re-write the document from a saved performance.json")
     args = parser.parse_args(argv)
     preset = SIZES["quick" if args.quick else "full" if args.full else "default"]
     for name, value in preset.items():
@@ -191,6 +193,10 @@ def _load(values: tuple[float, float, float]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(argv)
+    if args.render is not None:
+        rows, context, figures = load(args.render)
+        print(f"written: {write(args.docs, rows, context, figures)}")
+        return 0
     rows, context, figures = run(args)
     print()
     for name, value in context.items():
@@ -201,6 +207,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(endpoint_table(rows))
     for figure in figures:
         print(extract._summary(figure))
+    print()
+    print("\n".join(checklist(rows, figures)))
     found = problems(rows)
     for problem in found:
         print(f"PROBLEM: {problem}")

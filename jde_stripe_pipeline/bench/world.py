@@ -278,3 +278,19 @@ def minimum_requests(world: World, scenario: str) -> Counter[str]:
             need[_LINE_WRITE[facts.change]] += 1
             need[UPDATE_INVOICE] += facts.change == "redate"
     return +need
+
+
+def minimum_per_record(world: World, scenario: str) -> dict[str, float]:
+    """The sync's fewest requests per record, by `kind:category` (the reconciliation apart)."""
+    if scenario == "resync":
+        return {"customer:old": 0.0, "invoice:old": 0.0}
+    costs: dict[str, list[int]] = {}
+    for category in ("new", "changed"):
+        if world.count("customer", category):
+            costs[f"customer:{category}"] = [1]
+    for facts in world.invoices.values():
+        if facts.category == "new":
+            costs.setdefault("invoice:new", []).append(2 if facts.billable_lines else 0)
+        elif facts.category == "changed":
+            costs.setdefault("invoice:changed", []).append(3 if facts.change == "redate" else 2)
+    return {group: sum(values) / len(values) for group, values in costs.items()}
