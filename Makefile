@@ -46,7 +46,7 @@ demo: $(STAMP) .env
 	$(BIN)/jde-stripe demo
 
 ## issue 10's bench: this project (the Dagster sync job) vs a naive SDK loop vs Stripe's limits, on the
-## sandboxes; prints the table and writes docs/performance.md (+ its chart). About 40 min by default on
+## sandboxes; prints the table and writes docs/performance.md (+ its chart). About 30 min by default on
 ## 2 busy cores; BENCH_ARGS=--quick (a few minutes), BENCH_ARGS=--full (issue 10's sizes: hours),
 ## BENCH_ARGS="--repeat 3" (medians), BENCH_ARGS=--help for every flag.
 bench: $(STAMP)

@@ -37,7 +37,7 @@ from jde_stripe_pipeline.jde.read import extract_customers, extract_invoices
 from jde_stripe_pipeline.jde.records import JdeCustomer, JdeInvoice
 from jde_stripe_pipeline.jde.settings import AisSettings
 from jde_stripe_pipeline.jde.window import UpdateWindow
-from jde_stripe_pipeline.ledger import Ledger
+from jde_stripe_pipeline.ledger import Ledger, schema
 from jde_stripe_pipeline.ledger.schema import audit, mapping
 from jde_stripe_pipeline.mapping import (
     CustomerMappingConfig,
@@ -232,6 +232,9 @@ def _write_ledger(url: str, rows: _Rows) -> None:
             if rows.mappings:
                 connection.execute(mapping.insert(), rows.mappings)
                 connection.execute(audit.insert(), rows.audits)
+                intents = getattr(schema, "intent", None)
+                if intents is not None:  # a ledger with intent rows keeps one per record, Stripe id known
+                    connection.execute(intents.insert(), [_intent_row(m) for m in rows.mappings])
     finally:
         engine.dispose()
     with Ledger.open(url) as ledger:
@@ -242,6 +245,17 @@ def _write_ledger(url: str, rows: _Rows) -> None:
                 raise RuntimeError(
                     f"ledger pre-population: {len(found)} of {len(keys)} {kind} mappings read back"
                 )
+
+
+def _intent_row(mapped: Mapping[str, Any]) -> dict[str, Any]:
+    """What the ledger's own upgrade writes for a mapped record (schema 2 of the `engine` branch)."""
+    return {
+        "object_type": mapped["object_type"],
+        "record_key": mapped["jde_key"],
+        "stripe_id": mapped["stripe_id"],
+        "attempt": 1,
+        "updated_at": mapped["updated_at"],
+    }
 
 
 def _version(record: JdeCustomer | JdeInvoice) -> datetime | None:

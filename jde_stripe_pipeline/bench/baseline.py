@@ -8,9 +8,10 @@ tries again (the SDK never retries one). It reads JDE with the project's extract
 project's mapping, so both systems send the same content.
 
 A sequential loop at 1 s per write takes hours on the bench's volumes, so by default it runs on a
-sample: the first `sample` records of each (kind, category) — customers of sampled invoices first —
-and its Stripe time and requests are extrapolated per group (mean per record × records): the table
-marks those figures `≈`. `sample=0` runs everything.
+sample: `sample` records of each (kind, category), spread evenly, plus the customers of sampled
+invoices; its Stripe time and requests are extrapolated per group by a ratio estimate weighted by
+size (1 + lines for an invoice: its cost grows with its lines). The table marks those figures `≈`.
+`sample=0` runs everything.
 """
 
 from __future__ import annotations
@@ -199,6 +200,7 @@ def _naive_sync(
         phases[phase] = (phase_start, time.time())
     counts = {
         "records": {k: categories.get(k, "old") for k in [*customers, *invoices]},
+        "weights": {**dict.fromkeys(customers, 1), **{k: 1 + len(v.lines) for k, v in invoices.items()}},
         "per_record": per_record,
         "throttled": naive.throttled,
     }
@@ -207,8 +209,11 @@ def _naive_sync(
 
 def extrapolate(figures: RunFigures) -> tuple[float, Counter[str], dict[str, tuple[int, float]]]:
     """For every record, from the sampled ones: (Stripe seconds, requests by endpoint, and per
-    `kind:category` (records, mean requests per record)). Groups never sampled count as zero."""
+    `kind:category` (records, requests per record)). A ratio estimate per group weighted by size (an
+    invoice weighs 1 + its lines, as the baseline's cost grows with them): group total = sampled total
+    × the group's weight / the sample's weight. Groups never sampled count as zero."""
     records: Mapping[str, str] = figures.counts.get("records", {})
+    weights: Mapping[str, int] = figures.counts.get("weights", {})
     sampled: Mapping[str, list[Any]] = figures.counts.get("per_record", {})
     groups: dict[str, list[str]] = defaultdict(list)
     for key, category in records.items():
@@ -217,14 +222,15 @@ def extrapolate(figures: RunFigures) -> tuple[float, Counter[str], dict[str, tup
     requests: Counter[str] = Counter()
     means: dict[str, tuple[int, float]] = {}
     for group, keys in groups.items():
-        measured = [sampled[k] for k in keys if k in sampled]
+        measured = [k for k in keys if k in sampled]
         if not measured:
             continue
-        scale = len(keys) / len(measured)
-        seconds += sum(float(m[0]) for m in measured) * scale
+        scale = sum(weights.get(k, 1) for k in keys) / sum(weights.get(k, 1) for k in measured)
+        seconds += sum(float(sampled[k][0]) for k in measured) * scale
         endpoints: Counter[str] = Counter()
-        for m in measured:
-            endpoints.update(m[1])
-        requests.update({endpoint: round(count * scale) for endpoint, count in endpoints.items()})
-        means[group] = (len(keys), sum(endpoints.values()) / len(measured))
+        for key in measured:
+            endpoints.update(sampled[key][1])
+        scaled = {endpoint: round(count * scale) for endpoint, count in endpoints.items()}
+        requests.update(scaled)
+        means[group] = (len(keys), sum(scaled.values()) / len(keys))
     return seconds, requests, means

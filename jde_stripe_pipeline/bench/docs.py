@@ -41,7 +41,8 @@ METHOD = """\
      update or create it; list the customer's invoices to find the draft, create it or delete its
      items and update it, then one `POST /v1/invoiceitems` per line; a 429 waits 1 s. Same extract and
      mapping as the project. Run on a sample of each kind and category; its Stripe time and requests
-     are extrapolated (mean per record × records) and marked `≈`.
+     are extrapolated per group by a ratio estimate weighted by size (1 + lines per invoice) and
+     marked `≈`.
   3. *minimum*: the lower bound: issue 10's minimum requests per endpoint (1 per new or changed
      customer; create + `add_lines` per new invoice; per changed invoice 1 read + 1 per kind of line
      change, +1 header update on a re-date; the reconciliation reads each untouched invoice once, a
@@ -53,6 +54,9 @@ METHOD = """\
 - **Share of binding limit**: the limiters' time for the requests the run sent inside its write phase
   (first write received → last write answered; the read phase when it wrote nothing), with their
   actual latencies, over that phase's duration; the limiter named is the one that binds.
+- **Wall s** is what a user waits for (the Dagster run: extract, sync, reconciliation); **Stripe s**
+  runs from the first request received to the last answered. **Peak MiB** is the process's own
+  high-water mark (`VmHWM`).
 - **Per record** (`req/new cus` …): requests of the sync steps attributed to the record by the
   engine's idempotency key or the Stripe id in the path; `listing` = whole-account list pages;
   `recon reads` = the reconciliation step's requests. Baseline: its own count per record.

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
-import resource
 import time
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from jde_stripe_pipeline.bench.child import peak_rss_mib
 from jde_stripe_pipeline.jde.client import AisSession
 from jde_stripe_pipeline.jde.profiles import PURCHASE_ORDER
 from jde_stripe_pipeline.jde.read import extract_customers, extract_invoices
@@ -53,7 +53,6 @@ def _extract(url: str, kind: str, as_of: date, page_size: int, map_records: bool
                 map_invoice(record, invoice_config)
         stats = session.stats
     elapsed = time.perf_counter() - started
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
     results.put(
         {
             "kind": kind,
@@ -64,7 +63,7 @@ def _extract(url: str, kind: str, as_of: date, page_size: int, map_records: bool
             "requests": stats.requests,
             "reauthentications": stats.reauthentications,
             "seconds": elapsed,
-            "peak_rss_mib": peak_kib / 1024,
+            "peak_rss_mib": peak_rss_mib(),
         }
     )
 

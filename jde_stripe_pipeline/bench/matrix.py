@@ -3,7 +3,9 @@
     python -m jde_stripe_pipeline.bench [--quick | --full] [--profiles test,live] [--latencies 50,300,1000]
         [--scenarios initial,resync,incremental] [--repeat N] [--no-write] [size flags…]
 
-Default sizes finish in well under an hour on a 2-core machine (about half an hour idle); `--full`
+Default sizes finish in about half an hour on a busy 2-core machine (each 1 s-latency cell is the
+slowest part: today's engine keeps only 4 requests in flight, the reconciliation reads one invoice at a
+time, and the baseline is sequential); `--full`
 runs issue 10's sizes (1,000 customers and 2,000 invoices; an account of 20,000 customers and 50,000
 invoices, 1% changed) and takes hours, mostly in the slow cells (today's engine at 1 s latency, and
 the baseline); `--quick` is a few minutes (test profile, 300 ms). Prints the tables and writes
@@ -50,10 +52,10 @@ SIZES: dict[str, dict[str, object]] = {
         extract_customers=10_000,
     ),
     "default": dict(
-        customers=100,
-        invoices=200,
-        account_customers=2_000,
-        account_invoices=5_000,
+        customers=60,
+        invoices=120,
+        account_customers=1_000,
+        account_invoices=2_500,
         sample=3,
         profiles="test,live",
         latencies="50,300,1000",

@@ -77,6 +77,7 @@ def _env(world: World, ais_url: str, stripe_url: str, ledger: Path) -> dict[str,
         "STRIPE_API_BASE": stripe_url,
         "JDE_STRIPE_STATE_URL": f"sqlite:///{ledger}",
         "JDE_STRIPE_RATE_PER_SECOND": "1000",
+        "JDE_STRIPE_ENDPOINT_RATE_PER_SECOND": "1000",
         "JDE_STRIPE_BURST": "50",
     }
 
