@@ -47,6 +47,10 @@ test-fast: $(STAMP)
 demo: $(STAMP) .env
 	$(BIN)/jde-stripe demo
 
+## issue 10's bench: this project (the Dagster sync job) vs a naive SDK loop vs Stripe's limits, on the
+## sandboxes; prints the table and writes docs/performance.md (+ its chart). About 30 min by default on
+## 2 busy cores; BENCH_ARGS=--quick (a few minutes), BENCH_ARGS=--full (issue 10's sizes: hours),
+## BENCH_ARGS="--repeat 3" (medians), BENCH_ARGS=--help for every flag.
 bench: $(STAMP)
 	$(BIN)/python -m jde_stripe_pipeline.bench $(BENCH_ARGS)
 

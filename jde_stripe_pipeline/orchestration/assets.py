@@ -45,6 +45,7 @@ from jde_stripe_pipeline.orchestration.resources import (
 from jde_stripe_pipeline.orchestration.steps import (
     JdeExtract,
     ProgressLog,
+    RunStates,
     extract_metadata,
     finish_sync,
     jde_retries,
@@ -184,6 +185,7 @@ def _pair(kind: _Kind, partitions: dg.PartitionsDefinition) -> list[dg.AssetsDef
         owners=OWNERS,
         ins={"extract": dg.AssetIn(kind.extract_key)},
         deps=list(kind.deps),
+        dagster_type=dg.Any,  # the RunStates handed to the reconciliation step
         pool=STRIPE_POOL,
         check_specs=[_partitioned_check(kind.check_name, kind.sync_key, partitions)],
         description=kind.sync_description,
@@ -196,8 +198,10 @@ def _pair(kind: _Kind, partitions: dg.PartitionsDefinition) -> list[dg.AssetsDef
         ledger: LedgerResource,
     ) -> dg.MaterializeResult:
         with stripe_retries(context, stripe), stripe.sink() as client, ledger.open() as state:
-            report = kind.sync(build_engine(context, mapping, client, state, kind.label), extract)
-            return finish_sync(context, stripe, state, report, extract, client, kind.check_name)
+            engine = build_engine(context, mapping, client, state, kind.label)
+            report = kind.sync(engine, extract)
+            handed = RunStates(context.run.run_id, engine.seen_states())
+            return finish_sync(context, stripe, state, report, extract, client, kind.check_name, handed)
 
     return [extract, sync]
 
@@ -209,8 +213,7 @@ def _reconciliation(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
         group_name="reconciliation",
         kinds={"stripe"},
         owners=OWNERS,
-        ins={"extract": dg.AssetIn(JDE_INVOICES)},
-        deps=[STRIPE_INVOICES],
+        ins={"extract": dg.AssetIn(JDE_INVOICES), "synced": dg.AssetIn(STRIPE_INVOICES)},
         check_specs=[
             _partitioned_check(RECONCILIATION_CHECK, BILLING_RECONCILIATION, partitions, blocking=True)
         ],
@@ -222,6 +225,7 @@ def _reconciliation(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
     def billing_reconciliation(
         context: dg.AssetExecutionContext,
         extract: JdeExtract,
+        synced: RunStates,
         stripe: StripeResource,
         mapping: MappingResource,
         ledger: LedgerResource,
@@ -229,7 +233,7 @@ def _reconciliation(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
         invoices: Sequence[JdeInvoice] = [r for r in extract.records if isinstance(r, JdeInvoice)]
         with stripe_retries(context, stripe), stripe.sink() as client, ledger.open() as state:
             engine = build_engine(context, mapping, client, state, "reconciliation")
-            report = engine.reconcile_invoices(invoices)
+            report = engine.reconcile_invoices(invoices, known=synced.of_run(context.run.run_id))
             month_end = (
                 reconcile_ar(invoices, stripe=client, ledger=state, config=mapping.invoice_config())
                 if any(r.profile == "ar_invoice" for r in invoices)

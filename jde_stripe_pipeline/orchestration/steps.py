@@ -14,7 +14,7 @@ RetryRequested rather than a static RetryPolicy so that the backoff is configura
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,6 +31,7 @@ from jde_stripe_pipeline.orchestration.report_metadata import Link, Metadata, pr
 from jde_stripe_pipeline.orchestration.resources import StripeResource
 from jde_stripe_pipeline.stripe_sink import StripeSink, StripeUnavailable
 from jde_stripe_pipeline.sync import RecordResult, SyncReport
+from jde_stripe_pipeline.sync.decision import StripeState
 
 JDE_RETRIES = 3
 JDE_RETRY_DELAY_SECONDS = 10.0
@@ -60,6 +61,19 @@ class JdeExtract:
 
 def _record_key(record: JdeCustomer | QuarantinedRecord) -> str:
     return record.record_key if isinstance(record, QuarantinedRecord) else str(record.an8)
+
+
+@dataclass(frozen=True)
+class RunStates:
+    """What a Stripe step's engine got from Stripe (read or answered to its writes), per record, handed
+    to the reconciliation step of the same run so it reads only the invoices this run did not touch
+    (issue 10). Another run's states are never used: Stripe may have changed since."""
+
+    run_id: str
+    states: Mapping[str, StripeState]
+
+    def of_run(self, run_id: str) -> Mapping[str, StripeState]:
+        return self.states if run_id == self.run_id else {}
 
 
 class ProgressLog:
@@ -186,8 +200,10 @@ def finish_sync(
     extract: JdeExtract,
     client: StripeSink,
     check_name: str,
+    handed: RunStates,
 ) -> dg.MaterializeResult:
-    """Metadata, a WARNING per problem record, then retry (failed records) or the problems check."""
+    """Metadata, a WARNING per problem record, then retry (failed records) or the problems check; the
+    step's value is what the engine learned of Stripe, for the reconciliation step."""
     link = link_for(client)
     metadata = sync_metadata(report, run_id=context.run.run_id, link=link)
     metadata[EXTRACTED_AT] = dg.MetadataValue.timestamp(extract.started_at)
@@ -213,4 +229,4 @@ def finish_sync(
             metadata=metadata,
         )
     check = problems_check(ledger, context.partition_key, report.object_type, check_name, report, link)
-    return dg.MaterializeResult(metadata=metadata, check_results=[check])
+    return dg.MaterializeResult(metadata=metadata, check_results=[check], value=handed)

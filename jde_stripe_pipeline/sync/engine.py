@@ -51,6 +51,7 @@ from jde_stripe_pipeline.sync.decision import (
     CustomerLink,
     Decision,
     PendingCustomer,
+    StripeState,
 )
 from jde_stripe_pipeline.sync.drift import mark_drifted
 from jde_stripe_pipeline.sync.execute import run_rounds
@@ -206,7 +207,14 @@ class SyncEngine:
             requests += cost
         return Plan("invoice", tuple(changes), requests)
 
-    def reconcile_invoices(self, records: Iterable[JdeInvoice]) -> ReconciliationReport:
+    def seen_states(self) -> dict[str, StripeState]:
+        """What Stripe answered for every invoice this engine read or wrote: another engine of the same
+        run (the reconciliation step) reuses it instead of reading those invoices again."""
+        return dict(self._flow.seen)
+
+    def reconcile_invoices(
+        self, records: Iterable[JdeInvoice], *, known: Mapping[str, StripeState] | None = None
+    ) -> ReconciliationReport:
         """Per invoice: Stripe's number, effective date, currency, billable line count, total and owned
         fields and lines against JDE's; non-drafts that differ listed as conflicts; lines and metadata a
         person added reported; drafts deleted or edited in Stripe while JDE did not change marked
@@ -222,7 +230,7 @@ class SyncEngine:
             intents,
             self._flow.reader,
             Meter(self.stripe),
-            known=self._flow.seen,
+            known={**(known or {}), **self._flow.seen},
         )
         mark_drifted(self.ledger, report, mappings, run_id=self.run_id, partition_key=self.partition_key)
         return report
