@@ -93,6 +93,7 @@ def bad_customers(arena: Arena) -> None:
     new_customer(arena, NEW_AN8 + 2, "חברת בדיקה בע״מ (Israel)")
     new_customer(arena, NEW_AN8 + 3, CONTROL_NAME)
     new_customer(arena, NEW_AN8 + 4, "Blank Currency Ltd", CRCD="")
+    arena.faults["bad JDE rows planted"] += 9
     arena.run()
 
 
@@ -105,8 +106,8 @@ def bad_invoices(arena: Arena) -> None:
     decimals or beyond Stripe's maximum, a line in another currency, a header without lines, lines
     without a header, and an invoice naming a customer F03012 lacks."""
     an8 = customers(arena)[-1]
-    new_invoice(arena, NEW_DOCO, an8, [{"AEXP": 10}], CRCD="XYZ")
-    new_invoice(arena, NEW_DOCO + 1, an8, [{"AEXP": 10}], CRCD="")
+    new_invoice(arena, NEW_DOCO, an8, [{"AEXP": 10, "CRCD": "XYZ"}], CRCD="XYZ")
+    new_invoice(arena, NEW_DOCO + 1, an8, [{"AEXP": 10, "CRCD": ""}], CRCD="")
     new_invoice(arena, NEW_DOCO + 2, an8, [{"AEXP": 10}], TRDJ=0)
     new_invoice(
         arena, NEW_DOCO + 3, an8, [{"AEXP": 25}, {"UORG": -2, "AEXP": "-12.50"}, {"UORG": 0, "AEXP": 0}]
@@ -119,7 +120,10 @@ def bad_invoices(arena: Arena) -> None:
     arena.servers.upsert("F0101", [{"AN8": NEW_AN8 + 9, "ALPH": "Not A Customer Inc", "AT1": "V"}])
     new_invoice(arena, NEW_DOCO + 9, NEW_AN8 + 9, [{"AEXP": 10}])
     new_invoice(arena, NEW_DOCO + 10, NEW_AN8 + 10, [{"AEXP": 10}])
-    new_invoice(arena, NEW_DOCO + 11, an8, [{"AEXP": "0.105"}, {"AEXP": 15}], CRCD="KWD")
+    new_invoice(
+        arena, NEW_DOCO + 11, an8, [{"AEXP": "0.105", "CRCD": "KWD"}, {"AEXP": 15, "CRCD": "KWD"}], CRCD="KWD"
+    )
+    arena.faults["bad JDE rows planted"] += 12
     arena.run()
 
 
@@ -160,10 +164,10 @@ def malformed_rows(arena: Arena) -> None:
         if table == "F4311":
             where["LNID"] = f"{Decimal(str(first_line[index])):.3f}"
         mangler.add(table, row_of(table, **where), change, f"{table} of {doc(header)}")
-    arena.servers.ais.add(mangler)
+    arena.servers.ais.lasting.append(mangler)  # the record stays malformed after the faults heal
     arena.malformed = (an8s, [doc(h) for h in headers])  # type: ignore[attr-defined]
+    arena.faults["malformed AIS rows planted"] += len(mangler.changes)
     arena.run()
-    arena.faults["AIS answers with a malformed row"] += mangler.applied
 
 
 BLAMED = ["F4311.AEXP", "F4311.AEXP", "F4301.TRDJ", "F4301.TRDJ", "F4311.LNID"]

@@ -142,6 +142,38 @@ def two_runs_at_once(arena: Arena) -> None:
     arena.run("third")
 
 
+def second_run_meets_half_done_drafts(arena: Arena) -> None:
+    """Run A creates drafts whose lines take Stripe 4 s to add; run B of the same partition starts
+    when A's 1st draft exists, so B's listing finds drafts A has not finished (the race of issue 11,
+    made certain), then a third, sequential run."""
+    arena.servers.stripe_config(
+        latency_endpoints_ms={"POST /v1/invoices/{id}/add_lines": 4000}, latency_p99_ratio=1
+    )
+    started: list[Any] = []
+    is_create = stripe_write(r"/v1/invoices")
+    seen = 0
+    lock = threading.Lock()
+
+    def hook(request: HttpRequest, answer: Answer) -> Answer:
+        nonlocal seen
+        with lock:
+            if is_create(request, answer):
+                seen += 1
+                if seen == 1:
+                    started.append(arena.start_run("b"))
+                    arena.faults["second run of the partition started"] += 1
+        return answer
+
+    arena.servers.stripe.add(hook)
+    first = arena.start_run("a")
+    arena.wait(first)
+    for process in started:
+        arena.wait(process)
+    arena.servers.stripe.remove(hook)
+    arena.servers.stripe_config(latency_endpoints_ms={})
+    arena.run("third")
+
+
 def two_runs_at_once_on_changes(arena: Arena) -> None:
     """A clean sync, a third of the invoices changed, then two runs at once converge them."""
     arena.run("first")
@@ -204,6 +236,11 @@ SCENARIOS = [
         "two_runs_at_once",
         "two runs of one partition at once on an empty Stripe, then a third",
         two_runs_at_once,
+    ),
+    Scenario(
+        "second_run_meets_half_done_drafts",
+        "run B starts while run A's new drafts wait 4 s for their lines, then a third run",
+        second_run_meets_half_done_drafts,
     ),
     Scenario(
         "two_runs_at_once_on_changes",

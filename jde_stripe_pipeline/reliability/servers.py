@@ -46,10 +46,13 @@ class HookedHandler:
     """See every answer as it goes out (after the hooks); never removed."""
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
+    lasting: list[Hook] = field(default_factory=list)
+    """Hooks that stand for JDE's data rather than a fault (a malformed row): healing keeps them."""
+
     def __call__(self, request: HttpRequest) -> Answer:
         answer = self.handler(request)
         with self._lock:
-            hooks = list(self.hooks)
+            hooks = [*self.lasting, *self.hooks]
         for hook in hooks:
             answer = hook(request, answer)
         for watch in self.watchers:

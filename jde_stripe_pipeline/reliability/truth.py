@@ -147,6 +147,8 @@ def _invoice(
     shan = header["SHAN"]
     if shan and shan != an8 and shan not in books:
         return InvoiceTruth(key, "quarantined", an8, currency, blamed="F4301.SHAN")
+    if shan and shan != an8 and not books[shan][0]["ALPH"].strip():
+        return InvoiceTruth(key, "quarantined", an8, currency, blamed="F0101.ALPH")  # a nameless recipient
     billable: dict[str, int] = {}
     for line in sorted(lines, key=lambda r: Decimal(str(r["LNID"]))):
         line_currency = line["CRCD"].strip()

@@ -207,7 +207,8 @@ def _invoice(
         if expected.state == "either" and last is not None and last["outcome"] == "quarantined":
             verdict.quarantined += 1
         else:
-            verdict.note("lost", f"invoice {key} is not in Stripe")
+            said = "no outcome" if last is None else f"{last['outcome']}: {(last['reason'] or '')[:160]}"
+            verdict.note("lost", f"invoice {key} is not in Stripe (ledger: {said})")
         return
     draft = found[0]
     if expected.state == "billed":
