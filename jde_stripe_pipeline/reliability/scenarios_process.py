@@ -9,7 +9,6 @@ so the run dies exactly between Stripe's commit and its own ledger write.
 from __future__ import annotations
 
 import random
-import re
 import threading
 import time
 from decimal import Decimal
@@ -255,5 +254,3 @@ SCENARIOS = [
         survives=False,
     ),
 ]
-
-__all__ = ["SCENARIOS", "re"]
