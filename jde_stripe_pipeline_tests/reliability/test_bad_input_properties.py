@@ -37,7 +37,13 @@ from jde_stripe_pipeline.mapping.money import to_minor_units
 
 FIELD = re.compile(r"^F[0-9A-Z]+(\.[A-Z0-9]+)?$|^(number|custom_fields)$")
 AS_OF = date(2026, 11, 26)
-CONFIG = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+CONFIG = settings(
+    max_examples=100,
+    deadline=None,
+    derandomize=True,  # the same examples in every CI run: a new finding is a code change, not luck
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=8),
