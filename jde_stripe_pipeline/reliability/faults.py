@@ -55,6 +55,8 @@ def count_faults(arena: Arena) -> dict[str, int]:
             found[f"Stripe 429 {entry.get('limited_by') or ''}".strip()] += 1
         elif entry["status"] in (401, 409):
             found[f"Stripe {entry['status']}"] += 1
+        if (entry.get("latency_ms") or 0) >= 50:
+            found["Stripe answer delayed 50 ms or more"] += 1
     stats = arena.servers.ais_stats()
     injected = int(stats.get("injected_failures", 0))
     if injected:
