@@ -1,24 +1,14 @@
-"""The one Dagster `Definitions` object of this code location.
+"""The one Dagster `Definitions` object of this code location, built from the environment.
 
-Loads with no environment at all (`dagster definitions validate`): secrets and connection settings are
-resolved when a step runs, never here. What is read at load time shapes the definitions themselves:
-JDE_TIMEZONE, JDE_STRIPE_START_DATE (partitions), JDE_STRIPE_BILLING_CRON (schedule) and
-JDE_INVOICE_SOURCE (which JDE tables are invoices).
+What is read here shapes the definitions themselves (the zone and first day of the partitions, the
+billing cron, the invoice profile, the mapping and pacing settings), parsed once by the settings
+root; a missing or bad value is the code location's load error, one line naming the variable.
+Secrets (the JDE login, the Stripe key, the ledger URL) are resolved when a step runs, never here.
 """
 
-import dagster as dg
+import os
 
-from jde_stripe_pipeline.orchestration.assets import SYNC_ASSETS_DEFS
-from jde_stripe_pipeline.orchestration.connection_checks import connection_check
-from jde_stripe_pipeline.orchestration.jobs import sync_job
-from jde_stripe_pipeline.orchestration.resources import LedgerResource, StripeResource, jde_resource
-from jde_stripe_pipeline.orchestration.schedules import billing_cycle_schedule
-from jde_stripe_pipeline.orchestration.sensors import jde_change_sensor
+from jde_stripe_pipeline.orchestration.definitions import build_definitions
+from jde_stripe_pipeline.settings import Settings
 
-defs = dg.Definitions(
-    assets=SYNC_ASSETS_DEFS,
-    jobs=[sync_job, connection_check],
-    schedules=[billing_cycle_schedule],
-    sensors=[jde_change_sensor],
-    resources={"jde": jde_resource(), "stripe": StripeResource(), "ledger": LedgerResource()},
-)
+defs = build_definitions(Settings.from_env(os.environ))

@@ -24,15 +24,17 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from jde_stripe_pipeline.credentials.errors import CredentialsNotConfigured, IncompleteEnvironment
+from jde_stripe_pipeline.credentials.master_key import ENV_MASTER_KEY, ENV_MASTER_KEY_FILE
 from jde_stripe_pipeline.credentials.models import (
     JdeCredentials,
     StripeCredentials,
     build_jde_credentials,
     build_stripe_credentials,
 )
-from jde_stripe_pipeline.credentials.store import load_store, store_path
+from jde_stripe_pipeline.credentials.store import ENV_CREDENTIALS_FILE, load_store, store_path
 
 SOURCE_ENVIRONMENT = "environment"
 
@@ -121,3 +123,32 @@ def _not_configured(group: EnvironmentGroup, env: Mapping[str, str]) -> Credenti
         f"No {group.name} credentials: set {required} in the environment, or store them with"
         f" `{group.store_command}` (store: {store_path(env)})."
     )
+
+
+@dataclass(frozen=True)
+class CredentialSource:
+    """Where a run's secrets come from, read anew on every call (so a rotated key is seen mid-run).
+
+    The process environment first, as above — unless `use_environment` is off (the demo keeps a
+    user's shell out of its own store) — then the encrypted store: at `store_file` / `master_key_file`
+    when given, else where the environment says (`JDE_STRIPE_CREDENTIALS_FILE`, ...). Holds paths only,
+    never a secret, so it may be shown (the Dagster resource page does)."""
+
+    use_environment: bool = True
+    store_file: Path | None = None
+    master_key_file: Path | None = None
+
+    def environment(self) -> dict[str, str]:
+        env = dict(os.environ) if self.use_environment else {}
+        if self.store_file is not None:
+            env[ENV_CREDENTIALS_FILE] = str(self.store_file)
+        if self.master_key_file is not None:
+            env.pop(ENV_MASTER_KEY, None)
+            env[ENV_MASTER_KEY_FILE] = str(self.master_key_file)
+        return env
+
+    def jde(self) -> JdeCredentials:
+        return resolve_jde_credentials(self.environment())
+
+    def stripe(self) -> StripeCredentials:
+        return resolve_stripe_key(self.environment())

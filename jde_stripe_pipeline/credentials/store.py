@@ -22,7 +22,14 @@ from cryptography.fernet import InvalidToken, MultiFernet
 from pydantic import ValidationError
 
 from jde_stripe_pipeline.credentials.errors import StoreUnreadable, WrongMasterKey
-from jde_stripe_pipeline.credentials.master_key import MasterKey, config_dir, load_master_key
+from jde_stripe_pipeline.credentials.master_key import (
+    MasterKey,
+    MasterKeyLocation,
+    config_dir,
+    load_master_key,
+    new_key,
+    write_key_file,
+)
 from jde_stripe_pipeline.credentials.models import (
     StoredCredentials,
     build_jde_credentials,
@@ -117,3 +124,11 @@ def load_store(env: Mapping[str, str]) -> StoredCredentials:
         return read_store(path, load_master_key(env))
     except WrongMasterKey:
         return read_store(path, load_master_key(env))
+
+
+def create_store(path: Path, key_file: Path, credentials: StoredCredentials) -> None:
+    """A new store opened by a new master key file (both 0600): `credentials init` + `set` in one,
+    for a home of its own (the demo's)."""
+    key = new_key()
+    write_key_file(key_file, [key])
+    write_store(path, credentials, MasterKey(MasterKeyLocation(variable=None, key_file=key_file), (key,)))

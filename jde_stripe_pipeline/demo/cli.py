@@ -37,6 +37,12 @@ def _echo(line: str) -> None:
 @click.option(
     "--port", default=3000, show_default=True, type=int, help="Port of the Dagster UI (0: a free one)."
 )
+@click.option(
+    "--timezone",
+    default="America/Chicago",
+    show_default=True,
+    help="The AIS sandbox's zone: the demo's JDE_TIMEZONE (the shell's is not used).",
+)
 def demo_command(
     seed: int,
     customers: int,
@@ -47,6 +53,7 @@ def demo_command(
     ui: bool,
     host: str,
     port: int,
+    timezone: str,
 ) -> None:
     """Sync seeded JDE data to the Stripe emulator through Dagster, change a few records, sync again.
 
@@ -55,7 +62,7 @@ def demo_command(
     from jde_stripe_pipeline.demo.run import DemoError, DemoOptions, run_demo
     from jde_stripe_pipeline.demo.summary import format_report
 
-    options = DemoOptions(seed, customers, invoices, home, not no_changes, days, ui, host, port)
+    options = DemoOptions(seed, customers, invoices, home, not no_changes, days, ui, host, port, timezone)
     try:
         report = run_demo(options, _echo, show=lambda report: _echo("\n" + format_report(report) + "\n"))
     except (DemoError, DemoChangeError) as error:

@@ -1,15 +1,16 @@
 """`jde-stripe demo`: the whole pipeline, through Dagster, on the embedded sandboxes and SQLite.
 
 The imperative shell of the demo. It starts both sandboxes, writes a fresh demo home (`.demo/` by default:
-`dagster_home/` holds Dagster's SQLite instance and the ledger, kept after the demo so that
-`jde-stripe audit` and `dagster-webserver` can read them), sets the same environment variables a user
-would, then runs the real sync job of the real Definitions once per seeded partition. Nothing is left
-running when it returns.
+`dagster_home/` holds Dagster's SQLite instance, the ledger and an encrypted credential store with the
+sandboxes' logins, kept after the demo so that `jde-stripe audit` and `dagster-webserver` can read
+them), parses its settings from the environment a user would export, then runs the real sync job of
+definitions built from those settings once per seeded partition. It never changes its own process
+environment: the resources read the sandboxes' logins from the demo's credential store. Nothing is
+left running when it returns.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import datetime as dt
 import json
@@ -20,7 +21,7 @@ import sys
 import time
 import warnings
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,10 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 import requests
 
+from jde_stripe_pipeline import runtime
+from jde_stripe_pipeline.credentials import CredentialSource, resolve_jde_credentials, resolve_stripe_key
+from jde_stripe_pipeline.credentials.models import StoredCredentials
+from jde_stripe_pipeline.credentials.store import create_store
 from jde_stripe_pipeline.demo.changes import AdminApi, AppliedChanges, julian_to_key, make_changes
 from jde_stripe_pipeline.demo.foreground import wait_until_interrupted
 from jde_stripe_pipeline.demo.sandboxes import RunningSandboxes, SandboxSpec, export_lines, running_sandboxes
@@ -43,6 +48,8 @@ from jde_stripe_pipeline.demo.summary import (
     count_writes,
 )
 from jde_stripe_pipeline.demo.ui import dagster_ui
+from jde_stripe_pipeline.orchestration.resources import CredentialsResource
+from jde_stripe_pipeline.settings import Settings
 
 Echo = Callable[[str], None]
 
@@ -66,8 +73,15 @@ run_coordinator:
 telemetry:
   enabled: false
 """
-CLEARED_VARIABLES = ("JDE_STRIPE_STATE_URL", "JDE_AIS_CA_BUNDLE", "JDE_STRIPE_CREDENTIALS_DIR")
-"""Would point the demo at a real ledger or store instead of its own."""
+CLEARED_VARIABLES = (
+    "JDE_STRIPE_STATE_URL",
+    "JDE_AIS_CA_BUNDLE",
+    "JDE_STRIPE_CREDENTIALS_FILE",
+    "JDE_STRIPE_MASTER_KEY",
+    "JDE_STRIPE_MASTER_KEY_FILE",
+    "JDE_STRIPE_START_DATE",
+)
+"""Would point the demo at a real ledger or store instead of its own, or start after its seeded days."""
 
 
 class DemoError(RuntimeError):
@@ -87,6 +101,8 @@ class DemoOptions:
     ui_host: str = "127.0.0.1"
     ui_port: int = 3000
     """0 picks a free port."""
+    timezone: str = "America/Chicago"
+    """The AIS sandbox's zone (JDE_TIMEZONE of the demo)."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +116,19 @@ class DemoHome:
     @property
     def ledger(self) -> Path:
         return self.dagster_home / "jde_stripe_state.sqlite"
+
+    @property
+    def state_url(self) -> str:
+        return f"sqlite:///{self.ledger}"
+
+    @property
+    def credentials(self) -> CredentialsResource:
+        """The demo's own store (the user's shell environment is not consulted)."""
+        return CredentialsResource(
+            use_environment=False,
+            store_file=str(self.dagster_home / "credentials.enc"),
+            master_key_file=str(self.root / "master.key"),
+        )
 
 
 def prepare_home(root: Path) -> DemoHome:
@@ -127,47 +156,36 @@ def demo_environment(base: Mapping[str, str], sandboxes: RunningSandboxes, home:
     return env
 
 
-@contextlib.contextmanager
-def process_environment(env: Mapping[str, str]) -> Iterator[None]:
-    """os.environ = env inside the block (the resources read credentials from it at run time)."""
-    saved = dict(os.environ)
-    os.environ.clear()
-    os.environ.update(env)
-    try:
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+def store_credentials(env: Mapping[str, str], home: DemoHome) -> None:
+    """The sandboxes' logins (from the variables a user would export) into the demo's encrypted store."""
+    store = home.credentials
+    assert store.store_file and store.master_key_file
+    stored = StoredCredentials(jde=resolve_jde_credentials(env), stripe=resolve_stripe_key(env))
+    create_store(Path(store.store_file), Path(store.master_key_file), stored)
 
 
-def seeded_partition_keys(first_day: dt.date, end_day: dt.date) -> list[str]:
+def seeded_partition_keys(
+    settings: Settings, credentials: CredentialSource, first_day: dt.date, end_day: dt.date
+) -> list[str]:
     """The days with a changed JDE row, found by the AIS change probe (as the sensor finds them)."""
-    from jde_stripe_pipeline.jde.client import AisSession
     from jde_stripe_pipeline.jde.probe import changed_update_dates
     from jde_stripe_pipeline.jde.profiles import invoice_profile
-    from jde_stripe_pipeline.jde.settings import AisSettings
     from jde_stripe_pipeline.jde.tables import CUSTOMER_TABLES
 
     since = dt.datetime.combine(first_day, dt.time())
     until = dt.datetime.combine(end_day, dt.time())
-    tables = (*CUSTOMER_TABLES, *invoice_profile(INVOICE_SOURCE).tables)
-    with AisSession(AisSettings.from_env()) as session:
+    tables = (*CUSTOMER_TABLES, *invoice_profile(settings.jde.invoice_source).tables)
+    with runtime.ais_session(settings.jde, credentials) as session:
         probe = changed_update_dates(session, since, until, tables)
     return [day.isoformat() for day in probe.latest]
 
 
-def sync_job_definition(first_day: dt.date) -> dg.JobDefinition:
-    """The real sync job of the real Definitions. Their partitions were built from JDE_TIMEZONE and
-    JDE_STRIPE_START_DATE when they loaded: the seeded days must be among them."""
-    from jde_stripe_pipeline.definitions import defs
+def sync_job_definition(settings: Settings, home: DemoHome) -> dg.JobDefinition:
+    """The real sync job of definitions built from the demo's settings, on the demo's ledger and store."""
+    from jde_stripe_pipeline.orchestration.definitions import build_definitions
     from jde_stripe_pipeline.orchestration.jobs import sync_job
-    from jde_stripe_pipeline.orchestration.partitions import jde_update_days
 
-    if jde_update_days.start.date() > first_day:
-        raise DemoError(
-            f"JDE_STRIPE_START_DATE is after {first_day}, the first day the sandbox seeds: "
-            "unset it for the demo"
-        )
+    defs = build_definitions(settings, credentials=home.credentials, state_url=home.state_url)
     return defs.resolve_job_def(sync_job.name)
 
 
@@ -193,11 +211,9 @@ def materialize_partition(job: dg.JobDefinition, instance: dg.DagsterInstance, k
     return PartitionRun(key, result.run_id, result.success, time.perf_counter() - started, checks, failures)
 
 
-def _outcomes(runs: Sequence[PartitionRun], object_type: str) -> dict[str, int]:
-    from jde_stripe_pipeline.ledger import Ledger
-
+def _outcomes(runs: Sequence[PartitionRun], object_type: str, state_url: str) -> dict[str, int]:
     totals: Counter[str] = Counter()
-    with Ledger.open() as ledger:
+    with runtime.open_ledger(state_url) as ledger:
         for run in runs:
             totals.update(ledger.outcome_counts(run.run_id, object_type=object_type))  # type: ignore[arg-type]
     return dict(totals)
@@ -210,6 +226,7 @@ def sync_round(
     keys: Sequence[str],
     echo: Echo,
     sandboxes: RunningSandboxes,
+    state_url: str,
 ) -> SyncRound:
     """One run per partition, with progress; what the ledger recorded and what Stripe was sent."""
     sandboxes.stripe.clear_requests_log()
@@ -226,8 +243,8 @@ def sync_round(
     return SyncRound(
         title=title,
         runs=tuple(runs),
-        customer_outcomes=_outcomes(runs, "customer"),
-        invoice_outcomes=_outcomes(runs, "invoice"),
+        customer_outcomes=_outcomes(runs, "customer", state_url),
+        invoice_outcomes=_outcomes(runs, "invoice", state_url),
         stripe_writes=count_writes(sandboxes.stripe.requests_log()),
     )
 
@@ -241,10 +258,8 @@ def stripe_invoices(sandboxes: RunningSandboxes) -> tuple[StripeInvoice, ...]:
     )
 
 
-def open_problems(partition_keys: Sequence[str]) -> tuple[Problem, ...]:
-    from jde_stripe_pipeline.ledger import Ledger
-
-    with Ledger.open() as ledger:
+def open_problems(partition_keys: Sequence[str], state_url: str) -> tuple[Problem, ...]:
+    with runtime.open_ledger(state_url) as ledger:
         quarantined = [
             Problem(q.object_type, q.record_key, "quarantined", f"{q.field}: {q.reason}")
             for q in ledger.open_quarantine()
@@ -257,14 +272,12 @@ def open_problems(partition_keys: Sequence[str]) -> tuple[Problem, ...]:
 
 
 def moved_records(
-    run_ids: set[str], candidates: Sequence[tuple[str, str]], moving: int
+    run_ids: set[str], candidates: Sequence[tuple[str, str]], moving: int, state_url: str
 ) -> tuple[tuple[str, str], ...]:
     """Which of `candidates` the runs created/updated/deleted; `moving` (the ledger's count of such
     outcomes in the runs) beyond those shows up as unknown records, so nothing moved goes unreported."""
-    from jde_stripe_pipeline.ledger import Ledger
-
     moved: list[tuple[str, str]] = []
-    with Ledger.open() as ledger:
+    with runtime.open_ledger(state_url) as ledger:
         for object_type, key in candidates:
             history = ledger.history(key, object_type=object_type)  # type: ignore[arg-type]
             if any(e.run_id in run_ids and e.outcome in MOVING_OUTCOMES for e in history):
@@ -284,32 +297,38 @@ def run_demo(
     echo: Echo,
     show: Callable[[DemoReport], None],
     wait: Callable[[], None] = wait_until_interrupted,
+    environ: Mapping[str, str] | None = None,
 ) -> DemoReport:
     """The demo end to end: `show` gets the report while the sandboxes still run; with `ui`, the UI
-    then runs until `wait` returns. The report's `passed` decides the exit code."""
+    then runs until `wait` returns. The report's `passed` decides the exit code. `environ`: the shell's
+    variables (mapping and pacing settings are honoured; connections are the sandboxes')."""
     warnings.filterwarnings("ignore", module="dagster.*")
-    from jde_stripe_pipeline.orchestration.partitions import jde_update_days
-
-    timezone = jde_update_days.timezone or "UTC"
-    as_of = dt.datetime.now(ZoneInfo(timezone)).date()
+    as_of = dt.datetime.now(ZoneInfo(options.timezone)).date()
     first_day = as_of - dt.timedelta(days=SEED_DAYS)
     home = prepare_home(options.home)
-    spec = SandboxSpec(options.seed, options.customers, options.invoices, timezone, as_of=as_of)
+    spec = SandboxSpec(options.seed, options.customers, options.invoices, options.timezone, as_of=as_of)
     started = time.perf_counter()
     echo(f"Seeding JDE: {spec.customers} customers, {spec.invoices} invoices (seed {spec.seed}) ...")
     with running_sandboxes(spec) as sandboxes:
-        env = demo_environment(os.environ, sandboxes, home)
+        env = demo_environment(os.environ if environ is None else environ, sandboxes, home)
+        env["JDE_STRIPE_START_DATE"] = first_day.isoformat()
+        settings = Settings.from_env(env)
+        store_credentials(env, home)
         echo(
             f"AIS sandbox {sandboxes.ais_server.url}, Stripe emulator {sandboxes.stripe_server.url}, "
             f"DAGSTER_HOME {home.dagster_home}"
         )
-        with process_environment(env), dg.DagsterInstance.from_config(str(home.dagster_home)) as instance:
-            report = _sync_and_change(options, spec, home, first_day, as_of, sandboxes, instance, echo)
+        with dg.DagsterInstance.from_config(str(home.dagster_home)) as instance:
+            report = _sync_and_change(
+                options, settings, spec, home, first_day, as_of, sandboxes, instance, echo
+            )
         echo(f"Done in {time.perf_counter() - started:.1f}s")
         show(report)
         if options.ui:
             with dagster_ui(env, options.ui_host, options.ui_port, home.root / "webserver.log") as url:
-                shell = {key: env[key] for key in ("DAGSTER_HOME", "JDE_INVOICE_SOURCE")}
+                shell = {
+                    key: env[key] for key in ("DAGSTER_HOME", "JDE_INVOICE_SOURCE", "JDE_STRIPE_START_DATE")
+                }
                 echo(f"Dagster UI: {url}  (Ctrl-C stops it and the sandboxes)")
                 echo("To point another shell at the running sandboxes and this Dagster instance:")
                 for line in export_lines({**sandboxes.environment(), **shell}):
@@ -321,6 +340,7 @@ def run_demo(
 
 def _sync_and_change(
     options: DemoOptions,
+    settings: Settings,
     spec: SandboxSpec,
     home: DemoHome,
     first_day: dt.date,
@@ -329,28 +349,29 @@ def _sync_and_change(
     instance: dg.DagsterInstance,
     echo: Echo,
 ) -> DemoReport:
-    job = sync_job_definition(first_day)
-    keys = seeded_partition_keys(first_day, as_of + dt.timedelta(days=1))
+    job = sync_job_definition(settings, home)
+    credentials = home.credentials.source()
+    keys = seeded_partition_keys(settings, credentials, first_day, as_of + dt.timedelta(days=1))
     if options.days is not None:
         keys = keys[-options.days :]
     if not keys:
         raise DemoError("the AIS sandbox reports no changed rows: nothing to sync")
     echo(f"First sync: {len(keys)} partitions with JDE changes ({keys[0]} .. {keys[-1]})")
-    first = sync_round("First sync", job, instance, keys, echo, sandboxes)
+    first = sync_round("First sync", job, instance, keys, echo, sandboxes, home.state_url)
     report = DemoReport(
         seeded=f"{spec.customers} customers / {spec.invoices} invoices seeded (seed {spec.seed}), "
         f"{len(keys)} partitions",
         first=first,
         stripe_customers=len(sandboxes.stripe.objects("customer")),
         stripe_invoices=stripe_invoices(sandboxes),
-        problems=open_problems(keys),
+        problems=open_problems(keys, home.state_url),
         ledger_location=str(home.ledger),
         audit_example="",
     )
     if options.change_records:
-        report = _second_round(report, job, instance, sandboxes, echo)
+        report = _second_round(report, job, instance, sandboxes, echo, home.state_url)
     audit_key = next((c.record_key for c in report.changes if c.object_type == "invoice"), None)
-    return _with_audit_example(report, home, audit_key or _any_synced_invoice())
+    return _with_audit_example(report, home, audit_key or _any_synced_invoice(home.state_url))
 
 
 def _second_round(
@@ -359,10 +380,9 @@ def _second_round(
     instance: dg.DagsterInstance,
     sandboxes: RunningSandboxes,
     echo: Echo,
+    state_url: str,
 ) -> DemoReport:
-    from jde_stripe_pipeline.ledger import Ledger
-
-    with Ledger.open() as ledger:
+    with runtime.open_ledger(state_url) as ledger:
         invoices = {m.jde_key for m in ledger.all_mappings("invoice")}
         customers = {m.jde_key for m in ledger.all_mappings("customer")}
     with requests.Session() as http:
@@ -370,7 +390,9 @@ def _second_round(
     echo("Changed in JDE: " + "; ".join(f"{c.object_type} {c.record_key}" for c in applied.changes))
     key = julian_to_key(applied.julian_day)
     echo(f"Second sync: partition {key}")
-    second = sync_round("Second sync (after the JDE changes)", job, instance, [key], echo, sandboxes)
+    second = sync_round(
+        "Second sync (after the JDE changes)", job, instance, [key], echo, sandboxes, state_url
+    )
     moving = sum(
         n
         for outcomes in (second.customer_outcomes, second.invoice_outcomes)
@@ -378,15 +400,16 @@ def _second_round(
         if o in MOVING_OUTCOMES
     )
     moved = moved_records(
-        {r.run_id for r in second.runs}, [(c.object_type, c.record_key) for c in applied.changes], moving
+        {r.run_id for r in second.runs},
+        [(c.object_type, c.record_key) for c in applied.changes],
+        moving,
+        state_url,
     )
     return dataclasses.replace(report, changes=applied.changes, second=second, moved=moved)
 
 
-def _any_synced_invoice() -> str | None:
-    from jde_stripe_pipeline.ledger import Ledger
-
-    with Ledger.open() as ledger:
+def _any_synced_invoice(state_url: str) -> str | None:
+    with runtime.open_ledger(state_url) as ledger:
         return next((m.jde_key for m in ledger.all_mappings("invoice")), None)
 
 

@@ -1,16 +1,13 @@
 """Connector settings for the JDE AIS Server.
 
-A typed, frozen object built from plain values, so a credential store can supply them as well as
-the environment (`AisSettings.from_env()` is only a convenience). The password is a `SecretStr`:
+A typed, frozen object built from plain values: the login as the credentials resolve it, the zone and
+profile from the settings root (`runtime.ais_settings` puts them together). The password is a `SecretStr`:
 it never shows in a repr, a log line or an exception; only the token request reveals it.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
 from pathlib import Path
-from typing import get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_validator
@@ -30,7 +27,6 @@ ENV_CA_BUNDLE = "JDE_AIS_CA_BUNDLE"
 ENV_TIMEZONE = "JDE_TIMEZONE"
 ENV_INVOICE_SOURCE = "JDE_INVOICE_SOURCE"
 
-_REQUIRED = (ENV_URL, ENV_USERNAME, ENV_PASSWORD, ENV_ENVIRONMENT, ENV_TIMEZONE)
 _FIELD_TO_ENV = {
     "url": ENV_URL,
     "username": ENV_USERNAME,
@@ -105,27 +101,3 @@ class AisSettings(BaseModel):
                 field = str(error["loc"][0]) if error["loc"] else "?"
                 problems.append(f"{_FIELD_TO_ENV.get(field, field)}: {error['msg']}")
             raise AisConfigError("Invalid AIS settings: " + "; ".join(problems)) from None
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> AisSettings:
-        """Read the `JDE_*` environment variables; a missing required one is named in the error."""
-        env = os.environ if environ is None else environ
-        missing = [name for name in _REQUIRED if not env.get(name, "").strip()]
-        if missing:
-            raise AisConfigError(
-                "Missing required environment variable(s): "
-                + ", ".join(missing)
-                + " (see the README for the JDE AIS settings)."
-            )
-        values: dict[str, object] = {}
-        for field, name in _FIELD_TO_ENV.items():
-            raw = env.get(name, "").strip() if name != ENV_PASSWORD else env.get(name, "")
-            if raw:
-                values[field] = raw
-        source = values.get("invoice_source")
-        if source is not None and source not in get_args(InvoiceProfileName):
-            raise AisConfigError(
-                f"{ENV_INVOICE_SOURCE}={source!r} is not a known invoice source; "
-                f"use one of {', '.join(get_args(InvoiceProfileName))}."
-            )
-        return cls.from_values(**values)

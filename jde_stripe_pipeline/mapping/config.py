@@ -1,8 +1,10 @@
-"""Mapping configuration: frozen, validated when built, readable from `JDE_STRIPE_*` variables.
+"""Mapping configuration: frozen, validated when built (the settings root, `settings.py`, parses the
+`JDE_STRIPE_*` variables into it).
 
 Everything a site may want to choose about the mapping lives here; every choice flows into what is
 sent and therefore into the content hash, so changing a setting re-syncs exactly the records whose
-Stripe request it changes. `from_env` takes the environment as an argument (the package does no I/O).
+Stripe request it changes. `timezone`'s default is the sandboxes' zone, for code and tests only: the
+settings root requires `JDE_TIMEZONE`.
 
 Environment variables (unset = default; see each field for the meaning):
   JDE_TIMEZONE                         IANA zone of the JDE server, e.g. America/Chicago
@@ -24,7 +26,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Literal, cast, get_args
+from typing import Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jde_stripe_pipeline.jde.records import ShipToSource
@@ -169,29 +171,6 @@ class CustomerMappingConfig:
             MappingProxyType({k.strip().upper(): v for k, v in self.language_locales.items()}),
         )
 
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str]) -> CustomerMappingConfig:
-        defaults = cls()
-        locales = dict(defaults.language_locales)
-        locales.update(
-            _parse_pairs(environ.get("JDE_STRIPE_LANGUAGE_LOCALES", ""), "JDE_STRIPE_LANGUAGE_LOCALES")
-        )
-        blank = environ.get("JDE_STRIPE_BLANK_LANGUAGE_LOCALE")
-        return cls(
-            ship_to_source=cast(
-                ShipToSource,
-                _literal(
-                    environ.get("JDE_STRIPE_SHIP_TO_SOURCE", defaults.ship_to_source),
-                    ShipToSource,
-                    "JDE_STRIPE_SHIP_TO_SOURCE",
-                ),
-            ),
-            language_locales=locales,
-            blank_language_locale=defaults.blank_language_locale
-            if blank is None
-            else (blank.strip() or None),
-        )
-
 
 @dataclass(frozen=True, slots=True)
 class CustomField:
@@ -279,105 +258,3 @@ class InvoiceMappingConfig:
             return self.payment_terms_days[code]
         net = _NET_DAYS.match(code)
         return int(net.group(1)) if net else None
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str]) -> InvoiceMappingConfig:
-        """The invoice mapping from the environment; `JDE_TIMEZONE` is required (no silent zone)."""
-        defaults = cls()
-        number = environ.get("JDE_STRIPE_INVOICE_NUMBER_TEMPLATE")
-        custom = environ.get("JDE_STRIPE_INVOICE_CUSTOM_FIELDS")
-        statuses = environ.get("JDE_STRIPE_CANCELLED_LINE_STATUSES")
-        return cls(
-            timezone=_required_timezone(environ),
-            collection_method=cast(
-                CollectionMethod,
-                _literal(
-                    environ.get("JDE_STRIPE_COLLECTION_METHOD", defaults.collection_method),
-                    CollectionMethod,
-                    "JDE_STRIPE_COLLECTION_METHOD",
-                ),
-            ),
-            days_until_due=_optional_int(
-                environ.get("JDE_STRIPE_DAYS_UNTIL_DUE"), "JDE_STRIPE_DAYS_UNTIL_DUE"
-            ),
-            default_days_until_due=_int_or(
-                environ.get("JDE_STRIPE_DEFAULT_DAYS_UNTIL_DUE"),
-                defaults.default_days_until_due,
-                "JDE_STRIPE_DEFAULT_DAYS_UNTIL_DUE",
-            ),
-            payment_terms_days={
-                code: _int(days, f"JDE_STRIPE_PAYMENT_TERMS_DAYS[{code}]")
-                for code, days in _parse_pairs(
-                    environ.get("JDE_STRIPE_PAYMENT_TERMS_DAYS", ""), "JDE_STRIPE_PAYMENT_TERMS_DAYS"
-                ).items()
-            },
-            number_template=defaults.number_template if number is None else (number.strip() or None),
-            custom_fields=defaults.custom_fields if custom is None else _parse_custom_fields(custom),
-            cancelled_line_statuses=defaults.cancelled_line_statuses
-            if statuses is None
-            else frozenset(s.strip() for s in statuses.split(",") if s.strip()),
-        )
-
-
-def _literal(value: str, literal: object, name: str) -> str:
-    allowed = get_args(literal)
-    value = value.strip()
-    if value not in allowed:
-        raise MappingConfigError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
-    return value
-
-
-def _int(text: str, name: str) -> int:
-    try:
-        return int(text.strip())
-    except ValueError as error:
-        raise MappingConfigError(f"{name} must be a whole number, got {text!r}") from error
-
-
-def _optional_int(text: str | None, name: str) -> int | None:
-    if text is None or not text.strip():
-        return None
-    return _int(text, name)
-
-
-def _int_or(text: str | None, default: int, name: str) -> int:
-    value = _optional_int(text, name)
-    return default if value is None else value
-
-
-def _parse_pairs(text: str, name: str) -> dict[str, str]:
-    """`"A=1, B=2"` → `{"A": "1", "B": "2"}`."""
-    pairs: dict[str, str] = {}
-    for item in text.split(","):
-        if not item.strip():
-            continue
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip() or not value.strip():
-            raise MappingConfigError(f"{name}: expected CODE=VALUE pairs separated by commas, got {item!r}")
-        pairs[key.strip().upper()] = value.strip()
-    return pairs
-
-
-def _parse_custom_fields(text: str) -> tuple[CustomField, ...]:
-    fields: list[CustomField] = []
-    for item in text.split(";"):
-        if not item.strip():
-            continue
-        name, sep, template = item.partition("=")
-        if not sep or not name.strip() or not template.strip():
-            raise MappingConfigError(
-                "JDE_STRIPE_INVOICE_CUSTOM_FIELDS: expected Name=template pairs separated by ';', "
-                f"got {item!r}"
-            )
-        fields.append(CustomField(name.strip(), template.strip()))
-    return tuple(fields)
-
-
-def _required_timezone(environ: Mapping[str, str]) -> str:
-    name = environ.get("JDE_TIMEZONE", "").strip()
-    if not name:
-        raise MappingConfigError(
-            "JDE_TIMEZONE is not set: set it to the JDE server's IANA time zone, "
-            "e.g. JDE_TIMEZONE=America/Chicago"
-        )
-    return name

@@ -5,79 +5,30 @@ A partition `2026-11-25` holds every record whose UPMJ/UPMT (or TDAY) stamp fall
 which is how JDE stores and filters them. The current day is a partition too (`end_offset=1`) so
 intraday changes sync before the day is over.
 
-Both settings are read when the code location loads (they shape the partition keys, so they must be
-known before any run): `JDE_TIMEZONE` (required: no default, because a wrong zone cuts every
-partition in the wrong place; the demo and the sandboxes set their own) and
-`JDE_STRIPE_START_DATE` (default `2026-01-01`, a fixed date so that partition keys never shift;
-set it to the first day you want synced).
+Both settings come from the settings root when the definitions are built (they shape the partition
+keys, so they must be known before any run): `JDE_TIMEZONE` (required: a wrong zone cuts every
+partition in the wrong place) and `JDE_STRIPE_START_DATE` (a fixed date so that keys never shift).
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 
-from jde_stripe_pipeline.errors import ConfigurationError
-
-ENV_TIMEZONE = "JDE_TIMEZONE"
-ENV_START_DATE = "JDE_STRIPE_START_DATE"
-DEFAULT_START_DATE = date(2026, 1, 1)
 PARTITION_FORMAT = "%Y-%m-%d"
 
 
-class PartitionSettingsError(ConfigurationError):
-    """`JDE_TIMEZONE` or `JDE_STRIPE_START_DATE` is missing or cannot define the partitions.
-
-    Its message is one line naming the variable and the fix (the CLI prints it as it is)."""
-
-
-def jde_timezone(env: Mapping[str, str] | None = None) -> str:
-    """The JDE server's IANA zone name, from `JDE_TIMEZONE` (required, validated)."""
-    env = os.environ if env is None else env
-    name = env.get(ENV_TIMEZONE, "").strip()
-    if not name:
-        raise PartitionSettingsError(
-            f"{ENV_TIMEZONE} is not set: set it to the JDE server's IANA time zone, "
-            f"e.g. {ENV_TIMEZONE}=America/Chicago"
-        )
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise PartitionSettingsError(
-            f"{ENV_TIMEZONE}={name!r} is not a known IANA time zone: "
-            "set it to the JDE server's zone, e.g. America/Chicago"
-        ) from None
-    return name
-
-
-def start_date(env: Mapping[str, str] | None = None) -> date:
-    """The first partition: `JDE_STRIPE_START_DATE` (YYYY-MM-DD), else 2026-01-01."""
-    env = os.environ if env is None else env
-    raw = env.get(ENV_START_DATE, "").strip()
-    if not raw:
-        return DEFAULT_START_DATE
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise PartitionSettingsError(f"{ENV_START_DATE}={raw!r} is not a date (YYYY-MM-DD)") from None
-
-
 def build_partitions(timezone: str, first_day: date) -> dg.DailyPartitionsDefinition:
+    """The daily partitions every asset of the code location shares."""
     return dg.DailyPartitionsDefinition(
         start_date=first_day.strftime(PARTITION_FORMAT),
         timezone=timezone,
         end_offset=1,
         fmt=PARTITION_FORMAT,
     )
-
-
-jde_update_days = build_partitions(jde_timezone(), start_date())
-"""The partitions every asset of this code location shares."""
 
 
 @dataclass(frozen=True)

@@ -1,66 +1,124 @@
-"""Dagster resources: thin handles on the ledger, the AIS session and the Stripe client.
+"""Dagster resources: the parsed settings as resource fields (the UI's resource page shows them), and
+thin handles that open the clients through `runtime`.
 
-No secret is a resource field. The JDE login and the Stripe key are resolved when a step runs, through
-`jde_stripe_pipeline.credentials` (the environment first, then the encrypted store), so that
-`dagster definitions validate` needs no environment, secrets never enter run config, and a Stripe key
-rotated in the store is picked up by a running client after a 401. The ledger URL (which may carry a
-database password) is likewise read at run time from `JDE_STRIPE_STATE_URL`, else SQLite under
-`$DAGSTER_HOME`.
+Each resource is built from the one `Settings` object (`build_resources`), so a run shows exactly what
+it was configured with. No secret is a field: the JDE login and the Stripe key are resolved through
+the `credentials` resource's source when a step runs, so they never enter run config and a Stripe key
+rotated in the store is picked up by a running sink after a 401; the ledger URL (which may carry a
+database password) is read when a step runs from `JDE_STRIPE_STATE_URL` unless `state_url` is set.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
 
 import dagster as dg
 
-from jde_stripe_pipeline.credentials import resolve_jde_credentials, resolve_stripe_key
+from jde_stripe_pipeline import runtime
+from jde_stripe_pipeline.credentials import CredentialSource
 from jde_stripe_pipeline.jde.client import AisSession
 from jde_stripe_pipeline.jde.profiles import InvoiceProfile, invoice_profile
 from jde_stripe_pipeline.jde.records import InvoiceProfileName, ShipToSource
-from jde_stripe_pipeline.jde.settings import ENV_INVOICE_SOURCE, AisSettings
 from jde_stripe_pipeline.ledger import Ledger
-from jde_stripe_pipeline.mapping import CustomerMappingConfig
+from jde_stripe_pipeline.mapping import CustomerMappingConfig, InvoiceMappingConfig
+from jde_stripe_pipeline.mapping.config import DEFAULT_LANGUAGE_LOCALES, CollectionMethod, CustomField
 from jde_stripe_pipeline.orchestration.links import is_live_key, stripe_object_url
-from jde_stripe_pipeline.orchestration.partitions import jde_timezone
+from jde_stripe_pipeline.settings import JdeSettings, Settings
 from jde_stripe_pipeline.stripe_sink import StripeSink, StripeSinkSettings
+
+SINK_FIELDS = tuple(f.name for f in fields(StripeSinkSettings) if f.name not in ("key_source", "api_base"))
+"""The sink settings a `StripeResource` carries (the key and API base are credentials)."""
+
+
+class CredentialsResource(dg.ConfigurableResource):
+    """Where secrets come from when a step runs: the environment first (`use_environment`), then the
+    encrypted store (`store_file` / `master_key_file`; unset: where the environment says)."""
+
+    use_environment: bool = True
+    store_file: str | None = None
+    master_key_file: str | None = None
+
+    def source(self) -> CredentialSource:
+        return CredentialSource(
+            use_environment=self.use_environment,
+            store_file=Path(self.store_file) if self.store_file else None,
+            master_key_file=Path(self.master_key_file) if self.master_key_file else None,
+        )
 
 
 class LedgerResource(dg.ConfigurableResource):
-    """The state ledger. `state_url` overrides `JDE_STRIPE_STATE_URL` (tests, a second ledger)."""
+    """The state ledger; `state_url` None reads `JDE_STRIPE_STATE_URL` when a step runs."""
 
     state_url: str | None = None
 
     @contextmanager
     def open(self) -> Iterator[Ledger]:
-        with Ledger.open(self.state_url) as ledger:
+        with runtime.open_ledger(self.state_url) as ledger:
             yield ledger
 
 
-def current_stripe_key() -> str:
-    """Re-read on every call (at start, and by the sink after a 401): a rotated key is used."""
-    return resolve_stripe_key().api_key.get_secret_value()
+class JdeAisResource(dg.ConfigurableResource):
+    """A logged-in AIS session per step (`with jde.session() as session:`), logged out at its end."""
+
+    timezone: str
+    invoice_source: InvoiceProfileName = "purchase_order"
+    ship_to_source: ShipToSource = "customer"
+    page_size: int = 500
+    credentials: CredentialsResource
+
+    @classmethod
+    def of(cls, jde: JdeSettings, credentials: CredentialsResource) -> JdeAisResource:
+        return cls(
+            timezone=jde.timezone,
+            invoice_source=jde.invoice_source,
+            ship_to_source=jde.ship_to_source,
+            page_size=jde.page_size,
+            credentials=credentials,
+        )
+
+    def settings(self) -> JdeSettings:
+        return JdeSettings(self.timezone, self.invoice_source, self.ship_to_source, self.page_size)
+
+    def profile(self) -> InvoiceProfile:
+        return invoice_profile(self.invoice_source)
+
+    @contextmanager
+    def session(self) -> Iterator[AisSession]:
+        with runtime.ais_session(self.settings(), self.credentials.source()) as session:
+            yield session
 
 
 class StripeResource(dg.ConfigurableResource):
-    """The paced, idempotent Stripe client; pacing and retry knobs from JDE_STRIPE_* at run time.
+    """The paced, idempotent Stripe client with its settings (unset rate: by the key's mode).
 
     `step_retries` / `step_retry_delay_seconds`: how often a Stripe step with failed records (or with
     Stripe unreachable) is re-run, waiting `delay * 2**retry` seconds (see assets.py)."""
 
+    rate_per_second: float | None = None
+    burst: int = 5
+    workers: int = 4
+    max_retries: int = 6
+    backoff_base_seconds: float = 0.5
+    backoff_max_seconds: float = 8.0
+    timeout_seconds: float = 30.0
     step_retries: int = 3
     step_retry_delay_seconds: float = 30.0
+    credentials: CredentialsResource
+
+    @classmethod
+    def of(cls, stripe: StripeSinkSettings, credentials: CredentialsResource, **step: Any) -> StripeResource:
+        return cls(**{name: getattr(stripe, name) for name in SINK_FIELDS}, credentials=credentials, **step)
+
+    def settings(self) -> StripeSinkSettings:
+        return StripeSinkSettings(**{name: getattr(self, name) for name in SINK_FIELDS})
 
     @contextmanager
     def sink(self) -> Iterator[StripeSink]:
-        credentials = resolve_stripe_key()
-        settings = StripeSinkSettings.from_env(key_source=current_stripe_key)
-        if credentials.api_base:
-            settings = dataclasses.replace(settings, api_base=credentials.api_base)
-        with StripeSink(settings) as client:
+        with runtime.stripe_sink(self.settings(), self.credentials.source()) as client:
             yield client
 
     @staticmethod
@@ -71,42 +129,71 @@ class StripeResource(dg.ConfigurableResource):
         )
 
 
-class JdeAisResource(dg.ConfigurableResource):
-    """A logged-in AIS session per step (`with jde.session() as session:`), logged out at its end.
-
-    The login comes from `resolve_jde_credentials()` when a step runs (env JDE_AIS_URL / USERNAME /
-    PASSWORD / ENVIRONMENT / ROLE / DEVICE_NAME / CA_BUNDLE, else the encrypted store). `timezone` and
-    `invoice_source` are set from JDE_TIMEZONE / JDE_INVOICE_SOURCE when the definitions load: they
-    shape the partitions, so they must be known before any run. `ship_to_source`
-    (JDE_STRIPE_SHIP_TO_SOURCE, parsed by the customer mapping's config) says whether a customer
-    extract also reads the customer's ship-to from its sales orders, and the sensor those tables."""
+class MappingResource(dg.ConfigurableResource):
+    """How JDE records become Stripe requests (see `mapping/config.py` for each field's meaning)."""
 
     timezone: str
-    invoice_source: InvoiceProfileName = "purchase_order"
     ship_to_source: ShipToSource = "customer"
-    page_size: int = 500
+    language_locales: dict[str, str] = dict(DEFAULT_LANGUAGE_LOCALES)
+    blank_language_locale: str | None = "en"
+    collection_method: CollectionMethod = "send_invoice"
+    days_until_due: int | None = None
+    default_days_until_due: int = 30
+    payment_terms_days: dict[str, int] = {}
+    number_template: str | None = "{DCTO}-{DOCO}-{KCOO}"
+    custom_fields: dict[str, str] = {"JDE order": "{DCTO} {DOCO} {KCOO}"}
+    """Name → template, in order (Stripe shows at most 4)."""
+    cancelled_line_statuses: list[str] = ["980"]
 
-    def settings(self) -> AisSettings:
-        login = resolve_jde_credentials()
-        return AisSettings.from_values(
-            **login.settings_values(), timezone=self.timezone, invoice_source=self.invoice_source
+    @classmethod
+    def of(cls, customers: CustomerMappingConfig, invoices: InvoiceMappingConfig) -> MappingResource:
+        return cls(
+            timezone=invoices.timezone,
+            ship_to_source=customers.ship_to_source,
+            language_locales=dict(customers.language_locales),
+            blank_language_locale=customers.blank_language_locale,
+            collection_method=invoices.collection_method,
+            days_until_due=invoices.days_until_due,
+            default_days_until_due=invoices.default_days_until_due,
+            payment_terms_days=dict(invoices.payment_terms_days),
+            number_template=invoices.number_template,
+            custom_fields={custom.name: custom.template for custom in invoices.custom_fields},
+            cancelled_line_statuses=sorted(invoices.cancelled_line_statuses),
         )
 
-    def profile(self) -> InvoiceProfile:
-        return invoice_profile(self.invoice_source)
+    def customer_config(self) -> CustomerMappingConfig:
+        return CustomerMappingConfig(
+            ship_to_source=self.ship_to_source,
+            language_locales=self.language_locales,
+            blank_language_locale=self.blank_language_locale,
+        )
 
-    @contextmanager
-    def session(self) -> Iterator[AisSession]:
-        with AisSession(self.settings(), page_size=self.page_size) as session:
-            yield session
+    def invoice_config(self) -> InvoiceMappingConfig:
+        return InvoiceMappingConfig(
+            timezone=self.timezone,
+            collection_method=self.collection_method,
+            days_until_due=self.days_until_due,
+            default_days_until_due=self.default_days_until_due,
+            payment_terms_days=self.payment_terms_days,
+            number_template=self.number_template,
+            custom_fields=tuple(CustomField(name, template) for name, template in self.custom_fields.items()),
+            cancelled_line_statuses=frozenset(self.cancelled_line_statuses),
+        )
 
 
-def jde_resource(env: Mapping[str, str] | None = None) -> JdeAisResource:
-    """The JDE resource as configured by JDE_TIMEZONE and JDE_INVOICE_SOURCE (read at load time)."""
-    env = os.environ if env is None else env
-    source = env.get(ENV_INVOICE_SOURCE, "").strip() or "purchase_order"
-    return JdeAisResource(
-        timezone=jde_timezone(env),
-        invoice_source=invoice_profile(source).name,
-        ship_to_source=CustomerMappingConfig.from_env(env).ship_to_source,
-    )
+def build_resources(
+    settings: Settings,
+    *,
+    credentials: CredentialsResource | None = None,
+    state_url: str | None = None,
+    **stripe_step: Any,
+) -> dict[str, dg.ConfigurableResource]:
+    """The resources of the definitions, every field from `settings` (`stripe_step`: the Stripe
+    step's retry count and delay, for tests and the demo)."""
+    credentials = credentials or CredentialsResource()
+    return {
+        "jde": JdeAisResource.of(settings.jde, credentials),
+        "stripe": StripeResource.of(settings.stripe, credentials, **stripe_step),
+        "mapping": MappingResource.of(settings.customer_mapping, settings.invoice_mapping),
+        "ledger": LedgerResource(state_url=state_url),
+    }

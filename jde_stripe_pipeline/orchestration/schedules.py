@@ -8,12 +8,12 @@ skipped or failed tick therefore leaves nothing behind: its partitions stay unse
 tick asks for them again. Run keys carry the tick time, so Dagster's permanent run-key
 de-duplication never swallows a later tick's request.
 
-`JDE_STRIPE_BILLING_CRON` (default `0 6 * * *`) is read at load time, in `JDE_TIMEZONE`.
+The cron (`JDE_STRIPE_BILLING_CRON`, default `0 6 * * *`) runs in `JDE_TIMEZONE`; both come from the
+settings root when the definitions are built.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 
@@ -21,18 +21,12 @@ import dagster as dg
 
 from jde_stripe_pipeline.orchestration.jobs import sync_job
 from jde_stripe_pipeline.orchestration.names import EXTRACTED_AT, SYNC_ASSETS
-from jde_stripe_pipeline.orchestration.partitions import jde_timezone, jde_update_days
+from jde_stripe_pipeline.settings import ScheduleSettings
 
-ENV_BILLING_CRON = "JDE_STRIPE_BILLING_CRON"
-DEFAULT_BILLING_CRON = "0 6 * * *"
+SCHEDULE_NAME = "jde_stripe_billing_cycle"
 SETTLE_GRACE = timedelta(minutes=10)
 """A change committed just before midnight may reach AIS a little after it: an extract must begin this
 long after the day's end to count as complete."""
-
-
-def billing_cron(env: Mapping[str, str] | None = None) -> str:
-    env = os.environ if env is None else env
-    return env.get(ENV_BILLING_CRON, "").strip() or DEFAULT_BILLING_CRON
 
 
 def unsettled_partitions(
@@ -71,17 +65,19 @@ def latest_extract_times(instance: dg.DagsterInstance, asset_key: dg.AssetKey) -
     return found
 
 
-def partitions_due(instance: dg.DagsterInstance, now: datetime) -> list[str]:
+def partitions_due(
+    instance: dg.DagsterInstance, partitions: dg.DailyPartitionsDefinition, now: datetime
+) -> list[str]:
     """Every existing partition at `now` that is not settled."""
-    keys = jde_update_days.get_partition_keys(current_time=now)
+    keys = partitions.get_partition_keys(current_time=now)
     times = [latest_extract_times(instance, asset_key) for asset_key in SYNC_ASSETS]
-    return unsettled_partitions(
-        keys, lambda key: jde_update_days.time_window_for_partition_key(key).end, times
-    )
+    return unsettled_partitions(keys, lambda key: partitions.time_window_for_partition_key(key).end, times)
 
 
-def billing_run_requests(instance: dg.DagsterInstance, tick: datetime) -> Iterator[dg.RunRequest]:
-    for key in partitions_due(instance, tick):
+def billing_run_requests(
+    instance: dg.DagsterInstance, partitions: dg.DailyPartitionsDefinition, tick: datetime
+) -> Iterator[dg.RunRequest]:
+    for key in partitions_due(instance, partitions, tick):
         yield dg.RunRequest(
             run_key=f"billing:{tick.isoformat()}:{key}",
             partition_key=key,
@@ -89,16 +85,21 @@ def billing_run_requests(instance: dg.DagsterInstance, tick: datetime) -> Iterat
         )
 
 
-@dg.schedule(
-    name="jde_stripe_billing_cycle",
-    cron_schedule=billing_cron(),
-    execution_timezone=jde_timezone(),
-    job=sync_job,
-    description="Each billing cycle, sync every JDE update day not yet synced in full (see module doc).",
-    default_status=dg.DefaultScheduleStatus.STOPPED,
-)
-def billing_cycle_schedule(context: dg.ScheduleEvaluationContext) -> Iterator[dg.RunRequest]:
-    tick = context.scheduled_execution_time
-    requests = list(billing_run_requests(context.instance, tick))
-    context.log.info(f"billing tick {tick.isoformat()}: {len(requests)} partition(s) due")
-    yield from requests
+def build_billing_schedule(
+    schedule: ScheduleSettings, timezone: str, partitions: dg.DailyPartitionsDefinition
+) -> dg.ScheduleDefinition:
+    @dg.schedule(
+        name=SCHEDULE_NAME,
+        cron_schedule=schedule.billing_cron,
+        execution_timezone=timezone,
+        job=sync_job,
+        description="Each billing cycle, sync every JDE update day not yet synced in full (see module doc).",
+        default_status=dg.DefaultScheduleStatus.STOPPED,
+    )
+    def billing_cycle_schedule(context: dg.ScheduleEvaluationContext) -> Iterator[dg.RunRequest]:
+        tick = context.scheduled_execution_time
+        requests = list(billing_run_requests(context.instance, partitions, tick))
+        context.log.info(f"billing tick {tick.isoformat()}: {len(requests)} partition(s) due")
+        yield from requests
+
+    return billing_cycle_schedule

@@ -17,22 +17,33 @@ from jde_stripe_pipeline.orchestration.change_cursor import (
     first_probe_start,
 )
 from jde_stripe_pipeline.orchestration.jobs import sync_job
-from jde_stripe_pipeline.orchestration.partitions import day_of, jde_update_days
+from jde_stripe_pipeline.orchestration.partitions import day_of
 from jde_stripe_pipeline.orchestration.resources import JdeAisResource
 
 TRIGGER_TAG = "jde_stripe/trigger"
+SENSOR_NAME = "jde_change_sensor"
 
 
-@dg.sensor(
-    name="jde_change_sensor",
-    job=sync_job,
-    minimum_interval_seconds=300,
-    default_status=dg.DefaultSensorStatus.STOPPED,
-    description="Polls AIS for rows changed since its cursor (UPMJ/UPMT, TDAY) and syncs those days.",
-)
-def jde_change_sensor(
-    context: dg.SensorEvaluationContext, jde: JdeAisResource
+def build_change_sensor(partitions: dg.DailyPartitionsDefinition) -> dg.SensorDefinition:
+    @dg.sensor(
+        name=SENSOR_NAME,
+        job=sync_job,
+        minimum_interval_seconds=300,
+        default_status=dg.DefaultSensorStatus.STOPPED,
+        description="Polls AIS for rows changed since its cursor (UPMJ/UPMT, TDAY) and syncs those days.",
+    )
+    def jde_change_sensor(
+        context: dg.SensorEvaluationContext, jde: JdeAisResource
+    ) -> Iterator[dg.RunRequest | dg.SkipReason]:
+        yield from changed_days(context, jde, partitions)
+
+    return jde_change_sensor
+
+
+def changed_days(
+    context: dg.SensorEvaluationContext, jde: JdeAisResource, partitions: dg.DailyPartitionsDefinition
 ) -> Iterator[dg.RunRequest | dg.SkipReason]:
+    """One tick: probe AIS since the cursor, request the existing days that changed, move the cursor."""
     cursor = decode_cursor(context.cursor)
     with jde.session() as session:
         now_local = datetime.now(session.settings.zone).replace(tzinfo=None, microsecond=0)
@@ -42,8 +53,8 @@ def jde_change_sensor(
             return
         tables = {spec.name: spec for spec in (*customer_reads(jde.ship_to_source), *jde.profile().tables)}
         probe = changed_update_dates(session, since, now_local, tables.values())
-    existing = set(jde_update_days.get_partition_keys())
-    first = day_of(jde_update_days.get_first_partition_key() or "")
+    existing = set(partitions.get_partition_keys())
+    first = day_of(partitions.get_first_partition_key() or "")
     decision = decide(probe.latest, cursor, existing, first)
     context.log.info(f"probe [{since}, {now_local}): {probe.total_rows} row(s); decision {decision}")
     if decision is None:

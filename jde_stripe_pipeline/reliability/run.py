@@ -2,12 +2,13 @@
 
 python -m jde_stripe_pipeline.reliability.run --run-id ID --partition KEY [--start ISO --end ISO]
 
-`jde_customers` → `stripe_customers` → `jde_invoices` → `stripe_invoices` (the invoices' missing
-customers first) → `billing_reconciliation`, each step with the resources' own wiring: the JDE login
-and the Stripe key resolved when the step runs (`credentials`, environment first, then the encrypted
-store, the key re-read after a 401), the sink's settings from `JDE_STRIPE_*`, the mappings from the
-environment, the ledger from `JDE_STRIPE_STATE_URL`. Dagster itself is left out (it costs seconds to
-import and its run storage is not what is under test); its step retries are the harness's reruns.
+`jde_customers` → `stripe_customers` → `jde_invoices` (with the customers the invoices name) →
+`stripe_invoices` (missing customers first, from those) → `billing_reconciliation`, each step opening
+its clients the one way the resources do (`runtime`: settings parsed once from the environment here, at
+the edge; the JDE login and the Stripe key resolved by `CredentialSource` when a client opens, the key
+re-read after a 401). Dagster itself is left out (it costs seconds to import and its run storage is
+not under test); its step retries are the harness's reruns. `RELIABILITY_AIS_PAGE_SIZE` stands for
+the JDE resource's `page_size` field.
 
 Prints one JSON line (`SUMMARY {...}`): outcome counts, failed records, reconciliation mismatches. Exit
 0 when nothing failed and Stripe matched JDE, 1 when records failed or reconciliation did not match, 3
@@ -22,67 +23,21 @@ import json
 import os
 import sys
 import traceback
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from jde_stripe_pipeline.credentials import resolve_jde_credentials, resolve_stripe_key
-from jde_stripe_pipeline.jde.client import AisSession
+from jde_stripe_pipeline import runtime
+from jde_stripe_pipeline.credentials import CredentialSource
 from jde_stripe_pipeline.jde.profiles import invoice_profile
 from jde_stripe_pipeline.jde.read import extract_customers, extract_invoices, fetch_customers
 from jde_stripe_pipeline.jde.records import JdeCustomer, JdeInvoice, QuarantinedRecord
-from jde_stripe_pipeline.jde.settings import AisSettings
 from jde_stripe_pipeline.jde.window import UpdateWindow
-from jde_stripe_pipeline.ledger import Ledger
-from jde_stripe_pipeline.mapping import CustomerMappingConfig, InvoiceMappingConfig
-from jde_stripe_pipeline.stripe_sink import StripeSink, StripeSinkSettings
+from jde_stripe_pipeline.settings import Settings
+from jde_stripe_pipeline.stripe_sink import StripeSink
 from jde_stripe_pipeline.sync import SyncEngine, SyncReport
 
 EVERYTHING = UpdateWindow(datetime(2000, 1, 1), datetime(2100, 1, 1))
 SUMMARY_PREFIX = "SUMMARY "
-
-
-def _current_stripe_key() -> str:
-    """As `orchestration.resources.current_stripe_key`: re-read on every call (a rotated key is used)."""
-    return resolve_stripe_key().api_key.get_secret_value()
-
-
-@contextmanager
-def _session() -> Iterator[AisSession]:
-    """As `JdeAisResource.session`: the login resolved now, the product's default retry policy."""
-    login = resolve_jde_credentials()
-    settings = AisSettings.from_values(
-        **login.settings_values(),
-        timezone=os.environ["JDE_TIMEZONE"],
-        invoice_source=os.environ.get("JDE_INVOICE_SOURCE") or "purchase_order",
-    )
-    with AisSession(settings, page_size=int(os.environ.get("RELIABILITY_AIS_PAGE_SIZE", "500"))) as session:
-        yield session
-
-
-@contextmanager
-def _sink() -> Iterator[StripeSink]:
-    """As `StripeResource.sink`."""
-    credentials = resolve_stripe_key()
-    settings = StripeSinkSettings.from_env(key_source=_current_stripe_key)
-    if credentials.api_base:
-        settings = dataclasses.replace(settings, api_base=credentials.api_base)
-    with StripeSink(settings) as client:
-        yield client
-
-
-def _engine(sink: StripeSink, ledger: Ledger, run_id: str, partition: str) -> SyncEngine:
-    """As `assets.build_engine`."""
-    return SyncEngine(
-        stripe=sink,
-        ledger=ledger,
-        customer_config=CustomerMappingConfig.from_env(os.environ),
-        invoice_config=InvoiceMappingConfig.from_env(os.environ),
-        run_id=run_id,
-        partition_key=partition,
-        workers=sink.settings.workers,
-    )
 
 
 def _report(report: SyncReport) -> dict[str, Any]:
@@ -92,35 +47,52 @@ def _report(report: SyncReport) -> dict[str, Any]:
     return {"counts": report.counts(), "failed": failed}
 
 
-def sync_partition(run_id: str, partition: str, window: UpdateWindow, summary: dict[str, Any]) -> int:
+def _key(record: JdeCustomer | QuarantinedRecord) -> str:
+    return record.record_key if isinstance(record, QuarantinedRecord) else str(record.an8)
+
+
+def sync_partition(
+    settings: Settings, run_id: str, partition: str, window: UpdateWindow, summary: dict[str, Any]
+) -> int:
     """The five assets in order; fills `summary` as it goes (so a failure still shows what ran)."""
-    ship_to_source = CustomerMappingConfig.from_env(os.environ).ship_to_source
-    ledger_url = os.environ.get("JDE_STRIPE_STATE_URL")
-    with _session() as session:  # jde_customers
-        customers = tuple(extract_customers(session, window, ship_to_source=ship_to_source))
+    credentials = CredentialSource()
+    jde, ship_to = settings.jde, settings.jde.ship_to_source
+
+    def engine(sink: StripeSink, ledger: Any) -> SyncEngine:
+        return runtime.sync_engine(
+            settings.customer_mapping,
+            settings.invoice_mapping,
+            sink,
+            ledger,
+            run_id=run_id,
+            partition_key=partition,
+        )
+
+    with runtime.ais_session(jde, credentials) as session:  # jde_customers
+        customers = tuple(extract_customers(session, window, ship_to_source=ship_to))
     summary["step"] = "stripe_customers"
-    with _sink() as sink, Ledger.open(ledger_url) as ledger:
+    with runtime.stripe_sink(settings.stripe, credentials) as sink, runtime.open_ledger() as ledger:
         records = [r for r in customers if isinstance(r, JdeCustomer | QuarantinedRecord)]
-        summary["customers"] = _report(_engine(sink, ledger, run_id, partition).sync_customers(records))
+        summary["customers"] = _report(engine(sink, ledger).sync_customers(records))
     summary["step"] = "jde_invoices"
-    profile = invoice_profile(os.environ.get("JDE_INVOICE_SOURCE") or "purchase_order")
-    with _session() as session:
-        invoices = tuple(extract_invoices(session, window, profile))
+    with runtime.ais_session(jde, credentials) as session:
+        invoices = tuple(extract_invoices(session, window, invoice_profile(jde.invoice_source)))
+        an8s = sorted({r.an8 for r in invoices if isinstance(r, JdeInvoice)})
+        named = tuple(fetch_customers(session, an8s, ship_to_source=ship_to)) if an8s else ()
     summary["step"] = "stripe_invoices"
-    with _session() as session, _sink() as sink, Ledger.open(ledger_url) as ledger:
-        report = _engine(sink, ledger, run_id, partition).sync_invoices(
+    with runtime.stripe_sink(settings.stripe, credentials) as sink, runtime.open_ledger() as ledger:
+        report = engine(sink, ledger).sync_invoices(
             [r for r in invoices if isinstance(r, JdeInvoice | QuarantinedRecord)],
-            fetch_customers=lambda an8s: fetch_customers(session, an8s, ship_to_source=ship_to_source),
+            fetch_customers=lambda wanted: [c for c in named if _key(c) in {str(a) for a in wanted}],
         )
         summary["invoices"] = _report(report)
     summary["step"] = "billing_reconciliation"
-    with _sink() as sink, Ledger.open(ledger_url) as ledger:
-        reconciliation = _engine(sink, ledger, run_id, partition).reconcile_invoices(
+    with runtime.stripe_sink(settings.stripe, credentials) as sink, runtime.open_ledger() as ledger:
+        reconciliation = engine(sink, ledger).reconcile_invoices(
             [r for r in invoices if isinstance(r, JdeInvoice)]
         )
-    summary["mismatched"] = [
-        f"{m.record_key}: {', '.join(m.mismatches)}" for m in reconciliation.mismatched()
-    ]
+    mismatched = reconciliation.mismatched()
+    summary["mismatched"] = [f"{m.record_key}: {', '.join(m.mismatches)}" for m in mismatched]
     summary["step"] = "done"
     failed = summary["customers"]["failed"] + summary["invoices"]["failed"]
     return 1 if failed or summary["mismatched"] else 0
@@ -135,7 +107,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     summary: dict[str, Any] = {"run_id": args.run_id, "step": "jde_customers"}
     try:
-        code = sync_partition(args.run_id, args.partition, UpdateWindow(args.start, args.end), summary)
+        settings = Settings.from_env(os.environ)  # the edge: every setting parsed once, here
+        page_size = os.environ.get("RELIABILITY_AIS_PAGE_SIZE")
+        if page_size:
+            settings = dataclasses.replace(
+                settings, jde=dataclasses.replace(settings.jde, page_size=int(page_size))
+            )
+        window = UpdateWindow(args.start, args.end)
+        code = sync_partition(settings, args.run_id, args.partition, window, summary)
     except Exception as error:  # the harness records what stopped the run, and reruns it
         summary["error"] = f"{type(error).__name__}: {error}"
         summary["traceback"] = traceback.format_exc()[-4000:]

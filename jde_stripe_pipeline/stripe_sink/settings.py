@@ -1,4 +1,5 @@
-"""Settings of the Stripe side, and where the API key comes from.
+"""Settings of the Stripe side (parsed from `JDE_STRIPE_*` by the settings root), and where the key
+comes from.
 
 The key is never a settings field: it is read through a *key source* (a callable) so that a rotated key
 is picked up on a 401 without a restart. The key is masked wherever it could be shown.
@@ -6,10 +7,9 @@ is picked up on a 401 without a restart. The key is masked wherever it could be 
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Final, overload
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Final
 
 from jde_stripe_pipeline.stripe_sink.errors import StripeAuthError
 
@@ -21,16 +21,6 @@ TEST_MODE_DEFAULT_RATE: Final = 20.0
 """Below Stripe's sandbox/test-mode limit of 25 requests/s, leaving room for other clients of the account."""
 LIVE_MODE_DEFAULT_RATE: Final = 80.0
 """Below Stripe's live-mode limit of 100 requests/s, for the same reason."""
-
-ENV_API_KEY: Final = "STRIPE_API_KEY"
-ENV_API_BASE: Final = "STRIPE_API_BASE"
-ENV_RATE: Final = "JDE_STRIPE_RATE_PER_SECOND"
-ENV_BURST: Final = "JDE_STRIPE_BURST"
-ENV_WORKERS: Final = "JDE_STRIPE_WORKERS"
-ENV_MAX_RETRIES: Final = "JDE_STRIPE_MAX_RETRIES"
-ENV_BACKOFF_BASE: Final = "JDE_STRIPE_BACKOFF_BASE_SECONDS"
-ENV_BACKOFF_MAX: Final = "JDE_STRIPE_BACKOFF_MAX_SECONDS"
-ENV_TIMEOUT: Final = "JDE_STRIPE_TIMEOUT_SECONDS"
 
 
 def mask_key(key: str | None) -> str:
@@ -77,22 +67,9 @@ class StaticKeySource:
         return f"StaticKeySource({mask_key(self._key)})"
 
 
-class EnvKeySource:
-    """Reads the key from an environment variable anew on every call, so a rotated key is seen."""
-
-    def __init__(self, variable: str = ENV_API_KEY, environ: Mapping[str, str] | None = None):
-        self._variable = variable
-        self._environ = environ
-
-    def __call__(self) -> str:
-        environ = os.environ if self._environ is None else self._environ
-        key = environ.get(self._variable, "").strip()
-        if not key:
-            raise StripeAuthError(f"No Stripe API key: the environment variable {self._variable} is not set")
-        return key
-
-    def __repr__(self) -> str:
-        return f"EnvKeySource({self._variable})"
+def no_key_source() -> str:
+    """The default: a sink is given its key source (`runtime.stripe_sink` passes the credentials')."""
+    raise StripeAuthError("No Stripe key source: open the sink through the credentials (runtime.stripe_sink)")
 
 
 @dataclass(frozen=True)
@@ -103,7 +80,7 @@ class StripeSinkSettings:
     `max_retries` counts retries after the first attempt of one logical request.
     """
 
-    key_source: KeySource = field(default_factory=EnvKeySource)
+    key_source: KeySource = no_key_source
     api_base: str = STRIPE_DEFAULT_API_BASE
     rate_per_second: float | None = None
     burst: int = 5
@@ -134,49 +111,3 @@ class StripeSinkSettings:
 
     def effective_rate(self, key: str) -> float:
         return self.rate_per_second if self.rate_per_second is not None else default_rate_for_key(key)
-
-    @classmethod
-    def from_env(
-        cls, environ: Mapping[str, str] | None = None, key_source: KeySource | None = None
-    ) -> StripeSinkSettings:
-        """Settings from `STRIPE_*` / `JDE_STRIPE_*` variables; unset ones keep their defaults.
-
-        A bad value raises ValueError naming its variable. `key_source` defaults to reading
-        `STRIPE_API_KEY` from the environment anew on every call.
-        """
-        env = os.environ if environ is None else environ
-        return cls(
-            key_source=key_source or EnvKeySource(ENV_API_KEY, environ),
-            api_base=(env.get(ENV_API_BASE) or "").strip().rstrip("/") or STRIPE_DEFAULT_API_BASE,
-            rate_per_second=_parse_float(env, ENV_RATE, None),
-            burst=_parse_int(env, ENV_BURST, cls.burst),
-            workers=_parse_int(env, ENV_WORKERS, cls.workers),
-            max_retries=_parse_int(env, ENV_MAX_RETRIES, cls.max_retries),
-            backoff_base_seconds=_parse_float(env, ENV_BACKOFF_BASE, cls.backoff_base_seconds),
-            backoff_max_seconds=_parse_float(env, ENV_BACKOFF_MAX, cls.backoff_max_seconds),
-            timeout_seconds=_parse_float(env, ENV_TIMEOUT, cls.timeout_seconds),
-        )
-
-
-@overload
-def _parse_float(env: Mapping[str, str], name: str, default: float) -> float: ...
-@overload
-def _parse_float(env: Mapping[str, str], name: str, default: None) -> float | None: ...
-def _parse_float(env: Mapping[str, str], name: str, default: float | None) -> float | None:
-    raw = (env.get(name) or "").strip()
-    if not raw:
-        return default
-    try:
-        return float(raw)
-    except ValueError:
-        raise ValueError(f"{name}={raw!r} is not a number") from None
-
-
-def _parse_int(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = (env.get(name) or "").strip()
-    if not raw:
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise ValueError(f"{name}={raw!r} is not a whole number") from None

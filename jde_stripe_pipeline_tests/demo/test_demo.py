@@ -1,7 +1,14 @@
-"""`jde-stripe demo` as a newcomer runs it: a subprocess, read from its printed summary and exit code."""
+"""`jde-stripe demo` as a newcomer runs it: a subprocess, read from its printed summary and exit code.
+
+One run serves two promises (the demo is the slowest test; running it twice cost CI a minute): what it
+syncs and prints, and that it leaves no secret in its output or home. The shell it starts from holds an
+operator's real-looking secrets (a Stripe key, a JDE password, a master key): the demo must neither use
+nor show them. The emulator's key the demo does use is searched for too: pipeline code treats it as any
+Stripe key."""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -10,7 +17,32 @@ import pytest
 
 from jde_stripe_pipeline.ledger import Ledger
 from jde_stripe_pipeline.ledger.database import sqlite_url
+from jde_stripe_pipeline.sandboxes.stripe_emulator import DEFAULT_API_KEY
 from jde_stripe_pipeline_tests.demo.support import JDE_STRIPE
+from jde_stripe_pipeline_tests.security.conftest import (
+    CREDENTIAL_VARIABLES,
+    JDE_PASSWORD,
+    MASTER_KEY,
+    SECRETS,
+    STRIPE_KEY,
+    find_secrets,
+    scan_tree,
+)
+
+DEMO_SECRETS = {**SECRETS, "emulator key": DEFAULT_API_KEY}
+
+
+def hostile_shell(tmp_path: Path) -> dict[str, str]:
+    """The environment of an operator's shell: real-looking secrets the demo must not use or show."""
+    env = {k: v for k, v in os.environ.items() if k not in CREDENTIAL_VARIABLES and k != "DAGSTER_HOME"}
+    env.update(
+        HOME=str(tmp_path),
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+        STRIPE_API_KEY=STRIPE_KEY,
+        JDE_AIS_PASSWORD=JDE_PASSWORD,
+        JDE_STRIPE_MASTER_KEY=MASTER_KEY,
+    )
+    return env
 
 
 def _section(text: str, title: str) -> str:
@@ -20,14 +52,21 @@ def _section(text: str, title: str) -> str:
 
 
 @pytest.mark.slow
-def test_demo_syncs_everything_reconciles_and_the_second_sync_moves_only_the_changed_records(
+def test_demo_syncs_everything_reconciles_the_second_sync_moves_only_the_changes_and_no_secret_shows(
     tmp_path: Path,
 ) -> None:
     home = tmp_path / "demo"
     done = subprocess.run(
-        [JDE_STRIPE, "demo", "--home", str(home)], capture_output=True, text=True, timeout=300
+        [JDE_STRIPE, "demo", "--home", str(home)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=hostile_shell(tmp_path),
+        cwd=tmp_path,
     )
     out = done.stdout
+    assert find_secrets((out + done.stderr).encode(), DEMO_SECRETS) == []
+    assert scan_tree(tmp_path, DEMO_SECRETS) == {}
     assert done.returncode == 0, out + done.stderr
 
     assert re.search(r"\[28/28\] partition \d{4}-\d\d-\d\d: ok", out), "progress shows partition i/n"

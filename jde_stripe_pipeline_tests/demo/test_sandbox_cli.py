@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+import pytest
 import stripe
 
-from jde_stripe_pipeline.jde.client import AisSession
+from jde_stripe_pipeline import runtime
+from jde_stripe_pipeline.credentials import CredentialSource
 from jde_stripe_pipeline.jde.read import today_in_jde
-from jde_stripe_pipeline.jde.settings import AisSettings
+from jde_stripe_pipeline.settings import Settings
 from jde_stripe_pipeline_tests.demo.support import LiveCommand, exported, is_listening
 
 
-def test_sandbox_runs_both_and_prints_the_variables_that_point_the_pipeline_at_them() -> None:
+def test_sandbox_runs_both_and_prints_the_variables_that_point_the_pipeline_at_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     command = LiveCommand(
         ["sandbox", "--ais-port", "0", "--stripe-port", "0", "--customers", "3", "--invoices", "4"]
     )
@@ -22,7 +26,10 @@ def test_sandbox_runs_both_and_prints_the_variables_that_point_the_pipeline_at_t
         env = exported([jde_line, stripe_line])
         assert env["JDE_TIMEZONE"] == "America/Chicago"
 
-        with AisSession(AisSettings.from_env(env)) as session:
+        for name, value in env.items():  # pasted into the shell
+            monkeypatch.setenv(name, value)
+        settings = Settings.from_env(env)
+        with runtime.ais_session(settings.jde, CredentialSource()) as session:
             assert today_in_jde(session).year >= 2026
 
         client = stripe.StripeClient(env["STRIPE_API_KEY"], base_addresses={"api": env["STRIPE_API_BASE"]})

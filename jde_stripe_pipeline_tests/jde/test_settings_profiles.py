@@ -1,4 +1,4 @@
-"""Settings from the environment (secrets masked) and invoice source profiles as data."""
+"""AIS settings from values (secrets masked) and invoice source profiles as data."""
 
 from pathlib import Path
 
@@ -9,52 +9,54 @@ from jde_stripe_pipeline.jde.profiles import PROFILES, PURCHASE_ORDER, SALES_ORD
 from jde_stripe_pipeline.jde.settings import AisSettings
 from jde_stripe_pipeline.jde.tables import ColumnType
 
-ENV = {
-    "JDE_AIS_URL": "https://ais.example.com:9300/",
-    "JDE_AIS_USERNAME": "JDE",
-    "JDE_AIS_PASSWORD": "s3cret-Pa55",
-    "JDE_AIS_ENVIRONMENT": "JDV920",
-    "JDE_TIMEZONE": "America/Chicago",
+VALUES: dict[str, object] = {
+    "url": "https://ais.example.com:9300/",
+    "username": "JDE",
+    "password": "s3cret-Pa55",
+    "environment": "JDV920",
+    "timezone": "America/Chicago",
 }
+"""The login as the credentials resolve it plus the zone of the settings root (`runtime.ais_settings`)."""
 
 
-def test_from_env_reads_every_variable_with_defaults() -> None:
-    settings = AisSettings.from_env(ENV)
+def test_values_with_defaults() -> None:
+    settings = AisSettings.from_values(**VALUES)
     assert settings.url == "https://ais.example.com:9300"
     assert settings.role == "*ALL"
     assert settings.device_name == "jde-stripe-pipeline"
     assert settings.invoice_source == "purchase_order"
     assert settings.verify is True
     assert settings.zone.key == "America/Chicago"
-    full = AisSettings.from_env(
-        {
-            **ENV,
-            "JDE_AIS_ROLE": "FINANCE",
-            "JDE_AIS_DEVICE_NAME": "connector-1",
-            "JDE_AIS_CA_BUNDLE": "/etc/ssl/jde.pem",
-            "JDE_INVOICE_SOURCE": "sales_order",
-        }
+    full = AisSettings.from_values(
+        **VALUES,
+        role="FINANCE",
+        device_name="connector-1",
+        ca_bundle="/etc/ssl/jde.pem",
+        invoice_source="sales_order",
     )
     assert (full.role, full.device_name, full.invoice_source) == ("FINANCE", "connector-1", "sales_order")
     assert full.ca_bundle == Path("/etc/ssl/jde.pem")
     assert full.verify == "/etc/ssl/jde.pem"
 
 
-@pytest.mark.parametrize("name", ["JDE_AIS_URL", "JDE_AIS_USERNAME", "JDE_AIS_PASSWORD", "JDE_TIMEZONE"])
-def test_missing_required_variable_is_named(name: str) -> None:
-    env = {k: v for k, v in ENV.items() if k != name}
-    with pytest.raises(AisConfigError, match=name):
-        AisSettings.from_env(env)
+@pytest.mark.parametrize(
+    ("field", "variable"),
+    [("url", "JDE_AIS_URL"), ("username", "JDE_AIS_USERNAME"), ("password", "JDE_AIS_PASSWORD")],
+)
+def test_missing_value_is_named_by_its_variable(field: str, variable: str) -> None:
+    values = {k: v for k, v in VALUES.items() if k != field}
+    with pytest.raises(AisConfigError, match=variable):
+        AisSettings.from_values(**values)
 
 
 def test_bad_values_are_named_and_never_echo_the_password() -> None:
     with pytest.raises(AisConfigError, match="JDE_TIMEZONE") as caught:
-        AisSettings.from_env({**ENV, "JDE_TIMEZONE": "Mars/Olympus"})
+        AisSettings.from_values(**{**VALUES, "timezone": "Mars/Olympus"})
     assert "s3cret" not in str(caught.value)
     with pytest.raises(AisConfigError, match="JDE_INVOICE_SOURCE"):
-        AisSettings.from_env({**ENV, "JDE_INVOICE_SOURCE": "ledger"})
+        AisSettings.from_values(**{**VALUES, "invoice_source": "ledger"})
     with pytest.raises(AisConfigError, match="JDE_AIS_URL"):
-        AisSettings.from_env({**ENV, "JDE_AIS_URL": "ais.example.com"})
+        AisSettings.from_values(**{**VALUES, "url": "ais.example.com"})
 
 
 def test_password_is_masked_everywhere_but_its_value() -> None:
@@ -67,7 +69,7 @@ def test_password_is_masked_everywhere_but_its_value() -> None:
 
 
 def test_settings_are_frozen() -> None:
-    settings = AisSettings.from_env(ENV)
+    settings = AisSettings.from_values(**VALUES)
     with pytest.raises(ValueError):
         settings.url = "http://elsewhere"  # type: ignore[misc]
 

@@ -1,10 +1,10 @@
 """The Dagster layer over the real world: both sandboxes on loopback (the engine's `make_world`), the
-definitions' own assets and resources, a real `DagsterInstance`. Connection settings reach the
-resources the way they do in production: through the environment, read when a step runs."""
+definitions' own assets and resources, a real `DagsterInstance`. Settings reach the resources the way
+they do in production: parsed once by the settings root from the variables an operator sets, and the
+credentials and ledger URL through the environment, read when a step runs."""
 
 from __future__ import annotations
 
-import secrets
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -14,19 +14,21 @@ from typing import Any
 
 import dagster as dg
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.exc import OperationalError
 
 from jde_stripe_pipeline.jde.julian import julian_to_date
 from jde_stripe_pipeline.mapping import InvoiceRequest, map_invoice
-from jde_stripe_pipeline.orchestration.assets import SYNC_ASSETS_DEFS
-from jde_stripe_pipeline.orchestration.resources import JdeAisResource, LedgerResource, StripeResource
+from jde_stripe_pipeline.orchestration.assets import build_sync_assets
+from jde_stripe_pipeline.orchestration.partitions import build_partitions
+from jde_stripe_pipeline.orchestration.resources import build_resources
 from jde_stripe_pipeline.sandboxes.stripe_emulator import DEFAULT_API_KEY
+from jde_stripe_pipeline.settings import Settings
 from jde_stripe_pipeline_tests.jde.support import expected_invoices
+from jde_stripe_pipeline_tests.postgres import fresh_database
 from jde_stripe_pipeline_tests.sync.conftest import AS_OF, INVOICE_CONFIG, World, make_world
 
 TIMEZONE = "America/Chicago"
-PG_SERVER = "postgresql+psycopg2://postgres@127.0.0.1:5432"
+SYNC_ASSETS = build_sync_assets(build_partitions(TIMEZONE, date(2026, 1, 1)))
+"""The definitions' assets on the partitions the tests' settings give."""
 
 
 def world_env(world: World) -> dict[str, str]:
@@ -67,12 +69,12 @@ class Pipeline:
     partition: str
     tmp_path: Path
 
-    def resources(self, **stripe: Any) -> dict[str, Any]:
-        return {
-            "jde": JdeAisResource(timezone=TIMEZONE),
-            "stripe": StripeResource(**{"step_retries": 0, "step_retry_delay_seconds": 0.0, **stripe}),
-            "ledger": LedgerResource(),
-        }
+    def settings(self, **env: str) -> Settings:
+        return Settings.from_env({**world_env(self.world), **env})
+
+    def resources(self, settings: Settings | None = None, **stripe: Any) -> dict[str, Any]:
+        step = {"step_retries": 0, "step_retry_delay_seconds": 0.0, **stripe}
+        return build_resources(settings or self.settings(), **step)
 
     def materialize(
         self,
@@ -84,7 +86,7 @@ class Pipeline:
         **stripe: Any,
     ) -> dg.ExecuteInProcessResult:
         return dg.materialize(
-            SYNC_ASSETS_DEFS,
+            SYNC_ASSETS,
             partition_key=partition or self.partition,
             instance=instance,
             resources=self.resources(**stripe),
@@ -137,24 +139,8 @@ def check_outcomes(result: dg.ExecuteInProcessResult) -> dict[str, bool]:
     return {evaluation.check_name: evaluation.passed for evaluation in result.get_asset_check_evaluations()}
 
 
-def _admin(statement: str) -> None:
-    engine = create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            conn.execute(text(statement))
-    finally:
-        engine.dispose()
-
-
 @pytest.fixture
 def pg_database() -> Iterator[str]:
     """A fresh database on the PostgreSQL server at 127.0.0.1:5432, dropped afterwards."""
-    name = f"jde_stripe_dagster_{secrets.token_hex(4)}"
-    try:
-        _admin(f'CREATE DATABASE "{name}"')
-    except OperationalError as error:
-        pytest.fail(f"PostgreSQL at 127.0.0.1:5432 is needed: {error.orig}")
-    try:
+    with fresh_database("jde_stripe_dagster") as name:
         yield name
-    finally:
-        _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -5,12 +5,8 @@ from __future__ import annotations
 import dagster as dg
 import pytest
 
-from jde_stripe_pipeline_tests.orchestration.conftest import (
-    PG_SERVER,
-    Pipeline,
-    check_outcomes,
-    metadata_values,
-)
+from jde_stripe_pipeline_tests.orchestration.conftest import Pipeline, check_outcomes, metadata_values
+from jde_stripe_pipeline_tests.postgres import PG_SERVER
 
 
 def assert_partition_synced(pipeline: Pipeline, result: dg.ExecuteInProcessResult) -> None:

@@ -6,30 +6,8 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import dagster as dg
-import pytest
 
-from jde_stripe_pipeline.orchestration.partitions import (
-    DEFAULT_START_DATE,
-    PartitionSettingsError,
-    build_partitions,
-    jde_timezone,
-    local_window,
-    start_date,
-)
-
-
-def test_the_start_date_has_a_default_the_zone_has_none() -> None:
-    assert start_date({}) == DEFAULT_START_DATE
-    with pytest.raises(PartitionSettingsError, match=r"^JDE_TIMEZONE is not set: set it to the JDE server's"):
-        jde_timezone({})
-    assert jde_timezone({"JDE_TIMEZONE": " Europe/Berlin "}) == "Europe/Berlin"
-
-
-def test_bad_settings_name_the_variable() -> None:
-    with pytest.raises(PartitionSettingsError, match="JDE_TIMEZONE='Mars/Olympus'"):
-        jde_timezone({"JDE_TIMEZONE": "Mars/Olympus"})
-    with pytest.raises(PartitionSettingsError, match="JDE_STRIPE_START_DATE='01/02/2026'"):
-        start_date({"JDE_STRIPE_START_DATE": "01/02/2026"})
+from jde_stripe_pipeline.orchestration.partitions import build_partitions, local_window
 
 
 def test_today_is_a_partition_in_the_jde_zone() -> None:

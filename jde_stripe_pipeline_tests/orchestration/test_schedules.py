@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import dagster as dg
 import pytest
 
 from jde_stripe_pipeline.orchestration.names import EXTRACTED_AT, STRIPE_CUSTOMERS, STRIPE_INVOICES
-from jde_stripe_pipeline.orchestration.schedules import (
-    billing_cron,
-    billing_cycle_schedule,
-    unsettled_partitions,
-)
+from jde_stripe_pipeline.orchestration.partitions import build_partitions
+from jde_stripe_pipeline.orchestration.schedules import build_billing_schedule, unsettled_partitions
+from jde_stripe_pipeline.settings import ScheduleSettings
 
 CHICAGO = ZoneInfo("America/Chicago")
+PARTITIONS = build_partitions("America/Chicago", date(2026, 1, 1))
+billing_cycle_schedule = build_billing_schedule(ScheduleSettings(), "America/Chicago", PARTITIONS)
 
 
 def at(day: int, hour: int) -> datetime:
@@ -91,6 +91,9 @@ def test_a_later_sync_settles_a_day_and_the_next_tick_drops_it(instance: dg.Dags
     assert "2026-01-01" not in [r.partition_key for r in tick(instance, at(3, 6))]
 
 
-def test_cron_default_and_override() -> None:
-    assert billing_cron({}) == "0 6 * * *"
-    assert billing_cron({"JDE_STRIPE_BILLING_CRON": "30 5 * * 1-5"}) == "30 5 * * 1-5"
+def test_the_schedule_runs_on_the_configured_cron_in_the_jde_zone() -> None:
+    schedule = build_billing_schedule(
+        ScheduleSettings(billing_cron="30 5 * * 1-5"), "Europe/Berlin", PARTITIONS
+    )
+    assert (schedule.cron_schedule, schedule.execution_timezone) == ("30 5 * * 1-5", "Europe/Berlin")
+    assert billing_cycle_schedule.cron_schedule == "0 6 * * *"

@@ -8,21 +8,20 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 
-from jde_stripe_pipeline.definitions import defs
 from jde_stripe_pipeline.orchestration.change_cursor import decode_cursor
-from jde_stripe_pipeline.orchestration.resources import JdeAisResource
-from jde_stripe_pipeline.orchestration.sensors import jde_change_sensor
+from jde_stripe_pipeline.orchestration.definitions import build_definitions
+from jde_stripe_pipeline.orchestration.sensors import SENSOR_NAME
+from jde_stripe_pipeline.settings import Settings
 from jde_stripe_pipeline_tests.orchestration.conftest import TIMEZONE, Pipeline
+
+DEFS = build_definitions(Settings.of(TIMEZONE))
 
 
 def tick(instance: dg.DagsterInstance, cursor: str | None) -> dg.SensorExecutionData:  # type: ignore[name-defined]
-    context = dg.build_sensor_context(
-        instance=instance,
-        cursor=cursor,
-        resources={"jde": JdeAisResource(timezone=TIMEZONE)},
-        definitions=defs,
-    )
-    return jde_change_sensor.evaluate_tick(context)
+    with dg.build_sensor_context(
+        instance=instance, cursor=cursor, resources=DEFS.resources, definitions=DEFS
+    ) as context:
+        return DEFS.resolve_sensor_def(SENSOR_NAME).evaluate_tick(context)
 
 
 def rename_customer(pipeline: Pipeline, name: str) -> None:

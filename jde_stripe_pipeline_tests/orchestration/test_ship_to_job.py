@@ -1,27 +1,23 @@
-"""`JDE_STRIPE_SHIP_TO_SOURCE=ship_to` through the real Dagster assets: the JDE resource built from
-the environment (as the code location builds it) reads the customers' ship-tos from AIS rows, and the
+"""`JDE_STRIPE_SHIP_TO_SOURCE=ship_to` through the real Dagster assets: the resources built from the
+settings root (as the code location builds them) read the customers' ship-tos from AIS rows, and the
 Stripe customers carry them."""
 
 from __future__ import annotations
 
 import dagster as dg
-import pytest
 
 from jde_stripe_pipeline.jde.julian import julian_to_date
-from jde_stripe_pipeline.orchestration.assets import SYNC_ASSETS_DEFS
 from jde_stripe_pipeline.orchestration.names import JDE_CUSTOMERS, STRIPE_CUSTOMERS
-from jde_stripe_pipeline.orchestration.resources import jde_resource
 from jde_stripe_pipeline_tests.jde.support import expected_ship_tos
-from jde_stripe_pipeline_tests.orchestration.conftest import Pipeline
+from jde_stripe_pipeline_tests.orchestration.conftest import SYNC_ASSETS, Pipeline
 from jde_stripe_pipeline_tests.sync.conftest import AS_OF
 
 
 def test_the_assets_send_the_ship_to_read_through_ais(
-    pipeline: Pipeline, instance: dg.DagsterInstance, monkeypatch: pytest.MonkeyPatch
+    pipeline: Pipeline, instance: dg.DagsterInstance
 ) -> None:
-    monkeypatch.setenv("JDE_STRIPE_SHIP_TO_SOURCE", "ship_to")
-    jde = jde_resource()
-    assert jde.ship_to_source == "ship_to"
+    resources = pipeline.resources(pipeline.settings(JDE_STRIPE_SHIP_TO_SOURCE="ship_to"))
+    assert resources["jde"].ship_to_source == resources["mapping"].ship_to_source == "ship_to"
     ship_tos = expected_ship_tos(pipeline.world.sandbox, AS_OF)
     orders = {
         f"{o['KCOO']}/{o['DOCO']}/{o['DCTO']}/{o['SFXO']}": o for o in pipeline.world.sandbox.rows("F4201")
@@ -29,10 +25,10 @@ def test_the_assets_send_the_ship_to_read_through_ais(
     day = julian_to_date(orders[min(key for key, _ in ship_tos.values())]["UPMJ"])
     assert day is not None
     result = dg.materialize(
-        SYNC_ASSETS_DEFS,
+        SYNC_ASSETS,
         partition_key=day.isoformat(),
         instance=instance,
-        resources={**pipeline.resources(), "jde": jde},
+        resources=resources,
         selection=[JDE_CUSTOMERS, STRIPE_CUSTOMERS],
     )
     assert result.success

@@ -14,6 +14,7 @@ import base64
 import binascii
 import contextlib
 import json
+import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -25,7 +26,8 @@ import pytest
 import requests
 from cryptography.fernet import Fernet
 
-from jde_stripe_pipeline.credentials import resolve_jde_credentials
+from jde_stripe_pipeline import runtime
+from jde_stripe_pipeline.credentials import CredentialSource, resolve_jde_credentials
 from jde_stripe_pipeline.credentials.master_key import load_master_key
 from jde_stripe_pipeline.credentials.models import (
     StoredCredentials,
@@ -38,7 +40,6 @@ from jde_stripe_pipeline.jde.profiles import PURCHASE_ORDER
 from jde_stripe_pipeline.jde.read import extract_customers, extract_invoices, fetch_customers
 from jde_stripe_pipeline.jde.settings import AisSettings
 from jde_stripe_pipeline.ledger import Ledger
-from jde_stripe_pipeline.orchestration.resources import StripeResource
 from jde_stripe_pipeline.sandboxes.ais import AisSandbox, AisSandboxConfig
 from jde_stripe_pipeline.sandboxes.ais.config import AisUser
 from jde_stripe_pipeline.sandboxes.http_server import HttpRequest, HttpResponse, LoopbackServer
@@ -47,6 +48,7 @@ from jde_stripe_pipeline.sandboxes.stripe_emulator import (
     StripeEmulator,
     StripeEmulatorConfig,
 )
+from jde_stripe_pipeline.settings import Settings
 from jde_stripe_pipeline.sync import SyncEngine, SyncReport
 from jde_stripe_pipeline_tests.jde.support import FAST_RETRY
 from jde_stripe_pipeline_tests.sync.conftest import (
@@ -356,7 +358,7 @@ def run_pipeline(
     jde = resolve_jde_credentials()
     settings = AisSettings.from_values(**jde.settings_values(), timezone="America/Chicago")
     with (
-        StripeResource().sink() as sink,
+        runtime.stripe_sink(Settings.from_env(os.environ).stripe, CredentialSource()) as sink,
         Ledger.open() as ledger,
         AisSession(settings, retry=FAST_RETRY, page_size=50) as session,
     ):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sqlite3
 from collections import Counter
 from collections.abc import Iterator
@@ -23,11 +24,12 @@ from sqlalchemy import URL
 
 from jde_stripe_pipeline.jde.errors import AisAllowlistError, AisAuthError
 from jde_stripe_pipeline.jde.julian import julian_to_date
-from jde_stripe_pipeline.orchestration.assets import SYNC_ASSETS_DEFS
-from jde_stripe_pipeline.orchestration.resources import JdeAisResource, LedgerResource, StripeResource
+from jde_stripe_pipeline.orchestration.resources import build_resources
+from jde_stripe_pipeline.settings import Settings
 from jde_stripe_pipeline.stripe_sink.errors import StripeAuthError
 from jde_stripe_pipeline_tests.ledger.conftest import pg_database  # noqa: F401  (the fixture)
 from jde_stripe_pipeline_tests.ledger.helpers import pg_schema_url
+from jde_stripe_pipeline_tests.orchestration.conftest import SYNC_ASSETS
 from jde_stripe_pipeline_tests.security.conftest import (
     JDE_PASSWORD,
     SECRETS,
@@ -107,14 +109,12 @@ def _busiest_day(setup: Setup) -> str:
 
 def _materialize(setup: Setup, instance: dg.DagsterInstance, partition: str) -> dg.ExecuteInProcessResult:
     return dg.materialize(
-        SYNC_ASSETS_DEFS,
+        SYNC_ASSETS,
         partition_key=partition,
         instance=instance,
-        resources={
-            "jde": JdeAisResource(timezone=TIMEZONE),
-            "stripe": StripeResource(step_retries=0, step_retry_delay_seconds=0.0),
-            "ledger": LedgerResource(),
-        },
+        resources=build_resources(
+            Settings.from_env(os.environ), step_retries=0, step_retry_delay_seconds=0.0
+        ),
         raise_on_error=False,
     )
 

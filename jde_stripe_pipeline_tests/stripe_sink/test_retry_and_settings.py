@@ -16,7 +16,6 @@ from jde_stripe_pipeline.stripe_sink.retry import (
     classify,
 )
 from jde_stripe_pipeline.stripe_sink.settings import (
-    EnvKeySource,
     StaticKeySource,
     StripeSinkSettings,
     mask_key,
@@ -84,56 +83,17 @@ def test_mask_key_shows_mode_and_last_four_only() -> None:
     assert redact_key(f"Invalid API Key provided: {KEY}", KEY) == "Invalid API Key provided: sk_test_…1234"
 
 
-def test_settings_from_env_reads_every_variable() -> None:
-    env = {
-        "STRIPE_API_KEY": KEY,
-        "STRIPE_API_BASE": "http://127.0.0.1:12345/",
-        "JDE_STRIPE_RATE_PER_SECOND": "7.5",
-        "JDE_STRIPE_BURST": "3",
-        "JDE_STRIPE_WORKERS": "6",
-        "JDE_STRIPE_MAX_RETRIES": "0",
-        "JDE_STRIPE_BACKOFF_BASE_SECONDS": "0.01",
-        "JDE_STRIPE_BACKOFF_MAX_SECONDS": "0.05",
-        "JDE_STRIPE_TIMEOUT_SECONDS": "5",
-    }
-    settings = StripeSinkSettings.from_env(env)
-    assert settings.api_base == "http://127.0.0.1:12345"
-    assert (settings.rate_per_second, settings.burst, settings.workers, settings.max_retries) == (
-        7.5,
-        3,
-        6,
-        0,
-    )
-    assert (settings.backoff_base_seconds, settings.backoff_max_seconds) == (0.01, 0.05)
-    assert settings.timeout_seconds == 5.0
-    assert settings.key_source() == KEY
-    assert KEY not in repr(settings)
-
-
 def test_settings_defaults_follow_the_key_mode() -> None:
-    settings = StripeSinkSettings.from_env({})
+    settings = StripeSinkSettings()
     assert settings.api_base == "https://api.stripe.com"
     assert settings.effective_rate("sk_test_x") == 20.0 < 25
     assert settings.effective_rate("sk_live_x") == 80.0 < 100
     assert StripeSinkSettings(rate_per_second=3).effective_rate("sk_live_x") == 3
 
 
-def test_bad_env_value_names_the_variable() -> None:
-    with pytest.raises(ValueError, match="JDE_STRIPE_WORKERS"):
-        StripeSinkSettings.from_env({"JDE_STRIPE_WORKERS": "many"})
-    with pytest.raises(ValueError, match="rate_per_second"):
-        StripeSinkSettings.from_env({"JDE_STRIPE_RATE_PER_SECOND": "-1"})
-
-
-def test_env_key_source_reads_anew_each_call() -> None:
-    env: dict[str, str] = {"STRIPE_API_KEY": KEY}
-    source = EnvKeySource(environ=env)
-    assert source() == KEY
-    env["STRIPE_API_KEY"] = "sk_test_rotatedrotatedrotated"
-    assert source() == "sk_test_rotatedrotatedrotated"
-    del env["STRIPE_API_KEY"]
-    with pytest.raises(StripeAuthError, match="STRIPE_API_KEY is not set"):
-        source()
+def test_the_default_key_source_refuses_clearly() -> None:
+    with pytest.raises(StripeAuthError, match="No Stripe key source"):
+        StripeSinkSettings().key_source()
 
 
 def test_static_key_source_repr_is_masked() -> None:

@@ -1,6 +1,6 @@
 """A faithful fake of the Oracle JD Edwards EnterpriseOne AIS Server REST API (the demo's JDE).
 
-Follows /work/shared/reference/jde-ais.md, its "Behaviours of real AIS servers" included: a paged result
+Follows ../shared/reference/jde-ais.md, its "Behaviours of real AIS servers" included: a paged result
 set lives `page_state_max_age_seconds` (Oracle's `resultSetTimeout`, 60 s by default; tests set ~1 s)
 and then answers 500 with Oracle's body `{"sysErrors": [{"TITLE": "JAS_MSG347: The query results
 expired…", "DESC": …}]}` (no `message`); blank character fields come back as `" "`; tokens are standard

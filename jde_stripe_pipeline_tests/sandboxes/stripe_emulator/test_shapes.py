@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parents[3]
 
 
 def _shared_dir() -> Path | None:
-    candidates = [os.environ.get("JDE_STRIPE_SHARED"), str(REPO.parent / "shared"), "/work/shared"]
+    candidates = [os.environ.get("JDE_STRIPE_SHARED"), str(REPO.parent / "shared")]
     for candidate in candidates:
         if candidate and (Path(candidate) / "reference/stripe/fixtures3.json").is_file():
             return Path(candidate)

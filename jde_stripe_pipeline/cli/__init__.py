@@ -1,4 +1,5 @@
-"""The `jde-stripe` command line. Each domain owns its commands; this module only gathers them.
+"""The `jde-stripe` command line: the commands that are not Dagster (`plan`, `replay`, `audit`,
+`extract`) live in this package; `credentials`, `check` and `demo` with their domains.
 
 Commands are imported when they run, not when the CLI starts: `jde-stripe --help` (and
 `credentials`, `check`) work whatever the environment holds, and a misconfiguration is one line
@@ -16,7 +17,7 @@ from jde_stripe_pipeline.errors import ConfigurationError
 
 _COMMANDS: dict[str, tuple[str, str, str]] = {
     "audit": (
-        "jde_stripe_pipeline.orchestration.commands",
+        "jde_stripe_pipeline.cli.audit",
         "audit",
         "The history of one JDE key or Stripe id.",
     ),
@@ -27,10 +28,10 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     ),
     "credentials": ("jde_stripe_pipeline.credentials.cli", "credentials", "The encrypted credential store."),
     "demo": ("jde_stripe_pipeline.demo.cli", "demo_command", "The whole pipeline on the embedded sandboxes."),
-    "extract": ("jde_stripe_pipeline.jde.cli", "extract_command", "What a sync would read from JDE."),
-    "plan": ("jde_stripe_pipeline.sync.cli", "plan_command", "What a sync would do; writes nothing."),
+    "extract": ("jde_stripe_pipeline.cli.extract", "extract_command", "What a sync would read from JDE."),
+    "plan": ("jde_stripe_pipeline.cli.plan", "plan_command", "What a sync would do; writes nothing."),
     "replay": (
-        "jde_stripe_pipeline.orchestration.replay",
+        "jde_stripe_pipeline.cli.replay",
         "replay",
         "Re-send the failed records of partitions.",
     ),

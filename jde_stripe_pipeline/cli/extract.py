@@ -1,6 +1,6 @@
 """`jde-stripe extract customers|invoices`: show what a sync would read from JDE, before syncing.
 
-Reads the AIS settings from the `JDE_*` environment variables, runs the same extract a sync runs,
+Reads the settings (zone, profile, ship-to) and the JDE login as a sync does, runs the same extract,
 and prints a table (or writes CSV/JSON). Quarantined records go to stderr with key, field and
 reason. An AIS failure exits non-zero with the error's own message and no traceback.
 """
@@ -13,18 +13,20 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any, get_args
+from zoneinfo import ZoneInfo
 
 import click
 import pandas as pd  # type: ignore[import-untyped]  # no pandas-stubs in the lock
 
+from jde_stripe_pipeline import runtime
+from jde_stripe_pipeline.cli.settings import credential_source, load_settings, plain_errors
 from jde_stripe_pipeline.jde.client import AisSession
-from jde_stripe_pipeline.jde.errors import AisError
 from jde_stripe_pipeline.jde.profiles import PROFILES, invoice_profile
 from jde_stripe_pipeline.jde.read import customer_reads, extract_customers, extract_invoices
 from jde_stripe_pipeline.jde.records import JdeCustomer, JdeInvoice, JdeParty, QuarantinedRecord, ShipToSource
-from jde_stripe_pipeline.jde.settings import AisSettings
 from jde_stripe_pipeline.jde.tables import TableSpec
 from jde_stripe_pipeline.jde.window import UpdateWindow
+from jde_stripe_pipeline.settings import Settings
 
 _WHEN = click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"])
 
@@ -57,21 +59,20 @@ def _window_options(command: Any) -> Any:
 @click.option(
     "--ship-to-source",
     type=click.Choice(get_args(ShipToSource)),
-    envvar="JDE_STRIPE_SHIP_TO_SOURCE",
-    default="customer",
-    show_default=True,
-    help="ship_to: also read each customer's ship-to from its sales orders (as a sync with "
-    "JDE_STRIPE_SHIP_TO_SOURCE=ship_to does).",
+    default=None,
+    help="ship_to: also read each customer's ship-to from its sales orders (default: "
+    "JDE_STRIPE_SHIP_TO_SOURCE, else customer).",
 )
 def customers_command(
     start: datetime,
     end: datetime | None,
     output: Path | None,
     companies: tuple[str, ...],
-    ship_to_source: ShipToSource,
+    ship_to_source: ShipToSource | None,
 ) -> None:
     """Customers whose F03012/F0101/F0116/F01151/F0115 rows changed in [--from, --to)."""
-    settings = _settings()
+    settings = load_settings()
+    ship_to_source = ship_to_source or settings.jde.ship_to_source
     window = _window(start, end, settings)
     _reading(customer_reads(ship_to_source))
     with _session(settings) as session:
@@ -91,9 +92,9 @@ def customers_command(
 )
 def invoices_command(start: datetime, end: datetime | None, output: Path | None, source: str | None) -> None:
     """Orders whose header or any line changed in [--from, --to), one row per line."""
-    settings = _settings()
+    settings = load_settings()
     window = _window(start, end, settings)
-    profile = invoice_profile(source or settings.invoice_source)
+    profile = invoice_profile(source or settings.jde.invoice_source)
     _reading(profile.reads)
     with _session(settings) as session:
         records = _report(extract_invoices(session, window, profile))
@@ -106,16 +107,10 @@ def _reading(tables: Iterable[TableSpec]) -> None:
     click.echo(f"Reading {', '.join(names)} through AIS", err=True)
 
 
-def _settings() -> AisSettings:
-    try:
-        return AisSettings.from_env()
-    except AisError as error:
-        raise click.ClickException(str(error)) from None
-
-
-def _window(start: datetime, end: datetime | None, settings: AisSettings) -> UpdateWindow:
+def _window(start: datetime, end: datetime | None, settings: Settings) -> UpdateWindow:
     if end is None:
-        end = datetime.combine(datetime.now(settings.zone).date() + timedelta(days=1), time(0))
+        today = datetime.now(ZoneInfo(settings.timezone)).date()
+        end = datetime.combine(today + timedelta(days=1), time(0))
     try:
         return UpdateWindow(start, end)
     except ValueError as error:
@@ -123,13 +118,10 @@ def _window(start: datetime, end: datetime | None, settings: AisSettings) -> Upd
 
 
 @contextlib.contextmanager
-def _session(settings: AisSettings) -> Iterator[AisSession]:
+def _session(settings: Settings) -> Iterator[AisSession]:
     """An AIS session whose failures become their plain message and a non-zero exit, no traceback."""
-    try:
-        with AisSession(settings) as session:
-            yield session
-    except AisError as error:
-        raise click.ClickException(str(error)) from None
+    with plain_errors(), runtime.ais_session(settings.jde, credential_source()) as session:
+        yield session
 
 
 def _report(records: Iterable[Any]) -> Iterator[Any]:

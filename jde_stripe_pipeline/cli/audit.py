@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import click
 
+from jde_stripe_pipeline.cli.settings import state_url_option
 from jde_stripe_pipeline.ledger import AuditEntry, Ledger, LedgerError, ObjectType, QuarantineEntry
 
 _COLUMNS = ("when (UTC)", "run", "partition", "action", "outcome", "stripe id", "try", "reason")
@@ -62,13 +63,7 @@ def format_history(
 
 @click.command("audit")
 @click.argument("identifier")
-@click.option(
-    "--state-url",
-    envvar="JDE_STRIPE_STATE_URL",
-    default=None,
-    show_envvar=True,
-    help="Ledger database URL (default: SQLite under $DAGSTER_HOME).",
-)
+@state_url_option
 def audit(identifier: str, state_url: str | None) -> None:
     """Print the audit history of a record, by JDE key (AN8 or KCOO/DOCO/DCTO/SFXO) or any Stripe id."""
     try:

@@ -11,7 +11,6 @@ keep a record from being created twice.
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -19,23 +18,17 @@ from dataclasses import dataclass
 
 import click
 
-from jde_stripe_pipeline.credentials.errors import CredentialsError
+from jde_stripe_pipeline import runtime
+from jde_stripe_pipeline.cli.audit import render_table
+from jde_stripe_pipeline.cli.settings import credential_source, load_settings, plain_errors, state_url_option
 from jde_stripe_pipeline.jde.client import AisSession
-from jde_stripe_pipeline.jde.errors import AisError
-from jde_stripe_pipeline.jde.profiles import InvoiceProfile
+from jde_stripe_pipeline.jde.profiles import InvoiceProfile, invoice_profile
 from jde_stripe_pipeline.jde.read import fetch_customers, fetch_invoices
 from jde_stripe_pipeline.jde.records import JdeCustomer, JdeDocumentKey, QuarantinedRecord
-from jde_stripe_pipeline.ledger import AuditEntry, Ledger, LedgerError
+from jde_stripe_pipeline.ledger import AuditEntry, Ledger
 from jde_stripe_pipeline.mapping import CustomerMappingConfig, InvoiceMappingConfig
-from jde_stripe_pipeline.orchestration.commands import render_table
-from jde_stripe_pipeline.orchestration.report_metadata import outcome_counts
-from jde_stripe_pipeline.orchestration.resources import LedgerResource, StripeResource, jde_resource
-from jde_stripe_pipeline.stripe_sink import StripeSink, StripeSinkError
-from jde_stripe_pipeline.sync import SyncEngine, SyncReport
-
-
-class ReplayKeyError(ValueError):
-    """A failed invoice's record key in the ledger is not KCOO/DOCO/DCTO/SFXO."""
+from jde_stripe_pipeline.stripe_sink import StripeSink
+from jde_stripe_pipeline.sync import SyncReport
 
 
 @dataclass(frozen=True)
@@ -49,13 +42,6 @@ class PartitionReplay:
         if self.invoices is not None and self.invoices.customers is not None:
             found.append(self.invoices.customers)
         return found
-
-
-def document_key(record_key: str) -> JdeDocumentKey:
-    parts = record_key.split("/")
-    if len(parts) != 4 or not parts[1].isdigit():
-        raise ReplayKeyError(f"invoice record key {record_key!r} is not KCOO/DOCO/DCTO/SFXO")
-    return JdeDocumentKey(kcoo=parts[0], doco=int(parts[1]), dcto=parts[2], sfxo=parts[3])
 
 
 def failed_by_partition(failed: Sequence[AuditEntry]) -> dict[str, dict[str, list[str]]]:
@@ -86,20 +72,19 @@ def replay_failed(
 
     replays = []
     for partition_key, kinds in sorted(grouped.items()):
-        engine = SyncEngine(
-            stripe=stripe,
-            ledger=ledger,
-            customer_config=customer_config,
-            invoice_config=invoice_config,
+        engine = runtime.sync_engine(
+            customer_config,
+            invoice_config,
+            stripe,
+            ledger,
             run_id=run_id,
             partition_key=partition_key or None,
-            workers=stripe.settings.workers,
         )
         customers = invoices = None
         if an8s := kinds.get("customer"):
             customers = engine.sync_customers(customers_of([int(an8) for an8 in an8s]))
         if keys := kinds.get("invoice"):
-            records = list(fetch_invoices(session, profile, [document_key(k) for k in keys]))
+            records = list(fetch_invoices(session, profile, [JdeDocumentKey.parse(k) for k in keys]))
             invoices = engine.sync_invoices(
                 records,
                 fetch_customers=customers_of,
@@ -137,37 +122,33 @@ def format_replays(replays: Sequence[PartitionReplay]) -> str:
     required=True,
     help="A partition (JDE update day, YYYY-MM-DD) whose failed records to re-send; repeatable.",
 )
-@click.option(
-    "--state-url",
-    envvar="JDE_STRIPE_STATE_URL",
-    default=None,
-    show_envvar=True,
-    help="Ledger database URL (default: SQLite under $DAGSTER_HOME).",
-)
+@state_url_option
 def replay(partitions: tuple[str, ...], state_url: str | None) -> None:
     """Re-send just the failed records of these partitions, re-read from JDE (exit 1 if any fail again)."""
-    jde = jde_resource()
+    settings = load_settings()
+    credentials = credential_source()
     run_id = f"replay-{uuid.uuid4()}"
-    try:
-        with (
-            LedgerResource(state_url=state_url or None).open() as ledger,
-            jde.session() as session,
-            StripeResource().sink() as stripe,
-        ):
+    with (
+        plain_errors(),
+        runtime.open_ledger(state_url or None) as ledger,
+        runtime.ais_session(settings.jde, credentials) as session,
+        runtime.stripe_sink(settings.stripe, credentials) as stripe,
+    ):
+        try:
             replays = replay_failed(
                 list(partitions),
                 session=session,
-                profile=jde.profile(),
+                profile=invoice_profile(settings.jde.invoice_source),
                 stripe=stripe,
                 ledger=ledger,
-                customer_config=CustomerMappingConfig.from_env(os.environ),
-                invoice_config=InvoiceMappingConfig.from_env(os.environ),
+                customer_config=settings.customer_mapping,
+                invoice_config=settings.invoice_mapping,
                 run_id=run_id,
             )
-    except (CredentialsError, LedgerError, AisError, StripeSinkError, ReplayKeyError, ValueError) as error:
-        raise click.ClickException(str(error)) from None
+        except ValueError as error:  # a failed invoice's ledger key that is not KCOO/DOCO/DCTO/SFXO
+            raise click.ClickException(str(error)) from None
     click.echo(f"replay run {run_id}")
     click.echo(format_replays(replays))
-    still_failed = sum(outcome_counts(r)["failed"] for replay in replays for r in replay.reports())
+    still_failed = sum(r.counts().get("failed", 0) for replay in replays for r in replay.reports())
     if still_failed:
         raise click.ClickException(f"{still_failed} record(s) failed again; see above")

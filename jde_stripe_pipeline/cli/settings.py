@@ -1,0 +1,44 @@
+"""What every CLI command opens with: the settings parsed once from the environment, and the credential
+source (environment, else the encrypted store). Failures of the outside world become one line and a
+non-zero exit, never a traceback; a misconfiguration is the group's exit 2 (`ConfigurationError`)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import click
+
+from jde_stripe_pipeline.credentials import CredentialsError, CredentialSource
+from jde_stripe_pipeline.jde.errors import AisError
+from jde_stripe_pipeline.ledger import LedgerError
+from jde_stripe_pipeline.settings import Settings
+from jde_stripe_pipeline.stripe_sink import StripeSinkError
+
+
+def load_settings() -> Settings:
+    return Settings.from_env(os.environ)
+
+
+def credential_source() -> CredentialSource:
+    return CredentialSource()
+
+
+@contextmanager
+def plain_errors() -> Iterator[None]:
+    """The outside world's refusals as their own message and exit 1."""
+    try:
+        yield
+    except (CredentialsError, AisError, StripeSinkError, LedgerError) as error:
+        raise click.ClickException(str(error)) from None
+
+
+state_url_option = click.option(
+    "--state-url",
+    envvar="JDE_STRIPE_STATE_URL",
+    default=None,
+    show_envvar=True,
+    help="Ledger database URL (default: SQLite under $DAGSTER_HOME).",
+)
+"""The ledger a command reads: as a run would find it (the URL may carry a password: never echoed)."""

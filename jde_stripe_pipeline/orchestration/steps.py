@@ -1,0 +1,209 @@
+"""What every asset step shares: the extract hand-over, retries with backoff, progress and problem logs,
+and the per-partition problems check.
+
+Retries: a Stripe step with failed records (or with Stripe or the ledger unreachable) records what it
+did, then asks Dagster to re-run it (`RetryRequested`) after `delay * 2**retry` seconds, up to
+`step_retries` times (StripeResource fields). The engine is idempotent, so a re-run re-sends only
+what is still missing: what succeeded is `unchanged` and costs no Stripe write. After the cap the
+step fails with the failed records in its metadata; `jde-stripe replay --partition P` (or re-running
+the partition) re-sends them later. An extract step is retried the same way when AIS is unreachable.
+Other errors (a bug, bad configuration) fail at once: retrying them would only delay the message.
+RetryRequested rather than a static RetryPolicy so that the backoff is configuration (tests use 0 s).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+
+import dagster as dg
+
+from jde_stripe_pipeline.jde.errors import AisUnavailableError
+from jde_stripe_pipeline.jde.records import JdeCustomer, JdeInvoice, QuarantinedRecord
+from jde_stripe_pipeline.jde.window import UpdateWindow
+from jde_stripe_pipeline.ledger import Ledger, LedgerUnavailableError, ObjectType
+from jde_stripe_pipeline.orchestration.names import EXTRACTED_AT
+from jde_stripe_pipeline.orchestration.partitions import local_window
+from jde_stripe_pipeline.orchestration.report_metadata import Link, Metadata, problems_markdown, sync_metadata
+from jde_stripe_pipeline.orchestration.resources import StripeResource
+from jde_stripe_pipeline.stripe_sink import StripeSink, StripeUnavailable
+from jde_stripe_pipeline.sync import RecordResult, SyncReport
+
+JDE_RETRIES = 3
+JDE_RETRY_DELAY_SECONDS = 10.0
+LOGGED_PROBLEMS = 50
+"""Problems named one by one in the run log; the rest are counted (all are in the metadata)."""
+
+Extracted = JdeCustomer | JdeInvoice | QuarantinedRecord
+
+
+@dataclass(frozen=True)
+class JdeExtract:
+    """What an extract asset hands on: the records, the window and when the extract began (UTC).
+
+    `customers`: for invoices, the current JDE state of every customer they name, so the Stripe step
+    can create a missing customer without opening an AIS session of its own."""
+
+    records: tuple[Extracted, ...]
+    window: UpdateWindow
+    started_at: datetime
+    customers: tuple[JdeCustomer | QuarantinedRecord, ...] = ()
+
+    def customers_of(self, an8s: Iterable[int]) -> list[JdeCustomer | QuarantinedRecord]:
+        """The handed-over customers with these AN8s (the engine's customer fetch)."""
+        wanted = {str(an8) for an8 in an8s}
+        return [c for c in self.customers if _record_key(c) in wanted]
+
+
+def _record_key(record: JdeCustomer | QuarantinedRecord) -> str:
+    return record.record_key if isinstance(record, QuarantinedRecord) else str(record.an8)
+
+
+class ProgressLog:
+    """The engine's progress callback: a log line about every tenth of the records, with the rate."""
+
+    def __init__(self, log: dg.DagsterLogManager, label: str, every: int = 200) -> None:
+        self._log, self._label, self._every, self._start = log, label, every, time.monotonic()
+
+    def __call__(self, done: int, total: int | None) -> None:
+        step = min(self._every, max(1, (total or self._every) // 10))
+        if done % step and done != total:
+            return
+        rate = done / max(time.monotonic() - self._start, 1e-6)
+        self._log.info(f"{self._label}: {done}/{total if total is not None else '?'} records, {rate:.1f}/s")
+
+
+def retry_or_fail(
+    context: dg.AssetExecutionContext,
+    *,
+    retries: int,
+    delay_seconds: float,
+    message: str,
+    metadata: Metadata | None = None,
+) -> dg.Failure:
+    """Raise `RetryRequested` (exponential backoff) while attempts remain; else return the Failure."""
+    failure = dg.Failure(message, metadata=metadata or {})
+    attempt = context.retry_number
+    if attempt < retries:
+        wait = delay_seconds * 2**attempt
+        context.log.warning(f"{message}; retry {attempt + 1}/{retries} in {wait:.0f}s")
+        raise dg.RetryRequested(max_retries=retries, seconds_to_wait=wait) from failure
+    return failure
+
+
+def partition_window(context: dg.AssetExecutionContext, timezone: str) -> UpdateWindow:
+    bounds = local_window(context.partition_time_window, timezone)
+    return UpdateWindow(bounds.start, bounds.end)
+
+
+def extract_metadata(extract: JdeExtract) -> Metadata:
+    quarantined = [r for r in extract.records if isinstance(r, QuarantinedRecord)]
+    metadata: Metadata = {
+        "records": len(extract.records) - len(quarantined),
+        "quarantined_at_extract": len(quarantined),
+        "window": f"[{extract.window.start.isoformat()}, {extract.window.end.isoformat()}) JDE local",
+        EXTRACTED_AT: dg.MetadataValue.timestamp(extract.started_at),
+    }
+    if extract.customers:
+        metadata["customers_handed_over"] = len(extract.customers)
+    return metadata
+
+
+@contextmanager
+def jde_retries(context: dg.AssetExecutionContext) -> Iterator[None]:
+    try:
+        yield
+    except AisUnavailableError as error:
+        raise retry_or_fail(
+            context, retries=JDE_RETRIES, delay_seconds=JDE_RETRY_DELAY_SECONDS, message=f"AIS: {error}"
+        ) from error
+
+
+@contextmanager
+def stripe_retries(context: dg.AssetExecutionContext, stripe: StripeResource) -> Iterator[None]:
+    try:
+        yield
+    except (StripeUnavailable, LedgerUnavailableError) as error:
+        raise retry_or_fail(
+            context,
+            retries=stripe.step_retries,
+            delay_seconds=stripe.step_retry_delay_seconds,
+            message=f"{type(error).__name__}: {error}",
+        ) from error
+
+
+def link_for(client: StripeSink) -> Link:
+    return lambda stripe_id: StripeResource.object_url(client, stripe_id)
+
+
+def log_problems(log: dg.DagsterLogManager, problems: Sequence[RecordResult]) -> None:
+    """A WARNING per failed, quarantined or conflicting record, naming it and the reason (capped)."""
+    for result in problems[:LOGGED_PROBLEMS]:
+        log.warning(f"{result.object_type} {result.record_key} {result.outcome}: {result.reason or ''}")
+    if len(problems) > LOGGED_PROBLEMS:
+        log.warning(f"... and {len(problems) - LOGGED_PROBLEMS} more problem record(s): see the metadata")
+
+
+def problems_check(
+    ledger: Ledger,
+    partition_key: str,
+    object_type: ObjectType,
+    check_name: str,
+    report: SyncReport,
+    link: Link,
+) -> dg.AssetCheckResult:
+    """The partition's open quarantine and unreplayed failures in the ledger (across runs), and this
+    run's conflicts. Failures are ERROR; quarantine and conflicts WARN (a person must fix the data)."""
+    quarantined = ledger.open_quarantine([partition_key], object_type=object_type)
+    failed = ledger.failed_for_replay([partition_key], object_type=object_type)
+    conflicts = [r for r in report.problems() if r.outcome == "conflict" and r.object_type == object_type]
+    rows = [f"| {q.record_key} | quarantined | {q.field}: {q.reason} |" for q in quarantined]
+    rows += [f"| {f.record_key} | failed | {f.reason or ''} |" for f in failed]
+    rows += [f"| {c.record_key} | conflict | {c.reason or ''} |" for c in conflicts]
+    table = "| record | state | reason |\n|---|---|---|\n" + "\n".join(rows) if rows else "Nothing open."
+    return dg.AssetCheckResult(
+        check_name=check_name,
+        passed=not rows,
+        severity=dg.AssetCheckSeverity.ERROR if failed else dg.AssetCheckSeverity.WARN,
+        metadata={
+            "quarantined": len(quarantined),
+            "failed": len(failed),
+            "conflicts": len(conflicts),
+            "records": dg.MetadataValue.md(table),
+            "this_run": dg.MetadataValue.md(problems_markdown(report.problems(), link)),
+        },
+    )
+
+
+def finish_sync(
+    context: dg.AssetExecutionContext,
+    stripe: StripeResource,
+    ledger: Ledger,
+    report: SyncReport,
+    extract: JdeExtract,
+    client: StripeSink,
+    check_name: str,
+) -> dg.MaterializeResult:
+    """Metadata, a WARNING per problem record, then retry (failed records) or the problems check."""
+    link = link_for(client)
+    metadata = sync_metadata(report, run_id=context.run.run_id, link=link)
+    metadata[EXTRACTED_AT] = dg.MetadataValue.timestamp(extract.started_at)
+    problems = list(report.problems())
+    if report.customers is not None:
+        problems = list(report.customers.problems()) + problems
+    log_problems(context.log, problems)
+    failed = sum(1 for result in problems if result.outcome == "failed")
+    if failed:
+        message = f"{failed} record(s) failed in the {report.object_type} sync of {context.partition_key}"
+        raise retry_or_fail(
+            context,
+            retries=stripe.step_retries,
+            delay_seconds=stripe.step_retry_delay_seconds,
+            message=message,
+            metadata=metadata,
+        )
+    check = problems_check(ledger, context.partition_key, report.object_type, check_name, report, link)
+    return dg.MaterializeResult(metadata=metadata, check_results=[check])

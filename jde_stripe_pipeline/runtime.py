@@ -1,0 +1,83 @@
+"""The imperative shell's one way to open what a run uses: settings + credentials → clients.
+
+The Dagster resources, the CLI commands (`plan`, `replay`, `extract`), the demo and the benches all
+open their AIS session, Stripe sink, ledger and engine here, from a `Settings` parsed once and a
+`CredentialSource` whose secrets are read when the client opens (the Stripe key again after a 401).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+
+from jde_stripe_pipeline.credentials import CredentialSource
+from jde_stripe_pipeline.jde.client import AisSession
+from jde_stripe_pipeline.jde.settings import AisSettings
+from jde_stripe_pipeline.ledger import Ledger
+from jde_stripe_pipeline.mapping import CustomerMappingConfig, InvoiceMappingConfig
+from jde_stripe_pipeline.settings import JdeSettings
+from jde_stripe_pipeline.stripe_sink import StripeSink, StripeSinkSettings
+from jde_stripe_pipeline.sync import SyncEngine
+
+
+def ais_settings(jde: JdeSettings, credentials: CredentialSource) -> AisSettings:
+    """The AIS connection: the login as resolved now, the zone and profile from the settings."""
+    login = credentials.jde()
+    return AisSettings.from_values(
+        **login.settings_values(), timezone=jde.timezone, invoice_source=jde.invoice_source
+    )
+
+
+@contextmanager
+def ais_session(jde: JdeSettings, credentials: CredentialSource) -> Iterator[AisSession]:
+    """A logged-in AIS session, logged out at the end of the block."""
+    with AisSession(ais_settings(jde, credentials), page_size=jde.page_size) as session:
+        yield session
+
+
+def sink_settings(stripe: StripeSinkSettings, credentials: CredentialSource) -> StripeSinkSettings:
+    """The pacing settings with the key source and API base of the credentials: the key is re-read
+    from its source (environment or store) whenever the sink asks again, e.g. after a 401."""
+
+    def current_key() -> str:
+        return credentials.stripe().api_key.get_secret_value()
+
+    api_base = credentials.stripe().api_base
+    return replace(stripe, key_source=current_key, api_base=api_base or stripe.api_base)
+
+
+@contextmanager
+def stripe_sink(stripe: StripeSinkSettings, credentials: CredentialSource) -> Iterator[StripeSink]:
+    with StripeSink(sink_settings(stripe, credentials)) as sink:
+        yield sink
+
+
+@contextmanager
+def open_ledger(state_url: str | None = None) -> Iterator[Ledger]:
+    """The ledger at `state_url`, else `JDE_STRIPE_STATE_URL` (read now: it may carry a password),
+    else SQLite under `$DAGSTER_HOME`."""
+    with Ledger.open(state_url) as ledger:
+        yield ledger
+
+
+def sync_engine(
+    customer_mapping: CustomerMappingConfig,
+    invoice_mapping: InvoiceMappingConfig,
+    sink: StripeSink,
+    ledger: Ledger,
+    *,
+    run_id: str,
+    partition_key: str | None,
+    progress: Callable[[int, int | None], None] | None = None,
+) -> SyncEngine:
+    return SyncEngine(
+        stripe=sink,
+        ledger=ledger,
+        customer_config=customer_mapping,
+        invoice_config=invoice_mapping,
+        run_id=run_id,
+        partition_key=partition_key,
+        workers=sink.settings.workers,
+        progress=progress,
+    )
