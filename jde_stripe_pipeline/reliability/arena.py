@@ -72,7 +72,7 @@ class RunRecord:
         mismatched = summary.get("mismatched") or []
         if mismatched:
             detail += f" reconciliation: {len(mismatched)} mismatched, first: {mismatched[0]}"
-        if not summary:
+        if not summary or summary.get("tail"):
             detail = self.stderr_tail[-300:]
         return f"{self.run_id}: exit {self.code} {detail}".strip()
 
@@ -147,13 +147,23 @@ class Arena:
 
     # -- runs ------------------------------------------------------------------------------------------
 
-    def start_run(self, label: str | None = None) -> subprocess.Popen[bytes]:
+    def start_run(
+        self, label: str | None = None, command: list[str] | None = None, env: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
+        """A run process: the harness's run of every JDE change (default), or `command` (e.g. Dagster's
+        CLI), with the run environment plus `env`."""
         run_id = f"{self.scenario}-{len(self.runs) + len(self._live) + 1}{'-' + label if label else ''}"
-        command = [sys.executable, "-m", "jde_stripe_pipeline.reliability.run"]
-        command += ["--run-id", run_id, "--partition", "reliability"]
+        if command is None:
+            command = [sys.executable, "-m", "jde_stripe_pipeline.reliability.run"]
+            command += ["--run-id", run_id, "--partition", "reliability"]
         process = subprocess.Popen(
-            command, env=self.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=self.workdir
+            command,
+            env={**self.env(), **(env or {})},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=self.workdir,
         )
+        process.foreign = command[1:3] != ["-m", "jde_stripe_pipeline.reliability.run"]  # type: ignore[attr-defined]
         process.run_id = run_id  # type: ignore[attr-defined]
         process.started = time.monotonic()  # type: ignore[attr-defined]
         with self._lock:
@@ -174,6 +184,8 @@ class Arena:
         for line in out.decode(errors="replace").splitlines():
             if line.startswith(SUMMARY_PREFIX):
                 summary = json.loads(line[len(SUMMARY_PREFIX) :])
+        if summary is None and process.foreign:  # type: ignore[attr-defined]
+            summary = {"step": "a command of its own", "tail": err.decode(errors="replace")[-300:]}
         record = RunRecord(
             process.run_id,  # type: ignore[attr-defined]
             process.returncode,

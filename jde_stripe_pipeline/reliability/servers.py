@@ -48,8 +48,12 @@ class HookedHandler:
 
     lasting: list[Hook] = field(default_factory=list)
     """Hooks that stand for JDE's data rather than a fault (a malformed row): healing keeps them."""
+    gates: list[Callable[[HttpRequest], None]] = field(default_factory=list)
+    """Called before the server sees the request; may hold it (a slow server, a race made certain)."""
 
     def __call__(self, request: HttpRequest) -> Answer:
+        for gate in list(self.gates):
+            gate(request)
         answer = self.handler(request)
         with self._lock:
             hooks = [*self.lasting, *self.hooks]
@@ -62,6 +66,7 @@ class HookedHandler:
     def clear(self) -> None:
         with self._lock:
             self.hooks.clear()
+            self.gates.clear()
 
     def add(self, hook: Hook) -> Hook:
         with self._lock:
