@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import shutil
 import sys
-import threading
 from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
@@ -21,8 +20,7 @@ from typing import Any
 
 from jde_stripe_pipeline.reliability.arena import Arena
 from jde_stripe_pipeline.reliability.matrix import Scenario
-from jde_stripe_pipeline.reliability.scenarios_stripe import stripe_write
-from jde_stripe_pipeline.reliability.servers import Answer, HttpRequest
+from jde_stripe_pipeline.reliability.scenarios_process import race_second_run
 
 RUN_CONFIG = """resources:
   stripe:
@@ -53,29 +51,7 @@ def _materialize(arena: Arena, label: str, partition: str) -> Any:
 def two_materializations(arena: Arena) -> None:
     partition = busiest_day(arena)
     arena.notes.append(f"partition {partition}")
-    listed = threading.Event()
-    created = threading.Event()
-    second: list[Any] = []
-    lock = threading.Lock()
-    is_create = stripe_write(r"/v1/invoices")
-
-    def gate(request: HttpRequest) -> None:
-        """Lines wait (at most 120 s) until a listing after the first draft: the second run's."""
-        if created.is_set() and request.method == "GET" and request.path == "/v1/invoices":
-            listed.set()
-        elif request.method == "POST" and request.path.endswith("/add_lines") and not listed.is_set():
-            listed.wait(timeout=120)
-
-    def hook(request: HttpRequest, answer: Answer) -> Answer:
-        with lock:
-            if is_create(request, answer) and not second:
-                created.set()
-                second.append(_materialize(arena, "b", partition))
-                arena.faults["second dagster asset materialize of the partition"] += 1
-        return answer
-
-    arena.servers.stripe.gates.append(gate)
-    arena.servers.stripe.add(hook)
+    second, listed = race_second_run(arena, lambda: _materialize(arena, "b", partition))
     first = _materialize(arena, "a", partition)
     codes = [arena.wait(first).code] + [arena.wait(process).code for process in second]
     arena.notes.append(
@@ -83,7 +59,7 @@ def two_materializations(arena: Arena) -> None:
     )
     arena.servers.stripe.clear()
     if not listed.is_set():
-        arena.notes.append("the second materialization never listed invoices: no race")
+        arena.notes.append("the second materialization never listed the invoices: no race")
     arena.run("all days")
 
 
