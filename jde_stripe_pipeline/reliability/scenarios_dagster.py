@@ -37,7 +37,7 @@ def busiest_day(arena: Arena) -> str:
     return (date(1900 + julian // 1000, 1, 1) + timedelta(days=julian % 1000 - 1)).isoformat()
 
 
-def _materialize(arena: Arena, label: str, partition: str) -> Any:
+def _materialize(arena: Arena, label: str, partition: str, env: dict[str, str] | None = None) -> Any:
     home = arena.workdir / f"dagster-home-{label}"
     home.mkdir(exist_ok=True)
     config = arena.workdir / "run_config.yaml"
@@ -45,13 +45,13 @@ def _materialize(arena: Arena, label: str, partition: str) -> Any:
     dagster = shutil.which("dagster", path=str(Path(sys.executable).parent)) or "dagster"
     command = [dagster, "asset", "materialize", "-m", "jde_stripe_pipeline.definitions", "--select", "*"]
     command += ["--partition", partition, "-c", str(config)]
-    return arena.start_run(label, command=command, env={"DAGSTER_HOME": str(home)})
+    return arena.start_run(label, command=command, env={"DAGSTER_HOME": str(home), **(env or {})})
 
 
 def two_materializations(arena: Arena) -> None:
     partition = busiest_day(arena)
     arena.notes.append(f"partition {partition}")
-    second, listed = race_second_run(arena, lambda: _materialize(arena, "b", partition))
+    second, listed = race_second_run(arena, lambda env: _materialize(arena, "b", partition, env))
     first = _materialize(arena, "a", partition)
     codes = [arena.wait(first).code] + [arena.wait(process).code for process in second]
     arena.notes.append(

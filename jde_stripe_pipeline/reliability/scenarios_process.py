@@ -142,26 +142,33 @@ def two_runs_at_once(arena: Arena) -> None:
     arena.run("third")
 
 
-def race_second_run(arena: Arena, start_second: Callable[[], Any]) -> tuple[Any, threading.Event]:
+SECOND_KEY = "sk_test_emulator_second_run_key_0000000000"
+
+
+def race_second_run(
+    arena: Arena, start_second: Callable[[dict[str, str]], Any]
+) -> tuple[list[Any], threading.Event]:
     """Make the race of issue 11 certain: when Stripe has created the first run's first draft, start
-    the second run (`start_second`); hold every `add_lines` (at most 120 s) until a listing of the
-    invoices comes after that draft — the second run's. Returns the started runs and the event."""
-    listed, created = threading.Event(), threading.Event()
+    the second run (`start_second(env)`, with an API key of its own in the same account, so the
+    emulator can tell the two apart); hold every `add_lines` (at most 120 s) until the second run has
+    listed the invoices. Returns the started runs and the event "the second run listed"."""
+    arena.servers.stripe_config(api_keys=[arena.servers.emulator.api_key, SECOND_KEY])
+    listed = threading.Event()
     second: list[Any] = []
     lock = threading.Lock()
     is_create = stripe_write(r"/v1/invoices")
 
     def gate(request: HttpRequest) -> None:
-        if created.is_set() and request.method == "GET" and request.path == "/v1/invoices":
-            listed.set()
+        if request.method == "GET" and request.path == "/v1/invoices":
+            if SECOND_KEY in (request.header("authorization") or ""):
+                listed.set()
         elif request.method == "POST" and request.path.endswith("/add_lines") and not listed.is_set():
             listed.wait(timeout=120)
 
     def hook(request: HttpRequest, answer: Answer) -> Answer:
         with lock:
             if is_create(request, answer) and not second:
-                created.set()
-                second.append(start_second())
+                second.append(start_second({"STRIPE_API_KEY": SECOND_KEY}))
                 arena.faults["second run of the partition started"] += 1
         return answer
 
@@ -174,7 +181,7 @@ def second_run_meets_half_done_drafts(arena: Arena) -> None:
     """Run A creates drafts; run B of the same partition starts when A's 1st draft exists, and A's
     lines wait until B has listed the invoices, so B finds drafts A has not finished (the race of
     issue 11, made certain), then a third, sequential run."""
-    second, listed = race_second_run(arena, lambda: arena.start_run("b"))
+    second, listed = race_second_run(arena, lambda env: arena.start_run("b", env=env))
     first = arena.start_run("a")
     arena.wait(first)
     for process in second:
