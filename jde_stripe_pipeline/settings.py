@@ -19,10 +19,12 @@ from typing import Any, TypeVar, cast, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jde_stripe_pipeline.errors import ConfigurationError
-from jde_stripe_pipeline.jde.profiles import PROFILES
+from jde_stripe_pipeline.jde.profiles import PROFILES, InvoiceProfile, invoice_profile
 from jde_stripe_pipeline.jde.records import InvoiceProfileName, ShipToSource
 from jde_stripe_pipeline.mapping.config import (
     CollectionMethod,
+    CreditMemoOnDraft,
+    CreditMemoOriginal,
     CustomerMappingConfig,
     CustomField,
     InvoiceMappingConfig,
@@ -35,6 +37,8 @@ ENV_TIMEZONE = "JDE_TIMEZONE"
 ENV_INVOICE_SOURCE = "JDE_INVOICE_SOURCE"
 ENV_START_DATE = "JDE_STRIPE_START_DATE"
 ENV_BILLING_CRON = "JDE_STRIPE_BILLING_CRON"
+ENV_AR_INVOICE_TYPES = "JDE_AR_INVOICE_TYPES"
+ENV_AR_CREDIT_MEMO_TYPES = "JDE_AR_CREDIT_MEMO_TYPES"
 DEFAULT_START_DATE = date(2026, 1, 1)
 DEFAULT_BILLING_CRON = "0 6 * * *"
 DEFAULT_AIS_PAGE_SIZE = 500
@@ -64,6 +68,18 @@ class JdeSettings:
     invoice_source: InvoiceProfileName = "purchase_order"
     ship_to_source: ShipToSource = "customer"
     page_size: int = DEFAULT_AIS_PAGE_SIZE
+    ar_invoice_types: tuple[str, ...] = ("RI",)
+    """`ar_invoice`: the F03B11 document types billed as invoices (`JDE_AR_INVOICE_TYPES`)."""
+    ar_credit_memo_types: tuple[str, ...] = ("RM",)
+    """`ar_invoice`: the ones credited as credit notes (`JDE_AR_CREDIT_MEMO_TYPES`)."""
+
+    def profile(self) -> InvoiceProfile:
+        """The invoice source profile these settings name (with the A/R document types)."""
+        return invoice_profile(
+            self.invoice_source,
+            ar_invoice_types=self.ar_invoice_types,
+            ar_credit_memo_types=self.ar_credit_memo_types,
+        )
 
 
 @dataclass(frozen=True)
@@ -110,6 +126,7 @@ class Settings:
         stripe: StripeSinkSettings | None = None,
         schedule: ScheduleSettings | None = None,
         page_size: int = DEFAULT_AIS_PAGE_SIZE,
+        ar_document_types: tuple[tuple[str, ...], tuple[str, ...]] = (("RI",), ("RM",)),
     ) -> Settings:
         """Settings from values (tests, the demo, the benches): the zone and ship-to are given once."""
         customers = customer_mapping or CustomerMappingConfig()
@@ -117,7 +134,9 @@ class Settings:
         if invoices.timezone != timezone:
             invoices = replace(invoices, timezone=timezone)
         return cls(
-            jde=JdeSettings(timezone, invoice_source, customers.ship_to_source, page_size),
+            jde=JdeSettings(
+                timezone, invoice_source, customers.ship_to_source, page_size, *ar_document_types
+            ),
             customer_mapping=customers,
             invoice_mapping=invoices,
             stripe=stripe or StripeSinkSettings(),
@@ -132,6 +151,10 @@ class Settings:
         return cls.of(
             timezone,
             invoice_source=_invoice_source(env),
+            ar_document_types=(
+                _codes(env, ENV_AR_INVOICE_TYPES) or ("RI",),
+                _codes(env, ENV_AR_CREDIT_MEMO_TYPES) or ("RM",),
+            ),
             customer_mapping=customers,
             invoice_mapping=invoice_mapping_from_env(env, timezone),
             stripe=stripe_sink_from_env(env),
@@ -171,6 +194,8 @@ MAPPING_VARIABLES: Mapping[str, str] = {
     "number_template": "JDE_STRIPE_INVOICE_NUMBER_TEMPLATE",
     "custom field": "JDE_STRIPE_INVOICE_CUSTOM_FIELDS",
     "at most": "JDE_STRIPE_INVOICE_CUSTOM_FIELDS",
+    "credit_memo_original": "JDE_STRIPE_CREDIT_MEMO_ORIGINAL",
+    "credit_memo_on_draft": "JDE_STRIPE_CREDIT_MEMO_ON_DRAFT",
 }
 """A mapping config's refusal starts with its field's name: the variable that set it, for the message."""
 
@@ -231,6 +256,16 @@ def _invoice_mapping(env: Mapping[str, str], timezone: str) -> InvoiceMappingCon
         cancelled_line_statuses=defaults.cancelled_line_statuses
         if statuses is None
         else frozenset(s.strip() for s in statuses.split(",") if s.strip()),
+        credit_memo_original=cast(
+            CreditMemoOriginal,
+            _choice(
+                env, "JDE_STRIPE_CREDIT_MEMO_ORIGINAL", CreditMemoOriginal, defaults.credit_memo_original
+            ),
+        ),
+        credit_memo_on_draft=cast(
+            CreditMemoOnDraft,
+            _choice(env, "JDE_STRIPE_CREDIT_MEMO_ON_DRAFT", CreditMemoOnDraft, defaults.credit_memo_on_draft),
+        ),
     )
 
 
@@ -256,6 +291,11 @@ def _invoice_source(env: Mapping[str, str]) -> InvoiceProfileName:
             f"{ENV_INVOICE_SOURCE}={name!r} is not a known invoice source: use one of {', '.join(PROFILES)}"
         )
     return name
+
+
+def _codes(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """`"RI, RR"` → `("RI", "RR")` (JDE document type codes, as written)."""
+    return tuple(code.strip() for code in _text(env, name).split(",") if code.strip())
 
 
 def _start_date(env: Mapping[str, str]) -> date:

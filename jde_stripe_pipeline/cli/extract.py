@@ -94,7 +94,15 @@ def invoices_command(start: datetime, end: datetime | None, output: Path | None,
     """Orders whose header or any line changed in [--from, --to), one row per line."""
     settings = load_settings()
     window = _window(start, end, settings)
-    profile = invoice_profile(source or settings.jde.invoice_source)
+    profile = (
+        invoice_profile(
+            source,
+            ar_invoice_types=settings.jde.ar_invoice_types,
+            ar_credit_memo_types=settings.jde.ar_credit_memo_types,
+        )
+        if source
+        else settings.jde.profile()
+    )
     _reading(profile.reads)
     with _session(settings) as session:
         records = _report(extract_invoices(session, window, profile))

@@ -15,7 +15,6 @@ import click
 
 from jde_stripe_pipeline import runtime
 from jde_stripe_pipeline.cli.settings import credential_source, load_settings, plain_errors
-from jde_stripe_pipeline.jde.profiles import invoice_profile
 from jde_stripe_pipeline.jde.read import extract_customers, extract_invoices
 from jde_stripe_pipeline.jde.window import UpdateWindow
 from jde_stripe_pipeline.sync.render import render_plan
@@ -59,7 +58,7 @@ def plan_command(first: Any, last: Any, kind: str, as_json: bool) -> None:
             customers = extract_customers(session, window, ship_to_source=settings.jde.ship_to_source)
             plans.append(engine.plan_customers(customers))
         if kind in ("invoices", "all"):
-            profile = invoice_profile(settings.jde.invoice_source)
+            profile = settings.jde.profile()
             plans.append(engine.plan_invoices(extract_invoices(session, window, profile)))
     for plan in plans:
         click.echo(render_plan(plan, as_json=as_json))

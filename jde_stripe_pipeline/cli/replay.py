@@ -22,7 +22,7 @@ from jde_stripe_pipeline import runtime
 from jde_stripe_pipeline.cli.audit import render_table
 from jde_stripe_pipeline.cli.settings import credential_source, load_settings, plain_errors, state_url_option
 from jde_stripe_pipeline.jde.client import AisSession
-from jde_stripe_pipeline.jde.profiles import InvoiceProfile, invoice_profile
+from jde_stripe_pipeline.jde.profiles import InvoiceProfile
 from jde_stripe_pipeline.jde.read import fetch_customers, fetch_invoices
 from jde_stripe_pipeline.jde.records import JdeCustomer, JdeDocumentKey, QuarantinedRecord
 from jde_stripe_pipeline.ledger import AuditEntry, Ledger
@@ -138,7 +138,7 @@ def replay(partitions: tuple[str, ...], state_url: str | None) -> None:
             replays = replay_failed(
                 list(partitions),
                 session=session,
-                profile=invoice_profile(settings.jde.invoice_source),
+                profile=settings.jde.profile(),
                 stripe=stripe,
                 ledger=ledger,
                 customer_config=settings.customer_mapping,

@@ -32,6 +32,13 @@ def _echo(line: str) -> None:
 )
 @click.option("--days", type=click.IntRange(min=1), help="Sync only the latest N seeded days (default: all).")
 @click.option("--no-changes", is_flag=True, help="Skip the JDE edits and the second sync.")
+@click.option(
+    "--source",
+    type=click.Choice(["purchase_order", "ar_invoice"]),
+    default="purchase_order",
+    show_default=True,
+    help="Invoice source profile (JDE_INVOICE_SOURCE): orders, or invoices posted to the G/L (A/R).",
+)
 @click.option("--ui", is_flag=True, help="Then keep the Dagster UI running on the sandboxes until Ctrl-C.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Host of the Dagster UI.")
 @click.option(
@@ -50,6 +57,7 @@ def demo_command(
     home: Path,
     days: int | None,
     no_changes: bool,
+    source: str,
     ui: bool,
     host: str,
     port: int,
@@ -62,7 +70,9 @@ def demo_command(
     from jde_stripe_pipeline.demo.run import DemoError, DemoOptions, run_demo
     from jde_stripe_pipeline.demo.summary import format_report
 
-    options = DemoOptions(seed, customers, invoices, home, not no_changes, days, ui, host, port, timezone)
+    options = DemoOptions(
+        seed, customers, invoices, home, not no_changes, days, ui, host, port, timezone, source
+    )
     try:
         report = run_demo(options, _echo, show=lambda report: _echo("\n" + format_report(report) + "\n"))
     except (DemoError, DemoChangeError) as error:

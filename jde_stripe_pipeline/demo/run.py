@@ -103,6 +103,8 @@ class DemoOptions:
     """0 picks a free port."""
     timezone: str = "America/Chicago"
     """The AIS sandbox's zone (JDE_TIMEZONE of the demo)."""
+    source: str = INVOICE_SOURCE
+    """`JDE_INVOICE_SOURCE` of the demo: `purchase_order`, or `ar_invoice` (posted A/R invoices)."""
 
 
 @dataclass(frozen=True)
@@ -147,12 +149,14 @@ def prepare_home(root: Path) -> DemoHome:
     return home
 
 
-def demo_environment(base: Mapping[str, str], sandboxes: RunningSandboxes, home: DemoHome) -> dict[str, str]:
+def demo_environment(
+    base: Mapping[str, str], sandboxes: RunningSandboxes, home: DemoHome, source: str = INVOICE_SOURCE
+) -> dict[str, str]:
     """`base` pointed at the sandboxes and the demo home, as a user would export it."""
     env = {k: v for k, v in base.items() if k not in CLEARED_VARIABLES}
     env.update(sandboxes.environment())
     env["DAGSTER_HOME"] = str(home.dagster_home)
-    env["JDE_INVOICE_SOURCE"] = INVOICE_SOURCE
+    env["JDE_INVOICE_SOURCE"] = source
     return env
 
 
@@ -169,12 +173,11 @@ def seeded_partition_keys(
 ) -> list[str]:
     """The days with a changed JDE row, found by the AIS change probe (as the sensor finds them)."""
     from jde_stripe_pipeline.jde.probe import changed_update_dates
-    from jde_stripe_pipeline.jde.profiles import invoice_profile
     from jde_stripe_pipeline.jde.tables import CUSTOMER_TABLES
 
     since = dt.datetime.combine(first_day, dt.time())
     until = dt.datetime.combine(end_day, dt.time())
-    tables = (*CUSTOMER_TABLES, *invoice_profile(settings.jde.invoice_source).tables)
+    tables = (*CUSTOMER_TABLES, *settings.jde.profile().tables)
     with runtime.ais_session(settings.jde, credentials) as session:
         probe = changed_update_dates(session, since, until, tables)
     return [day.isoformat() for day in probe.latest]
@@ -310,7 +313,7 @@ def run_demo(
     started = time.perf_counter()
     echo(f"Seeding JDE: {spec.customers} customers, {spec.invoices} invoices (seed {spec.seed}) ...")
     with running_sandboxes(spec) as sandboxes:
-        env = demo_environment(os.environ if environ is None else environ, sandboxes, home)
+        env = demo_environment(os.environ if environ is None else environ, sandboxes, home, options.source)
         env["JDE_STRIPE_START_DATE"] = first_day.isoformat()
         settings = Settings.from_env(env)
         store_credentials(env, home)
@@ -369,7 +372,7 @@ def _sync_and_change(
         audit_example="",
     )
     if options.change_records:
-        report = _second_round(report, job, instance, sandboxes, echo, home.state_url)
+        report = _second_round(report, job, instance, sandboxes, echo, home.state_url, options.source)
     audit_key = next((c.record_key for c in report.changes if c.object_type == "invoice"), None)
     return _with_audit_example(report, home, audit_key or _any_synced_invoice(home.state_url))
 
@@ -381,12 +384,16 @@ def _second_round(
     sandboxes: RunningSandboxes,
     echo: Echo,
     state_url: str,
+    source: str = INVOICE_SOURCE,
 ) -> DemoReport:
+    from jde_stripe_pipeline.demo.ar_changes import make_ar_changes
+
     with runtime.open_ledger(state_url) as ledger:
         invoices = {m.jde_key for m in ledger.all_mappings("invoice")}
         customers = {m.jde_key for m in ledger.all_mappings("customer")}
+    change = make_ar_changes if source == "ar_invoice" else make_changes
     with requests.Session() as http:
-        applied: AppliedChanges = make_changes(AdminApi(sandboxes.ais_server.url, http), invoices, customers)
+        applied: AppliedChanges = change(AdminApi(sandboxes.ais_server.url, http), invoices, customers)
     echo("Changed in JDE: " + "; ".join(f"{c.object_type} {c.record_key}" for c in applied.changes))
     key = julian_to_key(applied.julian_day)
     echo(f"Second sync: partition {key}")

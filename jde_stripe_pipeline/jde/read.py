@@ -18,7 +18,7 @@ from datetime import date, datetime
 
 from jde_stripe_pipeline.jde.assemble import assemble_customer, assemble_invoice, assemble_party, quarantine
 from jde_stripe_pipeline.jde.client import AisSession, Row
-from jde_stripe_pipeline.jde.profiles import CUSTOMER_SHIP_TO, InvoiceProfile
+from jde_stripe_pipeline.jde.profiles import CUSTOMER_SHIP_TO, ArInvoiceProfile, InvoiceProfile
 from jde_stripe_pipeline.jde.query import (
     BrowseRequest,
     Condition,
@@ -237,7 +237,13 @@ def extract_invoices(
     as_of: date | None = None,
     chunk_size: int = INVOICE_CHUNK,
 ) -> Iterator[JdeInvoice | QuarantinedRecord]:
-    """Every order whose header or any line changed in the window, whole, by document key."""
+    """Every order whose header or any line changed in the window, whole, by document key (an A/R
+    profile reads its documents instead: `jde.ar_read`)."""
+    if isinstance(profile, ArInvoiceProfile):
+        from jde_stripe_pipeline.jde.ar_read import extract_ar_invoices
+
+        yield from extract_ar_invoices(session, window, profile, chunk_size=chunk_size)
+        return
     as_of = as_of or today_in_jde(session)
     header, detail = profile.header_spec, profile.detail_spec
     changed: set[JdeDocumentKey] = set()
@@ -265,6 +271,11 @@ def fetch_invoices(
     chunk_size: int = INVOICE_CHUNK,
 ) -> Iterator[JdeInvoice | QuarantinedRecord]:
     """The current state of these documents, whole (a replay re-reads just the records that failed)."""
+    if isinstance(profile, ArInvoiceProfile):
+        from jde_stripe_pipeline.jde.ar_read import fetch_ar_invoices
+
+        yield from fetch_ar_invoices(session, profile, keys, chunk_size=chunk_size)
+        return
     as_of = as_of or today_in_jde(session)
     for chunk in chunked(sorted(set(keys), key=JdeDocumentKey.sort_key), chunk_size):
         yield from _invoice_chunk(session, profile, chunk, as_of)

@@ -41,7 +41,7 @@ class JdeParty(_Record):
     phone: str | None = None
 
 
-InvoiceProfileName = Literal["purchase_order", "sales_order"]
+InvoiceProfileName = Literal["purchase_order", "sales_order", "ar_invoice"]
 ShipToSource = Literal["customer", "ship_to"]
 """Where a customer's shipping address comes from: itself, or its sales orders' ship-to (SHAN)."""
 

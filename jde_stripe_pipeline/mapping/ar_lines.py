@@ -41,8 +41,11 @@ def ar_lines(
     sales_lines: Sequence[ArSalesLine] = (),
     line_tax: Mapping[str, Decimal] | None = None,
     tax_description: str = "",
+    percentage: Decimal | None = None,
 ) -> list[dict[str, object]]:
-    """Stripe `lines` params (amount, description, metadata, tax_amounts) for one document."""
+    """Stripe `lines` params (amount, description, metadata, tax_amounts) for one document.
+
+    `percentage`: JDE's rate (F0018's TXR1..5) when known, else the rate the amounts imply."""
     name = str(document.key)
     currency = document.currency
     if sales_lines:
@@ -84,7 +87,9 @@ def ar_lines(
         metadata = {"jde_line": key}
         entry: dict[str, object] = {"amount": amount, "description": description}
         if key in tax_by_key:
-            entry["tax_amounts"] = tax_amounts_param(tax_by_key[key], display_name=display)
+            entry["tax_amounts"] = tax_amounts_param(
+                tax_by_key[key], display_name=display, percentage=percentage
+            )
             metadata.update(tax_metadata(tax_by_key[key]))
         entry["metadata"] = metadata
         params.append(entry)

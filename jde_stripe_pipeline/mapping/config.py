@@ -18,6 +18,8 @@ Environment variables (unset = default; see each field for the meaning):
   JDE_STRIPE_PAYMENT_TERMS_DAYS        terms code → days, e.g. "D10=10,EOM=30"
   JDE_STRIPE_INVOICE_CUSTOM_FIELDS     "Name=template;Name=template" (≤ 4); empty = none
   JDE_STRIPE_CANCELLED_LINE_STATUSES   LTTR values that mean cancelled, e.g. "980"
+  JDE_STRIPE_CREDIT_MEMO_ORIGINAL      odoc | none: how a credit memo names its invoice (ar_invoice)
+  JDE_STRIPE_CREDIT_MEMO_ON_DRAFT      quarantine | converge: a memo whose original is still a draft
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ from jde_stripe_pipeline.mapping.limits import (
 )
 
 CollectionMethod = Literal["send_invoice", "charge_automatically"]
+CreditMemoOriginal = Literal["odoc", "none"]
+CreditMemoOnDraft = Literal["quarantine", "converge"]
 
 DEFAULT_TIMEZONE = "America/Chicago"
 
@@ -117,8 +121,9 @@ DEFAULT_LANGUAGE_LOCALES: Mapping[str, str] = MappingProxyType(
 """JDE language preference codes (UDC 01/LP, as commonly delivered) → Stripe locales. Sites differ:
 override with JDE_STRIPE_LANGUAGE_LOCALES. A code not in the table sends no preferred locale."""
 
-TEMPLATE_FIELDS = ("KCOO", "DOCO", "DCTO", "SFXO", "AN8")
-"""Placeholders a number or custom-field template may use (`str.format` syntax, e.g. `{DOCO:08d}`)."""
+TEMPLATE_FIELDS = ("KCOO", "DOCO", "DCTO", "SFXO", "AN8", "KCO", "DOC", "DCT")
+"""Placeholders a number or custom-field template may use (`str.format` syntax, e.g. `{DOCO:08d}`);
+KCO/DOC/DCT are the A/R names of the same document key (an order profile fills them alike)."""
 
 _SAMPLE_TEMPLATE_VALUES: dict[str, object] = {
     "KCOO": "00070",
@@ -126,6 +131,9 @@ _SAMPLE_TEMPLATE_VALUES: dict[str, object] = {
     "DCTO": "OP",
     "SFXO": "000",
     "AN8": 4242,
+    "KCO": "00070",
+    "DOC": 1001,
+    "DCT": "OP",
 }
 _NET_DAYS = re.compile(r"^N(\d{1,3})$")
 
@@ -196,8 +204,22 @@ class InvoiceMappingConfig:
     """None = no `number` is sent (Stripe numbers the invoice at finalization)."""
     custom_fields: tuple[CustomField, ...] = (CustomField("JDE order", "{DCTO} {DOCO} {KCOO}"),)
     cancelled_line_statuses: frozenset[str] = frozenset({"980"})
+    credit_memo_original: CreditMemoOriginal = "odoc"
+    """`odoc`: a credit memo credits the invoice its F03B11 ODOC/ODCT/OKCO name; `none`: the site does
+    not fill them, so every credit memo is quarantined (no invoice to credit; see the README)."""
+    credit_memo_on_draft: CreditMemoOnDraft = "quarantine"
+    """A credit memo whose original is still a Stripe draft: `quarantine` it until the draft is
+    finalized, or `converge` the draft (the memo's lines are added to it)."""
 
     def __post_init__(self) -> None:
+        for name, literal in (
+            ("credit_memo_original", CreditMemoOriginal),
+            ("credit_memo_on_draft", CreditMemoOnDraft),
+        ):
+            if getattr(self, name) not in get_args(literal):
+                raise MappingConfigError(
+                    f"{name} must be one of {get_args(literal)}, got {getattr(self, name)!r}"
+                )
         try:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError) as error:

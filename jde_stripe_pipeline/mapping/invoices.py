@@ -44,9 +44,11 @@ from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
+from jde_stripe_pipeline.jde.ar_records import JdeArInvoice
 from jde_stripe_pipeline.jde.records import JdeInvoice, JdeInvoiceLine
 from jde_stripe_pipeline.mapping import _fields
 from jde_stripe_pipeline.mapping._fields import Refused, clean
+from jde_stripe_pipeline.mapping.ar_requests import ArVoid, CreditNoteRequest
 from jde_stripe_pipeline.mapping.config import InvoiceMappingConfig
 from jde_stripe_pipeline.mapping.errors import MoneyError
 from jde_stripe_pipeline.mapping.failures import MappingFailure
@@ -83,12 +85,17 @@ class ExpectedInvoiceFigures:
 
 def map_invoice(
     record: JdeInvoice, config: InvoiceMappingConfig, *, customer_id: str | None = None
-) -> InvoiceRequest | DeleteDraftInvoice | MappingFailure:
+) -> InvoiceRequest | DeleteDraftInvoice | CreditNoteRequest | ArVoid | MappingFailure:
     """The whole Stripe request for one JDE document, a `DeleteDraftInvoice`, or a failure.
 
     `customer_id` may be given now or later (`InvoiceRequest.with_customer`); it never enters the
-    content hash, which depends only on the JDE content and the mapping configuration.
+    content hash, which depends only on the JDE content and the mapping configuration. An A/R
+    document (`ar_invoice`) is mapped by `mapping.ar_map` (an invoice, a credit note or a void).
     """
+    if isinstance(record, JdeArInvoice):
+        from jde_stripe_pipeline.mapping.ar_map import map_ar_invoice
+
+        return map_ar_invoice(record, config, customer_id=customer_id)
     try:
         return _map(record, config, customer_id)
     except Refused as refused:
@@ -98,6 +105,10 @@ def map_invoice(
 def expected_invoice_figures(
     record: JdeInvoice, config: InvoiceMappingConfig
 ) -> ExpectedInvoiceFigures | MappingFailure:
+    if isinstance(record, JdeArInvoice):
+        from jde_stripe_pipeline.mapping.ar_map import expected_ar_invoice_figures
+
+        return expected_ar_invoice_figures(record, config)
     try:
         currency = _currency(record.currency, f"{record.header_table}.CRCD")
         billable = billable_lines(record, config)
@@ -146,7 +157,16 @@ def canonical_lnid(lnid: Decimal) -> str:
 
 def template_values(record: JdeInvoice) -> dict[str, object]:
     key = record.key
-    return {"KCOO": key.kcoo, "DOCO": key.doco, "DCTO": key.dcto, "SFXO": key.sfxo, "AN8": record.an8}
+    return {
+        "KCOO": key.kcoo,
+        "DOCO": key.doco,
+        "DCTO": key.dcto,
+        "SFXO": key.sfxo,
+        "AN8": record.an8,
+        "KCO": key.kcoo,
+        "DOC": key.doco,
+        "DCT": key.dcto,
+    }
 
 
 def invoice_number(record: JdeInvoice, config: InvoiceMappingConfig) -> str | None:

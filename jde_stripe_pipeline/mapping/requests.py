@@ -158,11 +158,15 @@ class InvoiceLineRequest:
     """One JDE line → one Stripe invoice line (an invoice item), identified by `jde_lnid`."""
 
     lnid: str
-    """Canonical JDE line number: three decimals, e.g. `1.000`, `12.500` (also `metadata['jde_lnid']`)."""
+    """Canonical JDE line number: three decimals, e.g. `1.000`, `12.500` (also `metadata['jde_lnid']`);
+    for an A/R invoice the line's order and number (`SO 5001 00001 1.000`) or pay item (`SFX 001`)."""
     amount: int
     """AEXP in minor units; negative for a credit line."""
     description: str
     metadata: Mapping[str, str]
+    tax_amounts: tuple[Mapping[str, Any], ...] | None = None
+    """JDE's tax on the line (`ar_invoice`): Stripe's `tax_amounts` entries, `()` for none. None: the
+    line's tax is not the mapping's (the order profiles), so it is neither sent nor compared."""
 
     OWNED_METADATA_KEYS: ClassVar[tuple[str, ...]] = (
         "jde_lnid",
@@ -171,19 +175,37 @@ class InvoiceLineRequest:
         "jde_uom",
         "jde_unit_price",
     )
+    TAX_METADATA_KEYS: ClassVar[tuple[str, ...]] = ("jde_tax_source",)
+
+    @property
+    def owned_metadata_keys(self) -> tuple[str, ...]:
+        """The metadata keys an update sets: with JDE's tax, also where it came from."""
+        if self.tax_amounts is None:
+            return self.OWNED_METADATA_KEYS
+        return (*self.OWNED_METADATA_KEYS, *self.TAX_METADATA_KEYS)
 
     def params(self) -> Params:
         """One element of `client.v1.invoices.add_lines(id, params={"lines": [...]})`."""
-        return {"amount": self.amount, "description": self.description, "metadata": dict(self.metadata)}
+        params: Params = {
+            "amount": self.amount,
+            "description": self.description,
+            "metadata": dict(self.metadata),
+        }
+        if self.tax_amounts:
+            params["tax_amounts"] = [dict(entry) for entry in self.tax_amounts]
+        return params
 
     def update_params(self, line_item_id: str) -> Params:
         """One element of `update_lines`' `lines`: `line_item_id` is Stripe's `il_…` id of the line."""
-        return {
+        params: Params = {
             "id": line_item_id,
             "amount": self.amount,
             "description": self.description,
-            "metadata": _owned_metadata_update(self.metadata, self.OWNED_METADATA_KEYS),
+            "metadata": _owned_metadata_update(self.metadata, self.owned_metadata_keys),
         }
+        if self.tax_amounts is not None:
+            params["tax_amounts"] = [dict(entry) for entry in self.tax_amounts] or ""
+        return params
 
     @property
     def content_hash(self) -> str:
@@ -213,6 +235,8 @@ class InvoiceRequest:
     lines: tuple[InvoiceLineRequest, ...]
     customer_id: str | None = None
     """Stripe's `cus_…`: filled by the engine (`with_customer`); never part of the content hash."""
+    due_date: int | None = None
+    """JDE's own due date (`ar_invoice`: DDJ at local midnight), instead of `days_until_due`."""
 
     OWNED_METADATA_KEYS: ClassVar[tuple[str, ...]] = (
         "jde_kcoo",
@@ -240,6 +264,8 @@ class InvoiceRequest:
         owned = {"collection_method", "effective_at", "shipping_details", "metadata"}
         if self.days_until_due is not None:
             owned.add("days_until_due")
+        if self.due_date is not None:
+            owned.add("due_date")
         if self.number is not None:
             owned.add("number")
         if self.custom_fields:
@@ -257,6 +283,8 @@ class InvoiceRequest:
         }
         if self.days_until_due is not None:
             params["days_until_due"] = self.days_until_due
+        if self.due_date is not None:
+            params["due_date"] = self.due_date
         if self.number is not None:
             params["number"] = self.number
         if self.shipping_details is not None:
@@ -286,6 +314,8 @@ class InvoiceRequest:
         }
         if self.days_until_due is not None:
             params["days_until_due"] = self.days_until_due
+        if self.due_date is not None:
+            params["due_date"] = self.due_date
         if self.number is not None:
             params["number"] = self.number
         if self.custom_fields:

@@ -12,6 +12,8 @@ import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 
@@ -29,7 +31,11 @@ from jde_stripe_pipeline.orchestration.names import (
     STRIPE_INVOICES,
     STRIPE_POOL,
 )
-from jde_stripe_pipeline.orchestration.report_metadata import reconciliation_markdown, reconciliation_metadata
+from jde_stripe_pipeline.orchestration.report_metadata import (
+    Metadata,
+    reconciliation_markdown,
+    reconciliation_metadata,
+)
 from jde_stripe_pipeline.orchestration.resources import (
     JdeAisResource,
     LedgerResource,
@@ -48,6 +54,12 @@ from jde_stripe_pipeline.orchestration.steps import (
 )
 from jde_stripe_pipeline.stripe_sink import StripeSink
 from jde_stripe_pipeline.sync import SyncEngine, SyncReport
+from jde_stripe_pipeline.sync.ar_reconcile import (
+    ArReconciliation,
+    month_end_csv,
+    month_end_markdown,
+    reconcile_ar,
+)
 
 OWNERS = ["team:billing-integration"]
 CUSTOMERS_CHECK = "no_quarantined_or_failed_customers"
@@ -214,6 +226,11 @@ def _reconciliation(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
         with stripe_retries(context, stripe), stripe.sink() as client, ledger.open() as state:
             engine = build_engine(context, mapping, client, state, "reconciliation")
             report = engine.reconcile_invoices(invoices)
+            month_end = (
+                reconcile_ar(invoices, stripe=client, ledger=state, config=mapping.invoice_config())
+                if any(r.profile == "ar_invoice" for r in invoices)
+                else None
+            )
             link = link_for(client)
         for item in report.mismatched()[:50]:
             differences = ", ".join(
@@ -222,12 +239,17 @@ def _reconciliation(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
             )
             context.log.error(f"invoice {item.record_key} does not match Stripe: {differences}")
         metadata = reconciliation_metadata(report, run_id=context.run.run_id, link=link)
+        month_end_differences = 0
+        if month_end is not None:
+            month_end_differences = len(month_end.mismatched())
+            metadata |= _month_end_metadata(context, month_end, ZoneInfo(mapping.timezone))
         check = dg.AssetCheckResult(
             check_name=RECONCILIATION_CHECK,
-            passed=not report.mismatched(),
+            passed=not report.mismatched() and not month_end_differences,
             severity=dg.AssetCheckSeverity.ERROR,
             metadata={
                 "mismatches": len(report.mismatched()),
+                "month_end_differences": month_end_differences,
                 "conflicts": len(report.conflicts),
                 "conflicting_invoices": dg.MetadataValue.json([c.record_key for c in report.conflicts]),
                 "differences": dg.MetadataValue.md(reconciliation_markdown(report, link)),
@@ -236,6 +258,22 @@ def _reconciliation(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
         return dg.MaterializeResult(metadata=metadata, check_results=[check])
 
     return billing_reconciliation
+
+
+def _month_end_metadata(
+    context: dg.AssetExecutionContext, month_end: ArReconciliation, zone: ZoneInfo
+) -> Metadata:
+    """The month-end table (A/R profile) as a CSV a billing team opens, beside its preview: JDE
+    document, Stripe invoice or credit note, amounts, status, difference."""
+    folder = Path(context.instance.storage_directory()) / "reconciliation"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"billing_{context.partition_key}.csv"
+    path.write_text(month_end_csv(month_end, zone), encoding="utf-8")
+    return {
+        "month_end_csv": dg.MetadataValue.path(str(path)),
+        "month_end_table": dg.MetadataValue.md(month_end_markdown(month_end, zone)),
+        "month_end_differences": len(month_end.mismatched()),
+    }
 
 
 def build_sync_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:

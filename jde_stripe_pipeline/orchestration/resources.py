@@ -21,11 +21,17 @@ import dagster as dg
 from jde_stripe_pipeline import runtime
 from jde_stripe_pipeline.credentials import CredentialSource
 from jde_stripe_pipeline.jde.client import AisSession
-from jde_stripe_pipeline.jde.profiles import InvoiceProfile, invoice_profile
+from jde_stripe_pipeline.jde.profiles import InvoiceProfile
 from jde_stripe_pipeline.jde.records import InvoiceProfileName, ShipToSource
 from jde_stripe_pipeline.ledger import Ledger
 from jde_stripe_pipeline.mapping import CustomerMappingConfig, InvoiceMappingConfig
-from jde_stripe_pipeline.mapping.config import DEFAULT_LANGUAGE_LOCALES, CollectionMethod, CustomField
+from jde_stripe_pipeline.mapping.config import (
+    DEFAULT_LANGUAGE_LOCALES,
+    CollectionMethod,
+    CreditMemoOnDraft,
+    CreditMemoOriginal,
+    CustomField,
+)
 from jde_stripe_pipeline.orchestration.links import is_live_key, stripe_object_url
 from jde_stripe_pipeline.settings import JdeSettings, Settings
 from jde_stripe_pipeline.stripe_sink import StripeSink, StripeSinkSettings
@@ -68,6 +74,8 @@ class JdeAisResource(dg.ConfigurableResource):
     invoice_source: InvoiceProfileName = "purchase_order"
     ship_to_source: ShipToSource = "customer"
     page_size: int = 500
+    ar_invoice_types: list[str] = ["RI"]
+    ar_credit_memo_types: list[str] = ["RM"]
     credentials: CredentialsResource
 
     @classmethod
@@ -77,14 +85,23 @@ class JdeAisResource(dg.ConfigurableResource):
             invoice_source=jde.invoice_source,
             ship_to_source=jde.ship_to_source,
             page_size=jde.page_size,
+            ar_invoice_types=list(jde.ar_invoice_types),
+            ar_credit_memo_types=list(jde.ar_credit_memo_types),
             credentials=credentials,
         )
 
     def settings(self) -> JdeSettings:
-        return JdeSettings(self.timezone, self.invoice_source, self.ship_to_source, self.page_size)
+        return JdeSettings(
+            self.timezone,
+            self.invoice_source,
+            self.ship_to_source,
+            self.page_size,
+            tuple(self.ar_invoice_types),
+            tuple(self.ar_credit_memo_types),
+        )
 
     def profile(self) -> InvoiceProfile:
-        return invoice_profile(self.invoice_source)
+        return self.settings().profile()
 
     @contextmanager
     def session(self) -> Iterator[AisSession]:
@@ -144,6 +161,8 @@ class MappingResource(dg.ConfigurableResource):
     custom_fields: dict[str, str] = {"JDE order": "{DCTO} {DOCO} {KCOO}"}
     """Name → template, in order (Stripe shows at most 4)."""
     cancelled_line_statuses: list[str] = ["980"]
+    credit_memo_original: CreditMemoOriginal = "odoc"
+    credit_memo_on_draft: CreditMemoOnDraft = "quarantine"
 
     @classmethod
     def of(cls, customers: CustomerMappingConfig, invoices: InvoiceMappingConfig) -> MappingResource:
@@ -159,6 +178,8 @@ class MappingResource(dg.ConfigurableResource):
             number_template=invoices.number_template,
             custom_fields={custom.name: custom.template for custom in invoices.custom_fields},
             cancelled_line_statuses=sorted(invoices.cancelled_line_statuses),
+            credit_memo_original=invoices.credit_memo_original,
+            credit_memo_on_draft=invoices.credit_memo_on_draft,
         )
 
     def customer_config(self) -> CustomerMappingConfig:
@@ -178,6 +199,8 @@ class MappingResource(dg.ConfigurableResource):
             number_template=self.number_template,
             custom_fields=tuple(CustomField(name, template) for name, template in self.custom_fields.items()),
             cancelled_line_statuses=frozenset(self.cancelled_line_statuses),
+            credit_memo_original=self.credit_memo_original,
+            credit_memo_on_draft=self.credit_memo_on_draft,
         )
 
 

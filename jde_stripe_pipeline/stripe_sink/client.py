@@ -344,6 +344,34 @@ class StripeSink:
             )
         )
 
+    # -- credit notes ----------------------------------------------------------------------------------
+
+    def create_credit_note(self, params: Params, *, idempotency_key: str) -> StripeResult:
+        """`params` = `{"invoice": "in_…", "lines": [...], "memo", "metadata"…}` (open or paid invoices)."""
+        return self._execute(
+            _Call(
+                "credit_notes.create",
+                "POST",
+                "/v1/credit_notes",
+                lambda sdk, opts: sdk.v1.credit_notes.create(params=_params(params), options=opts),
+                _require_key(idempotency_key),
+            )
+        )
+
+    def list_credit_notes(
+        self, *, invoice: str | None = None, params: Params | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Every credit note, optionally of one invoice, all pages."""
+        query: dict[str, Any] = dict(params or {})
+        if invoice is not None:
+            query["invoice"] = invoice
+        return self._list_all(
+            "credit_notes.list",
+            "/v1/credit_notes",
+            lambda sdk, page, opts: sdk.v1.credit_notes.list(params=page, options=opts),
+            query,
+        )
+
     # -- account ---------------------------------------------------------------------------------------
 
     def retrieve_balance(self) -> StripeResult:

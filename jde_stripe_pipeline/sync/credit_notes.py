@@ -42,6 +42,6 @@ def credit_decision(
         return CreditDecision(
             "quarantine", f"{memo}: original {original} is still a draft; finalize it in Stripe first"
         )
-    if stripe_status in {"open", "paid", "uncollectible"}:
+    if stripe_status in {"open", "paid"}:  # Stripe credits finalized invoices that are open or paid
         return CreditDecision("credit_note", f"{memo}: credit note on {original} ({stripe_status})")
     return CreditDecision("quarantine", f"{memo}: original {original} is {stripe_status} in Stripe")

@@ -15,6 +15,8 @@ from jde_stripe_pipeline.mapping import CustomerRequest, InvoiceLineRequest, Inv
 
 _ADDRESS_KEYS = ("line1", "line2", "city", "state", "postal_code", "country")
 LINE_KEY = "jde_lnid"
+CREDIT_MEMO_KEY = "jde_credit_memo"
+"""On lines a JDE credit memo added to its original's draft (`sync/ar_events.py`)."""
 
 
 def _blank(value: object) -> object:
@@ -81,6 +83,8 @@ def invoice_header_differences(request: InvoiceRequest, invoice: Mapping[str, An
     days = _days_until_due(invoice)
     if request.days_until_due is not None and days is not None and request.days_until_due != days:
         changed.append("days_until_due")
+    if request.due_date is not None and request.due_date != invoice.get("due_date"):
+        changed.append("due_date")
     if request.number is not None and request.number != invoice.get("number"):
         changed.append("number")
     if request.custom_fields and [c.params() for c in request.custom_fields] != [
@@ -139,11 +143,25 @@ class LineDiff:
         }
 
 
+def _tax_signature(entries: Sequence[Mapping[str, Any]]) -> list[tuple[object, object, bool]]:
+    return sorted((e.get("amount"), e.get("taxable_amount"), bool(e.get("inclusive"))) for e in entries)
+
+
+def _line_taxes_match(wanted: InvoiceLineRequest, line: Mapping[str, Any]) -> bool:
+    """JDE's tax on the line (when the mapping owns it) as Stripe shows it: amount, base, behaviour."""
+    if wanted.tax_amounts is None:
+        return True
+    want = [{**entry, "inclusive": entry["tax_rate_data"]["inclusive"]} for entry in wanted.tax_amounts]
+    have = [{**tax, "inclusive": tax.get("tax_behavior") == "inclusive"} for tax in line.get("taxes") or []]
+    return _tax_signature(want) == _tax_signature(have)
+
+
 def _line_matches(wanted: InvoiceLineRequest, line: Mapping[str, Any]) -> bool:
     return (
         wanted.amount == line.get("amount")
         and wanted.description == line.get("description")
-        and not _owned_metadata_differs(wanted.metadata, line.get("metadata"), wanted.OWNED_METADATA_KEYS)
+        and not _owned_metadata_differs(wanted.metadata, line.get("metadata"), wanted.owned_metadata_keys)
+        and _line_taxes_match(wanted, line)
     )
 
 
@@ -155,7 +173,10 @@ def diff_lines(request: InvoiceRequest, stripe_lines: Sequence[Mapping[str, Any]
     person: list[Mapping[str, object]] = []
     unchanged = 0
     for line in stripe_lines:
-        lnid = (line.get("metadata") or {}).get(LINE_KEY)
+        metadata = line.get("metadata") or {}
+        if metadata.get(CREDIT_MEMO_KEY):
+            continue  # a credit memo applied to the draft: the memo's, not this invoice's JDE lines
+        lnid = metadata.get(LINE_KEY)
         if not lnid:
             person.append(line_summary(line))
             continue

@@ -36,6 +36,7 @@ from jde_stripe_pipeline.mapping import (
     map_invoice,
 )
 from jde_stripe_pipeline.stripe_sink import StripeRequestRejected, StripeSink, StripeUnavailable
+from jde_stripe_pipeline.sync.ar_events import ArEvents, split_ar_events
 from jde_stripe_pipeline.sync.decide import (
     UNREAD,
     CustomerLink,
@@ -120,7 +121,7 @@ class SyncEngine:
     ) -> SyncReport:
         started = time.monotonic()
         listing_before = self._reader.listing_requests("invoice")
-        items = dedupe(self._invoice_works(records))
+        items, ar_items = split_ar_events(dedupe(self._invoice_works(records)))
         customer_report = self._sync_missing_customers(items, fetch_customers)
         customers = self._customer_mappings(items)
         mappings = self.ledger.get_mappings("invoice", [w.record_key for w in items if w.request])
@@ -130,6 +131,7 @@ class SyncEngine:
             return self._sync("invoice", work, mappings.get(work.record_key), customer=link)
 
         results = self._rounds("invoice", items, sync)
+        results += self._rounds("invoice", ar_items, self._ar_events().sync)  # after their originals
         requests = sum(r.requests for r in results)
         requests += self._reader.listing_requests("invoice") - listing_before
         if customer_report is not None:
@@ -154,7 +156,7 @@ class SyncEngine:
         return Plan("customer", tuple(changes), requests)
 
     def plan_invoices(self, records: Iterable[JdeInvoice | QuarantinedRecord]) -> Plan:
-        items = dedupe(self._invoice_works(records))
+        items, ar_items = split_ar_events(dedupe(self._invoice_works(records)))
         mappings = self.ledger.get_mappings("invoice", [w.record_key for w in items if w.request])
         customers = self._customer_mappings(items)
         listing_before = self._reader.listing_requests("invoice") + self._reader.listing_requests("customer")
@@ -168,6 +170,10 @@ class SyncEngine:
             )
             changes.append(_planned(decision))
             requests += meter.count
+        for work in ar_items:
+            decision, cost = self._ar_events().plan(work)
+            changes.append(_planned(decision))
+            requests += cost
         listed = self._reader.listing_requests("invoice") + self._reader.listing_requests("customer")
         return Plan("invoice", tuple(changes), requests + listed - listing_before)
 
@@ -270,6 +276,16 @@ class SyncEngine:
         )
 
     # ================================================================================ helpers
+
+    def _ar_events(self) -> ArEvents:
+        """Credit memos and voids of the `ar_invoice` profile (`sync/ar_events.py`)."""
+        return ArEvents(
+            sink=self.stripe,
+            ledger=self.ledger,
+            reader=self._reader,
+            recorder=self._recorder,
+            config=self.invoice_config,
+        )
 
     def _customer_works(self, records: Iterable[JdeCustomer | QuarantinedRecord]) -> Iterator[Work]:
         return works(records, lambda record: map_customer(record, self.customer_config))

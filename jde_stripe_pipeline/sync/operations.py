@@ -20,6 +20,7 @@ Method = Literal[
     "invoices.add_lines",
     "invoices.remove_lines",
     "invoices.update_lines",
+    "credit_notes.create",
 ]
 
 ENDPOINTS: Mapping[Method, tuple[str, str]] = {
@@ -31,6 +32,7 @@ ENDPOINTS: Mapping[Method, tuple[str, str]] = {
     "invoices.add_lines": ("POST", "/v1/invoices/{id}/add_lines"),
     "invoices.remove_lines": ("POST", "/v1/invoices/{id}/remove_lines"),
     "invoices.update_lines": ("POST", "/v1/invoices/{id}/update_lines"),
+    "credit_notes.create": ("POST", "/v1/credit_notes"),
 }
 
 

@@ -9,8 +9,11 @@ from typing import TypeVar
 
 from jde_stripe_pipeline.jde.records import JdeCustomer, JdeInvoice, QuarantinedRecord
 from jde_stripe_pipeline.mapping import CustomerRequest, DeleteDraftInvoice, InvoiceRequest, MappingFailure
+from jde_stripe_pipeline.mapping.ar_requests import ArVoid, CreditNoteRequest
 
-Request = CustomerRequest | InvoiceRequest | DeleteDraftInvoice
+Request = CustomerRequest | InvoiceRequest | DeleteDraftInvoice | CreditNoteRequest | ArVoid
+"""`CreditNoteRequest` and `ArVoid` (the `ar_invoice` profile's memos and voids) are decided by
+`sync/ar_events.py`, not by `decide_invoice`."""
 
 
 @dataclass(frozen=True)

@@ -75,7 +75,7 @@ def test_settings_are_frozen() -> None:
 
 
 def test_two_profiles_one_shape() -> None:
-    assert set(PROFILES) == {"purchase_order", "sales_order"}
+    assert set(PROFILES) == {"purchase_order", "sales_order", "ar_invoice"}
     assert (PURCHASE_ORDER.header_table, PURCHASE_ORDER.detail_table) == ("F4301", "F4311")
     assert (SALES_ORDER.header_table, SALES_ORDER.detail_table) == ("F4201", "F4211")
     assert PURCHASE_ORDER.line.unit_price == "PRRC"

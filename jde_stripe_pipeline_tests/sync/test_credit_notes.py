@@ -13,8 +13,10 @@ def test_original_key_from_odoc_and_none_when_blank() -> None:
 
 
 def test_finalized_original_gets_a_credit_note() -> None:
-    for status in ("open", "paid", "uncollectible"):
+    for status in ("open", "paid"):
         assert credit_decision(MEMO, "00001/900001/RI/000", status).kind == "credit_note"
+    uncollectible = credit_decision(MEMO, "00001/900001/RI/000", "uncollectible")
+    assert uncollectible.kind == "quarantine" and "uncollectible" in uncollectible.reason
 
 
 def test_draft_missing_or_void_original_is_quarantined_unless_configured() -> None:

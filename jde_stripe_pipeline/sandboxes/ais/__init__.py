@@ -10,8 +10,9 @@ off a token request (server defaults); the token response echoes `username` as t
 `GET /jderest/defaultconfig` answers. Where it departs from a real AIS server, and why:
 
 - Data lives in SQLite tables holding only the columns the pipeline reads (see `store.TABLES`), seeded
-  deterministically; numbers are stored as exact decimal text at display scale rather than integers
-  with implied decimals (the JSON output, already scaled, is the same).
+  deterministically (the A/R world of F03B11, F42119 and F0018 from its own stream, `seed_ar`, whose
+  docstring lists its simplifications); numbers are stored as exact decimal text at display scale
+  rather than integers with implied decimals (the JSON output, already scaled, is the same).
 - Only `targetType: "table"`; a business view answers 400 (views differ per site: none is modelled).
   Only `specialValueId` LITERAL. No form service, application stacks or orchestrations.
 - `outputType` GRID_DATA (default), VERSION1 and VERSION2. The reference names the VERSION types but

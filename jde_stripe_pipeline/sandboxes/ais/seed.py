@@ -21,9 +21,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from jde_stripe_pipeline.sandboxes.ais.seed_ar import (
+    CURRENCY_DECIMALS,
+    SalesInvoice,
+    ar_rows,
+    line_tax_fields,
+)
 from jde_stripe_pipeline.sandboxes.ais.store import TABLES, Store, to_julian
 
-CURRENCY_DECIMALS: dict[str, int] = {"USD": 2, "EUR": 2, "GBP": 2, "CAD": 2, "JPY": 0, "KWD": 3}
+__all__ = ["CURRENCY_DECIMALS", "FIRST_AN8", "FIRST_PO", "FIRST_SO", "SeedSpec", "seed_store"]
 _CURRENCY_WEIGHTS = {"USD": 50, "EUR": 15, "GBP": 10, "CAD": 10, "JPY": 8, "KWD": 7}
 _COUNTRY = {"USD": "US", "EUR": "DE", "GBP": "GB", "CAD": "CA", "JPY": "JP", "KWD": "KW"}
 _CITIES = {
@@ -159,8 +165,9 @@ def _customers(spec: SeedSpec, rng: random.Random) -> Iterator[tuple[str, tuple[
 
 def _orders(
     spec: SeedSpec, rng: random.Random, customers: list[_Customer], sales: bool
-) -> Iterator[tuple[str, tuple[Any, ...]]]:
-    """Purchase orders (F4301/F4311, OP) or sales orders (F4201/F4211, SO, some invoiced into F03B11)."""
+) -> Iterator[tuple[str, tuple[Any, ...]] | SalesInvoice]:
+    """Purchase orders (F4301/F4311, OP) or sales orders (F4201/F4211, SO, some invoiced: the
+    `SalesInvoice`s the A/R world turns into F03B11 documents, see `seed_ar`)."""
     header_table, detail_table = ("F4201", "F4211") if sales else ("F4301", "F4311")
     order_type = "SO" if sales else "OP"
     first = FIRST_SO if sales else FIRST_PO
@@ -191,7 +198,7 @@ def _orders(
         invoiced = sales and rng.random() < 0.6
         invoice_number = FIRST_AR_INVOICE + index if invoiced else 0
         invoice_date = ordered + dt.timedelta(days=rng.randint(1, 10)) if invoiced else None
-        total = Decimal(0)
+        total = taxable = Decimal(0)
         doco = first + index
         for number in range(1, line_count + 1):
             item, description, unit = rng.choice(_ITEMS)
@@ -202,8 +209,10 @@ def _orders(
             amount = (price * quantity).quantize(Decimal(1).scaleb(-decimals))
             cancelled = rng.random() < 0.03
             last_status, next_status = ("980", "999") if cancelled else ("400", "999")
+            tax_fields = line_tax_fields(customer.currency, item)
             if not cancelled:
                 total += amount
+                taxable += amount if tax_fields[0] == "Y" else 0
             line_upmj, line_tday = (upmj, tday) if rng.random() < 0.8 else _stamp(rng, spec.as_of)
             line_upmj = min(line_upmj, upmj)
             common = (
@@ -226,12 +235,16 @@ def _orders(
                         *common,
                         price_text,
                         str(amount),
+                        "0",
+                        "0",
                         last_status,
                         next_status,
                         customer.currency,
                         to_julian(invoice_date) if invoice_date else 0,
                         invoice_number,
                         "RI" if invoiced else "",
+                        company if invoiced else "",
+                        *tax_fields,
                         line_upmj,
                         line_tday,
                     ),
@@ -269,34 +282,34 @@ def _orders(
             ),
         )
         if invoiced and invoice_date is not None:
-            open_amount = total if rng.random() < 0.5 else Decimal(0).scaleb(-decimals)
-            yield (
-                "F03B11",
-                (
-                    invoice_number,
-                    "RI",
-                    company,
-                    "001",
-                    customer.an8,
-                    to_julian(invoice_date),
-                    to_julian(invoice_date + dt.timedelta(days=30)),
-                    str(total.quantize(Decimal(1).scaleb(-decimals))),
-                    str(open_amount.quantize(Decimal(1).scaleb(-decimals))),
-                    customer.currency,
-                    "D",
-                    "A" if open_amount else "P",
-                    upmj,
-                    tday,
-                ),
+            paid = rng.random() >= 0.5  # the draw that once chose the open amount: the stream stays as it was
+            scale = Decimal(1).scaleb(-decimals)
+            yield SalesInvoice(
+                invoice_number,
+                company,
+                customer.an8,
+                customer.currency,
+                invoice_date,
+                taxable.quantize(scale),
+                total.quantize(scale),
+                paid,
+                (upmj, tday),
             )
 
 
-def _insert_batched(store: Store, connection: sqlite3.Connection, rows: Iterator[Any]) -> list[_Customer]:
+def _insert_batched(
+    store: Store, connection: sqlite3.Connection, rows: Iterator[Any], found: list[Any] | None = None
+) -> list[_Customer]:
+    """Insert the rows; `_Customer`s (and `SalesInvoice`s, into `found`) are collected, not inserted."""
     customers: list[_Customer] = []
     pending: dict[str, list[tuple[Any, ...]]] = {name: [] for name in TABLES}
     for item in rows:
         if isinstance(item, _Customer):
             customers.append(item)
+            continue
+        if isinstance(item, SalesInvoice):
+            assert found is not None
+            found.append(item)
             continue
         name, row = item
         batch = pending[name]
@@ -321,6 +334,9 @@ def seed_store(store: Store, spec: SeedSpec) -> None:
         _insert_batched(
             store, connection, _orders(spec, random.Random(f"{spec.seed}:po"), customers, sales=False)
         )
+        sales: list[SalesInvoice] = []
         _insert_batched(
-            store, connection, _orders(spec, random.Random(f"{spec.seed}:so"), customers, sales=True)
+            store, connection, _orders(spec, random.Random(f"{spec.seed}:so"), customers, sales=True), sales
         )
+        ar_rng = random.Random(f"{spec.seed}:ar")
+        _insert_batched(store, connection, ar_rows(spec.invoices, spec.as_of, ar_rng, customers, sales))

@@ -122,10 +122,31 @@ _LABELS: dict[str, tuple[str, Kind]] = {
     "AAP": ("Amount Open", _N),
     "POST": ("G/L Posted Code", _S),
     "PST": ("Pay Status Code", _S),
+    "STAM": ("Amount - Tax", _N),
+    "ATXA": ("Amount - Taxable", _N),
+    "BCRC": ("Currency Code - Base", _S),
+    "CRRM": ("Currency Mode", _S),
+    "ACR": ("Amount - Currency", _N),
+    "CTAM": ("Amount - Foreign Tax", _N),
+    "CTXA": ("Amount - Foreign Taxable", _N),
+    "TXA1": ("Tax Rate/Area", _S),
+    "EXR1": ("Tax Expl Code 1", _S),
+    "RMK": ("Name - Remark", _S),
+    "ODOC": ("Document - Original", _I),
+    "ODCT": ("Document Type - Original", _S),
+    "OKCO": ("Document Company (Original Order)", _S),
+    "ISTR": ("A/R Post Status", _S),
+    "VOD": ("Void Flag", _S),
+    "VDGJ": ("Void Date - For G/L - Julian", _D),
+    "FUP": ("Amount - Foreign Price per Unit", _N),
+    "FEA": ("Amount - Foreign Extended Price", _N),
+    "TAX1": ("Sales Taxable", _S),
+    **{f"TXR{n}": (f"Tax Rate {n}", _N) for n in range(1, 6)},
+    **{f"STA{n}": (f"Amount - Tax {n}", _N) for n in range(1, 6)},
 }
 
 
-_SCALES = {"LNID": 3, "PRRC": 4, "UPRC": 4}
+_SCALES = {"LNID": 3, "PRRC": 4, "UPRC": 4, "FUP": 4, **{f"TXR{n}": 3 for n in range(1, 6)}}
 
 
 def _table(name: str, description: str, aliases: str, key: str) -> Table:
@@ -136,6 +157,15 @@ def _table(name: str, description: str, aliases: str, key: str) -> Table:
 
 _ORDER_HEADER = "KCOO DOCO DCTO SFXO AN8 SHAN TRDJ DRQJ OTOT CRCD PTC UPMJ TDAY"
 _ORDER_KEY = "KCOO DOCO DCTO SFXO"
+_SALES_LINE = "LITM DSC1 DSC2 UORG UOM UPRC AEXP"
+_SALES_INVOICE = "FUP FEA LTTR NXTR CRCD IVD DOC DCT KCO TAX1 TXA1 EXR1 UPMJ TDAY"
+_LEDGER = (
+    "DOC DCT KCO SFX AN8 DIVJ DDJ AG AAP STAM ATXA BCRC CRCD CRRM ACR CTAM CTXA TXA1 EXR1 RMK "
+    "ODOC ODCT OKCO POST PST ISTR VOD VDGJ UPMJ UPMT"
+)
+_TAXES = (
+    "DOCO DCTO KCOO SFXO LNID TXA1 EXR1 " + " ".join(f"TXR{n} STA{n}" for n in range(1, 6)) + " UPMJ UPMT"
+)
 
 TABLES: dict[str, Table] = {
     t.name: t
@@ -171,15 +201,17 @@ TABLES: dict[str, Table] = {
         _table(
             "F4211",
             "Sales Order Detail File",
-            "KCOO DOCO DCTO SFXO LNID LITM DSC1 DSC2 UORG UOM UPRC AEXP LTTR NXTR CRCD IVD DOC DCT UPMJ TDAY",
+            f"KCOO DOCO DCTO SFXO LNID {_SALES_LINE} {_SALES_INVOICE}",
             _ORDER_KEY + " LNID",
         ),
         _table(
-            "F03B11",
-            "Customer Ledger",
-            "DOC DCT KCO SFX AN8 DIVJ DDJ AG AAP CRCD POST PST UPMJ UPMT",
-            "DOC DCT KCO SFX",
+            "F42119",
+            "Sales Order History File",
+            f"KCOO DOCO DCTO LNID {_SALES_LINE} {_SALES_INVOICE}",
+            "KCOO DOCO DCTO LNID",
         ),
+        _table("F03B11", "Customer Ledger", _LEDGER, "DOC DCT KCO SFX"),
+        _table("F0018", "Taxes", _TAXES, "DOCO DCTO KCOO SFXO LNID"),
     )
 }
 

@@ -1,4 +1,5 @@
-"""A faithful, stateful Stripe emulator (customers, one-off draft invoices, invoice items, balance).
+"""A faithful, stateful Stripe emulator (customers, one-off draft invoices, invoice items, credit
+notes, balance).
 
 Served over real HTTP on loopback and driven with the official `stripe` SDK; strict where Stripe is strict.
 
@@ -7,6 +8,9 @@ Departures from Stripe, on purpose or by necessity (each named so nobody mistake
   answer `resource_missing`; parameters for features not modelled (taxes, discounts, payment settings,
   test clocks, ...) answer 400 naming the parameter instead of being silently ignored. Exception: line
   `tax_amounts` (tax computed outside Stripe) are taken and totalled, see `taxes.py` for its departures.
+- Credit notes (`credit_notes.py`, which lists its own departures): create on open/paid invoices,
+  retrieve, list (by invoice or customer), list lines; no void, preview or update. An invoice is paid
+  only out of band (`POST /v1/invoices/{id}/pay` with `paid_out_of_band`, `invoice_payments.py`).
 - Error texts follow Stripe's known messages; where Stripe's exact text or code is not published
   (metadata limits, three-decimal amounts, days_until_due with charge_automatically, the 250-item cap,
   duplicate invoice number → `resource_already_exists`), the text is ours and documented in api.py.

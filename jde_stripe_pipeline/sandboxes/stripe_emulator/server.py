@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from ..http_server import DROP_CONNECTION, HttpRequest, HttpResponse, LoopbackServer, _DropConnection
-from . import api, errors
+from . import api, errors, routes
 from .config import LATENCY_NAMES, StripeEmulatorConfig, coerce_changes, config_view
 from .errors import ApiError
 from .forms import decode_pairs, validate
@@ -249,7 +249,7 @@ class StripeEmulator:
         self, request: HttpRequest, request_id: str, idempotency_key: str | None, entry: RequestLogEntry
     ) -> HttpResponse | _DropConnection:
         key = self._authenticate(request)
-        found = api.match_route(request.method, request.path)
+        found = routes.match_route(request.method, request.path)
         with self._lock:
             config = self._config
             entry.account = account = config.account_of(key)

@@ -14,7 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-KINDS = ("customer", "invoice", "invoiceitem")
+KINDS = ("customer", "invoice", "invoiceitem", "credit_note")
 
 
 @dataclass

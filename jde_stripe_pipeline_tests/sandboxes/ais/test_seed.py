@@ -6,6 +6,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterator
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -111,8 +112,72 @@ def test_stamps_fall_in_the_28_days_before_as_of(seeded: AisSandbox) -> None:
     assert len({r["UPMJ"] for r in seeded.rows("F0101")}) > 10
 
 
-def test_ledger_has_posted_invoices_matching_sales_orders(seeded: AisSandbox) -> None:
-    invoiced = {line["DOC"] for line in seeded.rows("F4211") if line["DOC"]}
-    ledger = seeded.rows("F03B11")
-    assert ledger and {r["DOC"] for r in ledger} == invoiced
-    assert all(r["POST"] == "D" and r["DDJ"] > r["DIVJ"] for r in ledger)
+def _documents(sandbox: AisSandbox) -> dict[tuple[int, str, str], list[dict[str, Any]]]:
+    documents: dict[tuple[int, str, str], list[dict[str, Any]]] = defaultdict(list)
+    for row in sandbox.rows("F03B11"):
+        documents[(row["DOC"], row["DCT"], row["KCO"])].append(row)
+    return documents
+
+
+def test_ar_world_invoices_total_their_sales_lines_plus_tax(seeded: AisSandbox) -> None:
+    documents = _documents(seeded)
+    lines: dict[tuple[int, str, str], list[dict[str, Any]]] = defaultdict(list)
+    for table in ("F4211", "F42119"):
+        for line in seeded.rows(table):
+            if line["DOC"]:
+                lines[(line["DOC"], line["DCT"], line["KCO"])].append(line)
+    assert set(lines) <= set(documents)
+    checked = 0
+    for key, rows in documents.items():
+        if key not in lines or any(r["ISTR"] == "1" for r in rows):
+            continue
+        foreign = rows[0]["CRRM"] == "F"
+        gross = sum(r["ACR" if foreign else "AG"] for r in rows)
+        tax = sum(r["CTAM" if foreign else "STAM"] for r in rows)
+        billed = sum(ln["FEA" if foreign else "AEXP"] for ln in lines[key] if ln["LTTR"] != "980")
+        assert gross == billed + tax, key
+        exponent = -CURRENCY_DECIMALS[rows[0]["CRCD"]]
+        assert all(r["ACR" if foreign else "AG"].as_tuple().exponent == exponent for r in rows), key
+        checked += 1
+    assert checked > 20
+
+
+def test_ar_world_has_every_case_the_profile_meets(seeded: AisSandbox) -> None:
+    documents = _documents(seeded)
+    invoices = {k: v for k, v in documents.items() if k[1] == "RI"}
+    live = {k: v for k, v in invoices.items() if all(r["ISTR"] != "1" for r in v)}
+    assert {v[0]["POST"] for v in live.values()} == {"D", ""}
+    assert any(len(v) >= 2 for v in live.values())
+    assert {v[0]["CRCD"] for v in live.values() if v[0]["POST"] == "D"} >= {"USD", "JPY", "KWD"}
+    foreign = [v for v in live.values() if v[0]["CRRM"] == "F"]
+    assert foreign and all(r["BCRC"] == "USD" != r["CRCD"] and r["ACR"] > 0 for v in foreign for r in v)
+    voids = [v for v in invoices.values() if v[0]["ISTR"] == "1"]
+    assert voids and all(
+        r["AG"] == 0 and r["STAM"] == 0 and r["PST"] == "P" and r["VOD"] == "V" and r["VDGJ"]
+        for v in voids
+        for r in v
+    )
+    assert {v[0]["POST"] for v in voids} == {"D", ""}  # re-posted, and not yet
+    memos = [v for k, v in documents.items() if k[1] == "RM"]
+    assert memos and all(r["AG"] < 0 and r["STAM"] <= 0 and r["DDJ"] == r["DIVJ"] for v in memos for r in v)
+    originals = [(r["ODOC"], r["ODCT"], r["OKCO"]) for v in memos for r in v if r["ODOC"]]
+    assert originals and all(o in live and live[o][0]["POST"] == "D" for o in originals)
+    assert any(not r["ODOC"] for v in memos for r in v)
+    assert any(not any(ln["DOC"] == k[0] for ln in seeded.rows("F42119")) for k in live)
+
+
+def test_f0018_holds_the_posted_tax_of_company_00001_by_authority(seeded: AisSandbox) -> None:
+    pay_items = {(r["DOC"], r["DCT"], r["KCO"], r["SFX"]): r for r in seeded.rows("F03B11")}
+    rows = seeded.rows("F0018")
+    assert rows
+    for tax in rows:
+        item = pay_items[(tax["DOCO"], tax["DCTO"], tax["KCOO"], tax["SFXO"])]
+        assert item["POST"] == "D" and item["KCO"] == "00001" and item["CRRM"] == "D"
+        assert sum(tax[f"STA{n}"] for n in range(1, 6)) == item["STAM"] != 0
+    assert any(tax["TXR2"] for tax in rows)  # a US area: state and county
+    taxed_elsewhere = [
+        r for r in pay_items.values() if r["KCO"] == "00200" and r["STAM"] and r["POST"] == "D"
+    ]
+    assert taxed_elsewhere and not {(r["DOC"], r["KCO"]) for r in taxed_elsewhere} & {
+        (t["DOCO"], t["KCOO"]) for t in rows
+    }
