@@ -150,8 +150,8 @@ def race_second_run(
 ) -> tuple[list[Any], threading.Event]:
     """Make the race of issue 11 certain: when Stripe has created the first run's first draft, start
     the second run (`start_second(env)`, with an API key of its own in the same account, so the
-    emulator can tell the two apart); hold every `add_lines` (at most 120 s) until the second run has
-    listed the invoices. Returns the started runs and the event "the second run listed"."""
+    emulator can tell the two apart); hold every `add_lines` (at most 120 s) until the second run's
+    listing of the invoices has been answered. Returns the started runs and that event."""
     arena.servers.stripe_config(api_keys=[arena.servers.emulator.api_key, SECOND_KEY])
     listed = threading.Event()
     second: list[Any] = []
@@ -159,13 +159,13 @@ def race_second_run(
     is_create = stripe_write(r"/v1/invoices")
 
     def gate(request: HttpRequest) -> None:
-        if request.method == "GET" and request.path == "/v1/invoices":
-            if SECOND_KEY in (request.header("authorization") or ""):
-                listed.set()
-        elif request.method == "POST" and request.path.endswith("/add_lines") and not listed.is_set():
+        if request.method == "POST" and request.path.endswith("/add_lines") and not listed.is_set():
             listed.wait(timeout=120)
 
     def hook(request: HttpRequest, answer: Answer) -> Answer:
+        listing = request.method == "GET" and request.path == "/v1/invoices"
+        if listing and SECOND_KEY in (request.header("authorization") or ""):
+            listed.set()  # once the second run's listing is answered: it saw the bare drafts
         with lock:
             if is_create(request, answer) and not second:
                 second.append(start_second({"STRIPE_API_KEY": SECOND_KEY}))
