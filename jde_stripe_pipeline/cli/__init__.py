@@ -1,5 +1,5 @@
 """The `jde-stripe` command line: the commands that are not Dagster (`plan`, `replay`, `audit`,
-`extract`) live in this package; `credentials`, `check` and `demo` with their domains.
+`extract`, `relink`) live in this package; `credentials`, `check` and `demo` with their domains.
 
 Commands are imported when they run, not when the CLI starts: `jde-stripe --help` (and
 `credentials`, `check`) work whatever the environment holds, and a misconfiguration is one line
@@ -30,6 +30,11 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     "demo": ("jde_stripe_pipeline.demo.cli", "demo_command", "The whole pipeline on the embedded sandboxes."),
     "extract": ("jde_stripe_pipeline.cli.extract", "extract_command", "What a sync would read from JDE."),
     "plan": ("jde_stripe_pipeline.cli.plan", "plan_command", "What a sync would do; writes nothing."),
+    "relink": (
+        "jde_stripe_pipeline.cli.relink",
+        "relink_command",
+        "List the Stripe account once; link what the ledger lacks.",
+    ),
     "replay": (
         "jde_stripe_pipeline.cli.replay",
         "replay",

@@ -20,8 +20,11 @@ Action = Literal["create", "update", "converge", "delete", "nothing", "conflict"
 """What the plan decided to do with a record."""
 ACTIONS: frozenset[str] = frozenset(get_args(Action))
 
-Outcome = Literal["created", "updated", "unchanged", "conflict", "quarantined", "failed", "deleted"]
-"""What actually happened to a record."""
+Outcome = Literal[
+    "created", "updated", "unchanged", "conflict", "quarantined", "failed", "deleted", "deferred"
+]
+"""What actually happened to a record. `deferred`: another run held the record's claim, so this run
+left it to that one (nothing written to Stripe)."""
 OUTCOMES: frozenset[str] = frozenset(get_args(Outcome))
 
 MAPPED_OUTCOMES: frozenset[str] = frozenset({"created", "updated", "unchanged"})
@@ -92,6 +95,54 @@ class QuarantineEntry:
 
 
 @dataclass(frozen=True)
+class Intent:
+    """A record's intent row, as a run that claims it sees it (see `ledger/intents.py`)."""
+
+    object_type: ObjectType
+    record_key: str
+    attempt: int
+    """The attempt number the record's idempotency keys carry: raised after Stripe saved a failure
+    under a key, and kept across runs, so no run re-sends a key Stripe will only answer with that failure."""
+    idempotency_key: str | None = None
+    """The key of a create sent (or about to be) whose outcome no ledger row has settled yet."""
+    intent_at: datetime | None = None
+    """When that create was first intended (UTC): the object, if it exists, was created after it."""
+    replayable: bool = False
+    """Stripe still honours `idempotency_key` (it is younger than Stripe's 24 h key memory)."""
+    stripe_id: str | None = None
+    """A Stripe object known to carry this record's JDE key (mapped once, or found by a relink)."""
+
+
+@dataclass(frozen=True)
+class Busy:
+    """The answer to a claim another live run holds."""
+
+    object_type: ObjectType
+    record_key: str
+    holder_run_id: str
+    expires_at: datetime
+
+    @property
+    def reason(self) -> str:
+        return (
+            f"{self.object_type} {self.record_key}: run {self.holder_run_id} is syncing it (claim held "
+            f"until {self.expires_at:%Y-%m-%d %H:%M:%S} UTC); left to that run"
+        )
+
+
+@dataclass(frozen=True)
+class RelinkEntry:
+    """One whole-account relink: when, by which run, what it listed and how many records it linked."""
+
+    id: int
+    at: datetime
+    run_id: str
+    customers_listed: int
+    invoices_listed: int
+    linked: int
+
+
+@dataclass(frozen=True)
 class QuarantineFinding:
     """Why a record is quarantined: the field, the reason and the raw input, kept verbatim."""
 
@@ -105,8 +156,9 @@ class RecordOutcome:
     """Everything `Ledger.record_outcome` writes in one transaction.
 
     Outcomes `created`/`updated`/`unchanged` need `stripe_id` and `payload_hash` (they set the mapping);
-    `quarantined` needs `quarantine`; `deleted` drops the mapping. `replaces_stripe_id` allows a mapping
-    to move to a new Stripe object only if it still points at that old one (compare-and-swap).
+    `quarantined` needs `quarantine`; `deleted` drops the mapping; `deferred` writes the audit row only.
+    `replaces_stripe_id` allows a mapping to move to a new Stripe object only if it still points at that
+    old one (compare-and-swap).
     """
 
     run_id: str
@@ -124,6 +176,9 @@ class RecordOutcome:
     attempt: int = 1
     quarantine: QuarantineFinding | None = None
     replaces_stripe_id: str | None = None
+    release_claim: str | None = None
+    """The claim token of the run that recorded this: its claim on the record ends in the same
+    transaction (see `ledger/intents.py`)."""
 
     @classmethod
     def quarantined(

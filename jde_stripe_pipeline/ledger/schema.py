@@ -3,6 +3,10 @@
 A fresh database gets the current tables in one go and is stamped with `SCHEMA_VERSION`; an older one is
 brought up by the ordered `MIGRATIONS` (step N turns version N-1 into N); a newer one is refused. Table
 names carry the `jde_stripe_` prefix because in production they share a PostgreSQL server with Dagster.
+
+Versions: 1 mapping, audit, quarantine; 2 adds `jde_stripe_intent` (one row per record: the claim a run
+holds while it writes, the create key in flight, the key attempt, the Stripe id known for the record) and
+`jde_stripe_relink` (each whole-account relink, so an empty ledger is relinked once, not every run).
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from sqlalchemy.types import TypeDecorator
 
 from jde_stripe_pipeline.ledger.model import SchemaVersionError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit identity.
 _Id = BigInteger().with_variant(Integer(), "sqlite")
@@ -136,6 +140,38 @@ quarantine = Table(
     Index("ix_jde_stripe_quarantine_partition", "partition_key"),
 )
 
+intent = Table(
+    "jde_stripe_intent",
+    metadata,
+    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("object_type", String(16), nullable=False),
+    Column("record_key", String(128), nullable=False),
+    # the claim: who writes this record now, until when (NULL: nobody)
+    Column("holder_run_id", String(255), nullable=True),
+    Column("holder_token", String(255), nullable=True),
+    Column("claimed_at", UtcDateTime, nullable=True),
+    Column("expires_at", UtcDateTime, nullable=True),
+    # the create in flight: its key and since when (NULL once an outcome settled it)
+    Column("idempotency_key", String(255), nullable=True),
+    Column("intent_at", UtcDateTime, nullable=True),
+    Column("stripe_id", String(255), nullable=True),
+    Column("attempt", Integer, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("object_type", "record_key", name="uq_jde_stripe_intent_record"),
+    Index("ix_jde_stripe_intent_holder", "holder_token"),
+)
+
+relink = Table(
+    "jde_stripe_relink",
+    metadata,
+    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("run_id", String(255), nullable=False),
+    Column("customers_listed", Integer, nullable=False),
+    Column("invoices_listed", Integer, nullable=False),
+    Column("linked", Integer, nullable=False),
+)
+
 APPEND_ONLY_MESSAGE = "jde_stripe_audit is append-only"
 
 _APPEND_ONLY_DDL: dict[str, tuple[str, ...]] = {
@@ -158,7 +194,31 @@ _APPEND_ONLY_DDL: dict[str, tuple[str, ...]] = {
 _PG_SCHEMA_LOCK = 0x4A444553
 
 Migration = Callable[[Connection], None]
-MIGRATIONS: dict[int, Migration] = {}
+
+
+def _add_intents_and_relinks(conn: Connection) -> None:
+    """Version 2: the intent and relink tables; every mapped record's Stripe id copied into its intent
+    row, so a mapping lost later is still found without listing the account."""
+    metadata.create_all(conn, tables=[intent, relink])
+    now = datetime.now(UTC)
+    rows = conn.execute(select(mapping.c.object_type, mapping.c.jde_key, mapping.c.stripe_id)).all()
+    if rows:
+        conn.execute(
+            intent.insert(),
+            [
+                {
+                    "object_type": kind,
+                    "record_key": key,
+                    "stripe_id": stripe_id,
+                    "attempt": 1,
+                    "updated_at": now,
+                }
+                for kind, key, stripe_id in rows
+            ],
+        )
+
+
+MIGRATIONS: dict[int, Migration] = {2: _add_intents_and_relinks}
 """Step N upgrades a version N-1 database to version N. Version 1 is the baseline (no step)."""
 
 

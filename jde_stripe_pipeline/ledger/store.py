@@ -7,15 +7,12 @@ and the loser of a race gets a `MappingConflictError` naming the winner's row, n
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
-from decimal import Decimal
+from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import URL, Connection, Engine, Select, delete, exists, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import URL, Connection, Engine, Select, case, delete, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import aliased
 
@@ -27,6 +24,7 @@ from jde_stripe_pipeline.ledger.database import (
     resolve_state_url,
     scrub,
 )
+from jde_stripe_pipeline.ledger.intents import Intents, settle
 from jde_stripe_pipeline.ledger.model import (
     MAPPED_OUTCOMES,
     RESOLVING_OUTCOMES,
@@ -40,10 +38,24 @@ from jde_stripe_pipeline.ledger.model import (
     QuarantineEntry,
     RecordOutcome,
 )
-from jde_stripe_pipeline.ledger.schema import audit, ensure_schema, mapping, quarantine, row_values
+from jde_stripe_pipeline.ledger.rows import (
+    IN_CHUNK,
+    audit_from_row,
+    audit_values,
+    chunks,
+    conflict,
+    dialect_insert,
+    encode_raw,
+    insert_if_absent,
+    mapping_from_row,
+    mapping_of_key,
+    mapping_of_stripe_id,
+    mapping_values,
+    quarantine_from_row,
+)
+from jde_stripe_pipeline.ledger.schema import audit, ensure_schema, mapping, quarantine
 
-IN_CHUNK = 500
-"""Keys per IN (...) list: well under SQLite's bound-parameter limit on any build."""
+__all__ = ["IN_CHUNK", "Clock", "Ledger", "utc_now"]
 
 Clock = Callable[[], datetime]
 _T = TypeVar("_T")
@@ -61,6 +73,8 @@ class Ledger:
         self._writer = engine.execution_options(**{WRITE_OPTION: True})
         self._url = url
         self._clock = clock
+        self.intents = Intents(self)
+        """Claims, creates in flight, attempts, relinks (`ledger/intents.py`)."""
 
     @classmethod
     def open(cls, url: str | URL | None = None, *, clock: Clock = utc_now) -> Ledger:
@@ -116,6 +130,7 @@ class Ledger:
                 audit_id = self._append_audit(conn, outcome, now)
                 self._apply_mapping(conn, outcome, now)
                 self._apply_quarantine(conn, outcome, now)
+                settle(conn, outcome, now)
         except IntegrityError as error:
             # A concurrent writer slipped past the checks above; the unique constraints caught it.
             if "jde_stripe_mapping" not in str(error.orig):
@@ -123,7 +138,7 @@ class Ledger:
             raise self._conflict_after_race(
                 outcome.object_type, outcome.record_key, outcome.stripe_id
             ) from error
-        return AuditEntry(id=audit_id, **_audit_values(outcome, now))
+        return AuditEntry(id=audit_id, **audit_values(outcome, now))
 
     # -- reads -----------------------------------------------------------------------------------------
 
@@ -132,12 +147,12 @@ class Ledger:
         wanted = sorted(set(keys))
         found: dict[str, ObjectMapping] = {}
         with self._read() as conn:
-            for chunk in _chunks(wanted):
+            for chunk in chunks(wanted):
                 rows = conn.execute(
                     select(mapping).where(mapping.c.object_type == object_type, mapping.c.jde_key.in_(chunk))
                 )
                 for row in rows:
-                    found[row.jde_key] = _mapping_from_row(row)
+                    found[row.jde_key] = mapping_from_row(row)
         return found
 
     def all_mappings(self, object_type: ObjectType) -> list[ObjectMapping]:
@@ -146,14 +161,14 @@ class Ledger:
             rows = conn.execute(
                 select(mapping).where(mapping.c.object_type == object_type).order_by(mapping.c.jde_key)
             )
-            return [_mapping_from_row(row) for row in rows]
+            return [mapping_from_row(row) for row in rows]
 
     def mapping_by_stripe_id(self, stripe_id: str) -> ObjectMapping | None:
         with self._read() as conn:
             row = conn.execute(
                 select(mapping).where(mapping.c.stripe_id == stripe_id).order_by(mapping.c.id)
             ).first()
-            return None if row is None else _mapping_from_row(row)
+            return None if row is None else mapping_from_row(row)
 
     def history(self, identifier: str, *, object_type: ObjectType | None = None) -> list[AuditEntry]:
         """The whole audit story of a record, found by its JDE key or by any Stripe id it ever had.
@@ -172,7 +187,7 @@ class Ledger:
             query = select(audit).where(or_(*matches))
             if object_type is not None:
                 query = query.where(audit.c.object_type == object_type)
-            return [_audit_from_row(row) for row in conn.execute(query.order_by(audit.c.id))]
+            return [audit_from_row(row) for row in conn.execute(query.order_by(audit.c.id))]
 
     def failed_for_replay(
         self, partition_keys: Iterable[str], *, object_type: ObjectType | None = None
@@ -184,6 +199,7 @@ class Ledger:
             later.c.object_type == audit.c.object_type,
             later.c.record_key == audit.c.record_key,
             later.c.id > audit.c.id,
+            later.c.outcome != "deferred",  # another run had it then: its own row follows
         )
 
         def query(chunk: Sequence[str]) -> Select[Any]:
@@ -192,7 +208,7 @@ class Ledger:
             )
             return stmt if object_type is None else stmt.where(audit.c.object_type == object_type)
 
-        return sorted(self._select_chunked(partition_keys, query, _audit_from_row), key=lambda e: e.id)
+        return sorted(self._select_chunked(partition_keys, query, audit_from_row), key=lambda e: e.id)
 
     def open_quarantine(
         self, partition_keys: Iterable[str] | None = None, *, object_type: ObjectType | None = None
@@ -208,8 +224,23 @@ class Ledger:
         if partition_keys is None:
             with self._read() as conn:
                 rows = conn.execute(query(None))
-                return sorted((_quarantine_from_row(row) for row in rows), key=lambda e: e.id)
-        return sorted(self._select_chunked(partition_keys, query, _quarantine_from_row), key=lambda e: e.id)
+                return sorted((quarantine_from_row(row) for row in rows), key=lambda e: e.id)
+        return sorted(self._select_chunked(partition_keys, query, quarantine_from_row), key=lambda e: e.id)
+
+    def open_quarantine_of(self, object_type: ObjectType, keys: Iterable[str]) -> dict[str, QuarantineEntry]:
+        """The open quarantine entries of these records, by record key."""
+        found: dict[str, QuarantineEntry] = {}
+        with self._read() as conn:
+            for chunk in chunks(sorted(set(keys))):
+                rows = conn.execute(
+                    select(quarantine).where(
+                        quarantine.c.object_type == object_type,
+                        quarantine.c.record_key.in_(chunk),
+                        quarantine.c.resolved_at.is_(None),
+                    )
+                )
+                found.update((row.record_key, quarantine_from_row(row)) for row in rows)
+        return found
 
     def quarantine_history(self, object_type: ObjectType, record_key: str) -> list[QuarantineEntry]:
         """Every quarantine entry of one record, resolved ones included, oldest first."""
@@ -219,7 +250,7 @@ class Ledger:
                 .where(quarantine.c.object_type == object_type, quarantine.c.record_key == record_key)
                 .order_by(quarantine.c.id)
             )
-            return [_quarantine_from_row(row) for row in rows]
+            return [quarantine_from_row(row) for row in rows]
 
     def outcome_counts(self, run_id: str, *, object_type: ObjectType | None = None) -> dict[Outcome, int]:
         """Records per outcome in one run, counting each record once by its latest outcome in that run
@@ -259,6 +290,13 @@ class Ledger:
         with self._guard(), self._engine.connect() as conn:
             yield conn
 
+    # For the ledger's own modules (`intents`): one write transaction, one read connection, the clock.
+    write = _write
+    read = _read
+
+    def now(self) -> datetime:
+        return self._clock()
+
     def _select_chunked(
         self,
         keys: Iterable[str],
@@ -267,7 +305,7 @@ class Ledger:
     ) -> list[_T]:
         found: list[_T] = []
         with self._read() as conn:
-            for chunk in _chunks(sorted(set(keys))):
+            for chunk in chunks(sorted(set(keys))):
                 found.extend(convert(row) for row in conn.execute(query(chunk)))
         return found
 
@@ -275,14 +313,14 @@ class Ledger:
         self, object_type: ObjectType, jde_key: str, stripe_id: str | None
     ) -> MappingConflictError:
         with self._read() as conn:
-            by_key = _mapping_of_key(conn, object_type, jde_key)
-            by_stripe = _mapping_of_stripe_id(conn, object_type, stripe_id) if stripe_id else None
+            by_key = mapping_of_key(conn, object_type, jde_key)
+            by_stripe = mapping_of_stripe_id(conn, object_type, stripe_id) if stripe_id else None
         existing = by_stripe if by_stripe is not None and by_stripe.jde_key != jde_key else by_key
-        return _conflict(object_type, jde_key, stripe_id, existing)
+        return conflict(object_type, jde_key, stripe_id, existing)
 
     @staticmethod
     def _append_audit(conn: Connection, outcome: RecordOutcome, now: datetime) -> int:
-        result = conn.execute(audit.insert().values(**_audit_values(outcome, now)))
+        result = conn.execute(audit.insert().values(**audit_values(outcome, now)))
         primary_key = result.inserted_primary_key
         assert primary_key is not None
         return int(primary_key[0])
@@ -299,21 +337,21 @@ class Ledger:
         if outcome.outcome not in MAPPED_OUTCOMES:
             return
         assert stripe_id is not None and outcome.payload_hash is not None
-        owner = _mapping_of_stripe_id(conn, kind, stripe_id, lock=True)
+        owner = mapping_of_stripe_id(conn, kind, stripe_id, lock=True)
         if owner is not None and owner.jde_key != key:
-            raise _conflict(kind, key, stripe_id, owner)
-        current = _mapping_of_key(conn, kind, key, lock=True)
+            raise conflict(kind, key, stripe_id, owner)
+        current = mapping_of_key(conn, kind, key, lock=True)
         if current is None:
-            values = _mapping_values(
+            values = mapping_values(
                 kind, key, stripe_id, outcome.payload_hash, outcome.jde_version, outcome.run_id, now
             )
-            if _insert_if_absent(conn, values):
+            if insert_if_absent(conn, values):
                 return
-            current = _mapping_of_key(conn, kind, key, lock=True)
+            current = mapping_of_key(conn, kind, key, lock=True)
             if current is None:  # the Stripe id was taken by another key in the meantime
-                raise _conflict(kind, key, stripe_id, _mapping_of_stripe_id(conn, kind, stripe_id))
+                raise conflict(kind, key, stripe_id, mapping_of_stripe_id(conn, kind, stripe_id))
         if current.stripe_id not in (stripe_id, outcome.replaces_stripe_id):
-            raise _conflict(kind, key, stripe_id, current)
+            raise conflict(kind, key, stripe_id, current)
         changes: dict[str, Any] = {
             "stripe_id": stripe_id,
             "content_hash": outcome.payload_hash,
@@ -337,7 +375,7 @@ class Ledger:
         kind, key = outcome.object_type, outcome.record_key
         finding = outcome.quarantine
         if finding is not None:
-            insert = _dialect_insert(conn)(quarantine).values(
+            insert = dialect_insert(conn)(quarantine).values(
                 object_type=kind,
                 record_key=key,
                 field=finding.field,
@@ -360,7 +398,11 @@ class Ledger:
                         "run_id": insert.excluded.run_id,
                         "partition_key": insert.excluded.partition_key,
                         "last_seen": insert.excluded.last_seen,
-                        "count": quarantine.c.count + 1,
+                        # a re-run of the same run id (a Dagster step retry) is no new sighting
+                        "count": case(
+                            (quarantine.c.run_id == insert.excluded.run_id, quarantine.c.count),
+                            else_=quarantine.c.count + 1,
+                        ),
                     },
                 )
             )
@@ -374,119 +416,3 @@ class Ledger:
                 )
                 .values(resolved_at=now, resolved_by_run_id=outcome.run_id)
             )
-
-
-# -- helpers (pure or single-statement) ----------------------------------------------------------------
-
-
-def encode_raw(raw: object) -> str:
-    """The raw input as JSON text; Decimals as strings (exact), dates as ISO 8601."""
-
-    def fallback(value: object) -> object:
-        if isinstance(value, Decimal):
-            return str(value)
-        if isinstance(value, date | datetime):
-            return value.isoformat()
-        return repr(value)
-
-    return json.dumps(raw, default=fallback, sort_keys=True, ensure_ascii=False)
-
-
-def _chunks(keys: Sequence[str]) -> Iterator[Sequence[str]]:
-    for start in range(0, len(keys), IN_CHUNK):
-        yield keys[start : start + IN_CHUNK]
-
-
-def _conflict(
-    object_type: str, jde_key: str, stripe_id: str | None, existing: ObjectMapping | None
-) -> MappingConflictError:
-    if existing is None:
-        message = f"{object_type} {jde_key} → {stripe_id}: refused by a concurrent mapping change"
-    elif existing.jde_key != jde_key:
-        message = f"Stripe object {stripe_id} is already mapped to {object_type} {existing.jde_key}"
-    else:
-        message = f"{object_type} {jde_key} is already mapped to {existing.stripe_id}, not {stripe_id}"
-    return MappingConflictError(message, existing=existing)
-
-
-def _dialect_insert(conn: Connection) -> Callable[..., Any]:
-    return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-
-
-def _audit_values(outcome: RecordOutcome, now: datetime) -> dict[str, Any]:
-    """One audit row's columns: what is inserted is exactly what `record_outcome` answers."""
-    return {
-        "at": now,
-        "run_id": outcome.run_id,
-        "partition_key": outcome.partition_key,
-        "object_type": outcome.object_type,
-        "record_key": outcome.record_key,
-        "jde_version": outcome.jde_version,
-        "payload_hash": outcome.payload_hash,
-        "action": outcome.action,
-        "idempotency_key": outcome.idempotency_key,
-        "stripe_request_id": outcome.stripe_request_id,
-        "stripe_id": outcome.stripe_id,
-        "outcome": outcome.outcome,
-        "reason": outcome.reason,
-        "attempt": outcome.attempt,
-    }
-
-
-def _insert_if_absent(conn: Connection, values: dict[str, Any]) -> bool:
-    """INSERT ... ON CONFLICT DO NOTHING: True if this statement created the row."""
-    statement = _dialect_insert(conn)(mapping).values(**values).on_conflict_do_nothing()
-    return conn.execute(statement.returning(mapping.c.id)).first() is not None
-
-
-def _mapping_values(
-    object_type: str,
-    jde_key: str,
-    stripe_id: str,
-    content_hash: str,
-    jde_version: datetime | None,
-    run_id: str | None,
-    now: datetime,
-) -> dict[str, Any]:
-    return {
-        "object_type": object_type,
-        "jde_key": jde_key,
-        "stripe_id": stripe_id,
-        "content_hash": content_hash,
-        "jde_version": jde_version,
-        "last_run_id": run_id,
-        "created_at": now,
-        "updated_at": now,
-    }
-
-
-def _mapping_of_key(
-    conn: Connection, object_type: str, jde_key: str, *, lock: bool = False
-) -> ObjectMapping | None:
-    query = select(mapping).where(mapping.c.object_type == object_type, mapping.c.jde_key == jde_key)
-    row = conn.execute(query.with_for_update() if lock else query).first()
-    return None if row is None else _mapping_from_row(row)
-
-
-def _mapping_of_stripe_id(
-    conn: Connection, object_type: str, stripe_id: str, *, lock: bool = False
-) -> ObjectMapping | None:
-    query = select(mapping).where(mapping.c.object_type == object_type, mapping.c.stripe_id == stripe_id)
-    row = conn.execute(query.with_for_update() if lock else query).first()
-    return None if row is None else _mapping_from_row(row)
-
-
-def _mapping_from_row(row: Any) -> ObjectMapping:
-    values = row_values(row)
-    values.pop("id")
-    return ObjectMapping(**values)
-
-
-def _audit_from_row(row: Any) -> AuditEntry:
-    return AuditEntry(**row_values(row))
-
-
-def _quarantine_from_row(row: Any) -> QuarantineEntry:
-    values = row_values(row)
-    values["raw"] = json.loads(values.pop("raw_json"), parse_float=Decimal)
-    return QuarantineEntry(**values)

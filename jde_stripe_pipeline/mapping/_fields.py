@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from types import MappingProxyType
 
-from jde_stripe_pipeline.jde.records import JdeAddress, JdeParty
+from jde_stripe_pipeline.jde.records import JdeAddress, JdeInvoice, JdeParty
 from jde_stripe_pipeline.mapping.limits import (
     ADDRESS_FIELD_MAX_LENGTH,
     PHONE_MAX_LENGTH,
@@ -123,3 +123,20 @@ def display_amount(value: Decimal, exponent: int) -> str:
     places = value.normalize().as_tuple().exponent
     decimals = max(exponent, -places if isinstance(places, int) else 0)
     return f"{value:.{decimals}f}"
+
+
+def document_metadata(record: JdeInvoice, **extra: str) -> Mapping[str, str]:
+    """The metadata every Stripe object of a JDE document carries: its keys (so the ledger can be
+    rebuilt from Stripe), its customer, its JDE version stamp and profile."""
+    return validated_metadata(
+        {
+            "jde_kcoo": record.key.kcoo,
+            "jde_doco": str(record.key.doco),
+            "jde_dcto": record.key.dcto,
+            "jde_sfxo": record.key.sfxo,
+            "jde_an8": str(record.an8),
+            "jde_updated_at": record.updated_at.isoformat(),
+            "jde_profile": record.profile,
+            **extra,
+        }
+    )

@@ -126,17 +126,7 @@ def _invoice(record: JdeArInvoice, config: InvoiceMappingConfig, customer_id: st
             f"{record.detail_table}.LNID",
             f"{len(lines)} lines, Stripe allows {INVOICE_MAX_LINES} per invoice",
         )
-    metadata = _fields.validated_metadata(
-        {
-            "jde_kcoo": record.key.kcoo,
-            "jde_doco": str(record.key.doco),
-            "jde_dcto": record.key.dcto,
-            "jde_sfxo": record.key.sfxo,
-            "jde_an8": str(record.an8),
-            "jde_updated_at": record.updated_at.isoformat(),
-            "jde_profile": record.profile,
-        }
-    )
+    metadata = _fields.document_metadata(record)
     due = header.get("due_date")
     return InvoiceRequest(
         profile=record.profile,
@@ -283,18 +273,7 @@ def _credit_note(record: JdeArInvoice, config: InvoiceMappingConfig) -> CreditNo
     memo = f"JDE credit memo {record.key.dcto} {record.key.doco} {record.key.kcoo}" + (
         f": {remark}" if remark else ""
     )
-    metadata = _fields.validated_metadata(
-        {
-            "jde_kcoo": record.key.kcoo,
-            "jde_doco": str(record.key.doco),
-            "jde_dcto": record.key.dcto,
-            "jde_sfxo": record.key.sfxo,
-            "jde_an8": str(record.an8),
-            "jde_updated_at": record.updated_at.isoformat(),
-            "jde_profile": record.profile,
-            CreditNoteRequest.MEMO_KEY: str(record.key),
-        }
-    )
+    metadata = _fields.document_metadata(record, **{CreditNoteRequest.MEMO_KEY: str(record.key)})
     request = CreditNoteRequest(
         record.profile,
         record.key,

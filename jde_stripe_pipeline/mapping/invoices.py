@@ -279,17 +279,7 @@ def _map(
     shipping_details = (
         _fields.shipping(ship_to, whose=f"ship-to AN8 {ship_to.an8}") if ship_to is not None else None
     )
-    metadata = _fields.validated_metadata(
-        {
-            "jde_kcoo": record.key.kcoo,
-            "jde_doco": str(record.key.doco),
-            "jde_dcto": record.key.dcto,
-            "jde_sfxo": record.key.sfxo,
-            "jde_an8": str(record.an8),
-            "jde_updated_at": record.updated_at.isoformat(),
-            "jde_profile": record.profile,
-        }
-    )
+    metadata = _fields.document_metadata(record)
     return InvoiceRequest(
         profile=record.profile,
         document_key=record.key,

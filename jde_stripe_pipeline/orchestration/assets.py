@@ -131,14 +131,14 @@ INVOICES = _Kind(
 
 
 def _partitioned_check(
-    name: str, asset: dg.AssetKey, partitions: dg.PartitionsDefinition
+    name: str, asset: dg.AssetKey, partitions: dg.PartitionsDefinition, *, blocking: bool = False
 ) -> dg.AssetCheckSpec:
     """A check evaluated per partition, so the UI shows each day's result (not one unpartitioned
     result plus a skipped one per run). Partitioned checks are a preview in dagster 1.13; the exact
     pin in pyproject.toml keeps the behaviour the tests saw."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", dg.PreviewWarning)
-        return dg.AssetCheckSpec(name, asset=asset, partitions_def=partitions)
+        return dg.AssetCheckSpec(name, asset=asset, partitions_def=partitions, blocking=blocking)
 
 
 def build_engine(
@@ -211,9 +211,11 @@ def _reconciliation(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
         owners=OWNERS,
         ins={"extract": dg.AssetIn(JDE_INVOICES)},
         deps=[STRIPE_INVOICES],
-        check_specs=[_partitioned_check(RECONCILIATION_CHECK, BILLING_RECONCILIATION, partitions)],
+        check_specs=[
+            _partitioned_check(RECONCILIATION_CHECK, BILLING_RECONCILIATION, partitions, blocking=True)
+        ],
         description="Per invoice of the partition: Stripe's number, date, currency, line count and total "
-        "vs JDE.",
+        "vs JDE. Its check blocks: a draft that differs from JDE fails the run.",
     )
     def billing_reconciliation(
         context: dg.AssetExecutionContext,
@@ -243,10 +245,13 @@ def _reconciliation(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
         if month_end is not None:
             month_end_differences = len(month_end.mismatched())
             metadata |= _month_end_metadata(context, month_end, ZoneInfo(mapping.timezone))
+        drafts_differ = len(report.mismatched()) > len(report.conflicts) or month_end_differences > 0
         check = dg.AssetCheckResult(
             check_name=RECONCILIATION_CHECK,
             passed=not report.mismatched() and not month_end_differences,
-            severity=dg.AssetCheckSeverity.ERROR,
+            # A draft that differs from JDE after a sync is a defect: ERROR, and the blocking check fails
+            # the run. Finalized invoices JDE changed since (conflicts) are a person's work: WARN.
+            severity=dg.AssetCheckSeverity.ERROR if drafts_differ else dg.AssetCheckSeverity.WARN,
             metadata={
                 "mismatches": len(report.mismatched()),
                 "month_end_differences": month_end_differences,

@@ -14,7 +14,7 @@ import dagster as dg
 
 from jde_stripe_pipeline.sync import ReconciliationReport, RecordResult, SyncReport
 
-OUTCOMES = ("created", "updated", "unchanged", "conflict", "quarantined", "failed", "deleted")
+OUTCOMES = ("created", "updated", "unchanged", "conflict", "quarantined", "failed", "deleted", "deferred")
 PREVIEW_ROWS = 50
 URGENCY = {"failed": 0, "conflict": 1, "quarantined": 2}
 PROBLEM_ROWS = 200

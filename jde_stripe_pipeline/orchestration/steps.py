@@ -195,6 +195,13 @@ def finish_sync(
     if report.customers is not None:
         problems = list(report.customers.problems()) + problems
     log_problems(context.log, problems)
+    if report.object_type == "invoice":
+        metadata["stripe_matches_jde"] = report.stripe_matches_jde
+        if not report.stripe_matches_jde:
+            context.log.error(
+                f"after the sync of {context.partition_key}, Stripe does not equal JDE for some invoice it "
+                "touched: see billing_reconciliation"
+            )
     failed = sum(1 for result in problems if result.outcome == "failed")
     if failed:
         message = f"{failed} record(s) failed in the {report.object_type} sync of {context.partition_key}"

@@ -173,7 +173,7 @@ def reconcile_ar(
 ) -> ArReconciliation:
     """Every A/R document of `records` (others are ignored) against what Stripe holds now."""
     records = [r for r in records if r.profile == "ar_invoice"]
-    reader, meter = StripeReader(stripe), Meter(stripe)
+    reader, meter = StripeReader(), Meter(stripe)
     mapped: dict[str, Any] = {}
     skipped: list[str] = []
     for record in records:
@@ -196,7 +196,7 @@ def reconcile_ar(
             rows.append(compare_void(key, state.object))
         else:
             rows.append(_credit_row(key, request, reader, meter, mappings))
-    requests = meter.count + reader.listing_requests("invoice")
+    requests = meter.count
     return ArReconciliation(tuple(rows), tuple(skipped), requests)
 
 

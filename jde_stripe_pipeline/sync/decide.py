@@ -1,30 +1,54 @@
 """The decision core: what to do with one record, as data. Pure: no Stripe, no ledger, no clock.
 
 Input: the record's mapped request (in a `Work`, with its attempt number), the ledger's mapping (or
-None) and what Stripe holds (`StripeState`). Output: a `Decision` — the outcome it leads to, the
-action, the Stripe id, a reason, a detail and the exact ordered `StripeOperation`s with their
-idempotency keys — or `READ_STRIPE` when the decision needs Stripe's state first. `plan` prints the
-decisions; `sync` executes them (and re-decides when Stripe's answer changes the state); both go
-through these two functions and nothing else decides.
+None), what the ledger's intent row knows (`Known`) and what Stripe holds (`StripeState`). Output: a
+`Decision` — the outcome it leads to, the action, the Stripe id, a reason, a detail and the exact
+ordered `StripeOperation`s with their idempotency keys — or `READ_STRIPE` when the decision needs
+Stripe's state first. `plan` prints the decisions; `sync` executes them (and re-decides when Stripe's
+answer changes the state); both go through these two functions and nothing else decides.
+
+A record with no mapping is read in Stripe only when the ledger knows something of it (a Stripe id,
+or a create sent without a recorded outcome that Stripe can no longer replay); one the ledger never
+created is created without any read, so a run costs what changed, not what the account holds.
 
 Idempotency keys are deterministic (see `stripe_key`): object + JDE key + operation + a hash of the
-operation's own content, the generation and the attempt. The generation makes one content sendable
-twice legitimately: the mapping's `updated_at` for updates (it moves only when an outcome is
-recorded, so a rerun after a crash reuses the key and gets Stripe's replay), the id of the object
-being replaced for a re-create, the id of a since-deleted object a create replayed. The lines added to
-a new invoice are keyed by the key that creates it (the id is not known before Stripe answers).
+operation's own content, the generation and the attempt. (An invoice create's content leaves out the
+Stripe customer id, so that a plan shows the key before a new customer exists; should Stripe ever
+answer a key with `idempotency_error`, the engine moves the record to a new attempt.) The generation
+makes one content sendable twice legitimately: the mapping's `updated_at` for updates (it moves only
+when an outcome is recorded, so a rerun after a crash reuses the key and gets Stripe's replay), the id
+of the object being replaced for a re-create, the id of a since-deleted object a create replayed. The
+lines added to a new invoice are keyed by the key that creates it (the id is unknown before Stripe
+answers).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-from jde_stripe_pipeline.ledger import Action, ObjectMapping, Outcome
+from jde_stripe_pipeline.ledger import Action, ObjectMapping
 from jde_stripe_pipeline.mapping import CustomerRequest, DeleteDraftInvoice, InvoiceRequest
 from jde_stripe_pipeline.mapping import content_hash as hash_of
-from jde_stripe_pipeline.mapping import idempotency_key as make_key
+from jde_stripe_pipeline.sync.decision import (
+    ABSENT,
+    DRAFT,
+    NOTHING_KNOWN,
+    READ_STRIPE,
+    UNREAD,
+    BlockedCustomer,
+    BusyCustomer,
+    CustomerLink,
+    Decision,
+    Known,
+    PendingCustomer,
+    ReadStripe,
+    StripeState,
+    blocked,
+    generation,
+    quarantined,
+    stripe_key,
+)
 from jde_stripe_pipeline.sync.diff import (
     LineDiff,
     create_only_differences,
@@ -34,100 +58,47 @@ from jde_stripe_pipeline.sync.diff import (
     person_added_metadata,
 )
 from jde_stripe_pipeline.sync.operations import Created, Method, StripeOperation
-from jde_stripe_pipeline.sync.results import ObjectKind
 from jde_stripe_pipeline.sync.work import Work
 
-DRAFT = "draft"
-
-Source = Literal["unread", "mapping", "relink", "absent"]
-
-
-@dataclass(frozen=True)
-class StripeState:
-    """What Stripe holds for one record, as read before deciding."""
-
-    source: Source
-    """`mapping`: retrieved by the ledger's id; `relink`: found by its `jde_*` metadata (no mapping);
-    `absent`: Stripe holds none (the mapped one is gone, or the listing has none); `unread`: not read."""
-    object: Mapping[str, Any] | None = None
-    lines: tuple[Mapping[str, Any], ...] = ()
-    """An invoice's lines, all of them."""
-    duplicates: tuple[str, ...] = ()
-    """Ids of further objects carrying the same JDE key (reported, left alone)."""
-    stale_replay: str | None = None
-    """A create was answered by Stripe's replay of this object, deleted since: create anew under it."""
-
-
-UNREAD = StripeState("unread")
-ABSENT = StripeState("absent")
+__all__ = [
+    "ABSENT",
+    "DRAFT",
+    "NOTHING_KNOWN",
+    "READ_STRIPE",
+    "UNREAD",
+    "BlockedCustomer",
+    "BusyCustomer",
+    "CustomerLink",
+    "Decision",
+    "Known",
+    "PendingCustomer",
+    "ReadStripe",
+    "StripeState",
+    "decide_customer",
+    "decide_invoice",
+    "stripe_key",
+]
 
 
-@dataclass(frozen=True)
-class ReadStripe:
-    """The answer of a decide function that needs to know what Stripe holds first."""
-
-
-READ_STRIPE = ReadStripe()
-
-
-@dataclass(frozen=True)
-class PendingCustomer:
-    """Plan only: the invoice's customer is in neither the ledger nor Stripe; the customer sync that
-    runs before the invoices creates it."""
-
-    an8: int
-
-    def __str__(self) -> str:
-        return f"{{customer AN8 {self.an8}, synced first}}"
-
-
-CustomerLink = str | PendingCustomer | None
-"""The Stripe customer of an invoice: its id, pending (plan), or None: not in Stripe (a failure)."""
-
-
-@dataclass(frozen=True)
-class Decision:
-    """What happens to one record: the outcome once `operations` are sent, in order."""
-
-    object_type: ObjectKind
-    record_key: str
-    outcome: Outcome
-    action: Action
-    stripe_id: str | Created | None
-    reason: str | None = None
-    detail: Mapping[str, object] = field(default_factory=dict)
-    operations: tuple[StripeOperation, ...] = ()
-    replaces: str | None = None
-    """The Stripe id the mapping moves away from (a re-create after a deletion)."""
-    blind: bool = False
-    """Decided without reading Stripe (a mapped customer's update): a 404 re-decides as `absent`."""
-
-
-def stripe_key(kind: ObjectKind, work: Work, operation: str, content: str, generation: str) -> str:
-    """Deterministic per (operation content, generation, attempt): see the module docstring."""
-    salted = hash_of({"content": content, "generation": generation, "attempt": work.attempt})
-    return make_key(kind, work.record_key, operation, salted)
-
-
-def generation(mapping: ObjectMapping) -> str:
-    """Moves whenever an outcome is recorded for the record; fixed while a change is in flight."""
-    return f"{mapping.stripe_id}@{mapping.updated_at.isoformat()}"
-
-
-def quarantined(kind: ObjectKind, work: Work) -> Decision:
-    record = work.quarantined
-    assert record is not None
-    return Decision(
-        kind, work.record_key, "quarantined", "quarantine", None, f"{record.field}: {record.reason}"
-    )
+def _unmapped_needs_read(known: Known, create_key: str) -> bool:
+    """Without a mapping: read Stripe first unless the ledger knows nothing of the record, or the only
+    thing it knows is a create under this very key that Stripe still replays (re-sending it is safe)."""
+    if known.stripe_id is not None:
+        return True
+    if known.pending_key is None:
+        return False
+    return not (known.replayable and known.pending_key == create_key)
 
 
 # ------------------------------------------------------------------------------------ customers
 
 
-def decide_customer(work: Work, mapping: ObjectMapping | None, state: StripeState) -> Decision | ReadStripe:
-    """Unchanged → nothing; mapped → update (blind: no read); gone → create anew; unmapped → relink to
-    the one found by `jde_an8` (updated only where it differs) or create."""
+def decide_customer(
+    work: Work, mapping: ObjectMapping | None, state: StripeState, known: Known = NOTHING_KNOWN
+) -> Decision | ReadStripe:
+    """Unchanged → nothing; mapped → update (blind: no read); gone → create anew; unmapped → create at
+    once when the ledger knows nothing of it, else relink to the one Stripe holds (updated only where
+    it differs) or create."""
     if work.request is None:
         return quarantined("customer", work)
     request = work.request
@@ -156,7 +127,10 @@ def decide_customer(work: Work, mapping: ObjectMapping | None, state: StripeStat
             detail={"replaced": mapping.stripe_id, "reason": "the Stripe customer was deleted"},
         )
     if state.source == "unread":
-        return READ_STRIPE
+        fresh = _create_customer(work, request, "new")
+        create = fresh.create
+        assert create is not None
+        return READ_STRIPE if _unmapped_needs_read(known, create.idempotency_key) else fresh
     if state.source == "relink" and state.object is not None:
         existing = str(state.object["id"])
         detail: dict[str, object] = {}
@@ -210,24 +184,31 @@ def decide_invoice(
     work: Work,
     mapping: ObjectMapping | None,
     state: StripeState,
+    known: Known = NOTHING_KNOWN,
     *,
     customer: CustomerLink = None,
     already_deleted: bool = False,
 ) -> Decision | ReadStripe:
-    """Unchanged → nothing; no draft → create it with its lines; a draft → converge header and lines by
-    `jde_lnid`; not a draft any more → conflict; nothing left to bill → delete the draft.
+    """Unchanged → nothing; no draft → create it with its lines (at once when the ledger knows nothing
+    of it); a draft → converge header and lines by `jde_lnid`; not a draft any more → conflict; nothing
+    left to bill → delete the draft; customer quarantined → quarantined too.
 
-    `customer`: the invoice's Stripe customer (None: it is not in Stripe, so the invoice fails);
-    `already_deleted`: the ledger's latest outcome for the record is the deletion of this content."""
+    `customer`: the invoice's Stripe customer (see `CustomerLink`); `already_deleted`: the ledger's
+    latest outcome for the record is the deletion of this content."""
     if work.request is None:
         return quarantined("invoice", work)
     request = work.request
     if isinstance(request, DeleteDraftInvoice):
-        return _decide_delete(work, request, mapping, state, already_deleted)
+        return _decide_delete(work, request, mapping, state, known, already_deleted)
     assert isinstance(request, InvoiceRequest)
     key = work.record_key
     if mapping is not None and mapping.content_hash == request.change_hash:
         return Decision("invoice", key, "unchanged", "nothing", mapping.stripe_id)
+    if isinstance(customer, BlockedCustomer):
+        return blocked(work, customer)
+    if isinstance(customer, BusyCustomer):
+        reason = f"invoice {key}: its customer is being synced by another run ({customer.reason})"
+        return Decision("invoice", key, "deferred", "nothing", None, reason)
     if customer is None:
         return Decision(
             "invoice",
@@ -238,10 +219,15 @@ def decide_invoice(
             f"invoice {key}: customer AN8 {request.customer_an8} is not in Stripe "
             "(it could not be synced: see the customer's own outcome)",
         )
-    if state.source == "unread":
-        return READ_STRIPE
     if isinstance(customer, str):
         request = request.with_customer(customer)
+    if state.source == "unread":
+        if mapping is not None:
+            return READ_STRIPE
+        fresh = _create_invoice(work, request, None, state, customer)
+        create = fresh.create
+        assert create is not None
+        return READ_STRIPE if _unmapped_needs_read(known, create.idempotency_key) else fresh
     if state.object is None:
         return _create_invoice(work, request, mapping, state, customer)
     return _converge(work, request, mapping, state)
@@ -252,13 +238,14 @@ def _decide_delete(
     request: DeleteDraftInvoice,
     mapping: ObjectMapping | None,
     state: StripeState,
+    known: Known,
     already_deleted: bool,
 ) -> Decision | ReadStripe:
     key = work.record_key
     if mapping is None and already_deleted:
         reason = f"{request.reason}; its Stripe draft was deleted before"
         return Decision("invoice", key, "deleted", "nothing", None, reason)
-    if state.source == "unread":
+    if state.source == "unread" and (mapping is not None or known.anything):
         return READ_STRIPE
     invoice = state.object
     if invoice is None:

@@ -3,6 +3,9 @@
 The engine converges from what Stripe actually holds, never from what the ledger believes: after a
 crash half-way through an invoice, or an edit by a person, the diff says exactly which calls remain.
 Only fields the mapping owns are compared; anything else in Stripe is a person's and is left alone.
+JDE's version stamp (`metadata.jde_updated_at`) is bookkeeping, not a difference: it is written along
+with a real change of the object's own fields, never alone (a JDE edit of an invoice's lines costs the
+line calls, not a header update as well).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from jde_stripe_pipeline.mapping import CustomerRequest, InvoiceLineRequest, InvoiceRequest
+from jde_stripe_pipeline.mapping.requests import VERSION_STAMP_KEY
 
 _ADDRESS_KEYS = ("line1", "line2", "city", "state", "postal_code", "country")
 LINE_KEY = "jde_lnid"
@@ -45,6 +49,10 @@ def _owned_metadata_differs(wanted: Mapping[str, str], actual: object, owned: Se
     return any(_blank(wanted.get(key)) != _blank(have.get(key)) for key in owned)
 
 
+def _owned_but_the_stamp(owned: Sequence[str]) -> tuple[str, ...]:
+    return tuple(key for key in owned if key != VERSION_STAMP_KEY)
+
+
 def customer_differences(request: CustomerRequest, customer: Mapping[str, Any]) -> list[str]:
     """Owned customer fields whose Stripe value differs from what the request would set."""
     wanted = request.params()
@@ -60,7 +68,8 @@ def customer_differences(request: CustomerRequest, customer: Mapping[str, Any]) 
         customer.get("preferred_locales") or []
     ):
         changed.append("preferred_locales")
-    if _owned_metadata_differs(request.metadata, customer.get("metadata"), request.OWNED_METADATA_KEYS):
+    owned = _owned_but_the_stamp(request.OWNED_METADATA_KEYS)
+    if _owned_metadata_differs(request.metadata, customer.get("metadata"), owned):
         changed.append("metadata")
     return changed
 
@@ -94,7 +103,8 @@ def invoice_header_differences(request: InvoiceRequest, invoice: Mapping[str, An
     wanted_shipping = request.shipping_details.params() if request.shipping_details is not None else None
     if _shipping(wanted_shipping) != _shipping(invoice.get("shipping_details")):
         changed.append("shipping_details")
-    if _owned_metadata_differs(request.metadata, invoice.get("metadata"), request.OWNED_METADATA_KEYS):
+    owned = _owned_but_the_stamp(request.OWNED_METADATA_KEYS)
+    if _owned_metadata_differs(request.metadata, invoice.get("metadata"), owned):
         changed.append("metadata")
     return changed
 

@@ -1,9 +1,9 @@
 """The sync engine: typed JDE records in, the fewest Stripe requests that make Stripe equal JDE out.
 
-A thin facade over one code path per record: map (`work`) → decide (`decide`, reading Stripe through
-`stripe_state` when the decision needs it) → for a sync, execute (`execute`) and record (`record`);
-for a plan, stop after deciding. So `jde-stripe plan` prints exactly the operations a sync sends,
-with their idempotency keys. Where the two read differently:
+A thin facade over one code path per record (`per_record`): map (`work`) → decide (`decide`, reading
+Stripe through `stripe_state` when the decision needs it) → for a sync, claim, execute (`execute`)
+and record (`record`); for a plan, stop after deciding. So `jde-stripe plan` prints exactly the
+operations a sync sends, with their idempotency keys. Where the two read differently:
 - a plan retrieves a mapped customer whose content changed (one GET) to show which fields differ; a
   sync updates it blind and re-decides (create anew) only if Stripe answers 404;
 - a sync checks a create answered by an idempotent replay (one GET) and, if that object has been
@@ -12,11 +12,16 @@ with their idempotency keys. Where the two read differently:
 Why else it is built this way:
 - Change detection is the content hash of the mapped request against the ledger's: an unchanged
   record sends no request at all (it only appends an `unchanged` audit row).
+- O(change): a record the ledger never created is created without reading Stripe; the account is
+  listed only by a relink (`relink`), which runs by itself once when the ledger is empty.
+- Concurrency: a record is claimed in the ledger before its first write; two runs of one partition
+  at once never both write it (the second records `deferred`).
 - Invoices converge from the draft's actual lines (by `jde_lnid`), so whatever partial state a crash
   left, the next run sends only what is still missing. Lines without `jde_lnid` and metadata the
   mapping does not own are a person's: left alone and reported.
 - Customers before invoices (`sync_invoices` syncs the invoices' missing customers first, then the
   invoices on `workers` threads), records deduplicated by key: no two threads ever race on one object.
+  An invoice whose customer is quarantined is quarantined too, naming the customer.
 - A rejected request (400…) fails its record only, with Stripe's message, and the batch goes on.
 """
 
@@ -26,7 +31,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
 from jde_stripe_pipeline.jde.records import JdeCustomer, JdeInvoice, QuarantinedRecord
-from jde_stripe_pipeline.ledger import Action, Ledger, ObjectMapping
+from jde_stripe_pipeline.ledger import Intent, Ledger, ObjectMapping, ObjectType
 from jde_stripe_pipeline.mapping import (
     CustomerMappingConfig,
     DeleteDraftInvoice,
@@ -35,21 +40,22 @@ from jde_stripe_pipeline.mapping import (
     map_customer,
     map_invoice,
 )
-from jde_stripe_pipeline.stripe_sink import StripeRequestRejected, StripeSink, StripeUnavailable
+from jde_stripe_pipeline.stripe_sink import StripeSink
 from jde_stripe_pipeline.sync.ar_events import ArEvents, split_ar_events
-from jde_stripe_pipeline.sync.decide import (
-    UNREAD,
+from jde_stripe_pipeline.sync.claims import Claims
+from jde_stripe_pipeline.sync.decision import (
+    BlockedCustomer,
+    BusyCustomer,
     CustomerLink,
     Decision,
     PendingCustomer,
-    StripeState,
-    decide_customer,
-    decide_invoice,
 )
-from jde_stripe_pipeline.sync.execute import Executed, NewKeyNeeded, execute, run_rounds
+from jde_stripe_pipeline.sync.execute import run_rounds
 from jde_stripe_pipeline.sync.operations import Created
-from jde_stripe_pipeline.sync.reconcile import reconcile_invoices
+from jde_stripe_pipeline.sync.per_record import RecordFlow
+from jde_stripe_pipeline.sync.reconcile import compare_invoice, expected_of, reconcile_invoices, report_of
 from jde_stripe_pipeline.sync.record import Recorder
+from jde_stripe_pipeline.sync.relink import RelinkReport, relink
 from jde_stripe_pipeline.sync.results import (
     ObjectKind,
     Plan,
@@ -58,16 +64,12 @@ from jde_stripe_pipeline.sync.results import (
     RecordResult,
     SyncReport,
 )
-from jde_stripe_pipeline.sync.stripe_state import Meter, StripeReader
+from jde_stripe_pipeline.sync.stripe_state import Meter
 from jde_stripe_pipeline.sync.work import Work, dedupe, works
 
 __all__ = ["CustomerFetch", "SyncEngine"]
 
 CustomerFetch = Callable[[Sequence[int]], Iterable[JdeCustomer | QuarantinedRecord]]
-
-MAX_DECISIONS = 5
-"""Decisions per record and round: the first, then one per re-decide (a create replaying a deleted
-object, a blind update finding the object gone)."""
 
 
 class SyncEngine:
@@ -99,191 +101,188 @@ class SyncEngine:
         self.workers = workers
         self.progress = progress
         self.max_rounds = max_rounds
-        self._reader = StripeReader(stripe)
-        self._recorder = Recorder(ledger, run_id, partition_key)
+        self.claims = Claims(ledger, run_id)
+        self._flow = RecordFlow(stripe, ledger, Recorder(ledger, run_id, partition_key), self.claims)
+        self.relinked: RelinkReport | None = None
+        """The relink this engine ran (an empty ledger's first run), if any."""
+        self._relink_checked = False
+        self._found_in_memory: Mapping[ObjectType, Mapping[str, str]] = {}
+        """A plan's relink, which writes nothing: what it found stands in for intent rows."""
 
     # ================================================================================== public
 
     def sync_customers(self, records: Iterable[JdeCustomer | QuarantinedRecord]) -> SyncReport:
         started = time.monotonic()
-        listing_before = self._reader.listing_requests("customer")
-        items = dedupe(self._customer_works(records))
-        mappings = self.ledger.get_mappings("customer", [w.record_key for w in items if w.request])
-        results = self._rounds(
-            "customer", items, lambda work: self._sync("customer", work, mappings.get(work.record_key))
-        )
-        requests = sum(r.requests for r in results)
-        requests += self._reader.listing_requests("customer") - listing_before
+        with self.claims.held():
+            listed = self._relink_if_empty(persist=True)
+            items = dedupe(self._customer_works(records))
+            mappings, intents = self._ledger_rows("customer", items)
+            results = self._rounds(
+                "customer",
+                items,
+                lambda work: self._flow.sync(
+                    "customer", work, mappings.get(work.record_key), intents.get(work.record_key)
+                ),
+            )
+        requests = sum(r.requests for r in results) + listed
         return SyncReport("customer", tuple(results), requests, time.monotonic() - started)
 
     def sync_invoices(
         self, records: Iterable[JdeInvoice | QuarantinedRecord], *, fetch_customers: CustomerFetch
     ) -> SyncReport:
         started = time.monotonic()
-        listing_before = self._reader.listing_requests("invoice")
-        items, ar_items = split_ar_events(dedupe(self._invoice_works(records)))
-        customer_report = self._sync_missing_customers(items, fetch_customers)
-        customers = self._customer_mappings(items)
-        mappings = self.ledger.get_mappings("invoice", [w.record_key for w in items if w.request])
+        with self.claims.held():
+            listed = self._relink_if_empty(persist=True)
+            items, ar_items = split_ar_events(dedupe(self._invoice_works(records)))
+            customer_report = self._sync_missing_customers(items, fetch_customers)
+            customers = self._customer_links(items, synced_first=customer_report)
+            mappings, intents = self._ledger_rows("invoice", items)
 
-        def sync(work: Work) -> RecordResult:
-            link = _linked(work, customers)
-            return self._sync("invoice", work, mappings.get(work.record_key), customer=link)
+            def sync(work: Work) -> RecordResult:
+                key = work.record_key
+                link = _link(work, customers)
+                return self._flow.sync("invoice", work, mappings.get(key), intents.get(key), customer=link)
 
-        results = self._rounds("invoice", items, sync)
-        results += self._rounds("invoice", ar_items, self._ar_events().sync)  # after their originals
-        requests = sum(r.requests for r in results)
-        requests += self._reader.listing_requests("invoice") - listing_before
+            results = self._rounds("invoice", items, sync)
+            results += self._rounds("invoice", ar_items, self._ar_events().sync)  # after their originals
+        requests = sum(r.requests for r in results) + listed
         if customer_report is not None:
             requests += customer_report.requests_sent
         return SyncReport(
-            "invoice", tuple(results), requests, time.monotonic() - started, customers=customer_report
+            "invoice",
+            tuple(results),
+            requests,
+            time.monotonic() - started,
+            customers=customer_report,
+            reconciliation=self._reconciled(items),
         )
 
     def plan_customers(self, records: Iterable[JdeCustomer | QuarantinedRecord]) -> Plan:
+        listed = self._relink_if_empty(persist=False)
         items = dedupe(self._customer_works(records))
-        mappings = self.ledger.get_mappings("customer", [w.record_key for w in items if w.request])
-        listing_before = self._reader.listing_requests("customer")
+        mappings, intents = self._ledger_rows("customer", items)
         changes: list[PlannedChange] = []
-        requests = 0
+        requests = listed
         for work in items:
             meter = Meter(self.stripe)
-            changes.append(
-                _planned(self._decide("customer", work, mappings.get(work.record_key), meter, peek=True))
+            key = work.record_key
+            decision = self._flow.decide(
+                "customer", work, mappings.get(key), intents.get(key), meter, peek=True
             )
+            assert decision is not None
+            changes.append(_planned(decision))
             requests += meter.count
-        requests += self._reader.listing_requests("customer") - listing_before
         return Plan("customer", tuple(changes), requests)
 
     def plan_invoices(self, records: Iterable[JdeInvoice | QuarantinedRecord]) -> Plan:
+        listed = self._relink_if_empty(persist=False)
         items, ar_items = split_ar_events(dedupe(self._invoice_works(records)))
-        mappings = self.ledger.get_mappings("invoice", [w.record_key for w in items if w.request])
-        customers = self._customer_mappings(items)
-        listing_before = self._reader.listing_requests("invoice") + self._reader.listing_requests("customer")
+        mappings, intents = self._ledger_rows("invoice", items)
+        customers = self._customer_links(items, plan=True)
         changes: list[PlannedChange] = []
-        requests = 0
+        requests = listed
         for work in items:
             meter = Meter(self.stripe)
-            link = self._planned_link(work, customers)
-            decision = self._decide(
-                "invoice", work, mappings.get(work.record_key), meter, customer=link, peek=True
+            key = work.record_key
+            decision = self._flow.decide(
+                "invoice",
+                work,
+                mappings.get(key),
+                intents.get(key),
+                meter,
+                customer=_link(work, customers),
+                peek=True,
             )
+            assert decision is not None
             changes.append(_planned(decision))
             requests += meter.count
         for work in ar_items:
-            decision, cost = self._ar_events().plan(work)
-            changes.append(_planned(decision))
+            ar_decision, cost = self._ar_events().plan(work)
+            changes.append(_planned(ar_decision))
             requests += cost
-        listed = self._reader.listing_requests("invoice") + self._reader.listing_requests("customer")
-        return Plan("invoice", tuple(changes), requests + listed - listing_before)
+        return Plan("invoice", tuple(changes), requests)
 
     def reconcile_invoices(self, records: Iterable[JdeInvoice]) -> ReconciliationReport:
         """Per invoice: Stripe's number, effective date, currency, billable line count and total against
         JDE's; non-drafts that differ listed as conflicts; lines and metadata a person added reported."""
         records = list(records)
-        mappings = self.ledger.get_mappings("invoice", [str(r.key) for r in records])
-        return reconcile_invoices(records, self.invoice_config, mappings, self._reader, Meter(self.stripe))
-
-    # ============================================================================ one record
-
-    def _decide(
-        self,
-        kind: ObjectKind,
-        work: Work,
-        mapping: ObjectMapping | None,
-        meter: Meter,
-        *,
-        customer: CustomerLink = None,
-        peek: bool = False,
-        state: StripeState = UNREAD,
-    ) -> Decision:
-        """The decision, reading Stripe when it needs to (a plan also where a sync would go blind)."""
-        request = work.request
-        already_deleted = (
-            isinstance(request, DeleteDraftInvoice)
-            and mapping is None
-            and self._recorder.already_deleted(work.record_key, request.content_hash)
+        keys = [str(r.key) for r in records]
+        mappings = self.ledger.get_mappings("invoice", keys)
+        intents = self.ledger.intents.of("invoice", keys)
+        return reconcile_invoices(
+            records,
+            self.invoice_config,
+            mappings,
+            intents,
+            self._flow.reader,
+            Meter(self.stripe),
+            known=self._flow.seen,
         )
-        for _ in range(2):
-            if kind == "customer":
-                answer = decide_customer(work, mapping, state)
-            else:
-                answer = decide_invoice(
-                    work, mapping, state, customer=customer, already_deleted=already_deleted
-                )
-            if isinstance(answer, Decision) and not (peek and answer.blind):
-                return answer
-            if kind == "customer":
-                state = self._reader.customer(work.record_key, mapping, meter)
-            else:
-                state = self._reader.invoice(work.record_key, mapping, meter)
-        raise AssertionError(f"{kind} {work.record_key}: undecided with Stripe's state read")
 
-    def _sync(
-        self, kind: ObjectKind, work: Work, mapping: ObjectMapping | None, *, customer: CustomerLink = None
-    ) -> RecordResult:
-        """Decide, execute, and decide again while Stripe's answers change the state; then record."""
-        meter = Meter(self.stripe)
-        state = UNREAD
-        try:
-            for _ in range(MAX_DECISIONS):
-                decision = self._decide(kind, work, mapping, meter, customer=customer, state=state)
-                answer = execute(decision, meter)
-                if isinstance(answer, Executed):
-                    return self._recorder.decided(decision, work, answer, work.requests_before + meter.count)
-                state = answer
-            raise StripeUnavailable(f"create keeps replaying deleted {kind}s")
-        except StripeUnavailable as error:
-            if error.same_key_will_fail:
-                raise NewKeyNeeded(str(error), requests=work.requests_before + meter.count) from error
-            return self._failed(kind, work, mapping, None, str(error), meter)
-        except StripeRequestRejected as error:
-            return self._failed(
-                kind, work, mapping, mapping.stripe_id if mapping else None, str(error), meter
-            )
+    def relink(self) -> RelinkReport:
+        """List the whole account once and note every unmapped record's Stripe object (the explicit
+        recovery behind `jde-stripe relink`)."""
+        self._relink_checked = True
+        self.relinked = relink(self.ledger, self.stripe, self.run_id)
+        return self.relinked
 
-    def _failed(
-        self,
-        kind: ObjectKind,
-        work: Work,
-        mapping: ObjectMapping | None,
-        stripe_id: str | None,
-        error: str,
-        meter: Meter,
-    ) -> RecordResult:
-        action: Action = ("update" if kind == "customer" else "converge") if mapping else "create"
-        reason = f"{kind} {work.record_key}: {error}"
-        return self._recorder.failed(
-            kind, work, action, stripe_id, reason, work.requests_before + meter.count
-        )
+    # ================================================================================ helpers
+
+    def _reconciled(self, items: Sequence[Work]) -> ReconciliationReport:
+        """The invoices this sync read or wrote, compared with JDE from Stripe's answers."""
+        seen = self._flow.seen
+        compared = [
+            compare_invoice(w.record_key, expected_of(w.request), seen[w.record_key])
+            for w in items
+            if isinstance(w.request, InvoiceRequest | DeleteDraftInvoice) and w.record_key in seen
+        ]
+        return report_of(compared, (), 0)
+
+    def _relink_if_empty(self, *, persist: bool) -> int:
+        """Once per engine: relink when the ledger is empty (see `relink.py`); the requests it cost."""
+        if self._relink_checked:
+            return 0
+        self._relink_checked = True
+        if not self.ledger.intents.needs_relink():
+            return 0
+        self.relinked = relink(self.ledger, self.stripe, self.run_id, persist=persist)
+        if not persist:
+            self._found_in_memory = self.relinked.found
+        return self.relinked.requests
+
+    def _ledger_rows(
+        self, kind: ObjectType, items: Sequence[Work]
+    ) -> tuple[dict[str, ObjectMapping], dict[str, Intent]]:
+        """The mappings and intent rows of the records (for a plan without a persisted relink, the
+        objects the relink listing found stand in for intent rows)."""
+        keys = [w.record_key for w in items if w.request]
+        intents = self.ledger.intents.of(kind, keys)
+        found = self._found_in_memory.get(kind, {})
+        for key in keys:
+            if key in found and key not in intents:
+                intents[key] = Intent(kind, key, attempt=1, stripe_id=found[key])
+        return self.ledger.get_mappings(kind, keys), intents
 
     def _rounds(
         self, kind: ObjectKind, items: list[Work], sync: Callable[[Work], RecordResult]
     ) -> list[RecordResult]:
-        def give_up(work: Work, error: NewKeyNeeded) -> RecordResult:
-            reason = f"{kind} {work.record_key}: {error}"
-            return self._recorder.failed(kind, work, "create", None, reason, error.requests)
-
         return run_rounds(
             kind,
             items,
             sync,
             max_rounds=self.max_rounds,
             workers=self.workers,
-            give_up=give_up,
+            give_up=lambda work, error: self._flow.give_up(kind, work, error),
             progress=self.progress,
-            between_rounds=self._reader.forget,
         )
-
-    # ================================================================================ helpers
 
     def _ar_events(self) -> ArEvents:
         """Credit memos and voids of the `ar_invoice` profile (`sync/ar_events.py`)."""
         return ArEvents(
             sink=self.stripe,
             ledger=self.ledger,
-            reader=self._reader,
-            recorder=self._recorder,
+            reader=self._flow.reader,
+            recorder=self._flow.recorder,
             config=self.invoice_config,
         )
 
@@ -293,9 +292,30 @@ class SyncEngine:
     def _invoice_works(self, records: Iterable[JdeInvoice | QuarantinedRecord]) -> Iterator[Work]:
         return works(records, lambda record: map_invoice(record, self.invoice_config))
 
-    def _customer_mappings(self, items: Sequence[Work]) -> dict[str, ObjectMapping]:
+    def _customer_links(
+        self, items: Sequence[Work], *, plan: bool = False, synced_first: SyncReport | None = None
+    ) -> dict[str, CustomerLink]:
+        """Each invoice customer's Stripe id; else quarantined (`BlockedCustomer`); else held by another
+        run (`BusyCustomer`); else, for a plan, the id the customer sync relinks to or
+        `PendingCustomer` (it creates it first)."""
         an8s = {str(w.request.customer_an8) for w in items if isinstance(w.request, InvoiceRequest)}
-        return self.ledger.get_mappings("customer", an8s)
+        links: dict[str, CustomerLink] = {
+            an8: m.stripe_id for an8, m in self.ledger.get_mappings("customer", an8s).items()
+        }
+        missing = an8s - set(links)
+        for an8, entry in self.ledger.open_quarantine_of("customer", missing).items():
+            links[an8] = BlockedCustomer(int(an8), entry.field, entry.reason)
+        for result in synced_first.results if synced_first is not None else ():
+            if result.outcome == "deferred" and result.record_key in missing:
+                links[result.record_key] = BusyCustomer(int(result.record_key), result.reason or "")
+        if plan:
+            intents = self.ledger.intents.of("customer", missing)
+            found = self._found_in_memory.get("customer", {})
+            for an8 in missing - set(links):
+                known = intents.get(an8)
+                stripe_id = known.stripe_id if known is not None else found.get(an8)
+                links[an8] = stripe_id or PendingCustomer(int(an8))
+        return links
 
     def _sync_missing_customers(self, items: Sequence[Work], fetch: CustomerFetch) -> SyncReport | None:
         an8s = sorted({w.request.customer_an8 for w in items if isinstance(w.request, InvoiceRequest)})
@@ -307,26 +327,12 @@ class SyncEngine:
             return None
         return self.sync_customers(fetch(missing))
 
-    def _planned_link(self, work: Work, customers: Mapping[str, ObjectMapping]) -> CustomerLink:
-        """The customer a sync will have: the ledger's, else the one the customer sync relinks to, else
-        the one it creates first."""
-        request = work.request
-        if not isinstance(request, InvoiceRequest):
-            return None
-        linked = _linked(work, customers)
-        return (
-            linked
-            or self._reader.customer_id(str(request.customer_an8))
-            or PendingCustomer(request.customer_an8)
-        )
 
-
-def _linked(work: Work, customers: Mapping[str, ObjectMapping]) -> str | None:
+def _link(work: Work, customers: Mapping[str, CustomerLink]) -> CustomerLink:
     request = work.request
     if not isinstance(request, InvoiceRequest):
         return None
-    mapping = customers.get(str(request.customer_an8))
-    return mapping.stripe_id if mapping is not None else None
+    return customers.get(str(request.customer_an8))
 
 
 def _planned(decision: Decision) -> PlannedChange:

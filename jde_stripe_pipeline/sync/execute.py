@@ -5,9 +5,10 @@
   since (a person deleted the draft, or the engine did when every line was cancelled, within
   Stripe's 24 h key memory), the answer is a new `StripeState` to re-decide under: the create is then
   keyed under a new generation. A blind update answered 404 (the object is gone) is re-decided too.
-- A saved Stripe 500 (`Stripe-Should-Retry: false`) poisons its key for 24 h: the record goes to a
-  next round with a higher attempt number (new keys), after the listing cache is dropped so a create
-  that may have happened is found first. Rounds are bounded (`max_rounds`).
+- A saved Stripe 500 (`Stripe-Should-Retry: false`) or an `idempotency_error` poisons its key for
+  24 h: the engine raises the record's attempt number in the ledger (new keys, in this run and the
+  next ones) and the record goes to a next round, where a create that may have happened is looked up
+  first. Rounds are bounded (`max_rounds`); attempts are not.
 - Pacing and retries of 429/5xx/connection errors are the sink's.
 """
 
@@ -18,9 +19,10 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from typing import Any
 
 from jde_stripe_pipeline.stripe_sink import StripeRequestRejected, StripeResult
-from jde_stripe_pipeline.sync.decide import ABSENT, Decision, StripeState
+from jde_stripe_pipeline.sync.decision import ABSENT, Decision, StripeState
 from jde_stripe_pipeline.sync.operations import Created, StripeOperation
 from jde_stripe_pipeline.sync.results import ObjectKind, RecordResult
 from jde_stripe_pipeline.sync.stripe_state import Meter, is_missing, retrieve_live
@@ -32,10 +34,12 @@ log = logging.getLogger(__name__)
 class NewKeyNeeded(Exception):
     """Stripe saved a failure under this record's key: retry the record next round under a new key."""
 
-    def __init__(self, message: str, *, requests: int) -> None:
+    def __init__(self, message: str, *, requests: int, attempt: int = 1) -> None:
         super().__init__(message)
         self.requests = requests
         """Stripe requests the record has cost so far, earlier rounds included."""
+        self.attempt = attempt
+        """The attempt number of the keys that failed."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,8 @@ class Executed:
     """The first write's key (the one a person looks up in Stripe's request log)."""
     request_id: str | None
     """Stripe's request id of that write."""
+    answers: tuple[dict[str, Any], ...] = ()
+    """The object each operation's answer returned, in order (what the reconciliation reuses)."""
 
 
 def send(meter: Meter, operation: StripeOperation) -> StripeResult:
@@ -72,6 +78,7 @@ def send(meter: Meter, operation: StripeOperation) -> StripeResult:
 def execute(decision: Decision, meter: Meter) -> Executed | StripeState:
     """Send the operations in order; a new `StripeState` when Stripe's answer means: decide again."""
     created: dict[int, str] = {}
+    answers: list[dict[str, Any]] = []
     first: tuple[str, StripeResult] | None = None
     for index, operation in enumerate(decision.operations):
         operation = operation.resolved(created)
@@ -86,6 +93,7 @@ def execute(decision: Decision, meter: Meter) -> Executed | StripeState:
             if result.replayed and retrieve_live(meter, decision.object_type, object_id) is None:
                 return StripeState("absent", stale_replay=object_id)
             created[index] = object_id
+        answers.append(result.object)
         if first is None:
             first = (operation.idempotency_key, result)
     stripe_id = decision.stripe_id
@@ -93,7 +101,7 @@ def execute(decision: Decision, meter: Meter) -> Executed | StripeState:
         stripe_id = created[stripe_id.index]
     if first is None:
         return Executed(stripe_id, None, None)
-    return Executed(stripe_id, first[0], first[1].request_id)
+    return Executed(stripe_id, first[0], first[1].request_id, tuple(answers))
 
 
 def run_rounds(
@@ -107,7 +115,8 @@ def run_rounds(
     progress: Callable[[int, int | None], None] | None = None,
     between_rounds: Callable[[], None] = lambda: None,
 ) -> list[RecordResult]:
-    """Each work item through `sync`; those that need a new key go again next round (attempt + 1)."""
+    """Each work item through `sync`; those that need a new key go again next round (the attempt they
+    carry is re-read from the ledger there)."""
     total = len(works)
     finished: list[RecordResult] = []
     lock = threading.Lock()
@@ -119,11 +128,11 @@ def run_rounds(
             try:
                 result = sync(work)
             except NewKeyNeeded as error:
-                if work.attempt >= max_rounds:
+                if work.round >= max_rounds:
                     result = give_up(work, error)
                 else:
                     with lock:
-                        retry.append(replace(work, attempt=work.attempt + 1, requests_before=error.requests))
+                        retry.append(replace(work, round=work.round + 1, requests_before=error.requests))
                     return
             with lock:
                 finished.append(result)

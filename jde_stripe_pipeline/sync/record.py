@@ -2,14 +2,23 @@
 
 A mapping the ledger refuses (`MappingConflictError`: the JDE key or the Stripe object is already
 mapped otherwise, e.g. two records relinked to one Stripe object) turns the record into a conflict.
+An outcome written under the run's claim on the record ends that claim in the same transaction.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from jde_stripe_pipeline.ledger import Action, Ledger, MappingConflictError, Outcome, RecordOutcome
-from jde_stripe_pipeline.sync.decide import Decision
+from jde_stripe_pipeline.ledger import (
+    Action,
+    Busy,
+    ClaimToken,
+    Ledger,
+    MappingConflictError,
+    Outcome,
+    RecordOutcome,
+)
+from jde_stripe_pipeline.sync.decision import Decision
 from jde_stripe_pipeline.sync.execute import Executed
 from jde_stripe_pipeline.sync.results import ObjectKind, RecordResult
 from jde_stripe_pipeline.sync.work import Work
@@ -31,12 +40,24 @@ class Recorder:
         latest = history[-1] if history else None
         return latest is not None and latest.outcome == "deleted" and latest.payload_hash == content_hash
 
-    def decided(self, decision: Decision, work: Work, executed: Executed, requests: int) -> RecordResult:
+    def decided(
+        self,
+        decision: Decision,
+        work: Work,
+        executed: Executed,
+        requests: int,
+        claim: ClaimToken | None = None,
+    ) -> RecordResult:
         """Record a decision carried out (or one without operations)."""
+        release = claim.holder if claim is not None else None
         if decision.outcome == "quarantined":
-            assert work.quarantined is not None
-            outcome = RecordOutcome.quarantined(
-                work.quarantined, run_id=self.run_id, partition_key=self.partition_key, attempt=work.attempt
+            finding = decision.quarantine or work.quarantined
+            assert finding is not None
+            outcome = replace(
+                RecordOutcome.quarantined(
+                    finding, run_id=self.run_id, partition_key=self.partition_key, attempt=work.attempt
+                ),
+                release_claim=release,
             )
         else:
             replaces = decision.replaces
@@ -56,6 +77,7 @@ class Recorder:
                 reason=decision.reason,
                 attempt=work.attempt,
                 replaces_stripe_id=replaces if mapped and replaces != executed.stripe_id else None,
+                release_claim=release,
             )
         result = RecordResult(
             decision.object_type,
@@ -71,7 +93,14 @@ class Recorder:
         return self._write(result, outcome)
 
     def failed(
-        self, kind: ObjectKind, work: Work, action: Action, stripe_id: str | None, reason: str, requests: int
+        self,
+        kind: ObjectKind,
+        work: Work,
+        action: Action,
+        stripe_id: str | None,
+        reason: str,
+        requests: int,
+        claim: ClaimToken | None = None,
     ) -> RecordResult:
         outcome = RecordOutcome(
             run_id=self.run_id,
@@ -85,9 +114,37 @@ class Recorder:
             stripe_id=stripe_id,
             reason=reason,
             attempt=work.attempt,
+            release_claim=claim.holder if claim is not None else None,
         )
         result = RecordResult(
             kind, work.record_key, "failed", action, stripe_id, reason, requests, work.jde_version
+        )
+        return self._write(result, outcome)
+
+    def deferred(self, work: Work, busy: Busy) -> RecordResult:
+        """Another live run holds the record's claim: nothing sent, the record is left to that run."""
+        outcome = RecordOutcome(
+            run_id=self.run_id,
+            partition_key=self.partition_key,
+            object_type=busy.object_type,
+            record_key=work.record_key,
+            action="nothing",
+            outcome="deferred",
+            jde_version=work.jde_version,
+            payload_hash=work.request.change_hash if work.request is not None else None,
+            reason=busy.reason,
+            attempt=work.attempt,
+        )
+        result = RecordResult(
+            busy.object_type,
+            work.record_key,
+            "deferred",
+            "nothing",
+            None,
+            busy.reason,
+            work.requests_before,
+            work.jde_version,
+            {"held_by_run": busy.holder_run_id},
         )
         return self._write(result, outcome)
 

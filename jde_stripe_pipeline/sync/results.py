@@ -18,6 +18,7 @@ from jde_stripe_pipeline.sync.operations import StripeOperation
 ObjectKind = Literal["customer", "invoice"]
 
 PROBLEM_OUTCOMES: frozenset[str] = frozenset({"quarantined", "failed", "conflict"})
+"""Outcomes a person should look at. (`deferred` is none: another run is syncing the record.)"""
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,16 @@ class SyncReport:
     seconds: float
     customers: SyncReport | None = None
     """For an invoice sync: the customers synced first because Stripe did not have them yet."""
+    reconciliation: ReconciliationReport | None = None
+    """For an invoice sync: every invoice the run read or wrote, compared with JDE from what Stripe
+    answered (no extra request). Unchanged records are not read: `SyncEngine.reconcile_invoices`
+    covers them."""
+
+    @property
+    def stripe_matches_jde(self) -> bool:
+        """False when an invoice this run read or wrote differs from JDE in Stripe (a conflict a person
+        must resolve, or a defect): the Dagster step or its check should fail on it."""
+        return self.reconciliation is None or self.reconciliation.stripe_matches_jde
 
     def counts(self) -> dict[Outcome, int]:
         return dict(Counter(result.outcome for result in self.results))
@@ -126,3 +137,7 @@ class ReconciliationReport:
 
     def mismatched(self) -> list[InvoiceReconciliation]:
         return [item for item in self.invoices if not item.matches]
+
+    @property
+    def stripe_matches_jde(self) -> bool:
+        return not self.mismatched()

@@ -1,26 +1,33 @@
-"""Reading what Stripe holds for a record: by the ledger's id, else by its `jde_*` metadata.
+"""Reading what Stripe holds for one record: by the ledger's mapping, by the Stripe id its intent row
+knows, or by a narrow lookup when a create may have happened without a recorded outcome.
 
-A record without a mapping (first run against an account that already has objects, lost state
-database, a crash between Stripe's commit and the ledger's) is looked up in ONE listing pass per
-object type, built lazily the first time some record needs it and shared by every worker thread for
-the run — never by Stripe search (it lags writes). The listing index is isolated here so it can be
-replaced (e.g. by a ledger of Stripe ids) without touching the decisions.
+Never a whole-account listing (that is `relink.py`'s, an explicit recovery). The lookup of a create in
+flight reads only what was created after the create was intended (`intent_at`, less a clock margin):
+- an invoice among its customer's: `GET /v1/invoices?customer=cus_…&created[gte]=…`;
+- a customer among those created since, narrowed by its e-mail when it has one:
+  `GET /v1/customers?created[gte]=…&email=…`. Stripe's customer search would find it by `jde_an8`
+  but lags writes (up to a minute, longer during incidents) and the sink has no search call; a list
+  filtered by creation time is exact at once and small, because intents are settled by the run that
+  made them and are looked up only after a crash, a saved failure or 23 h.
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from datetime import timedelta
 from typing import Any
 
 from jde_stripe_pipeline.jde.records import JdeDocumentKey
-from jde_stripe_pipeline.ledger import ObjectMapping
+from jde_stripe_pipeline.ledger import Intent, ObjectMapping
 from jde_stripe_pipeline.stripe_sink import StripeRequestRejected, StripeResult, StripeSink
 from jde_stripe_pipeline.stripe_sink.client import PAGE_SIZE
-from jde_stripe_pipeline.sync.decide import ABSENT, StripeState
+from jde_stripe_pipeline.sync.decision import ABSENT, StripeState
 
-_REPLACEABLE_STATUSES = frozenset({"void"})
+REPLACEABLE_STATUSES = frozenset({"void"})
 """A voided invoice is history: a record whose only invoices are void gets a new one."""
+
+CLOCK_MARGIN = timedelta(minutes=10)
+"""Stripe's clock against ours: a lookup starts this much before the intent was noted."""
 
 
 def is_missing(error: StripeRequestRejected) -> bool:
@@ -64,100 +71,85 @@ def retrieve_live(meter: Meter, kind: str, object_id: str) -> dict[str, Any] | N
     return None if found.get("deleted") else found
 
 
-class _LazyIndex:
-    """One listing pass, built the first time a record needs it, shared by every worker thread."""
-
-    def __init__(self, build: Callable[[Meter], dict[str, list[dict[str, Any]]]], sink: StripeSink):
-        self._build = build
-        self._sink = sink
-        self._lock = threading.Lock()
-        self._index: dict[str, list[dict[str, Any]]] | None = None
-        self.requests = 0
-
-    def get(self, key: str) -> list[dict[str, Any]]:
-        with self._lock:
-            if self._index is None:
-                meter = Meter(self._sink)
-                self._index = self._build(meter)
-                self.requests += meter.count
-            return self._index.get(key, [])
-
-    def forget(self) -> None:
-        with self._lock:
-            self._index = None
-
-
-def _customers_by_an8(meter: Meter) -> dict[str, list[dict[str, Any]]]:
-    index: dict[str, list[dict[str, Any]]] = {}
-    for customer in meter.pages(meter.sink.list_customers()):
-        an8 = (customer.get("metadata") or {}).get("jde_an8")
-        if an8 and not customer.get("deleted"):
-            index.setdefault(str(an8), []).append(customer)
-    for found in index.values():
-        found.sort(key=lambda c: (c.get("created") or 0, c["id"]))
-    return index
-
-
-def _status_rank(invoice: Mapping[str, Any]) -> tuple[int, int]:
+def status_rank(invoice: Mapping[str, Any]) -> tuple[int, int]:
+    """Drafts first, then finalized ones, void last; older first."""
     order = {"draft": 0, "open": 1, "paid": 1, "uncollectible": 1, "void": 2}
     return order.get(str(invoice.get("status")), 3), int(invoice.get("created") or 0)
 
 
-def _invoices_by_document(meter: Meter) -> dict[str, list[dict[str, Any]]]:
-    index: dict[str, list[dict[str, Any]]] = {}
-    for invoice in meter.pages(meter.sink.list_invoices()):
-        key = JdeDocumentKey.from_metadata(invoice.get("metadata") or {})
-        if key is not None:
-            index.setdefault(str(key), []).append(invoice)
-    for found in index.values():
-        found.sort(key=_status_rank)
-    return index
+def _since(intent: Intent) -> int:
+    assert intent.intent_at is not None
+    return int((intent.intent_at - CLOCK_MARGIN).timestamp())
+
+
+def _found(listed: list[dict[str, Any]], state: StripeState | None = None) -> StripeState:
+    if not listed:
+        return ABSENT
+    chosen = listed[0]
+    lines = state.lines if state is not None else ()
+    return StripeState("relink", chosen, lines, duplicates=tuple(str(o["id"]) for o in listed[1:]))
 
 
 class StripeReader:
-    """What Stripe holds per record, for the decide functions. Listing passes are shared and counted
-    apart (`requests`); per-record reads go to the record's `Meter`."""
+    """What Stripe holds per record, for the decide functions; every read goes to the record's `Meter`."""
 
-    def __init__(self, sink: StripeSink) -> None:
-        self._customers = _LazyIndex(_customers_by_an8, sink)
-        self._invoices = _LazyIndex(_invoices_by_document, sink)
-
-    def listing_requests(self, kind: str) -> int:
-        """Requests the listing pass of one object type has cost so far (every pass of the run)."""
-        return (self._customers if kind == "customer" else self._invoices).requests
-
-    def forget(self) -> None:
-        """Drop the listings: the next lookup lists again (after a round whose creates may have happened)."""
-        self._customers.forget()
-        self._invoices.forget()
-
-    def customer(self, record_key: str, mapping: ObjectMapping | None, meter: Meter) -> StripeState:
+    def customer(
+        self,
+        record_key: str,
+        mapping: ObjectMapping | None,
+        meter: Meter,
+        *,
+        intent: Intent | None = None,
+        email: str | None = None,
+    ) -> StripeState:
         if mapping is not None:
             found = retrieve_live(meter, "customer", mapping.stripe_id)
             return ABSENT if found is None else StripeState("mapping", found)
-        listed = self._customers.get(record_key)
-        if not listed:
+        if intent is not None and intent.stripe_id is not None:
+            found = retrieve_live(meter, "customer", intent.stripe_id)
+            if found is not None:
+                return StripeState("relink", found)
+        if intent is None or intent.intent_at is None:
             return ABSENT
-        return StripeState("relink", listed[0], duplicates=tuple(str(c["id"]) for c in listed[1:]))
+        params: dict[str, Any] = {"created": {"gte": _since(intent)}}
+        if email:
+            params["email"] = email
+        listed = [
+            customer
+            for customer in meter.pages(meter.sink.list_customers(params))
+            if (customer.get("metadata") or {}).get("jde_an8") == record_key and not customer.get("deleted")
+        ]
+        listed.sort(key=lambda c: (c.get("created") or 0, c["id"]))
+        return _found(listed)
 
-    def customer_id(self, an8: str) -> str | None:
-        """The Stripe customer the listing finds for an AN8 (the one a customer sync relinks to)."""
-        listed = self._customers.get(an8)
-        return str(listed[0]["id"]) if listed else None
-
-    def invoice(self, record_key: str, mapping: ObjectMapping | None, meter: Meter) -> StripeState:
+    def invoice(
+        self,
+        record_key: str,
+        mapping: ObjectMapping | None,
+        meter: Meter,
+        *,
+        intent: Intent | None = None,
+        customer_id: str | None = None,
+    ) -> StripeState:
         if mapping is not None:
             found = retrieve_live(meter, "invoice", mapping.stripe_id)
             if found is None:
                 return ABSENT
             return StripeState("mapping", found, tuple(meter.invoice_lines(found)))
-        listed = [i for i in self._invoices.get(record_key) if i.get("status") not in _REPLACEABLE_STATUSES]
+        if intent is not None and intent.stripe_id is not None:
+            found = retrieve_live(meter, "invoice", intent.stripe_id)
+            if found is not None and found.get("status") not in REPLACEABLE_STATUSES:
+                return StripeState("relink", found, tuple(meter.invoice_lines(found)))
+        if intent is None or intent.intent_at is None or customer_id is None:
+            return ABSENT
+        since = {"created": {"gte": _since(intent)}}
+        listed = [
+            invoice
+            for invoice in meter.pages(meter.sink.list_invoices(customer=customer_id, params=since))
+            if str(JdeDocumentKey.from_metadata(invoice.get("metadata") or {})) == record_key
+            and invoice.get("status") not in REPLACEABLE_STATUSES
+        ]
+        listed.sort(key=status_rank)
         if not listed:
             return ABSENT
-        chosen = listed[0]
-        return StripeState(
-            "relink",
-            chosen,
-            tuple(meter.invoice_lines(chosen)),
-            duplicates=tuple(str(i["id"]) for i in listed[1:]),
-        )
+        return _found(listed, StripeState("relink", lines=tuple(meter.invoice_lines(listed[0]))))

@@ -25,7 +25,10 @@ class Work:
     request: Request | None
     quarantined: QuarantinedRecord | None = None
     attempt: int = 1
-    """Raised by one for each round after Stripe saved a failure under the record's keys."""
+    """The attempt number the record's keys carry: its intent row's (kept across runs), raised each time
+    Stripe saved a failure under one of its keys."""
+    round: int = 1
+    """This run's round for the record (rounds are bounded; attempts are not)."""
     requests_before: int = 0
     """Stripe requests the record cost in earlier rounds (so its result counts them all)."""
 

@@ -71,3 +71,15 @@ def test_quarantined_again_after_resolution_opens_a_fresh_entry(ledger: Ledger) 
         ("F4311.UORG", 1, True),
     ]
     assert [e.field for e in ledger.open_quarantine()] == ["F4311.UORG"]
+
+
+def test_a_rerun_of_the_same_run_id_is_no_new_sighting(ledger: Ledger) -> None:
+    """A Dagster step retry keeps its run id: the quarantine is seen once per run, not once per try."""
+    for _ in range(4):
+        ledger.record_outcome(_bad_invoice("F4311.AEXP", "bad", "run-1", "2025-03-01"))
+    (entry,) = ledger.open_quarantine()
+    assert entry.count == 1
+    ledger.record_outcome(_bad_invoice("F4311.AEXP", "bad", "run-2", "2025-03-01"))
+    ledger.record_outcome(_bad_invoice("F4311.AEXP", "bad", "run-2", "2025-03-01"))
+    assert ledger.open_quarantine()[0].count == 2
+    assert len(ledger.history(INVOICE)) == 6  # every try stays in the audit log

@@ -19,6 +19,8 @@ LEDGER_TABLES = {
     "jde_stripe_mapping",
     "jde_stripe_audit",
     "jde_stripe_quarantine",
+    "jde_stripe_intent",
+    "jde_stripe_relink",
 }
 
 
@@ -151,3 +153,34 @@ def test_audit_table_cannot_be_truncated_on_postgresql(pg_database: URL) -> None
             assert len(ledger.history("7")) == 1
     finally:
         engine.dispose()
+
+
+def test_a_version_1_ledger_is_upgraded_with_its_mappings_known_to_the_intents(ledger_url: URL) -> None:
+    """Version 1 (mapping, audit, quarantine) as it was deployed, then opened by this program."""
+    from jde_stripe_pipeline.ledger.schema import _APPEND_ONLY_DDL, mapping, metadata, quarantine
+
+    engine = raw_engine(ledger_url)
+    now = datetime.now(UTC)
+    try:
+        with engine.begin() as conn:
+            metadata.create_all(conn, tables=[schema_version, mapping, audit, quarantine])
+            for statement in _APPEND_ONLY_DDL[conn.dialect.name]:
+                conn.execute(text(statement))
+            conn.execute(schema_version.insert().values(version=1, applied_at=now))
+            conn.execute(
+                mapping.insert().values(
+                    object_type="invoice",
+                    jde_key="00070/1/OP/000",
+                    stripe_id="in_1",
+                    content_hash="h",
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        assert "jde_stripe_intent" not in inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+    with Ledger.open(ledger_url) as ledger:
+        assert ledger.intents.of("invoice", ["00070/1/OP/000"])["00070/1/OP/000"].stripe_id == "in_1"
+        assert not ledger.intents.needs_relink()
+    assert _versions(ledger_url) == [1, 2]

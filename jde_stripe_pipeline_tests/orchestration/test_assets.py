@@ -102,3 +102,22 @@ def test_the_same_on_postgresql_storage_and_ledger(
         )[-1:]
         assert event.asset_materialization is not None
         assert event.asset_materialization.partition == pipeline.partition
+
+
+def test_a_draft_that_no_longer_matches_jde_fails_the_run(
+    pipeline: Pipeline, instance: dg.DagsterInstance
+) -> None:
+    """The reconciliation check blocks: a draft differing from JDE (here: a JDE line's amount edited in
+    Stripe) fails the run, so a scheduler notices; it is not a silent red check on a green run."""
+    assert pipeline.materialize(instance).success
+    [invoice, *_] = [i for found in pipeline.stripe_invoices_by_key().values() for i in found]
+    line = pipeline.world.stripe_lines(invoice["id"])[0]
+    sink = pipeline.world.sink()
+    sink.update_invoice_lines(
+        invoice["id"],
+        {"lines": [{"id": line["id"], "amount": int(line["amount"]) + 100}]},
+        idempotency_key="a-person-edits-a-line",
+    )
+    result = pipeline.materialize(instance, selection="billing_reconciliation", raise_on_error=False)
+    assert not result.success
+    assert check_outcomes(result) == {"stripe_matches_jde": False}

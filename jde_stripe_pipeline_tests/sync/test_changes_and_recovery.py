@@ -14,8 +14,9 @@ def test_a_tenth_of_the_invoices_changed_touches_only_those(world: World) -> Non
     change_invoices(world, changed)
     stripe_ids = {r.record_key: r.stripe_id for r in first.results}
     world.emulator.clear_requests_log()
+    engine = world.engine()
 
-    customers, invoices = world.sync()
+    customers, invoices = world.sync(engine)
 
     assert customers.requests_sent == 0
     by_outcome = {r.record_key: r.outcome for r in invoices.results}
@@ -25,13 +26,24 @@ def test_a_tenth_of_the_invoices_changed_touches_only_those(world: World) -> Non
     assert touched == {stripe_ids[k] for k in changed}
     for result in invoices.results:
         if result.outcome == "updated":
-            # the retrieve, the header (jde_updated_at moved), at most one line operation, and one
-            # line listing when the draft has more lines than a retrieve embeds (10)
+            # the retrieve, at most one line operation, and one line listing when the draft has more
+            # lines than a retrieve embeds (10); no header update for JDE's version stamp alone
             lines = [result.detail[n] for n in ("lines_added", "lines_updated", "lines_removed")]
             assert sum(map(len, lines)) <= 1, result
-            assert result.detail["fields"] == ["metadata"], result
-            assert result.requests - (2 + sum(map(len, lines))) in (0, 1), result
+            assert result.detail["fields"] == [], result
+            assert result.requests - (1 + sum(map(len, lines))) in (0, 1), result
+    assert invoices.stripe_matches_jde
+    assert invoices.reconciliation is not None
+    assert {i.record_key for i in invoices.reconciliation.invoices} == set(changed)
     assert_stripe_matches_jde(world)
+
+    # the reconciliation step reuses what the sync read and got back: it reads only the others, once
+    world.emulator.clear_requests_log()
+    report = engine.reconcile_invoices(world.good_invoices())
+    assert report.stripe_matches_jde
+    read = {e["path"].split("/")[3] for e in world.emulator.requests_log() if e["method"] == "GET"}
+    assert read.isdisjoint(stripe_ids[k] for k in changed)
+    assert read == {stripe_ids[k] for k in stripe_ids if k not in changed and stripe_ids[k]}
 
 
 def test_with_the_state_database_lost_every_object_is_relinked_and_none_created(world: World) -> None:

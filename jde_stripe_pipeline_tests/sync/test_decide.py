@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,7 +19,9 @@ from jde_stripe_pipeline.sync.decide import (
     ABSENT,
     READ_STRIPE,
     UNREAD,
+    BlockedCustomer,
     Decision,
+    Known,
     PendingCustomer,
     ReadStripe,
     StripeState,
@@ -150,9 +153,19 @@ def test_an_unchanged_customer_needs_no_read_and_no_write() -> None:
     )
 
 
-def test_a_new_customer_is_looked_up_first_then_created_once() -> None:
+def test_a_new_customer_is_created_without_a_read_unless_the_ledger_knows_of_it() -> None:
+    """O(change): a record the ledger never created is not looked up; one with a known Stripe id, or a
+    create whose outcome was never recorded and that Stripe can no longer replay, is read first."""
     request = customer_request()
-    assert decide_customer(work(request), None, UNREAD) is READ_STRIPE
+    blind = decided(decide_customer(work(request), None, UNREAD))
+    assert writes(blind) == [("POST", "/v1/customers")]
+    key = blind.operations[0].idempotency_key
+    assert decide_customer(work(request), None, UNREAD, Known(stripe_id="cus_9")) is READ_STRIPE
+    replay = decide_customer(work(request), None, UNREAD, Known(pending_key=key, replayable=True))
+    assert decided(replay).operations == blind.operations  # Stripe answers a create that happened
+    assert decide_customer(work(request), None, UNREAD, Known(pending_key=key)) is READ_STRIPE  # > 23 h
+    other = Known(pending_key="jde-stripe:customer:4242:create:" + "0" * 64, replayable=True)
+    assert decide_customer(work(request), None, UNREAD, other) is READ_STRIPE  # content or attempt moved
     decision = decided(decide_customer(work(request), None, ABSENT))
     assert (decision.outcome, decision.action, decision.stripe_id) == ("created", "create", Created(0))
     assert writes(decision) == [("POST", "/v1/customers")]
@@ -215,6 +228,15 @@ def test_an_unchanged_invoice_needs_no_read() -> None:
     assert (decision.outcome, decision.action, decision.operations) == ("unchanged", "nothing", ())
 
 
+def test_an_invoice_whose_customer_is_quarantined_is_quarantined_naming_the_customer() -> None:
+    """A data problem no retry fixes: not `failed` (which would fail and retry the Dagster step)."""
+    blocked = BlockedCustomer(4242, "F0101.ALPH", "the name is blank")
+    decision = decided(decide_invoice(work(invoice_request()), None, UNREAD, customer=blocked))
+    assert (decision.outcome, decision.action, decision.operations) == ("quarantined", "quarantine", ())
+    assert decision.reason == "customer_an8: customer AN8 4242 is quarantined (F0101.ALPH: the name is blank)"
+    assert decision.quarantine is not None and decision.quarantine.field == "customer_an8"
+
+
 def test_an_invoice_whose_customer_is_not_in_stripe_fails_without_a_request() -> None:
     decision = decided(decide_invoice(work(invoice_request()), None, UNREAD, customer=None))
     assert (decision.outcome, decision.action) == ("failed", "create")
@@ -223,8 +245,10 @@ def test_an_invoice_whose_customer_is_not_in_stripe_fails_without_a_request() ->
 
 def test_a_new_invoice_is_one_create_and_one_add_lines_on_the_created_draft() -> None:
     request = invoice_request()
-    assert decide_invoice(work(request), None, UNREAD, customer=CUS) is READ_STRIPE
+    unread = decided(decide_invoice(work(request), None, UNREAD, customer=CUS))
+    assert decide_invoice(work(request), None, UNREAD, Known(stripe_id="in_9"), customer=CUS) is READ_STRIPE
     decision = decided(decide_invoice(work(request), None, ABSENT, customer=CUS))
+    assert unread.operations == decision.operations
     assert (decision.outcome, decision.action, decision.stripe_id) == ("created", "create", Created(0))
     assert writes(decision) == [("POST", "/v1/invoices"), ("POST", "/v1/invoices/{created#1}/add_lines")]
     create, add = decision.operations
@@ -238,7 +262,8 @@ def test_a_new_invoice_is_one_create_and_one_add_lines_on_the_created_draft() ->
     assert "synced first" in str(pending.detail["customer"])
 
 
-def test_changed_lines_converge_header_then_update_lines() -> None:
+def test_changed_lines_converge_by_line_and_the_header_only_for_a_header_field() -> None:
+    """JDE's version stamp moved with the line: no header write for the stamp alone."""
     old = invoice_request()
     new = invoice_request(line("1.000", 1001), line("2.000", 2000), stamp="2026-11-22T09:00:00")
     decision = decided(
@@ -247,9 +272,18 @@ def test_changed_lines_converge_header_then_update_lines() -> None:
         )
     )
     assert (decision.outcome, decision.action, decision.stripe_id) == ("updated", "converge", "in_1")
-    assert writes(decision) == [("POST", "/v1/invoices/in_1"), ("POST", "/v1/invoices/in_1/update_lines")]
-    assert decision.detail["fields"] == ["metadata"] and decision.detail["lines_updated"] == ["1.000"]
-    assert decision.operations[1].params["lines"][0]["id"] == "il_1"
+    assert writes(decision) == [("POST", "/v1/invoices/in_1/update_lines")]
+    assert decision.detail["fields"] == [] and decision.detail["lines_updated"] == ["1.000"]
+    assert decision.operations[0].params["lines"][0]["id"] == "il_1"
+    redated = replace(new, effective_at=new.effective_at + 86400)
+    both = decided(
+        decide_invoice(
+            work(redated), mapping("invoice", DOC, "in_1"), by_mapping(stripe_invoice(old)), customer=CUS
+        )
+    )
+    assert writes(both) == [("POST", "/v1/invoices/in_1"), ("POST", "/v1/invoices/in_1/update_lines")]
+    assert both.detail["fields"] == ["effective_at"]
+    assert both.operations[0].params["metadata"]["jde_updated_at"] == "2026-11-22T09:00:00"
 
 
 def test_a_persons_line_is_left_alone_and_reported_while_a_jde_line_is_added_and_one_removed() -> None:
@@ -334,6 +368,9 @@ def test_nothing_left_to_bill_deletes_the_draft_once() -> None:
     )
     done = decided(decide_invoice(work(request), None, UNREAD, already_deleted=True))
     assert (done.outcome, done.action, done.operations) == ("deleted", "nothing", ())
+    never = decided(decide_invoice(work(request), None, UNREAD))  # the ledger never made a draft
+    assert (never.outcome, never.action, never.operations) == ("deleted", "nothing", ())
+    assert decide_invoice(work(request), None, UNREAD, Known(stripe_id="in_1")) is READ_STRIPE
     mapped = mapping("invoice", DOC, "in_1")
     assert decide_invoice(work(request), mapped, UNREAD) is READ_STRIPE
     draft = by_mapping(stripe_invoice(invoice_request()))

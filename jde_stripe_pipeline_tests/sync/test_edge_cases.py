@@ -35,6 +35,9 @@ def test_a_finalized_invoice_changed_in_jde_is_a_conflict_and_left_untouched(wor
     assert (result.outcome, result.action, result.stripe_id) == ("conflict", "conflict", invoice_id)
     assert result.reason is not None and "open" in result.reason and key in result.reason
     assert world.writes() == []
+    assert not report.stripe_matches_jde  # loud: the step or its check can fail on it
+    assert report.reconciliation is not None
+    assert [i.record_key for i in report.reconciliation.mismatched()] == [key]
     assert world.sink().retrieve_invoice(invoice_id).object == before
     reconciliation = world.engine().reconcile_invoices(world.good_invoices())
     assert [c.record_key for c in reconciliation.conflicts] == [key]
@@ -148,5 +151,43 @@ def test_plan_shows_what_a_sync_would_do_and_writes_nothing(world: World) -> Non
     plan = world.engine().plan_invoices(world.invoices())
     assert world.writes() == []
     change = plan.change(key)
-    assert change.action == "converge" and "metadata" in change.detail["fields"]
+    assert change.action == "converge" and change.detail["lines_updated"]
     assert plan.counts()["nothing"] == len(invoices) - 1
+
+
+def test_an_invoice_of_a_quarantined_customer_is_quarantined_not_failed(world: World) -> None:
+    """A blank customer name is a data problem no retry fixes: the invoice is quarantined naming the
+    customer and its field (a `failed` outcome would make the Stripe step retry and fail the run), and
+    `plan` shows the same."""
+    an8 = world.good_invoices()[0].an8
+    world.upsert("F0101", [{"AN8": an8, "ALPH": " "}])
+    _, report = world.sync()
+    blocked = [r for r in report.results if r.outcome == "quarantined"]
+    assert blocked and report.counts().get("failed", 0) == 0
+    for result in blocked:
+        assert result.reason is not None and f"customer AN8 {an8}" in result.reason
+        assert "F0101.ALPH" in result.reason
+    assert report.counts()["created"] == len(report.results) - len(blocked)
+    assert_stripe_matches_jde(world, ignore_invoices={r.record_key for r in blocked})
+    open_items = {q.record_key: q for q in world.ledger().open_quarantine(object_type="invoice")}
+    assert {r.record_key for r in blocked} <= set(open_items)
+
+    plan = world.engine().plan_invoices(world.invoices())
+    for result in blocked:
+        change = plan.change(result.record_key)
+        assert (change.action, change.outcome, change.reason) == ("quarantine", "quarantined", result.reason)
+
+
+def test_a_step_retry_of_the_same_run_is_no_new_quarantine_sighting(world: World) -> None:
+    """Dagster retries a failed step under the same run id: the quarantine is seen once per run."""
+    _, invoices, _ = expected_requests(world)
+    bad = sorted(invoices)[3]
+    kcoo, doco, dcto, sfxo = bad.split("/")
+    world.upsert("F4301", [{"KCOO": kcoo, "DOCO": int(doco), "DCTO": dcto, "SFXO": sfxo, "PTC": "ZZ9"}])
+    for _ in range(3):  # the step, then two retries of it
+        world.sync(world.engine(run_id="dagster-run-1"))
+    (entry,) = [q for q in world.ledger().open_quarantine(object_type="invoice") if q.record_key == bad]
+    assert entry.count == 1
+    world.sync()  # another run sees it again
+    (entry,) = [q for q in world.ledger().open_quarantine(object_type="invoice") if q.record_key == bad]
+    assert entry.count == 2

@@ -16,6 +16,11 @@ def test_first_sync_makes_stripe_equal_jde_and_a_rerun_writes_nothing(world: Wor
     assert {r.requests for r in customers.results} == {1}
     assert {r.requests for r in invoices.results if r.outcome == "created"} == {2}  # create + add_lines
     assert_stripe_matches_jde(world)
+    # the sync compared what it wrote with JDE from Stripe's own answers, without a read
+    assert invoices.reconciliation is not None and invoices.stripe_matches_jde
+    checked = {item.record_key for item in invoices.reconciliation.invoices}
+    assert checked >= {r.record_key for r in invoices.results if r.outcome == "created"}
+    assert [e for e in world.emulator.requests_log() if e["endpoint"] == "GET /v1/invoices/{id}"] == []
     writes_before = len(world.writes())
     assert writes_before == customers.requests_sent - 1 + sum(
         r.requests for r in invoices.results
