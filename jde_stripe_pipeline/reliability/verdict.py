@@ -24,6 +24,8 @@ from jde_stripe_pipeline.ledger.schema import audit, mapping, quarantine
 from jde_stripe_pipeline.reliability.truth import CustomerTruth, InvoiceTruth, Truth, lnid_text
 
 MAPPED = {"created", "updated", "unchanged"}
+UNFINISHED = {"failed", "deferred"}
+"""Outcomes that leave a record for a later run: after the healed reruns, none may be left."""
 PROBLEMS_KEPT = 12
 
 
@@ -123,8 +125,12 @@ def _finished(
 ) -> None:
     """The record's last outcome is final and agrees with Stripe (or with the expected quarantine)."""
     last = ledger.final.get((kind, key))
-    if last is None or last["outcome"] == "failed":
-        reason = "no outcome" if last is None else f"last outcome failed: {(last['reason'] or '')[:160]}"
+    if last is None or last["outcome"] in UNFINISHED:
+        reason = (
+            "no outcome"
+            if last is None
+            else f"last outcome {last['outcome']}: {(last['reason'] or '')[:160]}"
+        )
         verdict.note("lost", f"{kind} {key}: {reason}")
         return
     if quarantine_of is not None:
