@@ -4,9 +4,9 @@ first met doubled lines (the CLI bypasses the run queue's per-partition limit).
 Each materialization has a `DAGSTER_HOME` of its own (several CLI runs migrating one fresh SQLite home
 at once break Dagster's own storage, an upstream matter); the ledger is shared, as in production. The
 second materialization starts when Stripe has created the first one's first draft, and the first
-one's lines are held until the second has listed the invoices: the race is made certain rather than
-hoped for. A last harness run then syncs every
-other day's changes so the whole of JDE can be judged.
+one's lines are held (at most 6 s) until the second has listed the invoices: the race is staged rather
+than hoped for. A last harness run then syncs every other day's changes so the whole of JDE can be
+judged.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def two_materializations(arena: Arena) -> None:
     )
     arena.servers.stripe.clear()
     if not listed.is_set():
-        arena.notes.append("the second materialization never listed the invoices: no race")
+        arena.notes.append("the second materialization did not list the invoices while the lines were held")
     arena.run("all days")
 
 

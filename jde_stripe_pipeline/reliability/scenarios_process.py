@@ -143,6 +143,7 @@ def two_runs_at_once(arena: Arena) -> None:
 
 
 SECOND_KEY = "sk_test_emulator_second_run_key_0000000000"
+HOLD_SECONDS = 6.0
 
 
 def race_second_run(
@@ -150,7 +151,7 @@ def race_second_run(
 ) -> tuple[list[Any], threading.Event]:
     """Make the race of issue 11 certain: when Stripe has created the first run's first draft, start
     the second run (`start_second(env)`, with an API key of its own in the same account, so the
-    emulator can tell the two apart); hold every `add_lines` (at most 120 s) until the second run's
+    emulator can tell the two apart); hold every `add_lines` (at most 6 s) until the second run's
     listing of the invoices has been answered. Returns the started runs and that event."""
     arena.servers.stripe_config(api_keys=[arena.servers.emulator.api_key, SECOND_KEY])
     listed = threading.Event()
@@ -159,8 +160,9 @@ def race_second_run(
     is_create = stripe_write(r"/v1/invoices")
 
     def gate(request: HttpRequest) -> None:
+        # below the client's timeout: a second run that defers to the first run's claims never lists
         if request.method == "POST" and request.path.endswith("/add_lines") and not listed.is_set():
-            listed.wait(timeout=120)
+            listed.wait(timeout=HOLD_SECONDS)
 
     def hook(request: HttpRequest, answer: Answer) -> Answer:
         listing = request.method == "GET" and request.path == "/v1/invoices"
@@ -188,7 +190,7 @@ def second_run_meets_half_done_drafts(arena: Arena) -> None:
         arena.wait(process)
     arena.servers.stripe.clear()
     if not listed.is_set():
-        arena.notes.append("the second run never listed the invoices: no race")
+        arena.notes.append("the second run did not list the invoices within 6 s (it may have deferred)")
     arena.run("third")
 
 

@@ -14,6 +14,7 @@ record, and every record's final outcome in the ledger's own tables.
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -139,7 +140,7 @@ def _finished(
             verdict.note(
                 "lost", f"{kind} {key}: expected quarantined ({quarantine_of}), ledger says {last['outcome']}"
             )
-        elif quarantine_of != "?" and entry["field"] != quarantine_of:
+        elif quarantine_of != "?" and quarantine_of not in (entry["field"], *_named_in(entry["reason"])):
             verdict.note(
                 "other",
                 f"{kind} {key}: quarantined on {entry['field']} ({entry['reason'][:120]}),"
@@ -154,6 +155,12 @@ def _finished(
         )
     if stripe_id is not None and last["outcome"] not in MAPPED:
         verdict.note("other", f"{kind} {key}: in Stripe as {stripe_id} but last outcome {last['outcome']}")
+
+
+def _named_in(reason: str) -> list[str]:
+    """The `TABLE.ALIAS` fields a reason names (an invoice blocked by its customer names the
+    customer's field in its reason, its own field being the link to the customer)."""
+    return re.findall(r"\bF[0-9A-Z]+\.[A-Z0-9]+\b", reason or "")
 
 
 def _customer(
