@@ -41,8 +41,8 @@ from jde_stripe_pipeline.ledger.model import (
     RecordOutcome,
     RelinkEntry,
 )
-from jde_stripe_pipeline.ledger.rows import chunks, dialect_insert
-from jde_stripe_pipeline.ledger.schema import intent, mapping, relink, row_values
+from jde_stripe_pipeline.ledger.rows import audit_values, chunks, dialect_insert
+from jde_stripe_pipeline.ledger.schema import audit, intent, mapping, relink, row_values
 
 if TYPE_CHECKING:
     from jde_stripe_pipeline.ledger.store import Ledger
@@ -106,6 +106,7 @@ def _intent_of(row: Any, now: datetime) -> Intent:
         intent_at=at,
         replayable=at is not None and now - at < REPLAY_WINDOW,
         stripe_id=values["stripe_id"],
+        held_by=values.get("holder_run_id") if (values.get("expires_at") or now) > now else None,
     )
 
 
@@ -203,6 +204,18 @@ class Intents:
                 .values(expires_at=now + lease, updated_at=now)
             )
             return int(result.rowcount or 0)
+
+    def record_deferral(self, outcome: RecordOutcome) -> bool:
+        """Append a `deferred` audit row only while another run still holds the record's claim: once
+        the holder has recorded its outcome, that is the record's last word, which a late deferral
+        would hide. False when nothing was written."""
+        now = self._ledger.now()
+        with self._ledger.write() as conn:
+            row = _row(conn, outcome.object_type, outcome.record_key, lock=True)
+            if row is None or row.holder_run_id in (None, outcome.run_id):
+                return False
+            conn.execute(audit.insert().values(**audit_values(outcome, now)))
+        return True
 
     def release(self, token: ClaimToken) -> int:
         """End every claim `token` still holds (a run ending; its outcomes released the others)."""

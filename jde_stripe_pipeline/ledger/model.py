@@ -128,6 +128,8 @@ class Intent:
     """Stripe still honours `idempotency_key` (it is younger than Stripe's 24 h key memory)."""
     stripe_id: str | None = None
     """A Stripe object known to carry this record's JDE key (mapped once, or found by a relink)."""
+    held_by: str | None = None
+    """The run holding the record's claim now (a live lease), if any."""
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from jde_stripe_pipeline.jde.ar_documents import ArDocument
-from jde_stripe_pipeline.mapping.money import currency_rule, to_minor_units
+from jde_stripe_pipeline.mapping.money import currency_rule, line_minor_units, to_minor_units
 from jde_stripe_pipeline.mapping.tax import (
     LineTax,
     TaxableLine,
@@ -50,7 +50,7 @@ def ar_lines(
     currency = document.currency
     if sales_lines:
         lines = [
-            (line.key, line.description, to_minor_units(line.amount, currency), line.taxable)
+            (line.key, line.description, line_minor_units(line.amount, currency), line.taxable)
             for line in sales_lines
         ]
     else:
@@ -58,7 +58,7 @@ def ar_lines(
             (
                 f"SFX {item.sfx}",
                 item.remark or f"Pay item {item.sfx}",
-                to_minor_units(item.gross - item.tax, currency),
+                line_minor_units(item.gross - item.tax, currency),
                 item.tax != 0,
             )
             for item in document.pay_items

@@ -61,3 +61,16 @@ class AmountGranularityError(MoneyError):
         self.currency = currency
         self.minor = minor
         self.multiple_of = multiple_of
+
+
+class AmountTooLargeError(MoneyError):
+    """More minor units than Stripe takes in one amount (99,999,999): Stripe answers `amount_too_large`."""
+
+    def __init__(self, amount: object, currency: str, minor: int, maximum: int) -> None:
+        super().__init__(
+            f"{amount} {currency.upper()} is {minor} minor units; Stripe takes at most {maximum:,} in one "
+            "amount (split the line in JDE)"
+        )
+        self.amount = amount
+        self.currency = currency
+        self.minor = minor

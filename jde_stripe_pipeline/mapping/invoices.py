@@ -59,7 +59,12 @@ from jde_stripe_pipeline.mapping.limits import (
     LINE_DESCRIPTION_MAX_LENGTH,
     shorten,
 )
-from jde_stripe_pipeline.mapping.money import currency_exponent, normalize_currency, to_minor_units
+from jde_stripe_pipeline.mapping.money import (
+    currency_exponent,
+    line_minor_units,
+    normalize_currency,
+    to_minor_units,
+)
 from jde_stripe_pipeline.mapping.requests import (
     CustomFieldValue,
     DeleteDraftInvoice,
@@ -313,7 +318,7 @@ def _map_line(line: JdeInvoiceLine, currency: str, detail_table: str) -> Invoice
                 f"line {lnid} is in {line_currency.upper()}, the document in {currency.upper()}",
             )
     try:
-        amount = to_minor_units(line.amount, currency)
+        amount = line_minor_units(line.amount, currency)
     except MoneyError as error:
         raise Refused(f"{detail_table}.AEXP", f"line {lnid}: {error}") from error
     unit_price = (

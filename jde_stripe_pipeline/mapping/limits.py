@@ -26,6 +26,8 @@ CUSTOM_FIELDS_MAX = 4
 CUSTOM_FIELD_NAME_MAX_LENGTH = 40
 CUSTOM_FIELD_VALUE_MAX_LENGTH = 140
 LINE_DESCRIPTION_MAX_LENGTH = 5000
+AMOUNT_MAX_MINOR_UNITS = 99_999_999
+"""Stripe's largest amount, in the currency's minor unit (a line beyond it answers `amount_too_large`)."""
 
 ELLIPSIS = "…"
 

@@ -22,9 +22,11 @@ from decimal import Decimal, Inexact, InvalidOperation, Rounded, localcontext
 
 from jde_stripe_pipeline.mapping.errors import (
     AmountGranularityError,
+    AmountTooLargeError,
     InexactAmountError,
     UnknownCurrencyError,
 )
+from jde_stripe_pipeline.mapping.limits import AMOUNT_MAX_MINOR_UNITS
 
 ZERO_DECIMAL_CURRENCIES = frozenset(
     {
@@ -231,6 +233,14 @@ def to_minor_units(amount: Decimal, currency: str) -> int:
     minor = int(scaled)
     if minor % rule.multiple_of:
         raise AmountGranularityError(amount, rule.code, minor, rule.multiple_of)
+    return minor
+
+
+def line_minor_units(amount: Decimal, currency: str) -> int:
+    """`to_minor_units` for one Stripe line: also refused beyond Stripe's largest amount."""
+    minor = to_minor_units(amount, currency)
+    if abs(minor) > AMOUNT_MAX_MINOR_UNITS:
+        raise AmountTooLargeError(amount, currency, minor, AMOUNT_MAX_MINOR_UNITS)
     return minor
 
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
 
 from jde_stripe_pipeline.jde.records import JdeCustomer, JdeInvoice, QuarantinedRecord
 from jde_stripe_pipeline.ledger import Intent, Ledger, ObjectMapping, ObjectType
@@ -223,8 +224,9 @@ class SyncEngine:
         keys = [str(r.key) for r in records]
         mappings = self.ledger.get_mappings("invoice", keys)
         intents = self.ledger.intents.of("invoice", keys)
+        skip = self._not_for_reconciliation(keys, intents)
         report = reconcile_invoices(
-            records,
+            [r for r in records if str(r.key) not in skip],
             self.invoice_config,
             mappings,
             intents,
@@ -233,7 +235,17 @@ class SyncEngine:
             known={**(known or {}), **self._flow.seen},
         )
         mark_drifted(self.ledger, report, mappings, run_id=self.run_id, partition_key=self.partition_key)
-        return report
+        return replace(report, skipped=(*report.skipped, *(f"{k}: {why}" for k, why in sorted(skip.items()))))
+
+    def _not_for_reconciliation(self, keys: Sequence[str], intents: Mapping[str, Intent]) -> dict[str, str]:
+        """Records Stripe is not expected to match yet: quarantined (a person fixes the data in JDE,
+        e.g. the invoice's customer), or held by another run that is syncing them now."""
+        skip = {
+            k: f"held by run {i.held_by}" for k, i in intents.items() if i.held_by not in (None, self.run_id)
+        }
+        for key, entry in self.ledger.open_quarantine_of("invoice", keys).items():
+            skip.setdefault(key, f"quarantined: {entry.field}: {entry.reason}")
+        return skip
 
     def relink(self) -> RelinkReport:
         """List the whole account once and note every unmapped record's Stripe object (the explicit

@@ -146,7 +146,8 @@ class Recorder:
             work.jde_version,
             {"held_by_run": busy.holder_run_id},
         )
-        return self._write(result, outcome)
+        self.ledger.intents.record_deferral(outcome)
+        return result
 
     def _write(self, result: RecordResult, outcome: RecordOutcome) -> RecordResult:
         try:

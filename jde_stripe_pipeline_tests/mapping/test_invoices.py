@@ -170,6 +170,8 @@ def test_amounts_in_each_currency(currency: str, amount: str, minor: int) -> Non
         ("USD", "1.005", "purchase_order", "F4311.AEXP"),
         ("KWD", "1.234", "sales_order", "F4211.AEXP"),
         ("KWD", "1.2345", "sales_order", "F4211.AEXP"),
+        ("USD", "1000000.00", "purchase_order", "F4311.AEXP"),  # over Stripe's 99,999,999 cents
+        ("JPY", "-100000000", "purchase_order", "F4311.AEXP"),
     ],
 )
 def test_an_amount_stripe_cannot_take_exactly_refuses_the_whole_invoice(
@@ -179,6 +181,10 @@ def test_an_amount_stripe_cannot_take_exactly_refuses_the_whole_invoice(
     failure = refused(record)
     assert failure.field == field
     assert "line 2.000" in failure.reason
+
+
+def test_the_largest_amount_stripe_takes_is_sent() -> None:
+    assert mapped(invoice(line(amount="999999.99", unit_price=None))).lines[0].amount == 99_999_999
 
 
 def test_unknown_currency_and_currency_mismatch_are_refused() -> None:
