@@ -140,3 +140,15 @@ def test_a_claim_can_note_the_create_it_expects_unless_another_one_is_pending(le
     again = _claimed(ledger.intents.claim("invoice", "K", later, create_key="key-2"))
     assert again.idempotency_key == "key-1"  # the pending create is kept: the run must look it up
     assert ledger.intents.of("invoice", ["K"])["K"].intent_at == first.intent_at
+
+
+def test_a_deferral_is_recorded_only_while_the_holder_still_holds_the_claim(ledger: Ledger) -> None:
+    """A run that found the record busy must not write its `deferred` after the holder's outcome: the
+    holder's outcome is the record's last word (the reliability matrix found a late deferral)."""
+    holder = ClaimToken.new("run-a")
+    ledger.intents.claim("customer", "7", holder)
+    assert ledger.intents.of("customer", ["7"])["7"].held_by == "run-a"
+    assert ledger.intents.record_deferral(outcome("7", "deferred", run_id="run-b", action="nothing"))
+    ledger.record_outcome(outcome("7", "created", run_id="run-a", release_claim=holder.holder))
+    assert not ledger.intents.record_deferral(outcome("7", "deferred", run_id="run-b", action="nothing"))
+    assert [e.outcome for e in ledger.history("7")] == ["deferred", "created"]
