@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 
+from jde_stripe_pipeline.accounts import DEFAULT_ACCOUNT, StripeAccount
 from jde_stripe_pipeline.credentials import CredentialSource
 from jde_stripe_pipeline.jde.client import AisSession
 from jde_stripe_pipeline.jde.settings import AisSettings
@@ -36,20 +37,33 @@ def ais_session(jde: JdeSettings, credentials: CredentialSource) -> Iterator[Ais
         yield session
 
 
-def sink_settings(stripe: StripeSinkSettings, credentials: CredentialSource) -> StripeSinkSettings:
-    """The pacing settings with the key source and API base of the credentials: the key is re-read
-    from its source (environment or store) whenever the sink asks again, e.g. after a 401."""
+def sink_settings(
+    stripe: StripeSinkSettings, credentials: CredentialSource, account: StripeAccount | None = None
+) -> StripeSinkSettings:
+    """The pacing settings with the key source and API base of one account's credentials (default: the
+    one account of an unrouted site): the key is re-read from its source (environment or store)
+    whenever the sink asks again, e.g. after a 401. A Connect account uses the platform's key
+    (`default`'s) with its connected account id."""
+    account = account or StripeAccount(DEFAULT_ACCOUNT)
+    key_account = DEFAULT_ACCOUNT if account.connected_account else account.name
 
     def current_key() -> str:
-        return credentials.stripe().api_key.get_secret_value()
+        return credentials.stripe(key_account).api_key.get_secret_value()
 
-    api_base = credentials.stripe().api_base
-    return replace(stripe, key_source=current_key, api_base=api_base or stripe.api_base)
+    api_base = credentials.stripe(key_account).api_base
+    return replace(
+        stripe,
+        key_source=current_key,
+        api_base=api_base or stripe.api_base,
+        stripe_account=account.connected_account,
+    )
 
 
 @contextmanager
-def stripe_sink(stripe: StripeSinkSettings, credentials: CredentialSource) -> Iterator[StripeSink]:
-    with StripeSink(sink_settings(stripe, credentials)) as sink:
+def stripe_sink(
+    stripe: StripeSinkSettings, credentials: CredentialSource, account: StripeAccount | None = None
+) -> Iterator[StripeSink]:
+    with StripeSink(sink_settings(stripe, credentials, account)) as sink:
         yield sink
 
 

@@ -36,8 +36,11 @@ from jde_stripe_pipeline.orchestration.links import is_live_key, stripe_object_u
 from jde_stripe_pipeline.settings import JdeSettings, Settings
 from jde_stripe_pipeline.stripe_sink import StripeSink, StripeSinkSettings
 
-SINK_FIELDS = tuple(f.name for f in fields(StripeSinkSettings) if f.name not in ("key_source", "api_base"))
-"""The sink settings a `StripeResource` carries (the key and API base are credentials)."""
+SINK_FIELDS = tuple(
+    f.name for f in fields(StripeSinkSettings) if f.name not in ("key_source", "api_base", "stripe_account")
+)
+"""The sink settings a `StripeResource` carries (the key, API base and connected account are the
+account's, resolved when a step runs)."""
 
 
 class CredentialsResource(dg.ConfigurableResource):

@@ -415,6 +415,7 @@ class StripeSink:
         sdk = stripe.StripeClient(
             key,
             base_addresses={"api": self.settings.api_base},
+            stripe_account=self.settings.stripe_account,
             max_network_retries=0,
             http_client=self._http,
         )

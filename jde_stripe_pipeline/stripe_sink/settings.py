@@ -89,6 +89,8 @@ class StripeSinkSettings:
     backoff_base_seconds: float = 0.5
     backoff_max_seconds: float = 8.0
     timeout_seconds: float = 30.0
+    stripe_account: str | None = None
+    """A Connect platform's key acting on this connected account (`Stripe-Account`); None: the key's own."""
 
     def __post_init__(self) -> None:
         if self.rate_per_second is not None and self.rate_per_second <= 0:
