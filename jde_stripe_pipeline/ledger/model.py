@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, get_args
 
+from jde_stripe_pipeline.accounts import DEFAULT_ACCOUNT
 from jde_stripe_pipeline.jde.records import QuarantinedRecord
 
 ObjectType = Literal["customer", "invoice"]
@@ -47,6 +48,8 @@ class ObjectMapping:
     last_run_id: str | None
     created_at: datetime
     updated_at: datetime
+    account: str = DEFAULT_ACCOUNT
+    """The Stripe account the object lives in (a customer billed by two companies has one per account)."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,8 @@ class AuditEntry:
     outcome: Outcome
     reason: str | None
     attempt: int
+    account: str = DEFAULT_ACCOUNT
+    """The Stripe account the record was synced to (`-`: none took it, its company is not routed)."""
 
 
 @dataclass(frozen=True)
@@ -92,6 +97,7 @@ class QuarantineEntry:
     """How many times it was quarantined while open."""
     resolved_at: datetime | None
     resolved_by_run_id: str | None
+    account: str = DEFAULT_ACCOUNT
 
 
 @dataclass(frozen=True)
@@ -140,6 +146,7 @@ class RelinkEntry:
     customers_listed: int
     invoices_listed: int
     linked: int
+    account: str = DEFAULT_ACCOUNT
 
 
 @dataclass(frozen=True)

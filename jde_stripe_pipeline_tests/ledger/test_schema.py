@@ -11,7 +11,8 @@ from sqlalchemy import URL, Connection, inspect, select, text
 from sqlalchemy.exc import DBAPIError
 
 from jde_stripe_pipeline.ledger import SCHEMA_VERSION, Ledger, SchemaVersionError
-from jde_stripe_pipeline.ledger.schema import audit, ensure_schema, schema_version
+from jde_stripe_pipeline.ledger.migrations import ensure_schema, version_2_tables
+from jde_stripe_pipeline.ledger.schema import audit, schema_version
 from jde_stripe_pipeline_tests.ledger.helpers import outcome, pg_schema_url, raw_engine
 
 LEDGER_TABLES = {
@@ -157,18 +158,27 @@ def test_audit_table_cannot_be_truncated_on_postgresql(pg_database: URL) -> None
 
 def test_a_version_1_ledger_is_upgraded_with_its_mappings_known_to_the_intents(ledger_url: URL) -> None:
     """Version 1 (mapping, audit, quarantine) as it was deployed, then opened by this program."""
-    from jde_stripe_pipeline.ledger.schema import _APPEND_ONLY_DDL, mapping, metadata, quarantine
+    from jde_stripe_pipeline.ledger.schema import _APPEND_ONLY_DDL
 
+    old = version_2_tables()
     engine = raw_engine(ledger_url)
     now = datetime.now(UTC)
     try:
         with engine.begin() as conn:
-            metadata.create_all(conn, tables=[schema_version, mapping, audit, quarantine])
+            names = (
+                "jde_stripe_schema_version",
+                "jde_stripe_mapping",
+                "jde_stripe_audit",
+                "jde_stripe_quarantine",
+            )
+            old.create_all(conn, tables=[old.tables[name] for name in names])
             for statement in _APPEND_ONLY_DDL[conn.dialect.name]:
                 conn.execute(text(statement))
-            conn.execute(schema_version.insert().values(version=1, applied_at=now))
+            conn.execute(old.tables["jde_stripe_schema_version"].insert().values(version=1, applied_at=now))
             conn.execute(
-                mapping.insert().values(
+                old.tables["jde_stripe_mapping"]
+                .insert()
+                .values(
                     object_type="invoice",
                     jde_key="00070/1/OP/000",
                     stripe_id="in_1",
@@ -183,4 +193,4 @@ def test_a_version_1_ledger_is_upgraded_with_its_mappings_known_to_the_intents(l
     with Ledger.open(ledger_url) as ledger:
         assert ledger.intents.of("invoice", ["00070/1/OP/000"])["00070/1/OP/000"].stripe_id == "in_1"
         assert not ledger.intents.needs_relink()
-    assert _versions(ledger_url) == [1, 2]
+    assert _versions(ledger_url) == [1, 2, 3]
