@@ -1,14 +1,15 @@
 """The imperative shell's one way to open what a run uses: settings + credentials → clients.
 
 The Dagster resources, the CLI commands (`plan`, `replay`, `extract`), the demo and the benches all
-open their AIS session, Stripe sink, ledger and engine here, from a `Settings` parsed once and a
-`CredentialSource` whose secrets are read when the client opens (the Stripe key again after a 401).
+open their AIS session, Stripe sinks (one per Stripe account: `account_syncs`), ledger and engines
+here, from a `Settings` parsed once and a `CredentialSource` whose secrets are read when the client
+opens (the Stripe key again after a 401).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 
 from jde_stripe_pipeline.accounts import DEFAULT_ACCOUNT, StripeAccount
@@ -17,9 +18,10 @@ from jde_stripe_pipeline.jde.client import AisSession
 from jde_stripe_pipeline.jde.settings import AisSettings
 from jde_stripe_pipeline.ledger import Ledger
 from jde_stripe_pipeline.mapping import CustomerMappingConfig, InvoiceMappingConfig
-from jde_stripe_pipeline.settings import JdeSettings
+from jde_stripe_pipeline.settings import JdeSettings, Settings
 from jde_stripe_pipeline.stripe_sink import StripeSink, StripeSinkSettings
 from jde_stripe_pipeline.sync import SyncEngine
+from jde_stripe_pipeline.sync.accounts import AccountSyncs
 
 
 def ais_settings(jde: JdeSettings, credentials: CredentialSource) -> AisSettings:
@@ -94,4 +96,43 @@ def sync_engine(
         partition_key=partition_key,
         workers=sink.settings.workers,
         progress=progress,
+    )
+
+
+def account_syncs(
+    settings: Settings,
+    credentials: CredentialSource,
+    ledger: Ledger,
+    *,
+    run_id: str,
+    partition_key: str | None,
+    only: Sequence[str] | None = None,
+    progress: Callable[[str], Callable[[int, int | None], None] | None] | None = None,
+) -> AccountSyncs:
+    """The syncs of one run across the configured Stripe accounts (`only` some of them): each account
+    with its own sink (key, API base, connected account, budget) and its own view of the ledger.
+    `progress(account)`: the engine's progress callback for that account."""
+
+    def open_sink(account: StripeAccount) -> AbstractContextManager[StripeSink]:
+        return stripe_sink(settings.stripe, credentials, account)
+
+    def engine(sink: StripeSink, account_ledger: Ledger) -> SyncEngine:
+        return sync_engine(
+            settings.customer_mapping,
+            settings.invoice_mapping,
+            sink,
+            account_ledger,
+            run_id=run_id,
+            partition_key=partition_key,
+            progress=progress(account_ledger.account) if progress is not None else None,
+        )
+
+    return AccountSyncs(
+        routing=settings.accounts,
+        ledger=ledger,
+        open_sink=open_sink,
+        engine=engine,
+        run_id=run_id,
+        partition_key=partition_key,
+        only=only,
     )

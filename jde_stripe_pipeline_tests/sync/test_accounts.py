@@ -1,0 +1,188 @@
+"""Several JDE companies into several Stripe accounts (issue 13), on the real sandboxes and SDK: each
+company's records land only in its own account, exactly; a company routed nowhere is quarantined with
+its reason; one account behaves as before. The AIS sandbox seeds companies 00001 and 00200 (a fifth of
+the customers in both); the emulator holds each account's objects apart."""
+
+from __future__ import annotations
+
+import contextlib
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jde_stripe_pipeline.accounts import DEFAULT_ACCOUNT, UNROUTED, AccountRouting, StripeAccount
+from jde_stripe_pipeline.jde.read import fetch_customers
+from jde_stripe_pipeline.sandboxes.stripe_emulator import DEFAULT_ACCOUNT as EMULATOR_DEFAULT
+from jde_stripe_pipeline.sandboxes.stripe_emulator import DEFAULT_API_KEY, StripeEmulatorConfig
+from jde_stripe_pipeline.stripe_sink import StaticKeySource, StripeSink, StripeSinkSettings
+from jde_stripe_pipeline.sync.accounts import AccountsReport, AccountSyncs
+from jde_stripe_pipeline_tests.sync.conftest import AS_OF, World, expected_requests, make_world
+
+US_KEY = "sk_test_emulator_us_00000000000000000001"
+EU_KEY = "sk_test_emulator_eu_00000000000000000002"
+KEYS = {"us": US_KEY, "eu": EU_KEY, DEFAULT_ACCOUNT: DEFAULT_API_KEY}
+STRIPE_ACCOUNT = {"us": "acct_us", "eu": "acct_eu", DEFAULT_ACCOUNT: EMULATOR_DEFAULT}
+ROUTED = AccountRouting.of({"00001": "us", "00200": "eu"})
+
+
+def _emulator() -> StripeEmulatorConfig:
+    return StripeEmulatorConfig.of(
+        api_keys=[US_KEY, EU_KEY, DEFAULT_API_KEY],
+        key_accounts={US_KEY: "acct_us", EU_KEY: "acct_eu"},
+        rate_limit_per_second=1000.0,
+        search_lag_seconds=0.0,
+    )
+
+
+@pytest.fixture
+def accounts_world(tmp_path: Path) -> Iterator[World]:
+    with make_world(tmp_path, customers=15, invoices=30, emulator_config=_emulator()) as built:
+        yield built
+
+
+def _syncs(world: World, routing: AccountRouting, run_id: str) -> AccountSyncs:
+    @contextlib.contextmanager
+    def open_sink(account: StripeAccount) -> Iterator[StripeSink]:
+        settings = StripeSinkSettings(
+            key_source=StaticKeySource(KEYS[account.name]),
+            api_base=world.stripe_url,
+            rate_per_second=1000.0,
+            burst=50,
+            backoff_base_seconds=0.01,
+            backoff_max_seconds=0.1,
+        )
+        with StripeSink(settings) as sink:
+            yield sink
+
+    ledger = world.ledger()
+    return AccountSyncs(
+        routing=routing,
+        ledger=ledger,
+        open_sink=open_sink,
+        engine=lambda sink, account_ledger: world.engine(sink=sink, ledger=account_ledger, run_id=run_id),
+        run_id=run_id,
+        partition_key="2026-11-26",
+    )
+
+
+def _sync(
+    world: World, routing: AccountRouting, run_id: str = "run-accounts"
+) -> tuple[AccountsReport, AccountsReport]:
+    syncs = _syncs(world, routing, run_id)
+    customers = syncs.sync_customers(world.customers())
+    with world.session() as session:
+        invoices = syncs.sync_invoices(
+            world.invoices(), fetch_customers=lambda an8s: fetch_customers(session, an8s, as_of=AS_OF)
+        )
+    return customers, invoices
+
+
+def _held(world: World, account: str) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
+    """What one emulated account holds: customers by AN8 (→ id), invoices by JDE key."""
+    customers = {c["metadata"]["jde_an8"]: c["id"] for c in world.emulator.objects("customer", account)}
+    invoices = {}
+    for invoice in world.emulator.objects("invoice", account):
+        meta = invoice["metadata"]
+        invoices[f"{meta['jde_kcoo']}/{meta['jde_doco']}/{meta['jde_dcto']}/{meta['jde_sfxo']}"] = invoice
+    return customers, invoices
+
+
+def test_each_companys_records_land_only_in_its_own_account(accounts_world: World) -> None:
+    world = accounts_world
+    customers_report, invoices_report = _sync(world, ROUTED)
+    expected_customers, expected_invoices, _ = expected_requests(world)
+    by_company: dict[str, dict[str, Any]] = {"00001": {}, "00200": {}}
+    for key, request in expected_invoices.items():
+        by_company[key.split("/")[0]][key] = request
+    assert by_company["00001"] and by_company["00200"]  # the seed bills from both companies
+
+    us_customers, us_invoices = _held(world, "acct_us")
+    eu_customers, eu_invoices = _held(world, "acct_eu")
+    assert sorted(us_invoices) == sorted(by_company["00001"])
+    assert sorted(eu_invoices) == sorted(by_company["00200"])
+    assert world.emulator.objects("invoice", EMULATOR_DEFAULT) == []
+    # every customer's F03012 company is 00001 (a fifth also bill from 00200): all in us; in eu exactly
+    # the customers its invoices name, created there by the invoice sync
+    assert sorted(us_customers) == sorted(expected_customers)
+    assert sorted(eu_customers) == sorted({str(r.customer_an8) for r in by_company["00200"].values()})
+    both = set(us_customers) & set(eu_customers)
+    assert both and all(us_customers[an8] != eu_customers[an8] for an8 in both)  # one object per account
+    for held, customers in ((us_invoices, us_customers), (eu_invoices, eu_customers)):
+        for key, invoice in held.items():
+            request = expected_invoices[key]
+            assert invoice["customer"] == customers[str(request.customer_an8)], key
+            assert (invoice["total"], invoice["currency"]) == (request.total_minor, request.currency), key
+
+    ledger = world.ledger()
+    us_map = ledger.for_account("us").all_mappings("invoice")
+    assert {m.jde_key for m in us_map} == set(us_invoices) and {m.stripe_id for m in us_map} == {
+        i["id"] for i in us_invoices.values()
+    }
+    assert {m.jde_key for m in ledger.for_account("eu").all_mappings("invoice")} == set(eu_invoices)
+    assert ledger.all_mappings("invoice") == []  # nothing in the default account
+    assert invoices_report.stripe_matches_jde and not invoices_report.unrouted
+    assert [a.account for a in invoices_report.accounts] == ["us", "eu"]
+    assert invoices_report.counts() == {"created": len(expected_invoices)}
+    assert customers_report.report("us").counts() == {"created": len(expected_customers)}
+    # each account's writes went with its own key
+    for entry in world.emulator.requests_log(path_prefix="/v1/invoices"):
+        assert entry["account"] in ("acct_us", "acct_eu")
+
+    # a second run sends nothing: every record unchanged in its own account
+    world.emulator.clear_requests_log()
+    again_customers, again_invoices = _sync(world, ROUTED, run_id="run-again")
+    assert world.writes() == []
+    assert set(again_invoices.counts()) == {"unchanged"} and set(again_customers.counts()) == {"unchanged"}
+
+
+def test_a_company_routed_nowhere_is_quarantined_with_its_reason(accounts_world: World) -> None:
+    world = accounts_world
+    only_us = AccountRouting.of({"00001": "us"})
+    _, invoices = _sync(world, only_us)
+    _, expected_invoices, _ = expected_requests(world)
+    eu_keys = sorted(k for k in expected_invoices if k.startswith("00200/"))
+    assert eu_keys
+    assert sorted(r.record_key for r in invoices.unrouted) == eu_keys
+    for result in invoices.unrouted:
+        assert result.outcome == "quarantined"
+        assert "JDE company 00200 is not routed to a Stripe account" in (result.reason or "")
+        assert "JDE_STRIPE_ACCOUNTS" in (result.reason or "") and "F4301.KCOO" in (result.reason or "")
+    assert not [k for k in _held(world, "acct_us")[1] if k.startswith("00200/")]
+    assert world.emulator.objects("invoice", "acct_eu") == [] == world.emulator.objects("customer", "acct_eu")
+
+    ledger = world.ledger()
+    quarantined = ledger.open_quarantine(object_type="invoice", every_account=True)
+    assert sorted(q.record_key for q in quarantined) == eu_keys
+    assert {q.account for q in quarantined} == {UNROUTED}
+    assert [e.account for e in ledger.history(eu_keys[0], every_account=True)] == [UNROUTED]
+
+    # routing the company later syncs its invoices into their account and closes the quarantine
+    _sync(world, ROUTED, run_id="run-routed")
+    assert sorted(_held(world, "acct_eu")[1]) == eu_keys
+    assert ledger.open_quarantine(object_type="invoice", every_account=True) == []
+
+
+def _shape(log: list[dict[str, Any]]) -> Counter[tuple[str, str | None, str | None]]:
+    return Counter((e["method"], e["endpoint"], e["account"]) for e in log)
+
+
+def test_one_account_behaves_as_before(tmp_path: Path) -> None:
+    """The same JDE world synced by the plain engine and through one unrouted account: the same
+    requests (method, endpoint, account), the same outcomes, the same ledger (all in `default`)."""
+    with make_world(tmp_path / "plain", customers=15, invoices=30) as plain:
+        plain_customers, plain_invoices = plain.sync(plain.engine(run_id="run-1"))
+        plain_log = _shape(plain.emulator.requests_log(path_prefix="/v1/"))
+        plain_mapped = sorted(m.jde_key for m in plain.ledger().all_mappings("invoice"))
+    with make_world(tmp_path / "routed", customers=15, invoices=30) as routed:
+        customers, invoices = _sync(routed, AccountRouting(), run_id="run-1")
+        log = _shape(routed.emulator.requests_log(path_prefix="/v1/"))
+        ledger = routed.ledger()
+        mapped = sorted(m.jde_key for m in ledger.all_mappings("invoice"))
+        assert ledger.account == DEFAULT_ACCOUNT and ledger.open_quarantine(every_account=True) == []
+    assert [a.account for a in invoices.accounts] == [DEFAULT_ACCOUNT] and not invoices.unrouted
+    assert customers.report(DEFAULT_ACCOUNT).counts() == plain_customers.counts()
+    assert invoices.report(DEFAULT_ACCOUNT).counts() == plain_invoices.counts()
+    assert log == plain_log and mapped == plain_mapped
