@@ -33,9 +33,11 @@ typecheck: $(STAMP)
 validate: $(STAMP) .env
 	env -u DAGSTER_HOME $(BIN)/dagster definitions validate
 
-## lint, type check, Dagster definitions check, then every test
+## lint, type check, Dagster definitions check, then every test, on PYTEST_WORKERS processes (pytest-xdist;
+## the tests are independent: own ports, temp dirs and databases). PYTEST_WORKERS=0 runs them in one process.
+PYTEST_WORKERS ?= 2
 test: lint typecheck validate .env
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --durations=15 $(PYTEST_ARGS)
 
 ## the tests alone, for a quick loop
 test-fast: $(STAMP)
