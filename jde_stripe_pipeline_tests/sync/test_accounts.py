@@ -186,3 +186,43 @@ def test_one_account_behaves_as_before(tmp_path: Path) -> None:
     assert customers.report(DEFAULT_ACCOUNT).counts() == plain_customers.counts()
     assert invoices.report(DEFAULT_ACCOUNT).counts() == plain_invoices.counts()
     assert log == plain_log and mapped == plain_mapped
+
+
+def test_plan_shows_each_accounts_changes_and_the_unrouted_and_writes_nothing(accounts_world: World) -> None:
+    from click.testing import CliRunner
+
+    from jde_stripe_pipeline.cli import main
+
+    world = accounts_world
+    env = {
+        "JDE_AIS_URL": world.ais_url,
+        "JDE_AIS_USERNAME": "JDE",
+        "JDE_AIS_PASSWORD": "JDE",
+        "JDE_AIS_ENVIRONMENT": "JDV920",
+        "JDE_TIMEZONE": "America/Chicago",
+        "JDE_STRIPE_ACCOUNTS": "00001=us",
+        "STRIPE_API_KEY_US": US_KEY,
+        "STRIPE_API_BASE": world.stripe_url,
+        "JDE_STRIPE_RATE_PER_SECOND": "500",
+        "JDE_STRIPE_STATE_URL": world.ledger_url,
+        "JDE_STRIPE_PAYMENT_TERMS_DAYS": "D10=10",
+    }
+    window = ["plan", "--from", "2026-10-01", "--to", "2026-11-30", "--kind", "invoices"]
+    planned = CliRunner().invoke(main, window, env=env)
+    assert planned.exit_code == 0, planned.output + repr(planned.exception)
+    _, expected_invoices, _ = expected_requests(world)
+    us_keys = [k for k in expected_invoices if k.startswith("00001/")]
+    assert "== Stripe account us ==" in planned.output and f"create {len(us_keys)}" in planned.output
+    unrouted = [line for line in planned.output.splitlines() if "not routed to a Stripe account" in line]
+    assert len(unrouted) == len([k for k in expected_invoices if k.startswith("00200/")])
+    assert world.writes() == [] and US_KEY not in planned.output
+    assert world.ledger().open_quarantine(every_account=True) == []  # a plan records nothing
+
+    both = {**env, "JDE_STRIPE_ACCOUNTS": "00001=us,00200=eu", "STRIPE_API_KEY_EU": EU_KEY}
+    world.emulator.clear_requests_log()
+    only_eu = CliRunner().invoke(main, [*window, "--account", "eu"], env=both)
+    assert only_eu.exit_code == 0, only_eu.output
+    assert "== Stripe account eu ==" in only_eu.output and "account us" not in only_eu.output
+    assert {e["account"] for e in world.emulator.requests_log(path_prefix="/v1/")} <= {"acct_eu"}
+    refused = CliRunner().invoke(main, [*window, "--account", "asia"], env=both)
+    assert refused.exit_code == 2 and "not a configured Stripe account" in refused.output
