@@ -29,7 +29,7 @@ from jde_stripe_pipeline.orchestration.names import EXTRACTED_AT
 from jde_stripe_pipeline.orchestration.partitions import local_window
 from jde_stripe_pipeline.orchestration.report_metadata import Link, Metadata, problems_markdown, sync_metadata
 from jde_stripe_pipeline.orchestration.resources import StripeResource
-from jde_stripe_pipeline.stripe_sink import StripeSink, StripeUnavailable
+from jde_stripe_pipeline.stripe_sink import StripeUnavailable
 from jde_stripe_pipeline.sync import RecordResult, SyncReport
 
 JDE_RETRIES = 3
@@ -135,10 +135,6 @@ def stripe_retries(context: dg.AssetExecutionContext, stripe: StripeResource) ->
         ) from error
 
 
-def link_for(client: StripeSink) -> Link:
-    return lambda stripe_id: StripeResource.object_url(client, stripe_id)
-
-
 def log_problems(log: dg.DagsterLogManager, problems: Sequence[RecordResult]) -> None:
     """A WARNING per failed, quarantined or conflicting record, naming it and the reason (capped)."""
     for result in problems[:LOGGED_PROBLEMS]:
@@ -154,11 +150,16 @@ def problems_check(
     check_name: str,
     report: SyncReport,
     link: Link,
+    accounts: Sequence[str] | None = None,
 ) -> dg.AssetCheckResult:
-    """The partition's open quarantine and unreplayed failures in the ledger (across runs), and this
-    run's conflicts. Failures are ERROR; quarantine and conflicts WARN (a person must fix the data)."""
-    quarantined = ledger.open_quarantine([partition_key], object_type=object_type)
-    failed = ledger.failed_for_replay([partition_key], object_type=object_type)
+    """The partition's open quarantine and unreplayed failures in the ledger (across runs; of these
+    Stripe accounts, default the ledger's own), and this run's conflicts. Failures are ERROR; quarantine
+    and conflicts WARN (a person must fix the data)."""
+    views = [ledger.for_account(name) for name in accounts] if accounts is not None else [ledger]
+    quarantined = [
+        q for view in views for q in view.open_quarantine([partition_key], object_type=object_type)
+    ]
+    failed = [f for view in views for f in view.failed_for_replay([partition_key], object_type=object_type)]
     conflicts = [r for r in report.problems() if r.outcome == "conflict" and r.object_type == object_type]
     rows = [f"| {q.record_key} | quarantined | {q.field}: {q.reason} |" for q in quarantined]
     rows += [f"| {f.record_key} | failed | {f.reason or ''} |" for f in failed]
@@ -184,12 +185,16 @@ def finish_sync(
     ledger: Ledger,
     report: SyncReport,
     extract: JdeExtract,
-    client: StripeSink,
+    link: Link,
     check_name: str,
+    *,
+    accounts: Sequence[str] | None = None,
+    account_metadata: Metadata | None = None,
 ) -> dg.MaterializeResult:
-    """Metadata, a WARNING per problem record, then retry (failed records) or the problems check."""
-    link = link_for(client)
-    metadata = sync_metadata(report, run_id=context.run.run_id, link=link)
+    """Metadata, a WARNING per problem record, then retry (failed records) or the problems check.
+    `report`: every account's, combined; `accounts`: the ledger accounts the check looks at;
+    `account_metadata`: each account's figures (a routed site)."""
+    metadata = sync_metadata(report, run_id=context.run.run_id, link=link) | (account_metadata or {})
     metadata[EXTRACTED_AT] = dg.MetadataValue.timestamp(extract.started_at)
     problems = list(report.problems())
     if report.customers is not None:
@@ -212,5 +217,7 @@ def finish_sync(
             message=message,
             metadata=metadata,
         )
-    check = problems_check(ledger, context.partition_key, report.object_type, check_name, report, link)
+    check = problems_check(
+        ledger, context.partition_key, report.object_type, check_name, report, link, accounts
+    )
     return dg.MaterializeResult(metadata=metadata, check_results=[check])

@@ -22,6 +22,7 @@ from jde_stripe_pipeline.accounts import UNROUTED, AccountRouting, StripeAccount
 from jde_stripe_pipeline.jde.records import JdeCustomer, JdeInvoice, QuarantinedRecord
 from jde_stripe_pipeline.ledger import Ledger, Outcome, RecordOutcome
 from jde_stripe_pipeline.stripe_sink import StripeSink
+from jde_stripe_pipeline.sync.ar_reconcile import ArReconciliation
 from jde_stripe_pipeline.sync.engine import CustomerFetch, SyncEngine
 from jde_stripe_pipeline.sync.results import (
     PROBLEM_OUTCOMES,
@@ -77,6 +78,24 @@ class AccountsReport:
     @property
     def stripe_matches_jde(self) -> bool:
         return all(a.report.stripe_matches_jde for a in self.accounts)
+
+    def combined(self) -> SyncReport:
+        """One report over every account (the unrouted records among the results): what the Dagster
+        metadata and checks show. With one account and nothing unrouted, that account's report itself."""
+        if len(self.accounts) == 1 and not self.unrouted:
+            return self.accounts[0].report
+        reports = [a.report for a in self.accounts]
+        customers = [r.customers for r in reports if r.customers is not None]
+        reconciliations = [r.reconciliation for r in reports if r.reconciliation is not None]
+        own = tuple(r for r in self.unrouted if r.object_type == self.object_type)
+        return SyncReport(
+            self.object_type,
+            tuple(result for report in reports for result in report.results) + own,
+            sum(r.requests_sent for r in reports),
+            max((r.seconds for r in reports), default=0.0),
+            customers=_merged_customers(customers),
+            reconciliation=merge_reconciliations(reconciliations) if reconciliations else None,
+        )
 
 
 @dataclass(frozen=True)
@@ -140,10 +159,15 @@ class AccountSyncs:
 
     def reconcile_invoices(self, records: Iterable[JdeInvoice]) -> list[tuple[str, ReconciliationReport]]:
         """Each account's invoices of `records` compared with what its Stripe holds."""
+        return self.for_invoices(records, lambda engine, mine: engine.reconcile_invoices(mine))
+
+    def for_invoices(
+        self, records: Iterable[JdeInvoice], work: Callable[[SyncEngine, list[JdeInvoice]], U]
+    ) -> list[tuple[str, U]]:
+        """`work` on each account's engine (its sink, its ledger view) with that account's invoices."""
         routed = route_invoices(records, self.routing)
         return self._each(
-            routed,
-            lambda engine, mine: engine.reconcile_invoices(r for r in mine if isinstance(r, JdeInvoice)),
+            routed, lambda engine, mine: work(engine, [r for r in mine if isinstance(r, JdeInvoice)])
         )
 
     def route_customers(
@@ -203,3 +227,37 @@ def _reports(pairs: Iterable[tuple[str, SyncReport]]) -> tuple[AccountReport, ..
 def _with_customers(report: SyncReport) -> list[RecordResult]:
     first = list(report.customers.results) if report.customers is not None else []
     return first + list(report.results)
+
+
+def merge_reconciliations(reports: Sequence[ReconciliationReport]) -> ReconciliationReport:
+    """Several accounts' reconciliations as one (each invoice lives in one account)."""
+    return ReconciliationReport(
+        tuple(item for report in reports for item in report.invoices),
+        tuple(item for report in reports for item in report.conflicts),
+        tuple(skip for report in reports for skip in report.skipped),
+        sum(report.requests_sent for report in reports),
+    )
+
+
+def _merged_customers(reports: Sequence[SyncReport]) -> SyncReport | None:
+    """The customers each account's invoice sync created first, as one report."""
+    if not reports:
+        return None
+    return SyncReport(
+        "customer",
+        tuple(result for report in reports for result in report.results),
+        sum(report.requests_sent for report in reports),
+        max((report.seconds for report in reports), default=0.0),
+    )
+
+
+def merge_month_ends(reports: Sequence[ArReconciliation]) -> ArReconciliation:
+    """Several accounts' month-end tables (A/R profile) as one, by JDE document."""
+    if len(reports) == 1:
+        return reports[0]
+    rows = sorted((row for report in reports for row in report.rows), key=lambda row: row.jde_key)
+    return ArReconciliation(
+        tuple(rows),
+        tuple(skip for report in reports for skip in report.skipped),
+        sum(report.requests_sent for report in reports),
+    )
