@@ -58,7 +58,21 @@ def sink_settings(
         key_source=current_key,
         api_base=api_base or stripe.api_base,
         stripe_account=account.connected_account,
+        budget_name=account_budget_name(stripe.budget_name, account),
     )
+
+
+def account_budget_name(configured: str | None, account: StripeAccount) -> str | None:
+    """The pacing budget an account's sinks share (`stripe_sink/budget.py`): unset, the budget follows
+    the key, so accounts with keys of their own pace apart; a Connect account paces apart from its
+    platform and the other connected accounts (its requests count against its own limits, as the
+    emulator models it); a configured `JDE_STRIPE_BUDGET_NAME` gets the account's name appended for
+    any account but `default`, so two accounts never share one budget."""
+    if account.connected_account:
+        return f"{configured or 'connect'}:{account.connected_account}"
+    if configured and account.name != DEFAULT_ACCOUNT:
+        return f"{configured}:{account.name}"
+    return configured
 
 
 @contextmanager

@@ -36,7 +36,7 @@ from jde_stripe_pipeline.mapping.config import (
     CustomField,
     InvoiceMappingConfig,
 )
-from jde_stripe_pipeline.stripe_sink.settings import StripeSinkSettings
+from jde_stripe_pipeline.stripe_sink.settings import StripeSinkSettings, parse_budget_dir
 
 T = TypeVar("T")
 
@@ -58,6 +58,14 @@ SINK_VARIABLES: Mapping[str, tuple[str, Callable[[str], Any]]] = {
     "backoff_base_seconds": ("JDE_STRIPE_BACKOFF_BASE_SECONDS", float),
     "backoff_max_seconds": ("JDE_STRIPE_BACKOFF_MAX_SECONDS", float),
     "timeout_seconds": ("JDE_STRIPE_TIMEOUT_SECONDS", float),
+    "endpoint_rate_per_second": ("JDE_STRIPE_ENDPOINT_RATE_PER_SECOND", float),
+    "search_rate_per_second": ("JDE_STRIPE_SEARCH_RATE_PER_SECOND", float),
+    "max_in_flight": ("JDE_STRIPE_MAX_IN_FLIGHT", int),
+    "rate_limited_patience_seconds": ("JDE_STRIPE_RATE_LIMITED_PATIENCE_SECONDS", float),
+    "key_grace_seconds": ("JDE_STRIPE_KEY_GRACE_SECONDS", float),
+    "key_grace_poll_seconds": ("JDE_STRIPE_KEY_GRACE_POLL_SECONDS", float),
+    "budget_name": ("JDE_STRIPE_BUDGET_NAME", str),
+    "budget_dir": ("JDE_STRIPE_BUDGET_DIR", parse_budget_dir),
 }
 """`StripeSinkSettings` field → its variable and parser (the key and API base are credentials)."""
 

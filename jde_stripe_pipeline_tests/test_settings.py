@@ -92,6 +92,30 @@ def test_the_schedule_and_the_pacing_are_read() -> None:
     )
 
 
+def test_the_sinks_limits_budget_and_key_grace_are_read() -> None:
+    settings = Settings.from_env(
+        {
+            **ZONE,
+            "JDE_STRIPE_ENDPOINT_RATE_PER_SECOND": "24",
+            "JDE_STRIPE_SEARCH_RATE_PER_SECOND": "4",
+            "JDE_STRIPE_MAX_IN_FLIGHT": "12",
+            "JDE_STRIPE_KEY_GRACE_SECONDS": "30",
+            "JDE_STRIPE_KEY_GRACE_POLL_SECONDS": "2",
+            "JDE_STRIPE_BUDGET_NAME": "acct-main",
+            "JDE_STRIPE_BUDGET_DIR": "/var/tmp/budgets",
+        }
+    )
+    stripe = settings.stripe
+    assert (stripe.endpoint_rate_per_second, stripe.search_rate_per_second, stripe.max_in_flight) == (
+        24,
+        4,
+        12,
+    )
+    assert (stripe.key_grace_seconds, stripe.key_grace_poll_seconds) == (30.0, 2.0)
+    assert (stripe.budget_name, stripe.budget_dir, stripe.workers) == ("acct-main", "/var/tmp/budgets", 18)
+    assert Settings.from_env({**ZONE, "JDE_STRIPE_BUDGET_DIR": "off"}).stripe.budget_dir == ""
+
+
 def test_ship_to_is_one_setting_for_the_extract_and_the_mapping() -> None:
     settings = Settings.from_env({**ZONE, "JDE_STRIPE_SHIP_TO_SOURCE": "ship_to"})
     assert settings.jde.ship_to_source == settings.customer_mapping.ship_to_source == "ship_to"

@@ -10,6 +10,7 @@ BENCHMARKS: list[tuple[str, list[str]]] = [
     ("stripe_emulator", ["--customers", "500", "--invoices", "100"]),
     ("sync", ["--customers", "300", "--invoices", "600"]),
     ("ledger", ["--records", "2000"]),
+    ("stripe_pacing", ["--seconds", "20"]),
 ]
 
 

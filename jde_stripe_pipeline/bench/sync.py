@@ -74,6 +74,7 @@ def main() -> None:
             key_source=StaticKeySource(DEFAULT_API_KEY),
             api_base=stripe_server.url,
             rate_per_second=args.rate,
+            endpoint_rate_per_second=args.rate,  # the emulator here limits the account, not endpoints
             burst=10,
             backoff_base_seconds=0.05,
         )

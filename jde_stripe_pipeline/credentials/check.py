@@ -326,6 +326,7 @@ def check_stripe(
         key_source=StaticKeySource(credentials.api_key.get_secret_value()),
         api_base=api_base,
         max_retries=limits.attempts - 1,
+        rate_limited_patience_seconds=0,  # a check answers in seconds: a 429 spends an attempt too
         backoff_base_seconds=limits.backoff_seconds,
         backoff_max_seconds=limits.backoff_seconds * 2,
         timeout_seconds=limits.read_timeout_seconds,

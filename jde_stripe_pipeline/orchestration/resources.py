@@ -37,6 +37,7 @@ from jde_stripe_pipeline.orchestration.links import is_live_key, stripe_object_u
 from jde_stripe_pipeline.settings import JdeSettings, Settings
 from jde_stripe_pipeline.stripe_sink import StripeSink, StripeSinkSettings
 
+DEFAULT_SINK = StripeSinkSettings()
 SINK_FIELDS = tuple(
     f.name for f in fields(StripeSinkSettings) if f.name not in ("key_source", "api_base", "stripe_account")
 )
@@ -114,21 +115,30 @@ class JdeAisResource(dg.ConfigurableResource):
 
 
 class StripeResource(dg.ConfigurableResource):
-    """The paced, idempotent Stripe client with its settings (unset rate: by the key's mode), and the
-    Stripe accounts: `accounts` maps each account's name to the JDE companies it bills (`default` with
-    none: one account for every company), `connected_accounts` a Connect account's name to its id.
-    Each account's key is resolved through `credentials` when a step runs.
+    """The paced, idempotent Stripe client with its settings (unset rates: by the key's mode; see
+    `stripe_sink/settings.py`), and the Stripe accounts: `accounts` maps each account's name to the JDE
+    companies it bills (`default` with none: one account for every company), `connected_accounts` a
+    Connect account's name to its id. Each account's key is resolved through `credentials` when a step
+    runs.
 
     `step_retries` / `step_retry_delay_seconds`: how often a Stripe step with failed records (or with
     Stripe unreachable) is re-run, waiting `delay * 2**retry` seconds (see assets.py)."""
 
     rate_per_second: float | None = None
-    burst: int = 5
-    workers: int = 4
+    endpoint_rate_per_second: float | None = None
+    search_rate_per_second: float | None = None
+    max_in_flight: int = DEFAULT_SINK.max_in_flight
+    burst: int = DEFAULT_SINK.burst
+    workers: int = DEFAULT_SINK.workers
     max_retries: int = 6
+    rate_limited_patience_seconds: float = DEFAULT_SINK.rate_limited_patience_seconds
     backoff_base_seconds: float = 0.5
     backoff_max_seconds: float = 8.0
     timeout_seconds: float = 30.0
+    key_grace_seconds: float = DEFAULT_SINK.key_grace_seconds
+    key_grace_poll_seconds: float = DEFAULT_SINK.key_grace_poll_seconds
+    budget_name: str | None = None
+    budget_dir: str = DEFAULT_SINK.budget_dir
     step_retries: int = 3
     step_retry_delay_seconds: float = 30.0
     accounts: dict[str, list[str]] = {DEFAULT_ACCOUNT: []}

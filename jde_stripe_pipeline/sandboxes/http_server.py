@@ -124,6 +124,9 @@ def _make_request_handler(handler: Handler, name: str) -> type[BaseHTTPRequestHa
         def _handle(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
+            if len(body) < length:  # the client went away mid-send: a real server never sees a request
+                self.close_connection = True
+                return
             parts = urlsplit(self.path)
             request = HttpRequest(
                 method=self.command,

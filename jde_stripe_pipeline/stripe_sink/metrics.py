@@ -22,7 +22,14 @@ class MetricsSnapshot:
     """Answers carrying `Idempotent-Replayed: true`: a retry met the result of a committed first attempt."""
     key_refreshes: int = 0
     token_wait_seconds: float = 0.0
+    """Time attempts spent waiting for a place in flight and a paced slot."""
     backoff_seconds: float = 0.0
+    peak_in_flight: int = 0
+    """The most requests of this process in flight at once (its account budget's, all sinks)."""
+    latency_seconds: float | None = None
+    """The latest EWMA of Stripe's answer time, as the pacing uses it (Little's law)."""
+    pace_cuts: dict[str, int] = field(default_factory=dict)
+    """How often each limiter's pace (or the in-flight cap, `concurrency`) was halved after a 429."""
 
     @property
     def attempts(self) -> int:
@@ -39,6 +46,9 @@ class MetricsSnapshot:
             "stripe_key_refreshes": self.key_refreshes,
             "stripe_token_wait_seconds": round(self.token_wait_seconds, 3),
             "stripe_backoff_seconds": round(self.backoff_seconds, 3),
+            "stripe_peak_in_flight": self.peak_in_flight,
+            "stripe_latency_ms": None if self.latency_seconds is None else round(self.latency_seconds * 1000),
+            "stripe_pace_cuts": dict(sorted(self.pace_cuts.items())),
             "stripe_requests": dict(sorted(self.requests.items())),
         }
 
@@ -56,6 +66,9 @@ class StripeMetrics:
         self._key_refreshes = 0
         self._token_wait = 0.0
         self._backoff = 0.0
+        self._peak_in_flight = 0
+        self._latency: float | None = None
+        self._cuts: Counter[str] = Counter()
 
     def attempt(self, method: str, path: str, outcome: str) -> None:
         with self._lock:
@@ -78,9 +91,18 @@ class StripeMetrics:
         with self._lock:
             self._key_refreshes += 1
 
-    def token_wait(self, seconds: float) -> None:
+    def permit(self, waited: float, in_flight: int) -> None:
         with self._lock:
-            self._token_wait += seconds
+            self._token_wait += waited
+            self._peak_in_flight = max(self._peak_in_flight, in_flight)
+
+    def latency(self, ewma_seconds: float) -> None:
+        with self._lock:
+            self._latency = ewma_seconds
+
+    def cuts(self, limiters: tuple[str, ...]) -> None:
+        with self._lock:
+            self._cuts.update(limiters)
 
     def snapshot(self) -> MetricsSnapshot:
         with self._lock:
@@ -93,4 +115,7 @@ class StripeMetrics:
                 key_refreshes=self._key_refreshes,
                 token_wait_seconds=self._token_wait,
                 backoff_seconds=self._backoff,
+                peak_in_flight=self._peak_in_flight,
+                latency_seconds=self._latency,
+                pace_cuts=dict(self._cuts),
             )

@@ -1,51 +1,131 @@
-"""A token bucket shared by every worker thread, so the whole run stays under Stripe's rate limit.
+"""Pacing arithmetic, pure: when may the next request leave, and how a 429 slows a lane (AIMD).
 
-Each `acquire` reserves the next free slot under a lock and then sleeps outside it: callers are served in
-the order they asked (no thread starves), no slot is handed out twice, and the long-run rate never
-exceeds `rate` while up to `burst` requests may go at once after a quiet spell.
+Each limiter is a *lane* with a theoretical arrival time `tat` (GCRA, the scheduling form of a token
+bucket): a request is booked at `max(now, tat - tolerance)` over all its lanes and moves each lane's `tat`
+on by `1 / pace`, so requests are booked evenly spaced, first come first served. Booking happens under the
+caller's lock, so no slot is handed out twice; each request costs `1 / pace` of the pace of whoever sent
+it, so runs with different settings still share one schedule.
+
+A thread that wakes late for its slot (a loaded machine) would then go right beside the next one, and a
+second could hold a request more than the pace. So when it wakes, a request is *admitted* only if each
+lane's record of actual sends leaves room for it (`admit`: the pace in any second, the limit in any
+1.1 s); else it waits for the oldest to age out. Spacing comes from the booking, the bound from the
+admission.
+
+AIMD: a 429 halves the lane's `factor` (at most once per `COOLDOWN` seconds: the requests in flight when
+the limiter filled up answer 429 together) down to `FLOOR`, and pushes its `tat` one slot past now; each
+success grows the factor by 1% back to 1. A lane Stripe keeps refusing therefore converges under the real
+limit with about one 429 per 70 requests, and a one-off 429 costs a second or two at a lower pace.
+
+The state is a plain JSON-able dict (`{"lanes": {...}, "processes": {...}}`), so the same arithmetic
+runs on an in-process state and on the file processes share (`shared.py`). Times are wall-clock seconds
+(`time.time()`), the one clock every process on a host agrees on; a `tat` more than `STALE_SECONDS` ahead
+(a clock that jumped, a file from before a reboot) is forgotten.
 """
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Iterable
+from typing import Any, Final
+
+State = dict[str, Any]
+FLOOR: Final = 0.05
+DECREASE: Final = 0.5
+INCREASE: Final = 0.01
+COOLDOWN: Final = 0.5
+STALE_SECONDS: Final = 300.0
+JITTER_SECONDS: Final = 0.1
+"""How much later than its neighbours a request admitted here may reach Stripe (a thread or process
+paused by a busy machine, the network) without overfilling one of Stripe's seconds (`admit`)."""
+PROCESS_TTL: Final = 10.0
+"""A process that booked nothing for this long no longer counts as sharing the account's in-flight cap."""
 
 
-class TokenBucket:
-    def __init__(
-        self,
-        rate: float,
-        burst: int = 1,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ):
-        if rate <= 0:
-            raise ValueError(f"rate must be > 0, got {rate}")
-        if burst < 1:
-            raise ValueError(f"burst must be >= 1, got {burst}")
-        self.rate = float(rate)
-        self.burst = burst
-        self._clock = clock
-        self._sleep = sleep
-        self._lock = threading.Lock()
-        self._tokens = float(burst)
-        """May go negative: a debt of slots already promised to waiting callers."""
-        self._updated = clock()
+def _lane(state: State, name: str, now: float) -> dict[str, Any]:
+    lanes: dict[str, dict[str, Any]] = state.setdefault("lanes", {})
+    lane = lanes.get(name)
+    if lane is None or not isinstance(lane, dict) or float(lane.get("tat", 0.0)) > now + STALE_SECONDS:
+        lane = lanes[name] = {"tat": now, "factor": 1.0, "cut_at": 0.0}
+    return lane
 
-    def reserve(self) -> float:
-        """Take one token now and return how long the caller must wait before using it (no sleeping)."""
-        with self._lock:
-            now = self._clock()
-            elapsed = max(0.0, now - self._updated)
-            self._tokens = min(float(self.burst), self._tokens + elapsed * self.rate)
-            self._updated = now
-            self._tokens -= 1.0
-            return 0.0 if self._tokens >= 0 else -self._tokens / self.rate
 
-    def acquire(self) -> float:
-        """Take one token, sleeping until it is due; returns the seconds waited."""
-        wait = self.reserve()
-        if wait > 0:
-            self._sleep(wait)
+def factor(state: State, name: str) -> float:
+    lane = state.get("lanes", {}).get(name)
+    return float(lane["factor"]) if lane else 1.0
+
+
+def book(state: State, lanes: Iterable[tuple[str, float]], now: float, burst: int = 1) -> float:
+    """Reserve the earliest time every lane allows (>= now) and return it. `lanes`: (name, pace)."""
+    entries = [(_lane(state, name, now), pace) for name, pace in lanes]
+    at = now
+    for lane, pace in entries:
+        interval = 1.0 / (pace * lane["factor"])
+        at = max(at, lane["tat"] - (burst - 1) * interval)
+    for lane, pace in entries:
+        lane["tat"] = max(lane["tat"], at) + 1.0 / (pace * lane["factor"])
+    return at
+
+
+def admit(
+    state: State, lanes: Iterable[tuple[str, float]], now: float, burst: int = 1, headroom: float = 1.0
+) -> float:
+    """0.0 and the send recorded in every lane when it fits, else how long to wait (nothing recorded).
+
+    It fits when no lane has had `pace + burst - 1` sends in the last second, nor `pace × headroom` (the
+    limit the pace keeps a margin below) in the last `1 + JITTER_SECONDS`: requests bunched by up to
+    `JITTER_SECONDS` on their way to Stripe still leave every one of Stripe's seconds within its limit."""
+    span = 1.0 + JITTER_SECONDS
+    entries = [(_lane(state, name, now), pace) for name, pace in lanes]
+    wait = 0.0
+    for lane, pace in entries:
+        rate = pace * lane["factor"]
+        recent = [t for t in lane.get("recent", ()) if t > now - span]
+        lane["recent"] = recent
+        second = [t for t in recent if t > now - 1.0]
+        per_second = max(1, math.floor(rate) + burst - 1)
+        per_span = max(per_second, math.floor(rate * headroom))
+        if len(second) >= per_second:
+            wait = max(wait, second[-per_second] + 1.0 - now)
+        if len(recent) >= per_span:
+            wait = max(wait, recent[-per_span] + span - now)
+    if wait > 0:
         return wait
+    for lane, _ in entries:
+        lane["recent"].append(now)
+    return 0.0
+
+
+def throttled(state: State, name: str, pace: float, now: float) -> bool:
+    """A 429 from this lane's limiter: halve its pace (once per cooldown). True if it was cut now."""
+    lane = _lane(state, name, now)
+    if now - lane["cut_at"] < COOLDOWN:
+        return False
+    lane["factor"] = max(FLOOR, lane["factor"] * DECREASE)
+    lane["cut_at"] = now
+    lane["tat"] = max(lane["tat"], now + 1.0 / (pace * lane["factor"]))
+    return True
+
+
+def succeeded(state: State, names: Iterable[str], now: float) -> None:
+    """An answer that was not a 429: each lane's pace creeps back towards its ceiling."""
+    for name in names:
+        lane = state.get("lanes", {}).get(name)
+        if lane and lane["factor"] < 1.0 and now - lane["cut_at"] >= COOLDOWN:
+            lane["factor"] = min(1.0, lane["factor"] * (1.0 + INCREASE))
+
+
+def sharing_processes(state: State, pid: int, now: float, alive: Callable[[int], bool]) -> int:
+    """Mark `pid` as pacing now and count the processes sharing the budget (itself included): those seen
+    within `PROCESS_TTL` that still exist."""
+    processes: dict[str, float] = state.setdefault("processes", {})
+    processes[str(pid)] = now
+    for other, seen in list(processes.items()):
+        if other != str(pid) and (now - float(seen) > PROCESS_TTL or not alive(int(other))):
+            del processes[other]
+    return len(processes)
+
+
+def leave(state: State, pid: int) -> None:
+    """The process stops pacing (its sink closed): the others may use its share at once."""
+    state.setdefault("processes", {}).pop(str(pid), None)

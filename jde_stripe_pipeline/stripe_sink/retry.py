@@ -40,8 +40,12 @@ class Failure:
     connection_retryable: bool = True
 
 
-def classify(failure: Failure) -> Disposition:
+def classify(failure: Failure, *, read: bool = False) -> Disposition:
+    """`read`: a GET, which has no idempotency record to poison, so any 5xx or dropped connection is
+    worth resending (even when Stripe says `Stripe-Should-Retry: false`)."""
     status = failure.http_status
+    if read and (status is None or status >= 500):
+        return Disposition.RETRY
     if status is None:
         return Disposition.RETRY if failure.connection_retryable else Disposition.GIVE_UP
     if status < 400:

@@ -1,106 +1,84 @@
-"""Settings of the Stripe side (parsed from `JDE_STRIPE_*` by the settings root), and where the key
-comes from.
+"""Settings of the Stripe side (parsed from `JDE_STRIPE_*` by the settings root).
 
-The key is never a settings field: it is read through a *key source* (a callable) so that a rotated key
-is picked up on a 401 without a restart. The key is masked wherever it could be shown.
+Pacing is on by default with Stripe's documented numbers for the key's mode, less a margin
+(`limits.py`): test/sandbox keys 23/s global, live keys 92/s, each endpoint 23/s, search 18.4/s, at most
+18 requests in flight. Every number can be overridden. The key is not a setting: it comes from a key
+source (`keys.py`), read again after a 401.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 from typing import Final
 
-from jde_stripe_pipeline.stripe_sink.errors import StripeAuthError
-
-KeySource = Callable[[], str]
-"""Returns the Stripe secret key to use now. Called once at start and once more after a 401."""
+from jde_stripe_pipeline.stripe_sink.keys import KeySource, key_mode, no_key_source
+from jde_stripe_pipeline.stripe_sink.limits import DEFAULT_MAX_IN_FLIGHT, Paces
+from jde_stripe_pipeline.stripe_sink.shared import default_budget_dir
 
 STRIPE_DEFAULT_API_BASE: Final = "https://api.stripe.com"
-TEST_MODE_DEFAULT_RATE: Final = 20.0
-"""Below Stripe's sandbox/test-mode limit of 25 requests/s, leaving room for other clients of the account."""
-LIVE_MODE_DEFAULT_RATE: Final = 80.0
-"""Below Stripe's live-mode limit of 100 requests/s, for the same reason."""
-
-
-def mask_key(key: str | None) -> str:
-    """`sk_test_51Habc…wxyz` → `sk_test_…wxyz`: enough to tell keys apart, never enough to use one."""
-    if not key:
-        return "<no key>"
-    prefix = ""
-    for candidate in ("sk_test_", "sk_live_", "rk_test_", "rk_live_"):
-        if key.startswith(candidate):
-            prefix = candidate
-            break
-    rest = key[len(prefix) :]
-    if len(rest) < 12:
-        return f"{prefix}…"
-    return f"{prefix}…{rest[-4:]}"
-
-
-def redact_key(text: str, key: str | None) -> str:
-    """Replace every occurrence of the key in a text (an error message, a log line) by its mask."""
-    if not key:
-        return text
-    return text.replace(key, mask_key(key))
-
-
-def is_live_key(key: str) -> bool:
-    return key.startswith(("sk_live_", "rk_live_"))
-
-
-def default_rate_for_key(key: str) -> float:
-    """Stripe allows 100 requests/s in live mode and 25 in test mode; stay below either."""
-    return LIVE_MODE_DEFAULT_RATE if is_live_key(key) else TEST_MODE_DEFAULT_RATE
-
-
-class StaticKeySource:
-    """A fixed key (tests, a key handed over by a credential store); its repr shows the mask only."""
-
-    def __init__(self, key: str):
-        self._key = key
-
-    def __call__(self) -> str:
-        return self._key
-
-    def __repr__(self) -> str:
-        return f"StaticKeySource({mask_key(self._key)})"
-
-
-def no_key_source() -> str:
-    """The default: a sink is given its key source (`runtime.stripe_sink` passes the credentials')."""
-    raise StripeAuthError("No Stripe key source: open the sink through the credentials (runtime.stripe_sink)")
+WORKERS_PER_PLACE: Final = 1.5
+"""Engine threads per place in flight: a thread also waits for its paced slot and works outside Stripe
+(decisions, ledger writes) between requests, so one thread per place would leave places empty."""
+BUDGET_DIR_OFF: Final = ""
+"""`budget_dir` for a budget kept in this process only (`JDE_STRIPE_BUDGET_DIR=off`)."""
 
 
 @dataclass(frozen=True)
 class StripeSinkSettings:
     """How the client reaches Stripe and how hard it may push it.
 
-    `rate_per_second=None` means: chosen by the key's mode (20/s for test keys, 80/s for `sk_live_`).
-    `max_retries` counts retries after the first attempt of one logical request.
+    Rates left None are chosen by the key's mode (`limits.Paces.for_mode`). `burst` lets that many
+    requests go at once after a quiet spell (1: evenly spaced; more can overfill one of Stripe's seconds).
+    `workers=0` means: 1.5 engine threads per place in flight (`max_in_flight`), resolved here.
+    `max_retries` counts retries of 409/5xx/connection errors after the first attempt; 429s do not spend
+    them for `rate_limited_patience_seconds`. `budget_name`: sinks (and processes) naming the same account
+    share one budget; default: the API base and the key. `budget_dir`: where the processes of this host
+    share it; `""`: this process only.
     """
 
     key_source: KeySource = no_key_source
     api_base: str = STRIPE_DEFAULT_API_BASE
     rate_per_second: float | None = None
-    burst: int = 5
-    workers: int = 4
+    endpoint_rate_per_second: float | None = None
+    search_rate_per_second: float | None = None
+    max_in_flight: int = DEFAULT_MAX_IN_FLIGHT
+    burst: int = 1
+    workers: int = 0
     max_retries: int = 6
+    rate_limited_patience_seconds: float = 600.0
+    """How long one request keeps retrying 429s without spending `max_retries` (0: 429s spend them too,
+    for a caller that wants a quick answer, like the connection check)."""
     backoff_base_seconds: float = 0.5
     backoff_max_seconds: float = 8.0
     timeout_seconds: float = 30.0
+    key_grace_seconds: float = 60.0
+    """After a 401, keep re-reading the key source this long for a rotated key before failing (issue 13)."""
+    key_grace_poll_seconds: float = 1.0
+    budget_name: str | None = None
+    budget_dir: str = field(default_factory=lambda: str(default_budget_dir()))
     stripe_account: str | None = None
     """A Connect platform's key acting on this connected account (`Stripe-Account`); None: the key's own."""
 
     def __post_init__(self) -> None:
-        if self.rate_per_second is not None and self.rate_per_second <= 0:
-            raise ValueError(f"rate_per_second must be > 0, got {self.rate_per_second}")
+        for name in ("rate_per_second", "endpoint_rate_per_second", "search_rate_per_second"):
+            value = getattr(self, name)
+            if value is not None and value <= 0:
+                raise ValueError(f"{name} must be > 0, got {value}")
+        if self.max_in_flight < 1:
+            raise ValueError(f"max_in_flight must be >= 1, got {self.max_in_flight}")
         if self.burst < 1:
             raise ValueError(f"burst must be >= 1, got {self.burst}")
-        if self.workers < 1:
-            raise ValueError(f"workers must be >= 1, got {self.workers}")
+        if self.workers < 0:
+            raise ValueError(f"workers must be >= 1 (or 0: sized from max_in_flight), got {self.workers}")
+        if self.workers == 0:
+            object.__setattr__(self, "workers", math.ceil(self.max_in_flight * WORKERS_PER_PLACE))
         if self.max_retries < 0:
             raise ValueError(f"max_retries must be >= 0, got {self.max_retries}")
+        if self.rate_limited_patience_seconds < 0:
+            raise ValueError(
+                f"rate_limited_patience_seconds must be >= 0, got {self.rate_limited_patience_seconds}"
+            )
         if self.backoff_base_seconds < 0 or self.backoff_max_seconds < self.backoff_base_seconds:
             raise ValueError(
                 "backoff needs 0 <= backoff_base_seconds <= backoff_max_seconds, got "
@@ -108,8 +86,29 @@ class StripeSinkSettings:
             )
         if self.timeout_seconds <= 0:
             raise ValueError(f"timeout_seconds must be > 0, got {self.timeout_seconds}")
+        if self.key_grace_seconds < 0 or self.key_grace_poll_seconds <= 0:
+            raise ValueError(
+                "need key_grace_seconds >= 0 and key_grace_poll_seconds > 0, got "
+                f"{self.key_grace_seconds} and {self.key_grace_poll_seconds}"
+            )
         if not self.api_base.startswith(("http://", "https://")):
             raise ValueError(f"api_base must be an http(s) URL, got {self.api_base!r}")
 
+    def paces(self, key: str) -> Paces:
+        """The paces for this key: Stripe's documented numbers for its mode unless set here."""
+        return Paces.for_mode(
+            key_mode(key),
+            global_rate=self.rate_per_second,
+            endpoint_rate=self.endpoint_rate_per_second,
+            search_rate=self.search_rate_per_second,
+            max_in_flight=self.max_in_flight,
+        )
+
     def effective_rate(self, key: str) -> float:
-        return self.rate_per_second if self.rate_per_second is not None else default_rate_for_key(key)
+        """The global pace for this key."""
+        return self.paces(key).global_rate
+
+
+def parse_budget_dir(text: str) -> str:
+    """`JDE_STRIPE_BUDGET_DIR`'s value: a directory, or `off` for a budget kept in this process only."""
+    return BUDGET_DIR_OFF if text.strip().lower() == "off" else text.strip()

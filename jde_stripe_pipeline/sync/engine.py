@@ -84,10 +84,11 @@ class SyncEngine:
         invoice_config: InvoiceMappingConfig,
         run_id: str,
         partition_key: str | None,
-        workers: int = 4,
+        workers: int | None = None,
         progress: Callable[[int, int | None], None] | None = None,
         max_rounds: int = 4,
     ) -> None:
+        workers = stripe.settings.workers if workers is None else workers  # sized from the sink
         if workers < 1:
             raise ValueError(f"workers must be >= 1, got {workers}")
         if max_rounds < 1:

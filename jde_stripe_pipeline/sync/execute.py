@@ -9,7 +9,7 @@
   24 h: the engine raises the record's attempt number in the ledger (new keys, in this run and the
   next ones) and the record goes to a next round, where a create that may have happened is looked up
   first. Rounds are bounded (`max_rounds`); attempts are not.
-- Pacing and retries of 429/5xx/connection errors are the sink's.
+- Pacing and retries of 429/5xx/connection errors are the sink's; the pool is sized from it.
 """
 
 from __future__ import annotations
@@ -116,7 +116,13 @@ def run_rounds(
     between_rounds: Callable[[], None] = lambda: None,
 ) -> list[RecordResult]:
     """Each work item through `sync`; those that need a new key go again next round (the attempt they
-    carry is re-read from the ledger there)."""
+    carry is re-read from the ledger there).
+
+    `workers` threads run records at once; each blocks while its request waits for the sink's pacing or
+    Stripe's answer, so the pool must hold as many threads as the sink may have requests in flight
+    (Little's law) and more, for the time a record spends waiting for its slot or outside Stripe: the
+    engine passes `StripeSinkSettings.workers` (default 1.5 × `max_in_flight`). A pool never holds more
+    threads than there are records."""
     total = len(works)
     finished: list[RecordResult] = []
     lock = threading.Lock()
@@ -150,11 +156,12 @@ def run_rounds(
 
 
 def _map(function: Callable[[Work], None], works: Sequence[Work], workers: int) -> None:
-    if workers == 1 or len(works) <= 1:
+    threads = min(workers, len(works))
+    if threads <= 1:
         for work in works:
             function(work)
         return
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="jde-stripe-sync") as pool:
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="jde-stripe-sync") as pool:
         futures = [pool.submit(function, work) for work in works]
         try:
             for future in futures:

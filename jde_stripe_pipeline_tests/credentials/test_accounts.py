@@ -74,3 +74,14 @@ def test_a_connect_account_uses_the_platform_key_and_its_account_id(
     assert (own.key_source(), own.stripe_account) == (EU_KEY, None)
     default = runtime.sink_settings(StripeSinkSettings(), source)
     assert (default.key_source(), default.stripe_account) == (STRIPE_KEY, None)
+
+
+def test_each_account_paces_in_a_budget_of_its_own() -> None:
+    from jde_stripe_pipeline.runtime import account_budget_name
+
+    own, other = StripeAccount("us", ("00001",)), StripeAccount("eu", ("00200",))
+    connected = StripeAccount("eu", ("00200",), "acct_1Eu")
+    assert account_budget_name(None, own) is None  # the budget follows the account's own key
+    assert account_budget_name("site", own) != account_budget_name("site", other)
+    assert account_budget_name(None, connected) == "connect:acct_1Eu"  # not the platform key's budget
+    assert account_budget_name("site", StripeAccount("default")) == "site"  # one account: as before

@@ -43,6 +43,7 @@ def world_env(world: World) -> dict[str, str]:
         "STRIPE_API_BASE": world.stripe_url,
         "JDE_STRIPE_STATE_URL": world.ledger_url,
         "JDE_STRIPE_RATE_PER_SECOND": "1000",
+        "JDE_STRIPE_ENDPOINT_RATE_PER_SECOND": "1000",
         "JDE_STRIPE_BURST": "50",
         "JDE_STRIPE_MAX_RETRIES": "2",
         "JDE_STRIPE_BACKOFF_BASE_SECONDS": "0.01",

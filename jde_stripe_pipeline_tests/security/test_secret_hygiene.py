@@ -184,6 +184,7 @@ def test_revoked_stripe_key_fails_without_showing_it(
     setup: Setup, watch: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
 ) -> None:
     setup.configure("environment")
+    setup.monkeypatch.setenv("JDE_STRIPE_KEY_GRACE_SECONDS", "0")  # revoked for good: fail at once
     revoked: list[bool] = []
 
     def revoke_after_four(done: int, total: int | None) -> None:
@@ -207,6 +208,7 @@ def test_revoked_stripe_key_fails_the_dagster_run_without_showing_it(
 ) -> None:
     setup.configure("store")
     setup.monkeypatch.setenv("JDE_TIMEZONE", TIMEZONE)
+    setup.monkeypatch.setenv("JDE_STRIPE_KEY_GRACE_SECONDS", "0")  # revoked for good: fail at once
     setup.emulator.update_config(api_keys=(OTHER_KEY,))
     instance = dg.DagsterInstance.get()
     try:

@@ -35,6 +35,7 @@ class Running:
             "key_source": key_source or StaticKeySource(DEFAULT_API_KEY),
             "api_base": self.url,
             "rate_per_second": 1000.0,
+            "endpoint_rate_per_second": 1000.0,
             "burst": 50,
             "max_retries": 8,
             "backoff_base_seconds": 0.01,
@@ -193,7 +194,7 @@ def test_401_after_rotation_rereads_the_key_and_carries_on(stripe_api: Running) 
 
 def test_401_without_a_new_key_fails_naming_the_masked_key(stripe_api: Running) -> None:
     source = MutableKey(DEFAULT_API_KEY)
-    with stripe_api.sink(key_source=source) as sink:
+    with stripe_api.sink(key_source=source, key_grace_seconds=0) as sink:
         stripe_api.emulator.roll_key(DEFAULT_API_KEY, expires_in_seconds=0)
         with pytest.raises(StripeAuthError) as caught:
             sink.create_customer(customer_params(1), idempotency_key="c1")

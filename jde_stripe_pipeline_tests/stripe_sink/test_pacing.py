@@ -1,99 +1,131 @@
-"""The shared token bucket, on an injected clock (no real time passes)."""
+"""The pure pacing arithmetic (GCRA lanes, AIMD) and Stripe's numbers, with the clock passed in."""
 
-import threading
-import time
+from __future__ import annotations
 
 import pytest
 
-from jde_stripe_pipeline.stripe_sink.pacing import TokenBucket
+from jde_stripe_pipeline.stripe_sink import pacing
+from jde_stripe_pipeline.stripe_sink.limits import (
+    GLOBAL_LANE,
+    SEARCH_LANE,
+    Paces,
+    default_pace,
+    endpoint_name,
+    lane_of_reason,
+)
+
+INVOICES = "POST /v1/invoices"
+CUSTOMERS = "POST /v1/customers"
 
 
-class FakeClock:
-    """A clock that only moves when someone sleeps on it."""
-
-    def __init__(self) -> None:
-        self.now = 100.0
-        self.lock = threading.Lock()
-
-    def __call__(self) -> float:
-        with self.lock:
-            return self.now
-
-    def sleep(self, seconds: float) -> None:
-        with self.lock:
-            self.now += seconds
+def test_documented_limits_by_key_mode_less_the_margin() -> None:
+    test, live = Paces.for_mode("test"), Paces.for_mode("live")
+    assert (test.global_rate, test.endpoint_rate, test.search_rate) == (23.0, 23.0, 18.4)
+    assert (live.global_rate, live.endpoint_rate, live.search_rate) == (92.0, 23.0, 18.4)
+    assert test.max_in_flight == live.max_in_flight == 18
+    assert default_pace(25) < 25 and default_pace(100) < 100 and default_pace(20) < 20
+    assert Paces.for_mode("live", global_rate=50, endpoint_rate=5).lanes(INVOICES) == (
+        (GLOBAL_LANE, 50),
+        (f"endpoint {INVOICES}", 5),
+    )
 
 
-def test_burst_is_free_then_one_token_per_interval() -> None:
-    clock = FakeClock()
-    bucket = TokenBucket(rate=10, burst=3, clock=clock, sleep=clock.sleep)
-    waits = [bucket.reserve() for _ in range(6)]
-    assert waits[:3] == [0.0, 0.0, 0.0]
-    assert waits[3:] == pytest.approx([0.1, 0.2, 0.3])
+def test_endpoint_names_collapse_ids_and_keep_search() -> None:
+    assert endpoint_name("post", "/v1/invoices") == "POST /v1/invoices"
+    assert endpoint_name("POST", "/v1/invoices/in_1/add_lines") == "POST /v1/invoices/{id}/add_lines"
+    assert endpoint_name("POST", "/v1/invoices/{id}/add_lines") == "POST /v1/invoices/{id}/add_lines"
+    assert endpoint_name("GET", "/v1/customers/search?query=x") == "GET /v1/customers/search"
+    assert endpoint_name("GET", "/v1/customers/cus_9") == "GET /v1/customers/{id}"
+    assert Paces.for_mode("test").lanes("GET /v1/customers/search")[1] == (SEARCH_LANE, 18.4)
 
 
-def test_long_run_rate_never_exceeds_the_setting() -> None:
-    clock = FakeClock()
-    bucket = TokenBucket(rate=20, burst=5, clock=clock, sleep=clock.sleep)
-    start = clock()
-    for _ in range(205):
-        bucket.acquire()
-    # 5 free from the burst, then 200 at 20/s: 10 s, not less
-    assert clock() - start == pytest.approx(10.0)
+def test_the_reason_header_names_the_lane_to_slow() -> None:
+    assert lane_of_reason(INVOICES, "global-rate") == (GLOBAL_LANE,)
+    assert lane_of_reason(INVOICES, "endpoint-rate") == (f"endpoint {INVOICES}",)
+    assert lane_of_reason("GET /v1/customers/search", "endpoint-rate") == (SEARCH_LANE,)
+    assert lane_of_reason(INVOICES, "global-concurrency") == ("concurrency",)
+    assert lane_of_reason(INVOICES, None) == (GLOBAL_LANE, f"endpoint {INVOICES}")
 
 
-def test_idle_time_refills_up_to_burst_only() -> None:
-    clock = FakeClock()
-    bucket = TokenBucket(rate=10, burst=2, clock=clock, sleep=clock.sleep)
-    bucket.reserve()
-    bucket.reserve()
-    clock.sleep(60)  # a long quiet spell refills 2 tokens, not 600
-    assert [bucket.reserve() for _ in range(3)] == pytest.approx([0.0, 0.0, 0.1])
+def _sends(
+    state: pacing.State, lanes_of: list[tuple[tuple[str, float], ...]], now: float = 0.0
+) -> list[float]:
+    return [pacing.book(state, lanes, now) for lanes in lanes_of]
 
 
-def test_partial_refill_shortens_the_wait() -> None:
-    clock = FakeClock()
-    bucket = TokenBucket(rate=4, burst=1, clock=clock, sleep=clock.sleep)
-    assert bucket.reserve() == 0.0
-    clock.sleep(0.1)
-    assert bucket.reserve() == pytest.approx(0.15)
+def test_one_endpoint_is_held_to_its_own_pace_under_a_higher_global() -> None:
+    live = Paces.for_mode("live")
+    sends = _sends({}, [live.lanes(INVOICES)] * 46)
+    assert sends == pytest.approx([i / 23.0 for i in range(46)])
+    assert sends[23] == pytest.approx(1.0)  # the 24th goes a full second after the first
 
 
-def test_threads_share_one_budget_and_each_gets_its_turn() -> None:
-    """8 threads x 25 reservations: every slot handed out once, evenly spaced, no thread starved."""
-    clock = FakeClock()  # frozen: nobody sleeps, so the reservations show the schedule
-    bucket = TokenBucket(rate=50, burst=1, clock=clock, sleep=clock.sleep)
-    per_thread: dict[int, list[float]] = {}
-    barrier = threading.Barrier(8)
-
-    def worker(index: int) -> None:
-        barrier.wait()
-        per_thread[index] = [bucket.reserve() for _ in range(25)]
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    every = sorted(wait for waits in per_thread.values() for wait in waits)
-    assert every == pytest.approx([i / 50 for i in range(200)])
-    for waits in per_thread.values():
-        assert waits == sorted(waits)  # each thread's turns come in the order it asked
+def test_two_endpoints_each_get_their_own_pace_under_live_and_share_the_global_under_test() -> None:
+    live, test = Paces.for_mode("live"), Paces.for_mode("test")
+    both = [live.lanes(INVOICES), live.lanes(CUSTOMERS)] * 23
+    assert sum(1 for t in _sends({}, both) if t < 0.999) == 46  # 23 + 23 under a 92/s global
+    both = [test.lanes(INVOICES), test.lanes(CUSTOMERS)] * 23
+    assert sum(1 for t in _sends({}, both) if t < 0.999) == 23  # the 23/s global binds
 
 
-def test_real_threads_are_paced_by_the_real_clock() -> None:
-    bucket = TokenBucket(rate=200, burst=1)
-    start = time.monotonic()
-    threads = [threading.Thread(target=lambda: [bucket.acquire() for _ in range(10)]) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert time.monotonic() - start >= 39 / 200 - 0.01
+def test_no_one_second_window_holds_more_than_pace_plus_burst() -> None:
+    state: pacing.State = {}
+    lanes = ((GLOBAL_LANE, 20.0),)
+    sends = [pacing.book(state, lanes, now=0.0, burst=3) for _ in range(60)]
+    worst = max(sum(1 for t in sends if start <= t < start + 1.0) for start in sends)
+    assert worst == 20 + 3 - 1
 
 
-def test_rejects_nonsense_settings() -> None:
-    with pytest.raises(ValueError, match="rate"):
-        TokenBucket(rate=0)
-    with pytest.raises(ValueError, match="burst"):
-        TokenBucket(rate=1, burst=0)
+def test_a_quiet_spell_saves_no_more_than_the_burst() -> None:
+    state: pacing.State = {}
+    lanes = ((GLOBAL_LANE, 10.0),)
+    for _ in range(5):
+        pacing.book(state, lanes, now=0.0)
+    later = [pacing.book(state, lanes, now=100.0, burst=2) for _ in range(3)]
+    assert later == pytest.approx([100.0, 100.0, 100.1])
+
+
+def test_a_429_halves_the_lane_once_per_cooldown_and_successes_bring_it_back() -> None:
+    state: pacing.State = {}
+    lane = f"endpoint {INVOICES}"
+    pacing.book(state, ((lane, 20.0),), now=0.0)
+    assert pacing.throttled(state, lane, 20.0, now=1.0)
+    assert not pacing.throttled(state, lane, 20.0, now=1.1)  # the same burst of 429s: one cut
+    assert pacing.factor(state, lane) == 0.5
+    assert pacing.book(state, ((lane, 20.0),), now=1.0) >= 1.0 + 1 / 10  # pushed one slot past the 429
+    pacing.succeeded(state, [lane], now=1.2)  # answers sent before the cut do not count
+    assert pacing.factor(state, lane) == 0.5
+    for _ in range(70):
+        pacing.succeeded(state, [lane], now=2.0)
+    assert pacing.factor(state, lane) == 1.0
+    for step in range(20):
+        pacing.throttled(state, lane, 20.0, now=10.0 + step)
+    assert pacing.factor(state, lane) == pacing.FLOOR
+
+
+def test_a_schedule_from_a_clock_that_jumped_is_forgotten() -> None:
+    state: pacing.State = {"lanes": {GLOBAL_LANE: {"tat": 10_000.0, "factor": 1.0, "cut_at": 0.0}}}
+    assert pacing.book(state, ((GLOBAL_LANE, 10.0),), now=5.0) == 5.0
+
+
+def test_processes_that_died_or_went_quiet_stop_sharing() -> None:
+    state: pacing.State = {}
+    assert pacing.sharing_processes(state, 1, now=0.0, alive=lambda pid: True) == 1
+    assert pacing.sharing_processes(state, 2, now=1.0, alive=lambda pid: True) == 2
+    assert pacing.sharing_processes(state, 3, now=2.0, alive=lambda pid: pid != 2) == 2
+    assert pacing.sharing_processes(state, 3, now=2.0 + pacing.PROCESS_TTL + 1, alive=lambda p: True) == 1
+    pacing.leave(state, 3)
+    assert state["processes"] == {}
+
+
+def test_threads_that_woke_late_are_admitted_only_while_there_is_room_in_the_last_second() -> None:
+    """Pace 23 under a limit of 25: at most 23 sends in any second, and 25 in any 1.1 s, so that sends
+    bunched by up to 0.1 s on the way still leave each of Stripe's seconds within 25."""
+    state: pacing.State = {}
+    lanes = ((GLOBAL_LANE, 23.0),)
+    assert all(pacing.admit(state, lanes, now=0.02 * i, headroom=25 / 23) == 0.0 for i in range(23))
+    assert pacing.admit(state, lanes, now=0.5, headroom=25 / 23) == pytest.approx(0.5)  # 23 in the last 1 s
+    assert len(state["lanes"][GLOBAL_LANE]["recent"]) == 23  # a refused admission records nothing
+    assert pacing.admit(state, lanes, now=1.001, headroom=25 / 23) == 0.0
+    assert pacing.admit(state, lanes, now=1.02, headroom=25 / 23) == 0.0  # 25 in the last 1.1 s now
+    assert pacing.admit(state, lanes, now=1.03, headroom=25 / 23) == pytest.approx(0.07)

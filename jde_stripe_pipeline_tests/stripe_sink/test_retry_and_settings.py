@@ -6,6 +6,7 @@ import pytest
 
 from jde_stripe_pipeline.stripe_sink.client import next_list_params
 from jde_stripe_pipeline.stripe_sink.errors import StripeAuthError, StripeRequestRejected
+from jde_stripe_pipeline.stripe_sink.keys import StaticKeySource, mask_key, redact_key
 from jde_stripe_pipeline.stripe_sink.metrics import StripeMetrics
 from jde_stripe_pipeline.stripe_sink.retry import (
     BackoffPolicy,
@@ -15,12 +16,7 @@ from jde_stripe_pipeline.stripe_sink.retry import (
     backoff_delay,
     classify,
 )
-from jde_stripe_pipeline.stripe_sink.settings import (
-    StaticKeySource,
-    StripeSinkSettings,
-    mask_key,
-    redact_key,
-)
+from jde_stripe_pipeline.stripe_sink.settings import StripeSinkSettings
 
 KEY = "sk_test_51HxYzAbCdEfGhIjKlMnOpQrStUvWx1234"
 
@@ -86,9 +82,15 @@ def test_mask_key_shows_mode_and_last_four_only() -> None:
 def test_settings_defaults_follow_the_key_mode() -> None:
     settings = StripeSinkSettings()
     assert settings.api_base == "https://api.stripe.com"
-    assert settings.effective_rate("sk_test_x") == 20.0 < 25
-    assert settings.effective_rate("sk_live_x") == 80.0 < 100
+    assert settings.effective_rate("sk_test_x") == settings.effective_rate("rk_test_x") == 23.0 < 25
+    assert settings.effective_rate("sk_live_x") == settings.effective_rate("rk_live_x") == 92.0 < 100
+    live = settings.paces("sk_live_x")
+    assert (live.endpoint_rate, live.search_rate, live.max_in_flight) == (23.0, 18.4, 18)
     assert StripeSinkSettings(rate_per_second=3).effective_rate("sk_live_x") == 3
+    assert (settings.burst, settings.workers, settings.key_grace_seconds) == (1, 27, 60.0)
+    assert settings.budget_dir and settings.budget_name is None
+    assert StripeSinkSettings(max_in_flight=40).workers == 60  # 1.5 engine threads per place in flight
+    assert StripeSinkSettings(budget_dir="").budget_dir == ""  # this process only
 
 
 def test_the_default_key_source_refuses_clearly() -> None:
@@ -121,7 +123,7 @@ def test_metrics_count_outcomes() -> None:
     metrics.attempt("post", "/v1/customers", "replayed")
     metrics.attempt("post", "/v1/customers", "ok")
     metrics.retry(0.25)
-    metrics.token_wait(0.5)
+    metrics.permit(0.5, in_flight=3)
     snap = metrics.snapshot()
     assert snap.attempts == 3
     assert (snap.rate_limited, snap.replays, snap.retries) == (1, 1, 1)
@@ -131,3 +133,12 @@ def test_metrics_count_outcomes() -> None:
         "POST /v1/customers replayed": 1,
     }
     assert snap.as_metadata()["stripe_token_wait_seconds"] == 0.5
+    assert snap.as_metadata()["stripe_peak_in_flight"] == 3
+
+
+def test_a_read_is_resent_on_a_5xx_stripe_says_not_to_retry_but_a_write_is_not() -> None:
+    saved = Failure(http_status=500, should_retry_header="false")
+    assert classify(saved, read=True) is Disposition.RETRY
+    assert classify(saved) is Disposition.GIVE_UP
+    assert classify(Failure(http_status=None, connection_retryable=False), read=True) is Disposition.RETRY
+    assert classify(Failure(http_status=404), read=True) is Disposition.REJECT

@@ -83,6 +83,7 @@ class World:
             "key_source": StaticKeySource(DEFAULT_API_KEY),
             "api_base": self.stripe_url,
             "rate_per_second": 1000.0,
+            "endpoint_rate_per_second": 1000.0,
             "burst": 50,
             "max_retries": 8,
             "backoff_base_seconds": 0.01,

@@ -43,19 +43,24 @@ def accounts_world(tmp_path: Path) -> Iterator[World]:
         yield built
 
 
-def _syncs(world: World, routing: AccountRouting, run_id: str) -> AccountSyncs:
+FAST_SINK: dict[str, Any] = {"rate_per_second": 1000.0, "endpoint_rate_per_second": 1000.0, "burst": 50}
+
+
+def _syncs(
+    world: World, routing: AccountRouting, run_id: str, sink: dict[str, Any] | None = None
+) -> AccountSyncs:
     @contextlib.contextmanager
     def open_sink(account: StripeAccount) -> Iterator[StripeSink]:
         settings = StripeSinkSettings(
             key_source=StaticKeySource(KEYS[account.name]),
             api_base=world.stripe_url,
-            rate_per_second=1000.0,
-            burst=50,
             backoff_base_seconds=0.01,
             backoff_max_seconds=0.1,
+            budget_dir="",
+            **(FAST_SINK if sink is None else sink),
         )
-        with StripeSink(settings) as sink:
-            yield sink
+        with StripeSink(settings) as opened:
+            yield opened
 
     ledger = world.ledger()
     return AccountSyncs(
@@ -69,9 +74,9 @@ def _syncs(world: World, routing: AccountRouting, run_id: str) -> AccountSyncs:
 
 
 def _sync(
-    world: World, routing: AccountRouting, run_id: str = "run-accounts"
+    world: World, routing: AccountRouting, run_id: str = "run-accounts", sink: dict[str, Any] | None = None
 ) -> tuple[AccountsReport, AccountsReport]:
-    syncs = _syncs(world, routing, run_id)
+    syncs = _syncs(world, routing, run_id, sink)
     customers = syncs.sync_customers(world.customers())
     with world.session() as session:
         invoices = syncs.sync_invoices(
@@ -226,3 +231,25 @@ def test_plan_shows_each_accounts_changes_and_the_unrouted_and_writes_nothing(ac
     assert {e["account"] for e in world.emulator.requests_log(path_prefix="/v1/")} <= {"acct_eu"}
     refused = CliRunner().invoke(main, [*window, "--account", "asia"], env=both)
     assert refused.exit_code == 2 and "not a configured Stripe account" in refused.output
+
+
+def test_two_accounts_sync_side_by_side_each_within_its_own_limits(tmp_path: Path) -> None:
+    """Under Stripe's test-mode limits per account (the emulator's `test` profile), the sinks paced by
+    default: the two accounts' requests overlap in time, and no limiter of either account refused one."""
+    config = StripeEmulatorConfig.of(
+        api_keys=[US_KEY, EU_KEY, DEFAULT_API_KEY],
+        key_accounts={US_KEY: "acct_us", EU_KEY: "acct_eu"},
+        profile="test",
+        search_lag_seconds=0.0,
+    )
+    with make_world(tmp_path, customers=15, invoices=30, emulator_config=config) as world:
+        _, invoices = _sync(world, ROUTED, sink={})  # Stripe's documented paces for a test key
+        log = world.emulator.requests_log(path_prefix="/v1/")
+        assert invoices.stripe_matches_jde and {a.account for a in invoices.accounts} == {"us", "eu"}
+    by_account: dict[str, list[float]] = {}
+    for entry in log:
+        by_account.setdefault(entry["account"], []).append(entry["received_at"])
+    us, eu = sorted(by_account["acct_us"]), sorted(by_account["acct_eu"])
+    assert us[0] < eu[-1] and eu[0] < us[-1]  # side by side, not one account after the other
+    assert [e for e in log if e["status"] == 429 or e["limited_by"]] == []
+    assert set(by_account) == {"acct_us", "acct_eu"}

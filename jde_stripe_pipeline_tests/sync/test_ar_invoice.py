@@ -82,7 +82,7 @@ def test_every_posted_invoice_is_one_draft_with_jdes_number_dates_lines_tax_and_
 
 def _finalize(world: World, invoice_id: str, *, pay: bool = False) -> dict[str, Any]:
     sink = world.sink()
-    client = sink._state.sdk  # the sink's own SDK client: a person finalizing in the dashboard
+    client = sink.keys.current.sdk  # the sink's own SDK client: a person finalizing in the dashboard
     finalized = client.v1.invoices.finalize_invoice(invoice_id)
     if pay:
         finalized = client.v1.invoices.pay(invoice_id, params={"paid_out_of_band": True})

@@ -20,6 +20,7 @@ def _plan(world: World, *args: str) -> str:
         "STRIPE_API_KEY": DEFAULT_API_KEY,
         "STRIPE_API_BASE": world.stripe_url,
         "JDE_STRIPE_RATE_PER_SECOND": "500",
+        "JDE_STRIPE_ENDPOINT_RATE_PER_SECOND": "500",
         "JDE_STRIPE_STATE_URL": world.ledger_url,
         "JDE_STRIPE_PAYMENT_TERMS_DAYS": "D10=10",
     }

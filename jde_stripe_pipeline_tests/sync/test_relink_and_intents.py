@@ -34,6 +34,7 @@ def test_relink_command_lets_a_replaced_ledger_relink_every_object_then_runs_lis
         "STRIPE_API_KEY": DEFAULT_API_KEY,
         "STRIPE_API_BASE": world.stripe_url,
         "JDE_STRIPE_RATE_PER_SECOND": "500",
+        "JDE_STRIPE_ENDPOINT_RATE_PER_SECOND": "500",
         "JDE_STRIPE_STATE_URL": world.ledger_url,
     }
     world.emulator.clear_requests_log()

@@ -28,6 +28,8 @@ def test_the_run_after_saved_500s_sends_fresh_keys_and_finishes(tmp_path: Path) 
         for result in failed:  # each try of a record went out under a new attempt, even across syncs
             tries = [e.attempt for e in world.ledger().history(result.record_key) if e.outcome == "failed"]
             assert tries == sorted(set(tries)), (result.record_key, tries)
+        missing = invoices.customers.results if invoices.customers else ()  # the invoice phase's own try
+        done_in_the_first_run = {r.record_key for r in missing if r.outcome in ("created", "updated")}
         world.emulator.update_config(fail_rate=0)
         world.emulator.clear_requests_log()
 
@@ -40,6 +42,8 @@ def test_the_run_after_saved_500s_sends_fresh_keys_and_finishes(tmp_path: Path) 
         assert not [r for r in invoices.results if r.outcome == "failed"]
         retried = {r.record_key: r for r in (*customers.results, *invoices.results)}
         for result in failed:  # created now, or (a create went through before a later call failed)
+            if result.record_key in done_in_the_first_run:
+                continue  # a customer its invoices needed, synced again later in the first run, went through
             assert retried[result.record_key].outcome in ("created", "updated"), result  # completed
         assert_stripe_matches_jde(world)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 
@@ -147,3 +148,29 @@ def test_key_longer_than_255_is_refused(server: LoopbackServer) -> None:
     )
     assert response.status_code == 400
     assert response.json()["error"]["type"] == "idempotency_error"
+
+
+def test_a_request_cut_off_mid_body_is_never_seen_and_saves_nothing(
+    emulator: StripeEmulator, server: LoopbackServer
+) -> None:
+    """A client killed while sending (SIGKILL mid-request) leaves headers with an idempotency key and
+    part of the body. A real server never dispatches that; processing it as a request with the params
+    received would save the key with other params, and the client's real retry would get
+    `idempotency_error`."""
+    body = b"name=Complete+Name&metadata[jde_an8]=1001"
+    head = (
+        f"POST /v1/customers HTTP/1.1\r\nHost: {server.host}\r\nAuthorization: Bearer {DEFAULT_API_KEY}\r\n"
+        f"Idempotency-Key: cut-off\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    with socket.create_connection((server.host, server.port), timeout=5) as sock:
+        sock.sendall(head + body[:10])
+        sock.shutdown(socket.SHUT_WR)
+        assert sock.recv(1024) == b""  # no answer: the connection is closed
+    assert emulator.requests_log() == [] and emulator.objects("customer") == []
+    retry = requests.post(
+        f"{server.url}/v1/customers",
+        data=body,
+        headers={**AUTH, "Idempotency-Key": "cut-off", "Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert retry.status_code == 200 and retry.json()["name"] == "Complete Name"
