@@ -7,13 +7,14 @@ table and the unrouted count appear only when companies are routed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 import dagster as dg
 
 from jde_stripe_pipeline import runtime
 from jde_stripe_pipeline.accounts import UNROUTED, AccountRouting
 from jde_stripe_pipeline.ledger import Ledger
+from jde_stripe_pipeline.orchestration.account_partitions import run_partition
 from jde_stripe_pipeline.orchestration.report_metadata import Link, Metadata, outcome_counts
 from jde_stripe_pipeline.orchestration.resources import MappingResource, StripeResource
 from jde_stripe_pipeline.orchestration.steps import ProgressLog
@@ -30,11 +31,11 @@ def account_syncs(
     mapping: MappingResource,
     ledger: Ledger,
     label: str,
-    *,
-    only: Sequence[str] | None = None,
 ) -> AccountSyncs:
-    """The step's syncs: each account through its own sink (key, budget) and ledger view, side by side."""
+    """The step's syncs: each account of the run (every account of a daily run; the pair's one of a
+    day × account run) through its own sink (key, budget) and ledger view, side by side."""
     routing = stripe.routing()
+    day, only = run_partition(context)
 
     def engine(sink: StripeSink, account_ledger: Ledger) -> SyncEngine:
         named = f"{label} ({account_ledger.account})" if routing.routed else label
@@ -44,7 +45,7 @@ def account_syncs(
             sink,
             account_ledger,
             run_id=context.run.run_id,
-            partition_key=context.partition_key,
+            partition_key=day,
             progress=ProgressLog(context.log, named),
         )
 
@@ -54,8 +55,9 @@ def account_syncs(
         open_sink=stripe.sink,
         engine=engine,
         run_id=context.run.run_id,
-        partition_key=context.partition_key,
+        partition_key=day,
         only=only,
+        record_unrouted=only is None or only[0] == routing.names[0],
     )
 
 
@@ -104,11 +106,11 @@ def accounts_metadata(report: AccountsReport, routing: AccountRouting) -> Metada
     return metadata
 
 
-def problem_accounts(routing: AccountRouting, only: Sequence[str] | None = None) -> list[str]:
+def problem_accounts(syncs: AccountSyncs) -> list[str]:
     """The ledger accounts whose open problems a step's check shows: its accounts, and the records
-    routed nowhere when companies are routed."""
-    names = list(only) if only is not None else list(routing.names)
-    return [*names, UNROUTED] if routing.routed else names
+    routed nowhere when companies are routed (in the run that records them)."""
+    names = [account.name for account in syncs.accounts]
+    return [*names, UNROUTED] if syncs.routing.routed and syncs.records_unrouted else names
 
 
 def _all_results(report: SyncReport) -> list[RecordResult]:

@@ -185,7 +185,8 @@ def _pair(kind: _Kind, partitions: dg.PartitionsDefinition) -> list[dg.AssetsDef
         ledger: LedgerResource,
     ) -> dg.MaterializeResult:
         with stripe_retries(context, stripe), ledger.open() as state:
-            report = kind.sync(account_syncs(context, stripe, mapping, state, kind.label), extract)
+            syncs = account_syncs(context, stripe, mapping, state, kind.label)
+            report = kind.sync(syncs, extract)
             return finish_sync(
                 context,
                 stripe,
@@ -194,7 +195,7 @@ def _pair(kind: _Kind, partitions: dg.PartitionsDefinition) -> list[dg.AssetsDef
                 extract,
                 AccountLinks.of(stripe, report),
                 kind.check_name,
-                accounts=problem_accounts(stripe.routing()),
+                accounts=problem_accounts(syncs),
                 account_metadata=accounts_metadata(report, stripe.routing()),
             )
 
@@ -281,7 +282,7 @@ def _month_end_metadata(
     document, Stripe invoice or credit note, amounts, status, difference."""
     folder = Path(context.instance.storage_directory()) / "reconciliation"
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"billing_{context.partition_key}.csv"
+    path = folder / f"billing_{context.partition_key.replace('|', '_')}.csv"
     path.write_text(month_end_csv(month_end, zone), encoding="utf-8")
     return {
         "month_end_csv": dg.MetadataValue.path(str(path)),

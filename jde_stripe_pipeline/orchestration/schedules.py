@@ -65,17 +65,19 @@ def latest_extract_times(instance: dg.DagsterInstance, asset_key: dg.AssetKey) -
     return found
 
 
-def partitions_due(
-    instance: dg.DagsterInstance, partitions: dg.DailyPartitionsDefinition, now: datetime
-) -> list[str]:
-    """Every existing partition at `now` that is not settled."""
+SyncPartitions = dg.TimeWindowPartitionsDefinition | dg.MultiPartitionsDefinition
+"""Daily partitions, or day × Stripe account (`account_partitions.py`): a key's time window is its day's."""
+
+
+def partitions_due(instance: dg.DagsterInstance, partitions: SyncPartitions, now: datetime) -> list[str]:
+    """Every existing partition at `now` that is not settled (for day × account, each pair apart)."""
     keys = partitions.get_partition_keys(current_time=now)
     times = [latest_extract_times(instance, asset_key) for asset_key in SYNC_ASSETS]
     return unsettled_partitions(keys, lambda key: partitions.time_window_for_partition_key(key).end, times)
 
 
 def billing_run_requests(
-    instance: dg.DagsterInstance, partitions: dg.DailyPartitionsDefinition, tick: datetime
+    instance: dg.DagsterInstance, partitions: SyncPartitions, tick: datetime
 ) -> Iterator[dg.RunRequest]:
     for key in partitions_due(instance, partitions, tick):
         yield dg.RunRequest(
@@ -86,7 +88,7 @@ def billing_run_requests(
 
 
 def build_billing_schedule(
-    schedule: ScheduleSettings, timezone: str, partitions: dg.DailyPartitionsDefinition
+    schedule: ScheduleSettings, timezone: str, partitions: SyncPartitions
 ) -> dg.ScheduleDefinition:
     @dg.schedule(
         name=SCHEDULE_NAME,

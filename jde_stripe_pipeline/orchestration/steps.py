@@ -25,6 +25,7 @@ from jde_stripe_pipeline.jde.errors import AisUnavailableError
 from jde_stripe_pipeline.jde.records import JdeCustomer, JdeInvoice, QuarantinedRecord
 from jde_stripe_pipeline.jde.window import UpdateWindow
 from jde_stripe_pipeline.ledger import Ledger, LedgerUnavailableError, ObjectType
+from jde_stripe_pipeline.orchestration.account_partitions import run_partition
 from jde_stripe_pipeline.orchestration.names import EXTRACTED_AT
 from jde_stripe_pipeline.orchestration.partitions import local_window
 from jde_stripe_pipeline.orchestration.report_metadata import Link, Metadata, problems_markdown, sync_metadata
@@ -195,6 +196,7 @@ def finish_sync(
     `report`: every account's, combined; `accounts`: the ledger accounts the check looks at;
     `account_metadata`: each account's figures (a routed site)."""
     metadata = sync_metadata(report, run_id=context.run.run_id, link=link) | (account_metadata or {})
+    day = run_partition(context)[0]
     metadata[EXTRACTED_AT] = dg.MetadataValue.timestamp(extract.started_at)
     problems = list(report.problems())
     if report.customers is not None:
@@ -217,7 +219,5 @@ def finish_sync(
             message=message,
             metadata=metadata,
         )
-    check = problems_check(
-        ledger, context.partition_key, report.object_type, check_name, report, link, accounts
-    )
+    check = problems_check(ledger, day, report.object_type, check_name, report, link, accounts)
     return dg.MaterializeResult(metadata=metadata, check_results=[check])

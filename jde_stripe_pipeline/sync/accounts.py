@@ -129,7 +129,8 @@ class AccountSyncs:
         self._engine = engine
         self.run_id = run_id
         self.partition_key = partition_key
-        self._record_unrouted = record_unrouted
+        self.records_unrouted = record_unrouted
+        """Whether this run quarantines the records no account takes (one run of several may)."""
 
     # ---------------------------------------------------------------------------------------- syncs
 
@@ -203,7 +204,7 @@ class AccountSyncs:
 
     def _quarantine_unrouted(self, records: Sequence[QuarantinedRecord]) -> tuple[RecordResult, ...]:
         """Record each record no account takes under `UNROUTED` (its reason names company and variable)."""
-        if not records or not self._record_unrouted:
+        if not records or not self.records_unrouted:
             return ()
         ledger = self.ledger.for_account(UNROUTED)
         results = []
