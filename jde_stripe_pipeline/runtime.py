@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 
-from jde_stripe_pipeline.accounts import DEFAULT_ACCOUNT, StripeAccount
+from jde_stripe_pipeline.accounts import DEFAULT_ACCOUNT, StripeAccount, key_variable, store_command
 from jde_stripe_pipeline.credentials import CredentialSource
 from jde_stripe_pipeline.jde.client import AisSession
 from jde_stripe_pipeline.jde.settings import AisSettings
@@ -47,19 +47,38 @@ def sink_settings(
     whenever the sink asks again, e.g. after a 401. A Connect account uses the platform's key
     (`default`'s) with its connected account id."""
     account = account or StripeAccount(DEFAULT_ACCOUNT)
-    key_account = DEFAULT_ACCOUNT if account.connected_account else account.name
-
-    def current_key() -> str:
-        return credentials.stripe(key_account).api_key.get_secret_value()
-
-    api_base = credentials.stripe(key_account).api_base
+    key_source = AccountKeySource(credentials, DEFAULT_ACCOUNT if account.connected_account else account.name)
+    api_base = credentials.stripe(key_source.account).api_base
     return replace(
         stripe,
-        key_source=current_key,
+        key_source=key_source,
         api_base=api_base or stripe.api_base,
         stripe_account=account.connected_account,
         budget_name=account_budget_name(stripe.budget_name, account),
     )
+
+
+class AccountKeySource:
+    """One Stripe account's key as its credentials hold it now (read again on every call); its repr,
+    which the sink's messages show, names where to set it, never the key."""
+
+    def __init__(self, credentials: CredentialSource, account: str) -> None:
+        self.credentials = credentials
+        self.account = account
+
+    def __call__(self) -> str:
+        return self.credentials.stripe(self.account).api_key.get_secret_value()
+
+    def __repr__(self) -> str:
+        return f"{key_variable(self.account)} or `{store_command(self.account)}`"
+
+
+@contextmanager
+def stripe_sink(
+    stripe: StripeSinkSettings, credentials: CredentialSource, account: StripeAccount | None = None
+) -> Iterator[StripeSink]:
+    with StripeSink(sink_settings(stripe, credentials, account)) as sink:
+        yield sink
 
 
 def account_budget_name(configured: str | None, account: StripeAccount) -> str | None:
@@ -73,14 +92,6 @@ def account_budget_name(configured: str | None, account: StripeAccount) -> str |
     if configured and account.name != DEFAULT_ACCOUNT:
         return f"{configured}:{account.name}"
     return configured
-
-
-@contextmanager
-def stripe_sink(
-    stripe: StripeSinkSettings, credentials: CredentialSource, account: StripeAccount | None = None
-) -> Iterator[StripeSink]:
-    with StripeSink(sink_settings(stripe, credentials, account)) as sink:
-        yield sink
 
 
 @contextmanager

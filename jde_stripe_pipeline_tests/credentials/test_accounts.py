@@ -85,3 +85,10 @@ def test_each_account_paces_in_a_budget_of_its_own() -> None:
     assert account_budget_name("site", own) != account_budget_name("site", other)
     assert account_budget_name(None, connected) == "connect:acct_1Eu"  # not the platform key's budget
     assert account_budget_name("site", StripeAccount("default")) == "site"  # one account: as before
+
+
+def test_a_refused_key_names_where_its_account_sets_it(home: Home, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STRIPE_API_KEY_EU", EU_KEY)
+    source = runtime.sink_settings(StripeSinkSettings(), CredentialSource(), StripeAccount("eu", ("00200",)))
+    assert repr(source.key_source) == "STRIPE_API_KEY_EU or `jde-stripe credentials set stripe --account eu`"
+    assert EU_KEY not in repr(source.key_source)
