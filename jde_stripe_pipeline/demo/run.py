@@ -20,7 +20,6 @@ import shutil
 import sys
 import time
 import warnings
-from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,21 +36,21 @@ from jde_stripe_pipeline.credentials.models import StoredCredentials
 from jde_stripe_pipeline.credentials.store import create_store
 from jde_stripe_pipeline.demo.changes import AdminApi, AppliedChanges, julian_to_key, make_changes
 from jde_stripe_pipeline.demo.foreground import wait_until_interrupted
-from jde_stripe_pipeline.demo.ledger_view import (
+from jde_stripe_pipeline.demo.readback import (
+    holdings,
     moved_records,
     open_problems,
     outcomes_by_account,
+    stripe_invoices,
     synced_keys,
     total_outcomes,
 )
 from jde_stripe_pipeline.demo.sandboxes import RunningSandboxes, SandboxSpec, export_lines, running_sandboxes
 from jde_stripe_pipeline.demo.summary import (
     MOVING_OUTCOMES,
-    AccountHoldings,
     CheckResult,
     DemoReport,
     PartitionRun,
-    StripeInvoice,
     SyncRound,
     count_writes,
 )
@@ -264,26 +263,6 @@ def sync_round(
         stripe_writes=count_writes(sandboxes.stripe.requests_log()),
         account_outcomes=by_account,
     )
-
-
-def stripe_invoices(sandboxes: RunningSandboxes, account: str | None = None) -> tuple[StripeInvoice, ...]:
-    """What Stripe (the emulator) holds now (in one emulated account, or all), as its dashboard shows it."""
-    lines = Counter(item.get("invoice") for item in sandboxes.stripe.objects("invoiceitem", account))
-    return tuple(
-        StripeInvoice(inv["id"], inv["status"], inv["currency"], int(inv["total"]), lines[inv["id"]])
-        for inv in sandboxes.stripe.objects("invoice", account)
-    )
-
-
-def holdings(settings: Settings, sandboxes: RunningSandboxes) -> tuple[AccountHoldings, ...]:
-    """What each routed Stripe account holds, read from its emulated account."""
-    found = []
-    for account in settings.accounts.accounts:
-        emulated = sandboxes.emulator_account(account.name)
-        customers = len(sandboxes.stripe.objects("customer", emulated))
-        invoices = stripe_invoices(sandboxes, emulated)
-        found.append(AccountHoldings(account.name, account.companies, emulated, customers, invoices))
-    return tuple(found)
 
 
 def _command_name() -> str:

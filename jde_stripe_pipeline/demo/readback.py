@@ -1,5 +1,6 @@
-"""What the demo reads back from the ledger, over every Stripe account it routes to (and the records
-routed nowhere): outcomes per run, open problems, which records moved, which records are synced."""
+"""What the demo reads back after its syncs: from the ledger, over every Stripe account it routes to
+(and the records routed nowhere), the outcomes per run, open problems, which records moved and which
+are synced; from the emulator, what each Stripe account holds."""
 
 from __future__ import annotations
 
@@ -8,8 +9,16 @@ from collections.abc import Iterable, Sequence
 
 from jde_stripe_pipeline import runtime
 from jde_stripe_pipeline.accounts import UNROUTED
-from jde_stripe_pipeline.demo.summary import MOVING_OUTCOMES, PartitionRun, Problem
+from jde_stripe_pipeline.demo.sandboxes import RunningSandboxes
+from jde_stripe_pipeline.demo.summary import (
+    MOVING_OUTCOMES,
+    AccountHoldings,
+    PartitionRun,
+    Problem,
+    StripeInvoice,
+)
 from jde_stripe_pipeline.ledger import ObjectType
+from jde_stripe_pipeline.settings import Settings
 
 AccountOutcomes = dict[str, dict[str, dict[str, int]]]
 """account → object type → outcome → records."""
@@ -85,3 +94,23 @@ def moved_records(
     if extra > 0:
         moved.append(("other", f"{extra} record(s) not changed by the demo"))
     return tuple(moved)
+
+
+def stripe_invoices(sandboxes: RunningSandboxes, account: str | None = None) -> tuple[StripeInvoice, ...]:
+    """What Stripe (the emulator) holds now (in one emulated account, or all), as its dashboard shows it."""
+    lines = Counter(item.get("invoice") for item in sandboxes.stripe.objects("invoiceitem", account))
+    return tuple(
+        StripeInvoice(inv["id"], inv["status"], inv["currency"], int(inv["total"]), lines[inv["id"]])
+        for inv in sandboxes.stripe.objects("invoice", account)
+    )
+
+
+def holdings(settings: Settings, sandboxes: RunningSandboxes) -> tuple[AccountHoldings, ...]:
+    """What each routed Stripe account holds, read from its emulated account."""
+    found = []
+    for account in settings.accounts.accounts:
+        emulated = sandboxes.emulator_account(account.name)
+        customers = len(sandboxes.stripe.objects("customer", emulated))
+        invoices = stripe_invoices(sandboxes, emulated)
+        found.append(AccountHoldings(account.name, account.companies, emulated, customers, invoices))
+    return tuple(found)
