@@ -253,3 +253,55 @@ def test_two_accounts_sync_side_by_side_each_within_its_own_limits(tmp_path: Pat
     assert us[0] < eu[-1] and eu[0] < us[-1]  # side by side, not one account after the other
     assert [e for e in log if e["status"] == 429 or e["limited_by"]] == []
     assert set(by_account) == {"acct_us", "acct_eu"}
+
+
+def test_replay_and_relink_go_through_each_accounts_own_key(accounts_world: World) -> None:
+    from click.testing import CliRunner
+
+    from jde_stripe_pipeline.cli import main
+    from jde_stripe_pipeline.ledger import RecordOutcome
+
+    world = accounts_world
+    _, expected_invoices, _ = expected_requests(world)
+    eu_key = sorted(k for k in expected_invoices if k.startswith("00200/"))[0]
+    with world.ledger() as ledger:
+        ledger.for_account("eu").record_outcome(
+            RecordOutcome(
+                run_id="run-failed",
+                partition_key="2026-11-20",
+                object_type="invoice",
+                record_key=eu_key,
+                action="create",
+                outcome="failed",
+                reason="Stripe answered 500",
+            )
+        )
+    env = {
+        "JDE_AIS_URL": world.ais_url,
+        "JDE_AIS_USERNAME": "JDE",
+        "JDE_AIS_PASSWORD": "JDE",
+        "JDE_AIS_ENVIRONMENT": "JDV920",
+        "JDE_TIMEZONE": "America/Chicago",
+        "JDE_STRIPE_ACCOUNTS": "00001=us,00200=eu",
+        "STRIPE_API_KEY_US": US_KEY,
+        "STRIPE_API_KEY_EU": EU_KEY,
+        "STRIPE_API_BASE": world.stripe_url,
+        "JDE_STRIPE_STATE_URL": world.ledger_url,
+        "JDE_STRIPE_PAYMENT_TERMS_DAYS": "D10=10",
+    }
+    replayed = CliRunner().invoke(main, ["replay", "--partition", "2026-11-20"], env=env)
+    assert replayed.exit_code == 0, replayed.output + repr(replayed.exception)
+    assert any(
+        line.startswith("eu ") and eu_key in line and "created" in line
+        for line in replayed.output.splitlines()
+    )
+    assert list(_held(world, "acct_eu")[1]) == [eu_key] and world.emulator.objects("invoice", "acct_us") == []
+    assert {e["account"] for e in world.emulator.requests_log(path_prefix="/v1/")} == {"acct_eu"}
+
+    relinked = CliRunner().invoke(main, ["relink", "--account", "us"], env=env)
+    assert relinked.exit_code == 0, relinked.output
+    assert "(account us): listed 0 customers and 0 invoices" in relinked.output
+    with world.ledger() as ledger:
+        assert [r.account for r in ledger.for_account("us").intents.relinks()] == ["us"]
+        # eu's only listing is the replay's own, once, on finding eu's ledger empty: not the command's
+        assert [r.run_id[:7] for r in ledger.for_account("eu").intents.relinks()] == ["replay-"]
