@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install lint typecheck validate test test-fast demo lock bench clean
+.PHONY: install lint typecheck validate test test-fast demo lock bench reliability clean
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,8 +47,16 @@ test-fast: $(STAMP)
 demo: $(STAMP) .env
 	$(BIN)/jde-stripe demo
 
+## issue 10's bench: this project (the Dagster sync job) vs a naive SDK loop vs Stripe's limits, on the
+## sandboxes; prints the table and writes docs/performance.md (+ its chart). About 30 min by default on
+## 2 busy cores; BENCH_ARGS=--quick (a few minutes), BENCH_ARGS=--full (issue 10's sizes: hours),
+## BENCH_ARGS="--repeat 3" (medians), BENCH_ARGS=--help for every flag.
 bench: $(STAMP)
 	$(BIN)/python -m jde_stripe_pipeline.bench $(BENCH_ARGS)
+
+## the fault and bad-input matrix (issue 11): every scenario, then docs/reliability.md regenerated
+reliability: $(STAMP)
+	$(BIN)/python -m jde_stripe_pipeline.reliability $(RELIABILITY_ARGS)
 
 ## re-resolve requirements.lock from pyproject.toml's pins
 lock:

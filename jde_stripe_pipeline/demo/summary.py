@@ -131,7 +131,7 @@ class DemoReport:
         return all(r.reconciliation_passed for r in rounds)
 
 
-MOVING_OUTCOMES = frozenset({"created", "updated", "deleted"})
+MOVING_OUTCOMES = frozenset({"created", "updated", "repaired", "deleted"})
 
 
 def write_request_kind(method: str, path: str) -> str:

@@ -336,19 +336,25 @@ def parse_grid_page(payload: object, table: str) -> GridPage:
         raw_rows = grid["rowset"]
     except (KeyError, TypeError):
         raise AisProtocolError(f"AIS's answer to a BROWSE of {table} has no gridData.rowset") from None
+    if not isinstance(raw_rows, list) or not all(isinstance(row, Mapping) for row in raw_rows):
+        # no record can be blamed for a grid of another shape: the whole answer is refused
+        raise AisProtocolError(
+            f"AIS's answer to a BROWSE of {table} has a gridData.rowset that is not a list of rows"
+        )
     prefix = f"{table}_"
     rows = [
         {(key[len(prefix) :] if key.startswith(prefix) else key): value for key, value in row.items()}
         for row in raw_rows
     ]
-    summary = grid.get("summary") or {}
-    more = bool(summary.get("moreRecords", False))
+    summary = grid.get("summary")
+    more = isinstance(summary, Mapping) and bool(summary.get("moreRecords", False))
     return GridPage(rows=rows, more_records=more, next_params=next_link_params(payload))
 
 
 def next_link_params(payload: Mapping[str, Any]) -> dict[str, str] | None:
     """The query fields of the `rel: next` link, without the token (the session adds its own)."""
-    for link in payload.get("links") or []:
+    links = payload.get("links")
+    for link in links if isinstance(links, list) else []:
         if isinstance(link, Mapping) and link.get("rel") == "next" and link.get("href"):
             query = parse_qs(urlsplit(str(link["href"])).query, keep_blank_values=True)
             return {key: values[-1] for key, values in query.items() if key != "token" and values}

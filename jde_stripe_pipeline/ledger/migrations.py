@@ -31,6 +31,7 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.schema import CreateColumn
 
 from jde_stripe_pipeline.accounts import DEFAULT_ACCOUNT
 from jde_stripe_pipeline.ledger.model import SchemaVersionError
@@ -53,7 +54,8 @@ _Id = BigInteger().with_variant(Integer(), "sqlite")
 
 
 def version_2_tables() -> MetaData:
-    """The ledger as versions 1 and 2 made it (version 1: without intent and relink), no account."""
+    """The ledger as versions 1 and 2 made it (version 1: without intent and relink): no drift marks
+    (version 3), no account (version 4)."""
     old = MetaData()
     Table(
         "jde_stripe_schema_version",
@@ -182,7 +184,23 @@ def _add_intents_and_relinks(conn: Connection) -> None:
         )
 
 
-_V3_INDEXES = (
+def _add_drift_marks(conn: Connection) -> None:
+    """Version 3: the mapping's drift mark (NULL everywhere: nothing has drifted yet). A column already
+    there (a table rebuilt by a later definition) is left as it is."""
+    _add_columns(conn, mapping, ("drift", "drift_at"))
+
+
+def _add_columns(conn: Connection, table: Table, names: tuple[str, ...]) -> None:
+    """`ALTER TABLE … ADD COLUMN` for each named (nullable) column of the current definition that the
+    database's table lacks, with the dialect's own type (SQLite and PostgreSQL both take it)."""
+    present = {column["name"] for column in inspect(conn).get_columns(table.name)}
+    for name in names:
+        if name not in present:
+            column = CreateColumn(table.c[name]).compile(dialect=conn.dialect)
+            conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {column}"))
+
+
+_V4_INDEXES = (
     (
         "ix_jde_stripe_audit_record",
         "CREATE INDEX {name} ON jde_stripe_audit (account, object_type, record_key, id)",
@@ -193,7 +211,7 @@ _V3_INDEXES = (
         "WHERE resolved_at IS NULL",
     ),
 )
-_V3_CONSTRAINTS = (
+_V4_CONSTRAINTS = (
     ("jde_stripe_mapping", "uq_jde_stripe_mapping_jde_key", "account, object_type, jde_key"),
     ("jde_stripe_mapping", "uq_jde_stripe_mapping_stripe_id", "account, object_type, stripe_id"),
     ("jde_stripe_intent", "uq_jde_stripe_intent_record", "account, object_type, record_key"),
@@ -201,7 +219,7 @@ _V3_CONSTRAINTS = (
 
 
 def _key_by_account(conn: Connection) -> None:
-    """Version 3: every row carries its Stripe account, and the unique keys are per account; the rows
+    """Version 4: every row carries its Stripe account, and the unique keys are per account; the rows
     already there belong to the `default` account. PostgreSQL alters the tables in place (the new
     column's default is metadata only, so the audit log's UPDATE guard never fires); SQLite cannot drop
     a table's constraints, so mapping and intent are rebuilt with their ids."""
@@ -212,11 +230,11 @@ def _key_by_account(conn: Connection) -> None:
         conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column}"))
         if postgres:
             conn.execute(text(f"ALTER TABLE {table} ALTER COLUMN account DROP DEFAULT"))
-    for name, create in _V3_INDEXES:
+    for name, create in _V4_INDEXES:
         conn.execute(text(f"DROP INDEX {name}"))
         conn.execute(text(create.format(name=name)))
     if postgres:
-        for table, name, columns in _V3_CONSTRAINTS:
+        for table, name, columns in _V4_CONSTRAINTS:
             conn.execute(text(f"ALTER TABLE {table} DROP CONSTRAINT {name}"))
             conn.execute(text(f"ALTER TABLE {table} ADD CONSTRAINT {name} UNIQUE ({columns})"))
         return
@@ -232,7 +250,7 @@ def _key_by_account(conn: Connection) -> None:
         conn.execute(text(f"DROP TABLE {old_name}"))
 
 
-MIGRATIONS: dict[int, Migration] = {2: _add_intents_and_relinks, 3: _key_by_account}
+MIGRATIONS: dict[int, Migration] = {2: _add_intents_and_relinks, 3: _add_drift_marks, 4: _key_by_account}
 """Step N upgrades a version N-1 database to version N. Version 1 is the baseline (no step)."""
 
 

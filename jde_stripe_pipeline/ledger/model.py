@@ -22,13 +22,25 @@ Action = Literal["create", "update", "converge", "delete", "nothing", "conflict"
 ACTIONS: frozenset[str] = frozenset(get_args(Action))
 
 Outcome = Literal[
-    "created", "updated", "unchanged", "conflict", "quarantined", "failed", "deleted", "deferred"
+    "created",
+    "updated",
+    "unchanged",
+    "conflict",
+    "quarantined",
+    "failed",
+    "deleted",
+    "deferred",
+    "drifted",
+    "repaired",
 ]
 """What actually happened to a record. `deferred`: another run held the record's claim, so this run
-left it to that one (nothing written to Stripe)."""
+left it to that one (nothing written to Stripe). `drifted`: the reconciliation found the record's Stripe
+draft deleted or edited in fields the mapping owns while JDE did not change it (nothing written to
+Stripe; the mapping is marked, see `ledger/drift.py`). `repaired`: a sync made such a drifted object
+equal JDE again (re-created or converged)."""
 OUTCOMES: frozenset[str] = frozenset(get_args(Outcome))
 
-MAPPED_OUTCOMES: frozenset[str] = frozenset({"created", "updated", "unchanged"})
+MAPPED_OUTCOMES: frozenset[str] = frozenset({"created", "updated", "unchanged", "repaired"})
 """Outcomes after which the mapping holds the Stripe id and the content hash just recorded."""
 RESOLVING_OUTCOMES: frozenset[str] = MAPPED_OUTCOMES | {"deleted"}
 """Outcomes that prove the record syncs fine again: its open quarantine is marked resolved."""
@@ -48,6 +60,11 @@ class ObjectMapping:
     last_run_id: str | None
     created_at: datetime
     updated_at: datetime
+    drift: str | None = None
+    """Set by the reconciliation when Stripe no longer holds what `content_hash` says (the object deleted
+    or edited in owned fields while JDE did not change): what it found. The next sync re-decides the
+    record against Stripe instead of calling it unchanged; its outcome clears the mark."""
+    drift_at: datetime | None = None
     account: str = DEFAULT_ACCOUNT
     """The Stripe account the object lives in (a customer billed by two companies has one per account)."""
 
@@ -162,8 +179,9 @@ class QuarantineFinding:
 class RecordOutcome:
     """Everything `Ledger.record_outcome` writes in one transaction.
 
-    Outcomes `created`/`updated`/`unchanged` need `stripe_id` and `payload_hash` (they set the mapping);
-    `quarantined` needs `quarantine`; `deleted` drops the mapping; `deferred` writes the audit row only.
+    Outcomes `created`/`updated`/`unchanged`/`repaired` need `stripe_id` and `payload_hash` (they set the
+    mapping); `quarantined` needs `quarantine`; `deleted` drops the mapping; `deferred` writes the audit
+    row only (`drifted` is written by `ledger.drift.mark`, with its mark on the mapping).
     `replaces_stripe_id` allows a mapping to move to a new Stripe object only if it still points at that
     old one (compare-and-swap).
     """

@@ -6,10 +6,12 @@ names carry the `jde_stripe_` prefix because in production they share a PostgreS
 
 Versions: 1 mapping, audit, quarantine; 2 adds `jde_stripe_intent` (one row per record: the claim a run
 holds while it writes, the create key in flight, the key attempt, the Stripe id known for the record) and
-`jde_stripe_relink` (each whole-account relink, so an empty ledger is relinked once, not every run); 3 keys
-every row by its Stripe account (`account`, issue 13: a customer billed by two companies exists once per
-account it is billed in, so the unique keys are per account); the rows of an older database belong to the
-`default` account (`accounts.DEFAULT_ACCOUNT`).
+`jde_stripe_relink` (each whole-account relink, so an empty ledger is relinked once, not every run); 3
+adds the mapping's drift mark (`drift`, `drift_at`: the reconciliation found the Stripe object deleted or
+edited while JDE did not change, see `ledger/drift.py`); 4 keys every row by its Stripe account
+(`account`, issue 13: a customer billed by two companies exists once per account it is billed in, so the
+unique keys are per account); the rows of an older database belong to the `default` account
+(`accounts.DEFAULT_ACCOUNT`).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit identity.
 _Id = BigInteger().with_variant(Integer(), "sqlite")
@@ -88,6 +90,8 @@ mapping = Table(
     Column("last_run_id", String(255), nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    Column("drift", Text, nullable=True),
+    Column("drift_at", UtcDateTime, nullable=True),
     UniqueConstraint("account", "object_type", "jde_key", name="uq_jde_stripe_mapping_jde_key"),
     UniqueConstraint("account", "object_type", "stripe_id", name="uq_jde_stripe_mapping_stripe_id"),
 )

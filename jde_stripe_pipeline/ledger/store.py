@@ -41,6 +41,7 @@ from jde_stripe_pipeline.ledger.database import (
     resolve_state_url,
     scrub,
 )
+from jde_stripe_pipeline.ledger.drift import DriftMarks
 from jde_stripe_pipeline.ledger.intents import Intents, settle
 from jde_stripe_pipeline.ledger.migrations import ensure_schema
 from jde_stripe_pipeline.ledger.model import (
@@ -100,6 +101,7 @@ class Ledger:
         """The Stripe account whose rows this ledger reads and writes."""
         self.intents = Intents(self)
         """Claims, creates in flight, attempts, relinks (`ledger/intents.py`)."""
+        self.drift = DriftMarks(self)  # objects found changed in Stripe, not in JDE (`ledger/drift.py`)
 
     @classmethod
     def open(
@@ -268,7 +270,7 @@ class Ledger:
             later.c.object_type == audit.c.object_type,
             later.c.record_key == audit.c.record_key,
             later.c.id > audit.c.id,
-            later.c.outcome != "deferred",  # another run had it then: its own row follows
+            later.c.outcome.notin_(("deferred", "drifted")),  # another run had it / a finding, no sync
         )
 
         def query(chunk: Sequence[str]) -> Select[Any]:

@@ -63,6 +63,8 @@ def apply_mapping(conn: Connection, account: str, outcome: RecordOutcome, now: d
         "last_run_id": outcome.run_id,
         "updated_at": now,
     }
+    if outcome.action != "nothing":  # Stripe was read and made equal: a drift mark is settled
+        changes |= {"drift": None, "drift_at": None}
     if outcome.jde_version is not None:
         changes["jde_version"] = outcome.jde_version
     conn.execute(

@@ -22,7 +22,16 @@ from jde_stripe_pipeline.stripe_sink import StripeSink
 from jde_stripe_pipeline.sync import RecordResult, SyncEngine, SyncReport
 from jde_stripe_pipeline.sync.accounts import AccountsReport, AccountSyncs
 
-ACCOUNT_COLUMNS = ("created", "updated", "unchanged", "quarantined", "failed", "conflict", "deferred")
+ACCOUNT_COLUMNS = (
+    "created",
+    "updated",
+    "unchanged",
+    "repaired",
+    "quarantined",
+    "failed",
+    "conflict",
+    "deferred",
+)
 
 
 def account_syncs(

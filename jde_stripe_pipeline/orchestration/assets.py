@@ -48,6 +48,7 @@ from jde_stripe_pipeline.orchestration.resources import (
 )
 from jde_stripe_pipeline.orchestration.steps import (
     JdeExtract,
+    RunStates,
     extract_metadata,
     finish_sync,
     jde_retries,
@@ -173,6 +174,7 @@ def _pair(kind: _Kind, partitions: dg.PartitionsDefinition) -> list[dg.AssetsDef
         owners=OWNERS,
         ins={"extract": dg.AssetIn(kind.extract_key)},
         deps=list(kind.deps),
+        dagster_type=dg.Any,  # the RunStates handed to the reconciliation step
         pool=STRIPE_POOL,
         check_specs=[_partitioned_check(kind.check_name, kind.sync_key, partitions)],
         description=kind.sync_description,
@@ -195,6 +197,7 @@ def _pair(kind: _Kind, partitions: dg.PartitionsDefinition) -> list[dg.AssetsDef
                 extract,
                 AccountLinks.of(stripe, report),
                 kind.check_name,
+                RunStates(context.run.run_id, report.states()),
                 accounts=problem_accounts(syncs),
                 account_metadata=accounts_metadata(report, stripe.routing()),
             )
@@ -209,17 +212,19 @@ def _reconciliation(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
         group_name="reconciliation",
         kinds={"stripe"},
         owners=OWNERS,
-        ins={"extract": dg.AssetIn(JDE_INVOICES)},
-        deps=[STRIPE_INVOICES],
+        ins={"extract": dg.AssetIn(JDE_INVOICES), "synced": dg.AssetIn(STRIPE_INVOICES)},
         check_specs=[
             _partitioned_check(RECONCILIATION_CHECK, BILLING_RECONCILIATION, partitions, blocking=True)
         ],
-        description="Per invoice of the partition: Stripe's number, date, currency, line count and total "
-        "vs JDE. Its check blocks: a draft that differs from JDE fails the run.",
+        description="Per invoice of the partition: Stripe's number, date, currency, line count, total, "
+        "owned fields and lines vs JDE. A draft deleted or edited in Stripe while JDE did not change is "
+        "marked drifted: the next run of the partition repairs it. Its check blocks: a draft that differs "
+        "from JDE fails the run.",
     )
     def billing_reconciliation(
         context: dg.AssetExecutionContext,
         extract: JdeExtract,
+        synced: RunStates,
         stripe: StripeResource,
         mapping: MappingResource,
         ledger: LedgerResource,
@@ -234,7 +239,8 @@ def _reconciliation(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
             month = (
                 reconcile_ar(mine, stripe=engine.stripe, ledger=engine.ledger, config=config) if ar else None
             )
-            return engine.reconcile_invoices(mine), month or ArReconciliation(())
+            known = synced.of_run(context.run.run_id, engine.ledger.account)
+            return engine.reconcile_invoices(mine, known=known), month or ArReconciliation(())
 
         with stripe_retries(context, stripe), ledger.open() as state:
             syncs = account_syncs(context, stripe, mapping, state, "reconciliation")
@@ -246,10 +252,16 @@ def _reconciliation(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
         )
         for item in report.mismatched()[:50]:
             differences = ", ".join(
-                f"{name} JDE {item.expected.get(name)!r} Stripe {item.actual.get(name)!r}"
-                for name in item.mismatches
+                [
+                    *(
+                        f"{name} JDE {item.expected.get(name)!r} Stripe {item.actual.get(name)!r}"
+                        for name in item.mismatches
+                    ),
+                    *item.differences,
+                ]
             )
-            context.log.error(f"invoice {item.record_key} does not match Stripe: {differences}")
+            repair = " (drift: marked, the next run of this partition repairs it)" if item.drift else ""
+            context.log.error(f"invoice {item.record_key} does not match Stripe: {differences}{repair}")
         metadata = reconciliation_metadata(report, run_id=context.run.run_id, link=link)
         month_end_differences = 0
         if month_end is not None:
@@ -266,6 +278,7 @@ def _reconciliation(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
                 "mismatches": len(report.mismatched()),
                 "month_end_differences": month_end_differences,
                 "conflicts": len(report.conflicts),
+                "drifted": len(report.drifted()),
                 "conflicting_invoices": dg.MetadataValue.json([c.record_key for c in report.conflicts]),
                 "differences": dg.MetadataValue.md(reconciliation_markdown(report, link)),
             },

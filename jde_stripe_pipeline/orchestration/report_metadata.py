@@ -14,7 +14,18 @@ import dagster as dg
 
 from jde_stripe_pipeline.sync import ReconciliationReport, RecordResult, SyncReport
 
-OUTCOMES = ("created", "updated", "unchanged", "conflict", "quarantined", "failed", "deleted", "deferred")
+OUTCOMES = (
+    "created",
+    "updated",
+    "unchanged",
+    "repaired",
+    "conflict",
+    "quarantined",
+    "failed",
+    "deleted",
+    "deferred",
+)
+"""A sync's outcomes (`repaired`: drift the reconciliation found, made equal to JDE again)."""
 PREVIEW_ROWS = 50
 URGENCY = {"failed": 0, "conflict": 1, "quarantined": 2}
 PROBLEM_ROWS = 200
@@ -106,7 +117,7 @@ def sync_metadata(report: SyncReport, *, run_id: str, link: Link) -> Metadata:
     }
     if report.customers is not None:
         metadata["customers_synced_first"] = dg.MetadataValue.json(outcome_counts(report.customers))
-    touched = [r for r in results if r.stripe_id and r.outcome in ("created", "updated")]
+    touched = [r for r in results if r.stripe_id and r.outcome in ("created", "updated", "repaired")]
     if touched:
         first = link(touched[0].stripe_id or "")
         if first:
@@ -121,13 +132,19 @@ def reconciliation_markdown(report: ReconciliationReport, link: Link, *, limit: 
     rows = []
     for item in differing[:limit]:
         figures = "; ".join(
-            f"{name}: JDE {item.expected.get(name)!r} vs Stripe {item.actual.get(name)!r}"
-            for name in item.mismatches
-            if name in item.expected
+            [
+                *(
+                    f"{name}: JDE {item.expected.get(name)!r} vs Stripe {item.actual.get(name)!r}"
+                    for name in item.mismatches
+                    if name in item.expected
+                ),
+                *item.differences,
+            ]
         )
+        differs = ", ".join([*item.mismatches, *(["drift: repaired by the next sync"] if item.drift else [])])
         rows.append(
             f"| {_cell(item.record_key)} | {_link_md(item.stripe_id, link)} | {item.status or '-'} | "
-            f"{', '.join(item.mismatches)} | {_cell(figures)} |"
+            f"{_cell(differs or 'owned fields')} | {_cell(figures)} |"
         )
     rows += [f"| {_cell(skip)} | | | skipped | |" for skip in report.skipped[:limit]]
     return "\n".join(["| record | stripe | status | differs | figures |", "|---|---|---|---|---|", *rows])
@@ -140,6 +157,7 @@ def reconciliation_metadata(report: ReconciliationReport, *, run_id: str, link: 
         "matching": sum(item.matches for item in report.invoices),
         "mismatches": len(report.mismatched()),
         "conflicts": len(report.conflicts),
+        "drifted": len(report.drifted()),
         "skipped": len(report.skipped),
         "person_added_lines": int(person_lines),
         "stripe_requests": int(report.requests_sent),

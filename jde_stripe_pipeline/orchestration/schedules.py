@@ -5,7 +5,9 @@ extract that began after the day had ended (plus a grace for late commits): noth
 any more without a new UPMJ, which lands in a newer partition. Each tick requests a run for every
 partition since `JDE_STRIPE_START_DATE` that is not settled — normally yesterday and today. A
 skipped or failed tick therefore leaves nothing behind: its partitions stay unsettled and the next
-tick asks for them again. Run keys carry the tick time, so Dagster's permanent run-key
+tick asks for them again. A settled partition whose reconciliation found drift in Stripe (a draft
+deleted or edited there: `ledger.drift`) is asked for again until a run repairs it. Run keys carry the
+tick time, so Dagster's permanent run-key
 de-duplication never swallows a later tick's request.
 
 The cron (`JDE_STRIPE_BILLING_CRON`, default `0 6 * * *`) runs in `JDE_TIMEZONE`; both come from the
@@ -19,8 +21,10 @@ from datetime import datetime, timedelta
 
 import dagster as dg
 
+from jde_stripe_pipeline.orchestration.account_partitions import DAY
 from jde_stripe_pipeline.orchestration.jobs import sync_job
 from jde_stripe_pipeline.orchestration.names import EXTRACTED_AT, SYNC_ASSETS
+from jde_stripe_pipeline.orchestration.resources import LedgerResource
 from jde_stripe_pipeline.settings import ScheduleSettings
 
 SCHEDULE_NAME = "jde_stripe_billing_cycle"
@@ -77,9 +81,16 @@ def partitions_due(instance: dg.DagsterInstance, partitions: SyncPartitions, now
 
 
 def billing_run_requests(
-    instance: dg.DagsterInstance, partitions: SyncPartitions, tick: datetime
+    instance: dg.DagsterInstance,
+    partitions: SyncPartitions,
+    tick: datetime,
+    drifted: Sequence[str] = (),
 ) -> Iterator[dg.RunRequest]:
-    for key in partitions_due(instance, partitions, tick):
+    """The unsettled partitions, then the settled ones whose drift found in Stripe awaits its repair."""
+    due = partitions_due(instance, partitions, tick)
+    days = set(drifted)
+    again = [k for k in partitions.get_partition_keys(current_time=tick) if _day(partitions, k) in days]
+    for key in [*due, *(k for k in again if k not in due)]:
         yield dg.RunRequest(
             run_key=f"billing:{tick.isoformat()}:{key}",
             partition_key=key,
@@ -98,10 +109,21 @@ def build_billing_schedule(
         description="Each billing cycle, sync every JDE update day not yet synced in full (see module doc).",
         default_status=dg.DefaultScheduleStatus.STOPPED,
     )
-    def billing_cycle_schedule(context: dg.ScheduleEvaluationContext) -> Iterator[dg.RunRequest]:
+    def billing_cycle_schedule(
+        context: dg.ScheduleEvaluationContext, ledger: LedgerResource
+    ) -> Iterator[dg.RunRequest]:
         tick = context.scheduled_execution_time
-        requests = list(billing_run_requests(context.instance, partitions, tick))
+        with ledger.open() as state:
+            drifted = state.drift.partitions()
+        requests = list(billing_run_requests(context.instance, partitions, tick, drifted))
         context.log.info(f"billing tick {tick.isoformat()}: {len(requests)} partition(s) due")
         yield from requests
 
     return billing_cycle_schedule
+
+
+def _day(partitions: SyncPartitions, key: str) -> str:
+    """A partition key's day (the key itself for daily partitions)."""
+    if isinstance(partitions, dg.MultiPartitionsDefinition):
+        return partitions.get_partition_key_from_str(key).keys_by_dimension[DAY]
+    return key

@@ -14,7 +14,7 @@ RetryRequested rather than a static RetryPolicy so that the backoff is configura
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,6 +32,7 @@ from jde_stripe_pipeline.orchestration.report_metadata import Link, Metadata, pr
 from jde_stripe_pipeline.orchestration.resources import StripeResource
 from jde_stripe_pipeline.stripe_sink import StripeUnavailable
 from jde_stripe_pipeline.sync import RecordResult, SyncReport
+from jde_stripe_pipeline.sync.decision import StripeState
 
 JDE_RETRIES = 3
 JDE_RETRY_DELAY_SECONDS = 10.0
@@ -61,6 +62,20 @@ class JdeExtract:
 
 def _record_key(record: JdeCustomer | QuarantinedRecord) -> str:
     return record.record_key if isinstance(record, QuarantinedRecord) else str(record.an8)
+
+
+@dataclass(frozen=True)
+class RunStates:
+    """What a Stripe step's engines got from Stripe (read or answered to its writes), per Stripe account
+    and record, handed to the reconciliation step of the same run so it reads only the invoices this run
+    did not touch (issue 10). Another run's states are never used: Stripe may have changed since."""
+
+    run_id: str
+    states: Mapping[str, Mapping[str, StripeState]]
+    """Stripe account → record key → state."""
+
+    def of_run(self, run_id: str, account: str) -> Mapping[str, StripeState]:
+        return self.states.get(account, {}) if run_id == self.run_id else {}
 
 
 class ProgressLog:
@@ -188,13 +203,15 @@ def finish_sync(
     extract: JdeExtract,
     link: Link,
     check_name: str,
+    handed: RunStates,
     *,
     accounts: Sequence[str] | None = None,
     account_metadata: Metadata | None = None,
 ) -> dg.MaterializeResult:
-    """Metadata, a WARNING per problem record, then retry (failed records) or the problems check.
-    `report`: every account's, combined; `accounts`: the ledger accounts the check looks at;
-    `account_metadata`: each account's figures (a routed site)."""
+    """Metadata, a WARNING per problem record, then retry (failed records) or the problems check; the
+    step's value is what the engines learned of Stripe, for the reconciliation step. `report`: every
+    account's, combined; `accounts`: the ledger accounts the check looks at; `account_metadata`: each
+    account's figures (a routed site)."""
     metadata = sync_metadata(report, run_id=context.run.run_id, link=link) | (account_metadata or {})
     day = run_partition(context)[0]
     metadata[EXTRACTED_AT] = dg.MetadataValue.timestamp(extract.started_at)
@@ -220,4 +237,4 @@ def finish_sync(
             metadata=metadata,
         )
     check = problems_check(ledger, day, report.object_type, check_name, report, link, accounts)
-    return dg.MaterializeResult(metadata=metadata, check_results=[check])
+    return dg.MaterializeResult(metadata=metadata, check_results=[check], value=handed)

@@ -12,10 +12,10 @@ has finished, so what the others did is recorded first.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from jde_stripe_pipeline.accounts import UNROUTED, AccountRouting, StripeAccount
@@ -23,6 +23,7 @@ from jde_stripe_pipeline.jde.records import JdeCustomer, JdeInvoice, Quarantined
 from jde_stripe_pipeline.ledger import Ledger, Outcome, RecordOutcome
 from jde_stripe_pipeline.stripe_sink import StripeSink
 from jde_stripe_pipeline.sync.ar_reconcile import ArReconciliation
+from jde_stripe_pipeline.sync.decision import StripeState
 from jde_stripe_pipeline.sync.engine import CustomerFetch, SyncEngine
 from jde_stripe_pipeline.sync.results import (
     PROBLEM_OUTCOMES,
@@ -48,6 +49,8 @@ class AccountReport:
 
     account: str
     report: SyncReport
+    states: Mapping[str, StripeState] = field(default_factory=dict)
+    """What the account's engine got from Stripe per record (for the reconciliation of the same run)."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,10 @@ class AccountsReport:
 
     def report(self, account: str) -> SyncReport:
         return next(a.report for a in self.accounts if a.account == account)
+
+    def states(self) -> dict[str, Mapping[str, StripeState]]:
+        """Per account, what its engine got from Stripe per record."""
+        return {a.account: a.states for a in self.accounts}
 
     def results(self) -> list[RecordResult]:
         """Every record's result (a customer synced to two accounts counts twice), unrouted last."""
@@ -136,7 +143,7 @@ class AccountSyncs:
 
     def sync_customers(self, records: Iterable[JdeCustomer | QuarantinedRecord]) -> AccountsReport:
         routed = self.route_customers(records)
-        reports = self._each(routed, lambda engine, mine: engine.sync_customers(mine))
+        reports = self._each(routed, lambda engine, mine: (engine.sync_customers(mine), engine.seen_states()))
         return AccountsReport("customer", _reports(reports), self._quarantine_unrouted(routed.unrouted))
 
     def sync_invoices(
@@ -144,7 +151,11 @@ class AccountSyncs:
     ) -> AccountsReport:
         routed = route_invoices(records, self.routing)
         reports = self._each(
-            routed, lambda engine, mine: engine.sync_invoices(mine, fetch_customers=fetch_customers)
+            routed,
+            lambda engine, mine: (
+                engine.sync_invoices(mine, fetch_customers=fetch_customers),
+                engine.seen_states(),
+            ),
         )
         return AccountsReport("invoice", _reports(reports), self._quarantine_unrouted(routed.unrouted))
 
@@ -221,8 +232,10 @@ class AccountSyncs:
         return tuple(results)
 
 
-def _reports(pairs: Iterable[tuple[str, SyncReport]]) -> tuple[AccountReport, ...]:
-    return tuple(AccountReport(name, report) for name, report in pairs)
+def _reports(
+    pairs: Iterable[tuple[str, tuple[SyncReport, Mapping[str, StripeState]]]],
+) -> tuple[AccountReport, ...]:
+    return tuple(AccountReport(name, report, states) for name, (report, states) in pairs)
 
 
 def _with_customers(report: SyncReport) -> list[RecordResult]:

@@ -57,6 +57,7 @@ from jde_stripe_pipeline.sync.diff import (
     invoice_header_differences,
     person_added_metadata,
 )
+from jde_stripe_pipeline.sync.drift import as_repair
 from jde_stripe_pipeline.sync.operations import Created, Method, StripeOperation
 from jde_stripe_pipeline.sync.work import Work
 
@@ -96,16 +97,26 @@ def _unmapped_needs_read(known: Known, create_key: str) -> bool:
 def decide_customer(
     work: Work, mapping: ObjectMapping | None, state: StripeState, known: Known = NOTHING_KNOWN
 ) -> Decision | ReadStripe:
-    """Unchanged → nothing; mapped → update (blind: no read); gone → create anew; unmapped → create at
-    once when the ledger knows nothing of it, else relink to the one Stripe holds (updated only where
-    it differs) or create."""
+    """Unchanged → nothing (unless marked drifted: then as if changed, and `repaired`, see `drift.py`);
+    mapped → update (blind: no read); gone → create anew; unmapped → create at once when the ledger
+    knows nothing of it, else relink to the one Stripe holds (updated only where it differs) or create."""
     if work.request is None:
         return quarantined("customer", work)
     request = work.request
     assert isinstance(request, CustomerRequest)
+    jde_changed = mapping is None or mapping.content_hash != request.change_hash
+    if mapping is not None and not jde_changed and mapping.drift is None:
+        return Decision("customer", work.record_key, "unchanged", "nothing", mapping.stripe_id)
+    decided = _decide_customer(work, request, mapping, state, known)
+    if isinstance(decided, ReadStripe):
+        return decided
+    return as_repair(decided, mapping, jde_changed=jde_changed)
+
+
+def _decide_customer(
+    work: Work, request: CustomerRequest, mapping: ObjectMapping | None, state: StripeState, known: Known
+) -> Decision | ReadStripe:
     key = work.record_key
-    if mapping is not None and mapping.content_hash == request.change_hash:
-        return Decision("customer", key, "unchanged", "nothing", mapping.stripe_id)
     if mapping is not None and state.source in ("unread", "mapping"):
         update = StripeOperation(
             "customers.update",
@@ -191,7 +202,9 @@ def decide_invoice(
 ) -> Decision | ReadStripe:
     """Unchanged → nothing; no draft → create it with its lines (at once when the ledger knows nothing
     of it); a draft → converge header and lines by `jde_lnid`; not a draft any more → conflict; nothing
-    left to bill → delete the draft; customer quarantined → quarantined too.
+    left to bill → delete the draft; customer quarantined → quarantined too. A record marked drifted
+    (its draft deleted or edited in Stripe, JDE unchanged) is read and re-created or converged as
+    `repaired` (`drift.py`).
 
     `customer`: the invoice's Stripe customer (see `CustomerLink`); `already_deleted`: the ledger's
     latest outcome for the record is the deletion of this content."""
@@ -202,7 +215,8 @@ def decide_invoice(
         return _decide_delete(work, request, mapping, state, known, already_deleted)
     assert isinstance(request, InvoiceRequest)
     key = work.record_key
-    if mapping is not None and mapping.content_hash == request.change_hash:
+    jde_changed = mapping is None or mapping.content_hash != request.change_hash
+    if mapping is not None and not jde_changed and mapping.drift is None:
         return Decision("invoice", key, "unchanged", "nothing", mapping.stripe_id)
     if isinstance(customer, BlockedCustomer):
         return blocked(work, customer)
@@ -229,8 +243,9 @@ def decide_invoice(
         assert create is not None
         return READ_STRIPE if _unmapped_needs_read(known, create.idempotency_key) else fresh
     if state.object is None:
-        return _create_invoice(work, request, mapping, state, customer)
-    return _converge(work, request, mapping, state)
+        created = _create_invoice(work, request, mapping, state, customer)
+        return as_repair(created, mapping, jde_changed=jde_changed)
+    return as_repair(_converge(work, request, mapping, state), mapping, jde_changed=jde_changed)
 
 
 def _decide_delete(

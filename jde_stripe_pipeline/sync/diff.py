@@ -166,13 +166,22 @@ def _line_taxes_match(wanted: InvoiceLineRequest, line: Mapping[str, Any]) -> bo
     return _tax_signature(want) == _tax_signature(have)
 
 
+def line_differences(wanted: InvoiceLineRequest, line: Mapping[str, Any]) -> list[str]:
+    """What of a JDE line the Stripe line shows otherwise: `amount`, `description`, `metadata` (owned
+    keys), `tax`."""
+    differs = {
+        "amount": wanted.amount != line.get("amount"),
+        "description": wanted.description != line.get("description"),
+        "metadata": _owned_metadata_differs(
+            wanted.metadata, line.get("metadata"), wanted.owned_metadata_keys
+        ),
+        "tax": not _line_taxes_match(wanted, line),
+    }
+    return [name for name, differ in differs.items() if differ]
+
+
 def _line_matches(wanted: InvoiceLineRequest, line: Mapping[str, Any]) -> bool:
-    return (
-        wanted.amount == line.get("amount")
-        and wanted.description == line.get("description")
-        and not _owned_metadata_differs(wanted.metadata, line.get("metadata"), wanted.owned_metadata_keys)
-        and _line_taxes_match(wanted, line)
-    )
+    return not line_differences(wanted, line)
 
 
 def diff_lines(request: InvoiceRequest, stripe_lines: Sequence[Mapping[str, Any]]) -> LineDiff:

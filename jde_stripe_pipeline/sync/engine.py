@@ -19,6 +19,8 @@ Why else it is built this way:
 - Invoices converge from the draft's actual lines (by `jde_lnid`), so whatever partial state a crash
   left, the next run sends only what is still missing. Lines without `jde_lnid` and metadata the
   mapping does not own are a person's: left alone and reported.
+- Drift (a draft deleted or edited in Stripe while JDE did not change) is found by `reconcile_invoices`,
+  marked in the ledger, and repaired by the next sync (`drift.py`).
 - Customers before invoices (`sync_invoices` syncs the invoices' missing customers first, then the
   invoices on `workers` threads), records deduplicated by key: no two threads ever race on one object.
   An invoice whose customer is quarantined is quarantined too, naming the customer.
@@ -49,7 +51,9 @@ from jde_stripe_pipeline.sync.decision import (
     CustomerLink,
     Decision,
     PendingCustomer,
+    StripeState,
 )
+from jde_stripe_pipeline.sync.drift import mark_drifted
 from jde_stripe_pipeline.sync.execute import run_rounds
 from jde_stripe_pipeline.sync.operations import Created
 from jde_stripe_pipeline.sync.per_record import RecordFlow
@@ -203,22 +207,33 @@ class SyncEngine:
             requests += cost
         return Plan("invoice", tuple(changes), requests)
 
-    def reconcile_invoices(self, records: Iterable[JdeInvoice]) -> ReconciliationReport:
-        """Per invoice: Stripe's number, effective date, currency, billable line count and total against
-        JDE's; non-drafts that differ listed as conflicts; lines and metadata a person added reported."""
+    def seen_states(self) -> dict[str, StripeState]:
+        """What Stripe answered for every invoice this engine read or wrote: another engine of the same
+        run (the reconciliation step) reuses it instead of reading those invoices again."""
+        return dict(self._flow.seen)
+
+    def reconcile_invoices(
+        self, records: Iterable[JdeInvoice], *, known: Mapping[str, StripeState] | None = None
+    ) -> ReconciliationReport:
+        """Per invoice: Stripe's number, effective date, currency, billable line count, total and owned
+        fields and lines against JDE's; non-drafts that differ listed as conflicts; lines and metadata a
+        person added reported; drafts deleted or edited in Stripe while JDE did not change marked
+        drifted in the ledger, for the next sync to repair (`drift.py`)."""
         records = list(records)
         keys = [str(r.key) for r in records]
         mappings = self.ledger.get_mappings("invoice", keys)
         intents = self.ledger.intents.of("invoice", keys)
-        return reconcile_invoices(
+        report = reconcile_invoices(
             records,
             self.invoice_config,
             mappings,
             intents,
             self._flow.reader,
             Meter(self.stripe),
-            known=self._flow.seen,
+            known={**(known or {}), **self._flow.seen},
         )
+        mark_drifted(self.ledger, report, mappings, run_id=self.run_id, partition_key=self.partition_key)
+        return report
 
     def relink(self) -> RelinkReport:
         """List the whole account once and note every unmapped record's Stripe object (the explicit
@@ -233,7 +248,12 @@ class SyncEngine:
         """The invoices this sync read or wrote, compared with JDE from Stripe's answers."""
         seen = self._flow.seen
         compared = [
-            compare_invoice(w.record_key, expected_of(w.request), seen[w.record_key])
+            compare_invoice(
+                w.record_key,
+                expected_of(w.request),
+                seen[w.record_key],
+                w.request if isinstance(w.request, InvoiceRequest) else None,
+            )
             for w in items
             if isinstance(w.request, InvoiceRequest | DeleteDraftInvoice) and w.record_key in seen
         ]
@@ -323,7 +343,8 @@ class SyncEngine:
         if not an8s:
             return None
         known = self.ledger.get_mappings("customer", [str(an8) for an8 in an8s])
-        missing = [an8 for an8 in an8s if str(an8) not in known]
+        # not in Stripe yet, or gone from it (drift): synced first
+        missing = [an8 for an8 in an8s if str(an8) not in known or known[str(an8)].drift is not None]
         if not missing:
             return None
         return self.sync_customers(fetch(missing))

@@ -34,6 +34,7 @@ from jde_stripe_pipeline.sync.decision import (
     Known,
     StripeState,
 )
+from jde_stripe_pipeline.sync.drift import customer_gone
 from jde_stripe_pipeline.sync.execute import Executed, NewKeyNeeded, execute
 from jde_stripe_pipeline.sync.reconcile import state_after
 from jde_stripe_pipeline.sync.record import Recorder
@@ -156,8 +157,10 @@ class RecordFlow:
                 raise NewKeyNeeded(str(error), requests=requests, attempt=work.attempt) from error
             return self._failed(kind, work, mapping, None, str(error), meter)
         except StripeRequestRejected as error:
+            run, partition = self.recorder.run_id, self.recorder.partition_key
+            gone = customer_gone(self.ledger, work, customer, error, run_id=run, partition_key=partition)
             return self._failed(
-                kind, work, mapping, mapping.stripe_id if mapping else None, str(error), meter
+                kind, work, mapping, mapping.stripe_id if mapping else None, f"{error}{gone}", meter
             )
 
     def _claimed(

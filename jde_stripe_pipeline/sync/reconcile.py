@@ -1,4 +1,6 @@
-"""Reconciliation: per invoice, Stripe's figures against JDE's. The comparison is pure.
+"""Reconciliation: per invoice, Stripe's figures, owned fields and JDE lines against JDE's. The
+comparison is pure. A draft deleted or edited in Stripe while JDE did not change is drift (`with_drift`;
+marked and repaired as `drift.py` says).
 
 It reuses what a run already knows: an invoice the sync read or wrote is compared with the state
 Stripe answered its last write with (`state_after`), so a sync reports at once whether Stripe equals
@@ -11,6 +13,7 @@ lines when complete, else the lines the run read with its own changes applied, c
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from jde_stripe_pipeline.jde.records import JdeInvoice
@@ -22,9 +25,16 @@ from jde_stripe_pipeline.mapping import (
     InvoiceRequest,
     MappingFailure,
     expected_invoice_figures,
+    map_invoice,
 )
 from jde_stripe_pipeline.sync.decision import ABSENT, DRAFT, Decision, StripeState
-from jde_stripe_pipeline.sync.diff import line_summary, person_added_metadata
+from jde_stripe_pipeline.sync.diff import (
+    diff_lines,
+    invoice_header_differences,
+    line_differences,
+    line_summary,
+    person_added_metadata,
+)
 from jde_stripe_pipeline.sync.results import InvoiceReconciliation, ReconciliationReport
 from jde_stripe_pipeline.sync.stripe_state import Meter, StripeReader
 
@@ -32,8 +42,11 @@ _FIGURES = ("number", "effective_at", "currency", "line_count", "total")
 NOTHING_TO_BILL = ExpectedInvoiceFigures(None, 0, "", 0, 0)
 
 
-def compare_invoice(key: str, expected: ExpectedInvoiceFigures, state: StripeState) -> InvoiceReconciliation:
-    """JDE's number, effective date, currency, billable line count and total next to Stripe's."""
+def compare_invoice(
+    key: str, expected: ExpectedInvoiceFigures, state: StripeState, request: InvoiceRequest | None = None
+) -> InvoiceReconciliation:
+    """JDE's number, effective date, currency, billable line count and total next to Stripe's; with the
+    mapped `request`, also every owned field and JDE line (`owned_differences`)."""
     want: dict[str, object] = {
         "number": expected.number,
         "effective_at": expected.effective_at,
@@ -67,7 +80,31 @@ def compare_invoice(key: str, expected: ExpectedInvoiceFigures, state: StripeSta
         mismatches,
         person,
         tuple(person_added_metadata(invoice, InvoiceRequest.OWNED_METADATA_KEYS)),
+        owned_differences(request, invoice, state.lines) if request is not None else (),
     )
+
+
+SET_BY_FINALIZING = frozenset({"days_until_due", "due_date", "number"})
+"""Header fields Stripe itself sets when an invoice is finalized: compared on drafts only."""
+
+
+def owned_differences(
+    request: InvoiceRequest, invoice: Mapping[str, Any], lines: Sequence[Mapping[str, Any]]
+) -> tuple[str, ...]:
+    """The header fields and JDE lines (by `jde_lnid`) the mapping owns that Stripe shows otherwise —
+    what a converge would change. Person-added lines and metadata keys are not the mapping's."""
+    header = invoice_header_differences(request, invoice)
+    if invoice.get("status") != DRAFT:
+        header = [name for name in header if name not in SET_BY_FINALIZING]
+    diff = diff_lines(request, lines)
+    by_id = {str(line.get("id")): line for line in lines}
+    found = [*header, *(f"line {line.lnid} missing" for line in diff.add)]
+    found += [
+        f"line {wanted.lnid}: {', '.join(line_differences(wanted, by_id[line_id]))}"
+        for line_id, wanted in diff.update
+    ]
+    found += [f"line {line_id} not in JDE" for line_id in diff.remove]
+    return tuple(found)
 
 
 def expected_of(request: InvoiceRequest | DeleteDraftInvoice) -> ExpectedInvoiceFigures:
@@ -110,7 +147,7 @@ def _applied(lines: Sequence[Mapping[str, Any]], decision: Decision) -> tuple[Ma
             updated = {line["id"]: line for line in params["lines"]}
             current = [_updated(line, updated.get(str(line.get("id")))) for line in current]
         elif operation.method == "invoices.add_lines":
-            current.extend(params["lines"])
+            current.extend(_as_line(line) for line in params["lines"])
     return tuple(current)
 
 
@@ -118,7 +155,23 @@ def _updated(line: Mapping[str, Any], change: Mapping[str, Any] | None) -> Mappi
     if change is None:
         return line
     metadata = {**(line.get("metadata") or {}), **change["metadata"]}
-    return {**line, **change, "metadata": {k: v for k, v in metadata.items() if v != ""}}
+    return _as_line({**line, **change, "metadata": {k: v for k, v in metadata.items() if v != ""}})
+
+
+def _as_line(params: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A line as the run sent it, shown the way Stripe shows lines: `tax_amounts` sent as `taxes`."""
+    if "tax_amounts" not in params:
+        return params
+    taxes = [
+        {
+            "amount": entry["amount"],
+            "taxable_amount": entry["taxable_amount"],
+            "tax_behavior": "inclusive" if entry["tax_rate_data"]["inclusive"] else "exclusive",
+        }
+        for entry in params["tax_amounts"] or []
+    ]
+    shown = {name: value for name, value in params.items() if name != "tax_amounts"}
+    return {**shown, "taxes": taxes}
 
 
 def reconcile_invoices(
@@ -130,8 +183,9 @@ def reconcile_invoices(
     meter: Meter,
     known: Mapping[str, StripeState] | None = None,
 ) -> ReconciliationReport:
-    """Non-drafts that differ are conflicts; lines and metadata a person added are reported. `known`:
-    the states a sync already has (read or answered); every other invoice is read once."""
+    """Non-drafts that differ are conflicts; lines and metadata a person added are reported; a draft
+    deleted or edited in Stripe while JDE did not change is drift (`with_drift`). `known`: the states a
+    sync already has (read or answered); every other invoice is read once."""
     items: list[InvoiceReconciliation] = []
     skipped: list[str] = []
     for record in records:
@@ -140,15 +194,32 @@ def reconcile_invoices(
         if isinstance(expected, MappingFailure):
             skipped.append(f"{key}: {expected.field}: {expected.reason}")
             continue
-        state = (known or {}).get(key) or reader.invoice(
-            key, mappings.get(key), meter, intent=intents.get(key)
-        )
-        items.append(compare_invoice(key, expected, state))
+        mapped = map_invoice(record, config)
+        request = mapped if isinstance(mapped, InvoiceRequest) else None
+        mapping = mappings.get(key)
+        state = (known or {}).get(key) or reader.invoice(key, mapping, meter, intent=intents.get(key))
+        items.append(with_drift(compare_invoice(key, expected, state, request), request, mapping))
     return report_of(items, skipped, meter.count)
+
+
+def with_drift(
+    item: InvoiceReconciliation, request: InvoiceRequest | None, mapping: ObjectMapping | None
+) -> InvoiceReconciliation:
+    """Drift: JDE did not change the record since its last sync (the mapping still holds its content
+    hash) and yet its draft is gone from Stripe or differs in what the mapping owns. A finalized
+    invoice is never drift: it stays a conflict, reported and left alone."""
+    if request is None or mapping is None or mapping.content_hash != request.change_hash or item.matches:
+        return item
+    if item.status is None:
+        return replace(item, drift=f"draft {mapping.stripe_id} deleted in Stripe")
+    if item.status != DRAFT:
+        return item
+    found = item.differences or tuple(f"{name} {item.actual.get(name)!r}" for name in item.mismatches)
+    return replace(item, drift=f"draft {item.stripe_id} edited in Stripe: {'; '.join(found)}")
 
 
 def report_of(
     items: Sequence[InvoiceReconciliation], skipped: Sequence[str], requests: int
 ) -> ReconciliationReport:
-    conflicts = tuple(i for i in items if i.mismatches and i.status not in (None, DRAFT))
+    conflicts = tuple(i for i in items if not i.matches and i.status not in (None, DRAFT))
     return ReconciliationReport(tuple(items), conflicts, tuple(skipped), requests)

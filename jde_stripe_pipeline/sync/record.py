@@ -23,7 +23,7 @@ from jde_stripe_pipeline.sync.execute import Executed
 from jde_stripe_pipeline.sync.results import ObjectKind, RecordResult
 from jde_stripe_pipeline.sync.work import Work
 
-_MAPPED: frozenset[Outcome] = frozenset({"created", "updated", "unchanged"})
+_MAPPED: frozenset[Outcome] = frozenset({"created", "updated", "unchanged", "repaired"})
 
 
 class Recorder:

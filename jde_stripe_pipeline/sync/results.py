@@ -120,10 +120,18 @@ class InvoiceReconciliation:
     or `missing` when Stripe has no invoice, `unexpected` when Stripe has one JDE would not bill."""
     person_added_lines: tuple[Mapping[str, object], ...] = ()
     person_added_metadata: tuple[str, ...] = ()
+    differences: tuple[str, ...] = ()
+    """What the mapping owns that Stripe shows otherwise, beyond the figures: header fields
+    (`collection_method`, `metadata`, …) and JDE lines by `jde_lnid` (`line 1.000: amount`, `line
+    2.000 missing`, `line il_… not in JDE`). Lines and metadata a person added are never in it."""
+    drift: str | None = None
+    """Set when JDE did not change the record since its last sync (the ledger's content hash still
+    holds) but Stripe differs: a draft deleted or edited in Stripe. What was found; the next sync
+    repairs it (a finalized invoice is never drift: it is a conflict, only reported)."""
 
     @property
     def matches(self) -> bool:
-        return not self.mismatches
+        return not self.mismatches and not self.differences
 
 
 @dataclass(frozen=True)
@@ -137,6 +145,10 @@ class ReconciliationReport:
 
     def mismatched(self) -> list[InvoiceReconciliation]:
         return [item for item in self.invoices if not item.matches]
+
+    def drifted(self) -> list[InvoiceReconciliation]:
+        """Drafts deleted or edited in Stripe while JDE did not change: marked for the next sync."""
+        return [item for item in self.invoices if item.drift is not None]
 
     @property
     def stripe_matches_jde(self) -> bool:

@@ -1,4 +1,4 @@
-"""The ledger keyed by Stripe account (schema 3): each account's rows apart, a customer billed by two
+"""The ledger keyed by Stripe account (schema 4): each account's rows apart, a customer billed by two
 companies mapped once per account, and a version 2 ledger upgraded with its rows in the default account
 (SQLite and PostgreSQL)."""
 
@@ -144,5 +144,5 @@ def test_a_version_2_ledger_is_upgraded_into_the_default_account(ledger_url: URL
             ledger.record_outcome(outcome("3003", stripe_id="cus_1"))
         ledger.record_outcome(outcome("2002", stripe_id="cus_2"))  # resolves the old quarantine
         assert ledger.open_quarantine() == []
-    with Ledger.open(ledger_url) as again:  # re-opening a version 3 ledger changes nothing
+    with Ledger.open(ledger_url) as again:  # re-opening a current ledger changes nothing
         assert again.get_mappings("customer", ["1001", "2002"]).keys() == {"1001", "2002"}

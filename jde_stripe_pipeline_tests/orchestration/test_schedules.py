@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import dagster as dg
 import pytest
 
+from jde_stripe_pipeline.ledger import Ledger, RecordOutcome
 from jde_stripe_pipeline.orchestration.names import EXTRACTED_AT, STRIPE_CUSTOMERS, STRIPE_INVOICES
 from jde_stripe_pipeline.orchestration.partitions import build_partitions
+from jde_stripe_pipeline.orchestration.resources import LedgerResource
 from jde_stripe_pipeline.orchestration.schedules import build_billing_schedule, unsettled_partitions
 from jde_stripe_pipeline.settings import ScheduleSettings
 
@@ -39,11 +43,20 @@ def synced(instance: dg.DagsterInstance, asset_key: dg.AssetKey, partition: str,
     )
 
 
-def tick(instance: dg.DagsterInstance, when: datetime) -> list[dg.RunRequest]:
-    context = dg.build_schedule_context(instance=instance, scheduled_execution_time=when)
-    result = billing_cycle_schedule(context)
-    assert result is not None
-    return list(result)  # type: ignore[arg-type]
+@pytest.fixture
+def ledger_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'state.sqlite'}"
+
+
+def tick(instance: dg.DagsterInstance, when: datetime, ledger_url: str | None = None) -> list[dg.RunRequest]:
+    with dg.build_schedule_context(
+        instance=instance,
+        scheduled_execution_time=when,
+        resources={"ledger": LedgerResource(state_url=ledger_url or "sqlite://")},
+    ) as context:
+        result = billing_cycle_schedule(context)
+        assert result is not None
+        return list(result)  # type: ignore[arg-type]
 
 
 def test_pure_rule_settles_only_extracts_after_the_day_ended() -> None:
@@ -97,3 +110,33 @@ def test_the_schedule_runs_on_the_configured_cron_in_the_jde_zone() -> None:
     )
     assert (schedule.cron_schedule, schedule.execution_timezone) == ("30 5 * * 1-5", "Europe/Berlin")
     assert billing_cycle_schedule.cron_schedule == "0 6 * * *"
+
+
+def test_a_settled_day_with_drift_found_in_stripe_is_asked_for_until_repaired(
+    instance: dg.DagsterInstance, ledger_url: str
+) -> None:
+    for asset_key in (STRIPE_CUSTOMERS, STRIPE_INVOICES):
+        synced(instance, asset_key, "2026-01-01", at(2, 6))
+    assert "2026-01-01" not in [r.partition_key for r in tick(instance, at(3, 6), ledger_url)]
+    created = RecordOutcome(
+        run_id="r1",
+        partition_key="2026-01-01",
+        object_type="invoice",
+        record_key="00001/1001/OP/000",
+        action="create",
+        outcome="created",
+        stripe_id="in_1",
+        payload_hash="h1",
+    )
+    with Ledger.open(ledger_url) as ledger:
+        ledger.record_outcome(created)
+        assert ledger.drift.mark(
+            "invoice", created.record_key, stripe_id="in_1", content_hash="h1", reason="deleted in Stripe",
+            run_id="r2", partition_key="2026-01-01",
+        )  # fmt: skip
+    assert "2026-01-01" in [r.partition_key for r in tick(instance, at(3, 6), ledger_url)]
+    with Ledger.open(ledger_url) as ledger:
+        ledger.record_outcome(
+            replace(created, run_id="r3", action="converge", outcome="repaired", payload_hash="h2")
+        )
+    assert "2026-01-01" not in [r.partition_key for r in tick(instance, at(3, 6), ledger_url)]
