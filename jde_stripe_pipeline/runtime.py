@@ -1,24 +1,27 @@
 """The imperative shell's one way to open what a run uses: settings + credentials → clients.
 
 The Dagster resources, the CLI commands (`plan`, `replay`, `extract`), the demo and the benches all
-open their AIS session, Stripe sink, ledger and engine here, from a `Settings` parsed once and a
-`CredentialSource` whose secrets are read when the client opens (the Stripe key again after a 401).
+open their AIS session, Stripe sinks (one per Stripe account: `account_syncs`), ledger and engines
+here, from a `Settings` parsed once and a `CredentialSource` whose secrets are read when the client
+opens (the Stripe key again after a 401).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 
+from jde_stripe_pipeline.accounts import DEFAULT_ACCOUNT, StripeAccount, key_variable, store_command
 from jde_stripe_pipeline.credentials import CredentialSource
 from jde_stripe_pipeline.jde.client import AisSession
 from jde_stripe_pipeline.jde.settings import AisSettings
 from jde_stripe_pipeline.ledger import Ledger
 from jde_stripe_pipeline.mapping import CustomerMappingConfig, InvoiceMappingConfig
-from jde_stripe_pipeline.settings import JdeSettings
+from jde_stripe_pipeline.settings import JdeSettings, Settings
 from jde_stripe_pipeline.stripe_sink import StripeSink, StripeSinkSettings
 from jde_stripe_pipeline.sync import SyncEngine
+from jde_stripe_pipeline.sync.accounts import AccountSyncs
 
 
 def ais_settings(jde: JdeSettings, credentials: CredentialSource) -> AisSettings:
@@ -36,21 +39,59 @@ def ais_session(jde: JdeSettings, credentials: CredentialSource) -> Iterator[Ais
         yield session
 
 
-def sink_settings(stripe: StripeSinkSettings, credentials: CredentialSource) -> StripeSinkSettings:
-    """The pacing settings with the key source and API base of the credentials: the key is re-read
-    from its source (environment or store) whenever the sink asks again, e.g. after a 401."""
+def sink_settings(
+    stripe: StripeSinkSettings, credentials: CredentialSource, account: StripeAccount | None = None
+) -> StripeSinkSettings:
+    """The pacing settings with the key source and API base of one account's credentials (default: the
+    one account of an unrouted site): the key is re-read from its source (environment or store)
+    whenever the sink asks again, e.g. after a 401. A Connect account uses the platform's key
+    (`default`'s) with its connected account id."""
+    account = account or StripeAccount(DEFAULT_ACCOUNT)
+    key_source = AccountKeySource(credentials, DEFAULT_ACCOUNT if account.connected_account else account.name)
+    api_base = credentials.stripe(key_source.account).api_base
+    return replace(
+        stripe,
+        key_source=key_source,
+        api_base=api_base or stripe.api_base,
+        stripe_account=account.connected_account,
+        budget_name=account_budget_name(stripe.budget_name, account),
+    )
 
-    def current_key() -> str:
-        return credentials.stripe().api_key.get_secret_value()
 
-    api_base = credentials.stripe().api_base
-    return replace(stripe, key_source=current_key, api_base=api_base or stripe.api_base)
+class AccountKeySource:
+    """One Stripe account's key as its credentials hold it now (read again on every call); its repr,
+    which the sink's messages show, names where to set it, never the key."""
+
+    def __init__(self, credentials: CredentialSource, account: str) -> None:
+        self.credentials = credentials
+        self.account = account
+
+    def __call__(self) -> str:
+        return self.credentials.stripe(self.account).api_key.get_secret_value()
+
+    def __repr__(self) -> str:
+        return f"{key_variable(self.account)} or `{store_command(self.account)}`"
 
 
 @contextmanager
-def stripe_sink(stripe: StripeSinkSettings, credentials: CredentialSource) -> Iterator[StripeSink]:
-    with StripeSink(sink_settings(stripe, credentials)) as sink:
+def stripe_sink(
+    stripe: StripeSinkSettings, credentials: CredentialSource, account: StripeAccount | None = None
+) -> Iterator[StripeSink]:
+    with StripeSink(sink_settings(stripe, credentials, account)) as sink:
         yield sink
+
+
+def account_budget_name(configured: str | None, account: StripeAccount) -> str | None:
+    """The pacing budget an account's sinks share (`stripe_sink/budget.py`): unset, the budget follows
+    the key, so accounts with keys of their own pace apart; a Connect account paces apart from its
+    platform and the other connected accounts (its requests count against its own limits, as the
+    emulator models it); a configured `JDE_STRIPE_BUDGET_NAME` gets the account's name appended for
+    any account but `default`, so two accounts never share one budget."""
+    if account.connected_account:
+        return f"{configured or 'connect'}:{account.connected_account}"
+    if configured and account.name != DEFAULT_ACCOUNT:
+        return f"{configured}:{account.name}"
+    return configured
 
 
 @contextmanager
@@ -80,4 +121,43 @@ def sync_engine(
         partition_key=partition_key,
         workers=sink.settings.workers,
         progress=progress,
+    )
+
+
+def account_syncs(
+    settings: Settings,
+    credentials: CredentialSource,
+    ledger: Ledger,
+    *,
+    run_id: str,
+    partition_key: str | None,
+    only: Sequence[str] | None = None,
+    progress: Callable[[str], Callable[[int, int | None], None] | None] | None = None,
+) -> AccountSyncs:
+    """The syncs of one run across the configured Stripe accounts (`only` some of them): each account
+    with its own sink (key, API base, connected account, budget) and its own view of the ledger.
+    `progress(account)`: the engine's progress callback for that account."""
+
+    def open_sink(account: StripeAccount) -> AbstractContextManager[StripeSink]:
+        return stripe_sink(settings.stripe, credentials, account)
+
+    def engine(sink: StripeSink, account_ledger: Ledger) -> SyncEngine:
+        return sync_engine(
+            settings.customer_mapping,
+            settings.invoice_mapping,
+            sink,
+            account_ledger,
+            run_id=run_id,
+            partition_key=partition_key,
+            progress=progress(account_ledger.account) if progress is not None else None,
+        )
+
+    return AccountSyncs(
+        routing=settings.accounts,
+        ledger=ledger,
+        open_sink=open_sink,
+        engine=engine,
+        run_id=run_id,
+        partition_key=partition_key,
+        only=only,
     )

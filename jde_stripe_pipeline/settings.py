@@ -18,6 +18,13 @@ from datetime import date
 from typing import Any, TypeVar, cast, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from jde_stripe_pipeline.accounts import (
+    CONNECTED_ACCOUNT_ID,
+    ENV_ACCOUNTS,
+    ENV_CONNECT_ACCOUNTS,
+    AccountRouting,
+    company_code,
+)
 from jde_stripe_pipeline.errors import ConfigurationError
 from jde_stripe_pipeline.jde.profiles import PROFILES, InvoiceProfile, invoice_profile
 from jde_stripe_pipeline.jde.records import InvoiceProfileName, ShipToSource
@@ -107,6 +114,8 @@ class Settings:
     invoice_mapping: InvoiceMappingConfig
     stripe: StripeSinkSettings = field(default_factory=StripeSinkSettings)
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
+    accounts: AccountRouting = field(default_factory=AccountRouting)
+    """Which Stripe account bills which JDE company (`JDE_STRIPE_ACCOUNTS`; unset: one account)."""
 
     def __post_init__(self) -> None:
         if self.invoice_mapping.timezone != self.jde.timezone:
@@ -135,6 +144,7 @@ class Settings:
         schedule: ScheduleSettings | None = None,
         page_size: int = DEFAULT_AIS_PAGE_SIZE,
         ar_document_types: tuple[tuple[str, ...], tuple[str, ...]] = (("RI",), ("RM",)),
+        accounts: AccountRouting | None = None,
     ) -> Settings:
         """Settings from values (tests, the demo, the benches): the zone and ship-to are given once."""
         customers = customer_mapping or CustomerMappingConfig()
@@ -149,6 +159,7 @@ class Settings:
             invoice_mapping=invoices,
             stripe=stripe or StripeSinkSettings(),
             schedule=schedule or ScheduleSettings(),
+            accounts=accounts or AccountRouting(),
         )
 
     @classmethod
@@ -170,6 +181,7 @@ class Settings:
                 start_date=_start_date(env),
                 billing_cron=_text(env, ENV_BILLING_CRON) or DEFAULT_BILLING_CRON,
             ),
+            accounts=accounts_from_env(env),
         )
 
 
@@ -277,6 +289,28 @@ def _invoice_mapping(env: Mapping[str, str], timezone: str) -> InvoiceMappingCon
     )
 
 
+def accounts_from_env(env: Mapping[str, str]) -> AccountRouting:
+    """`JDE_STRIPE_ACCOUNTS` (`COMPANY=account` pairs) and `JDE_STRIPE_CONNECT_ACCOUNTS`
+    (`account=acct_…` pairs); both unset: one account, `default`, billing every company."""
+    companies = _pairs(env, ENV_ACCOUNTS, upper=False)
+    connected = _pairs(env, ENV_CONNECT_ACCOUNTS, upper=False)
+    for name, account_id in connected.items():
+        if not CONNECTED_ACCOUNT_ID.match(account_id):
+            raise SettingsError(
+                f"{ENV_CONNECT_ACCOUNTS}: {account_id!r} (for {name}) is not a Stripe account id (acct_…)"
+            )
+    seen: dict[str, str] = {}
+    for company, name in companies.items():
+        code = company_code(company)
+        if seen.setdefault(code, name) != name:
+            raise SettingsError(f"{ENV_ACCOUNTS}: company {code} is routed to both {seen[code]} and {name}")
+    try:
+        return AccountRouting.of(companies, connected)
+    except ValueError as error:
+        variable = ENV_CONNECT_ACCOUNTS if "connected account" in str(error) else ENV_ACCOUNTS
+        raise SettingsError(f"{variable}: {error}") from None
+
+
 def stripe_sink_from_env(env: Mapping[str, str]) -> StripeSinkSettings:
     """Pacing, retries and timeouts (`JDE_STRIPE_*`); the key and API base are credentials."""
     values = {
@@ -337,8 +371,9 @@ def _number(env: Mapping[str, str], name: str, parser: Callable[[str], T], defau
     return _parse(raw, name, parser) if raw else default
 
 
-def _pairs(env: Mapping[str, str], name: str) -> dict[str, str]:
-    """`"A=1, B=2"` → `{"A": "1", "B": "2"}` (codes upper-cased, as JDE writes them)."""
+def _pairs(env: Mapping[str, str], name: str, *, upper: bool = True) -> dict[str, str]:
+    """`"A=1, B=2"` → `{"A": "1", "B": "2"}` (codes upper-cased, as JDE writes them, unless `upper`
+    is off)."""
     pairs: dict[str, str] = {}
     for item in _text(env, name).split(","):
         if not item.strip():
@@ -348,7 +383,10 @@ def _pairs(env: Mapping[str, str], name: str) -> dict[str, str]:
             raise SettingsError(
                 f"{name}: expected CODE=VALUE pairs separated by commas, got {item.strip()!r}"
             )
-        pairs[key.strip().upper()] = value.strip()
+        code = key.strip().upper() if upper else key.strip()
+        if not upper and code in pairs and pairs[code] != value.strip():
+            raise SettingsError(f"{name}: {code} is given twice ({pairs[code]}, {value.strip()})")
+        pairs[code] = value.strip()
     return pairs
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from jde_stripe_pipeline.accounts import DEFAULT_ACCOUNT, AccountRouting, StripeAccount
 from jde_stripe_pipeline.errors import ConfigurationError
 from jde_stripe_pipeline.mapping import CustomerMappingConfig, CustomField, InvoiceMappingConfig
 from jde_stripe_pipeline.settings import (
@@ -219,3 +220,45 @@ def test_bad_invoice_settings_fail_naming_their_variable(environ: dict[str, str]
 def test_bad_customer_settings_fail_when_the_config_is_built(environ: dict[str, str]) -> None:
     with pytest.raises(ConfigurationError):
         _customer_mapping(environ)
+
+
+def test_accounts_route_companies_and_unset_is_one_default_account() -> None:
+    assert Settings.from_env(ZONE).accounts == AccountRouting()
+    assert Settings.from_env(ZONE).accounts.account_of("00999") == DEFAULT_ACCOUNT
+    routed = Settings.from_env(
+        {
+            **ZONE,
+            "JDE_STRIPE_ACCOUNTS": " 1=us, 00200=eu ,00002=us",
+            "JDE_STRIPE_CONNECT_ACCOUNTS": "eu=acct_1EuConnected",
+        }
+    ).accounts
+    assert routed.accounts == (
+        StripeAccount("us", ("00001", "00002")),
+        StripeAccount("eu", ("00200",), "acct_1EuConnected"),
+    )
+    assert (routed.account_of("00001"), routed.account_of("200"), routed.account_of("00300")) == (
+        "us",
+        "eu",
+        None,
+    )
+    reason = routed.unrouted_reason("00300")
+    assert "JDE company 00300" in reason and "JDE_STRIPE_ACCOUNTS" in reason
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"JDE_STRIPE_ACCOUNTS": "00001"}, r"^JDE_STRIPE_ACCOUNTS: expected CODE=VALUE pairs"),
+        ({"JDE_STRIPE_ACCOUNTS": "00001=US"}, r"^JDE_STRIPE_ACCOUNTS: account name 'US' must be lower-case"),
+        ({"JDE_STRIPE_ACCOUNTS": "1=us,00001=eu"}, r"^JDE_STRIPE_ACCOUNTS: company 00001 is routed to both"),
+        ({"JDE_STRIPE_CONNECT_ACCOUNTS": "eu=acct_1"}, r"^JDE_STRIPE_CONNECT_ACCOUNTS: .* unknown account"),
+        (
+            {"JDE_STRIPE_ACCOUNTS": "1=eu", "JDE_STRIPE_CONNECT_ACCOUNTS": "eu=1234"},
+            r"^JDE_STRIPE_CONNECT_ACCOUNTS: '1234' \(for eu\) is not a Stripe account id",
+        ),
+    ],
+)
+def test_a_bad_account_setting_is_one_line_naming_the_variable(env: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError, match=message) as refused:
+        Settings.from_env({**ZONE, **env})
+    assert "\n" not in str(refused.value)

@@ -31,6 +31,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy import create_engine
 
+from jde_stripe_pipeline.accounts import DEFAULT_ACCOUNT as DEFAULT_LEDGER_ACCOUNT
 from jde_stripe_pipeline.jde.client import AisSession
 from jde_stripe_pipeline.jde.profiles import invoice_profile
 from jde_stripe_pipeline.jde.read import extract_customers, extract_invoices
@@ -48,7 +49,8 @@ from jde_stripe_pipeline.mapping import (
 from jde_stripe_pipeline.mapping.idempotency import idempotency_key
 from jde_stripe_pipeline.sandboxes.http_server import HttpRequest, HttpResponse
 from jde_stripe_pipeline.sandboxes.stripe_emulator import StripeEmulator, StripeEmulatorConfig
-from jde_stripe_pipeline.sandboxes.stripe_emulator.store import KINDS, Store
+from jde_stripe_pipeline.sandboxes.stripe_emulator.config import DEFAULT_ACCOUNT
+from jde_stripe_pipeline.sandboxes.stripe_emulator.store import KINDS, Stores
 from jde_stripe_pipeline.settings import Settings
 
 PREPOPULATE_RUN = "bench-prepopulate"
@@ -211,15 +213,17 @@ def prepopulate(
 
 
 def _persist_emulator(emulator: StripeEmulator, path: Path) -> None:
-    """The emulator's objects in its own SQLite format, one transaction (what `db_path` loads)."""
-    store = Store(path)
+    """The emulator's objects in its own SQLite format, one transaction (what `db_path` loads), in the
+    emulator's default account (the bench's one key)."""
+    stores = Stores(path, legacy_account=DEFAULT_ACCOUNT)
     try:
+        store = stores.of(DEFAULT_ACCOUNT)
         for kind in KINDS:
             for obj in emulator.objects(kind):
                 store.put(kind, obj)
         store.flush()
     finally:
-        store.close()
+        stores.close()
         emulator.close()
 
 
@@ -228,12 +232,15 @@ def _write_ledger(url: str, rows: _Rows) -> None:
     engine = create_engine(url)
     try:
         with engine.begin() as connection:
-            if rows.mappings:
-                connection.execute(mapping.insert(), rows.mappings)
-                connection.execute(audit.insert(), rows.audits)
+            if rows.mappings:  # the default Stripe account's rows (the bench's one key)
+                account = {"account": DEFAULT_LEDGER_ACCOUNT}
+                connection.execute(mapping.insert(), [{**m, **account} for m in rows.mappings])
+                connection.execute(audit.insert(), [{**a, **account} for a in rows.audits])
                 intents = getattr(schema, "intent", None)
                 if intents is not None:  # a ledger with intent rows keeps one per record, Stripe id known
-                    connection.execute(intents.insert(), [_intent_row(m) for m in rows.mappings])
+                    connection.execute(
+                        intents.insert(), [{**_intent_row(m), **account} for m in rows.mappings]
+                    )
     finally:
         engine.dispose()
     with Ledger.open(url) as ledger:

@@ -16,20 +16,30 @@ import uuid
 import click
 
 from jde_stripe_pipeline import runtime
-from jde_stripe_pipeline.cli.settings import credential_source, load_settings, plain_errors, state_url_option
+from jde_stripe_pipeline.cli.settings import (
+    account_option,
+    credential_source,
+    load_settings,
+    plain_errors,
+    selected_accounts,
+    state_url_option,
+)
 from jde_stripe_pipeline.sync.relink import relink
 
 
 @click.command("relink")
+@account_option
 @state_url_option
-def relink_command(state_url: str | None) -> None:
-    """List the whole Stripe account once; the ledger learns every unmapped record's Stripe object."""
+def relink_command(account: str | None, state_url: str | None) -> None:
+    """List a Stripe account once (each configured account, or `--account`); its ledger learns every
+    unmapped record's Stripe object."""
     settings = load_settings()
-    with (
-        plain_errors(),
-        runtime.stripe_sink(settings.stripe, credential_source()) as sink,
-        runtime.open_ledger(state_url) as ledger,
-    ):
-        report = relink(ledger, sink, f"relink-{uuid.uuid4().hex[:12]}")
-        where = ledger.display_url
-    click.echo(f"{where}: {report.summary()}")
+    accounts = settings.accounts.select(selected_accounts(settings, account) or settings.accounts.names)
+    credentials = credential_source()
+    run_id = f"relink-{uuid.uuid4().hex[:12]}"
+    with plain_errors(), runtime.open_ledger(state_url) as ledger:
+        for stripe_account in accounts:
+            with runtime.stripe_sink(settings.stripe, credentials, stripe_account) as sink:
+                report = relink(ledger.for_account(stripe_account.name), sink, run_id)
+            named = f" (account {stripe_account.name})" if settings.accounts.routed else ""
+            click.echo(f"{ledger.display_url}{named}: {report.summary()}")

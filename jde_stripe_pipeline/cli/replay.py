@@ -6,7 +6,8 @@ is sent as it is now) and runs them through the same engine the assets use, reco
 partition with a `replay-…` run id. Nothing else of the partition is read or sent, so a replay of a
 10 000-record day with three failures costs three records' requests. It is safe to run at any time,
 also next to a run of the partition: the engine's idempotency keys and the ledger's unique mapping
-keep a record from being created twice.
+keep a record from being created twice. Each Stripe account's failures are replayed through that
+account's sink and ledger view (`--account` picks one).
 """
 
 from __future__ import annotations
@@ -19,8 +20,16 @@ from dataclasses import dataclass
 import click
 
 from jde_stripe_pipeline import runtime
+from jde_stripe_pipeline.accounts import DEFAULT_ACCOUNT
 from jde_stripe_pipeline.cli.audit import render_table
-from jde_stripe_pipeline.cli.settings import credential_source, load_settings, plain_errors, state_url_option
+from jde_stripe_pipeline.cli.settings import (
+    account_option,
+    credential_source,
+    load_settings,
+    plain_errors,
+    selected_accounts,
+    state_url_option,
+)
 from jde_stripe_pipeline.jde.client import AisSession
 from jde_stripe_pipeline.jde.profiles import InvoiceProfile
 from jde_stripe_pipeline.jde.read import fetch_customers, fetch_invoices
@@ -36,6 +45,7 @@ class PartitionReplay:
     partition_key: str
     customers: SyncReport | None
     invoices: SyncReport | None
+    account: str = DEFAULT_ACCOUNT
 
     def reports(self) -> list[SyncReport]:
         found = [r for r in (self.customers, self.invoices) if r is not None]
@@ -89,7 +99,7 @@ def replay_failed(
                 records,
                 fetch_customers=customers_of,
             )
-        replays.append(PartitionReplay(partition_key, customers, invoices))
+        replays.append(PartitionReplay(partition_key, customers, invoices, ledger.account))
     return replays
 
 
@@ -102,6 +112,7 @@ def format_replays(replays: Sequence[PartitionReplay]) -> str:
             for result in report.results:
                 rows.append(
                     (
+                        replay.account,
                         replay.partition_key or "-",
                         result.object_type,
                         result.record_key,
@@ -110,7 +121,7 @@ def format_replays(replays: Sequence[PartitionReplay]) -> str:
                         result.reason or "",
                     )
                 )
-    header = ("partition", "type", "record", "outcome", "stripe id", "reason")
+    header = ("account", "partition", "type", "record", "outcome", "stripe id", "reason")
     return render_table(header, rows)
 
 
@@ -122,31 +133,38 @@ def format_replays(replays: Sequence[PartitionReplay]) -> str:
     required=True,
     help="A partition (JDE update day, YYYY-MM-DD) whose failed records to re-send; repeatable.",
 )
+@account_option
 @state_url_option
-def replay(partitions: tuple[str, ...], state_url: str | None) -> None:
+def replay(partitions: tuple[str, ...], account: str | None, state_url: str | None) -> None:
     """Re-send just the failed records of these partitions, re-read from JDE (exit 1 if any fail again)."""
     settings = load_settings()
+    accounts = settings.accounts.select(selected_accounts(settings, account) or settings.accounts.names)
     credentials = credential_source()
     run_id = f"replay-{uuid.uuid4()}"
+    replays: list[PartitionReplay] = []
     with (
         plain_errors(),
         runtime.open_ledger(state_url or None) as ledger,
         runtime.ais_session(settings.jde, credentials) as session,
-        runtime.stripe_sink(settings.stripe, credentials) as stripe,
     ):
-        try:
-            replays = replay_failed(
-                list(partitions),
-                session=session,
-                profile=settings.jde.profile(),
-                stripe=stripe,
-                ledger=ledger,
-                customer_config=settings.customer_mapping,
-                invoice_config=settings.invoice_mapping,
-                run_id=run_id,
-            )
-        except ValueError as error:  # a failed invoice's ledger key that is not KCOO/DOCO/DCTO/SFXO
-            raise click.ClickException(str(error)) from None
+        for stripe_account in accounts:
+            account_ledger = ledger.for_account(stripe_account.name)
+            if not account_ledger.failed_for_replay(list(partitions)):
+                continue
+            with runtime.stripe_sink(settings.stripe, credentials, stripe_account) as stripe:
+                try:
+                    replays += replay_failed(
+                        list(partitions),
+                        session=session,
+                        profile=settings.jde.profile(),
+                        stripe=stripe,
+                        ledger=account_ledger,
+                        customer_config=settings.customer_mapping,
+                        invoice_config=settings.invoice_mapping,
+                        run_id=run_id,
+                    )
+                except ValueError as error:  # a failed invoice's ledger key that is not KCOO/DOCO/DCTO/SFXO
+                    raise click.ClickException(str(error)) from None
     click.echo(f"replay run {run_id}")
     click.echo(format_replays(replays))
     still_failed = sum(r.counts().get("failed", 0) for replay in replays for r in replay.reports())

@@ -42,3 +42,25 @@ state_url_option = click.option(
     help="Ledger database URL (default: SQLite under $DAGSTER_HOME).",
 )
 """The ledger a command reads: as a run would find it (the URL may carry a password: never echoed)."""
+
+
+account_option = click.option(
+    "--account",
+    "account",
+    default=None,
+    help="Only this Stripe account (a name of JDE_STRIPE_ACCOUNTS); default: every configured account.",
+)
+"""The Stripe account a command works on; unset, every account the settings configure."""
+
+
+def selected_accounts(settings: Settings, account: str | None) -> list[str] | None:
+    """`--account`'s name checked against the settings (None: every account)."""
+    if account is None:
+        return None
+    if account not in settings.accounts.names:
+        configured = ", ".join(settings.accounts.names)
+        raise click.BadParameter(
+            f"{account!r} is not a configured Stripe account (JDE_STRIPE_ACCOUNTS names: {configured})",
+            param_hint="--account",
+        )
+    return [account]

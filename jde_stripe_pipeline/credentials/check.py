@@ -28,19 +28,18 @@ from __future__ import annotations
 
 import enum
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from dataclasses import dataclass, replace
 
 import requests
 
+from jde_stripe_pipeline.accounts import DEFAULT_ACCOUNT, StripeAccount, key_variable, store_command
 from jde_stripe_pipeline.credentials.errors import CredentialsError
 from jde_stripe_pipeline.credentials.models import JdeCredentials, StripeCredentials
 from jde_stripe_pipeline.credentials.resolve import (
     JDE_ENVIRONMENT,
     SOURCE_ENVIRONMENT,
-    STRIPE_ENVIRONMENT,
     resolve_jde_credentials,
     resolve_stripe_key,
 )
@@ -56,6 +55,7 @@ from jde_stripe_pipeline.jde.errors import (
 )
 from jde_stripe_pipeline.jde.query import BrowseRequest
 from jde_stripe_pipeline.jde.settings import ENV_TIMEZONE, AisSettings
+from jde_stripe_pipeline.settings import SettingsError, accounts_from_env
 from jde_stripe_pipeline.stripe_sink import (
     StaticKeySource,
     StripeAuthError,
@@ -123,44 +123,25 @@ class CheckLimits:
 
 
 def run_connection_checks(
-    env: Mapping[str, str] | None = None, limits: CheckLimits | None = None
+    env: Mapping[str, str] | None = None,
+    limits: CheckLimits | None = None,
+    accounts: Sequence[StripeAccount] | None = None,
 ) -> list[ConnectionCheckResult]:
-    """Check JDE AIS and Stripe side by side (the slower sets the time); each runs whatever the other says."""
+    """Check JDE AIS and each Stripe account side by side (the slower sets the time); each runs whatever
+    the others say. `accounts`: default, every account `JDE_STRIPE_ACCOUNTS` configures (a bad value is
+    one failed line naming the variable)."""
     env = os.environ if env is None else env
     limits = limits or CheckLimits()
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="connection-check") as pool:
+    refused: list[ConnectionCheckResult] = []
+    if accounts is None:
+        try:
+            accounts = accounts_from_env(env).accounts
+        except SettingsError as error:  # JDE_STRIPE_ACCOUNTS or JDE_STRIPE_CONNECT_ACCOUNTS is bad
+            accounts, refused = (), [_failed(STRIPE_CHECK_NAME, Problem.CONFIGURATION, str(error), None)]
+    with ThreadPoolExecutor(max_workers=1 + len(accounts), thread_name_prefix="connection-check") as pool:
         jde = pool.submit(check_jde, env, limits)
-        stripe = pool.submit(check_stripe, env, limits)
-        return [jde.result(), stripe.result()]
-
-
-TIMEZONE_CHECK_NAME = "JDE zone"
-
-
-def check_timezone(env: Mapping[str, str] | None = None) -> ConnectionCheckResult:
-    """`JDE_TIMEZONE`, which every run needs (partitions, stamps) and has no default: set and known?"""
-    env = os.environ if env is None else env
-    name = env.get(ENV_TIMEZONE, "").strip()
-    example = f"e.g. {ENV_TIMEZONE}=America/Chicago"
-    if not name:
-        return _failed(
-            TIMEZONE_CHECK_NAME,
-            Problem.CONFIGURATION,
-            f"{ENV_TIMEZONE} is not set",
-            f"set it to the JDE server's IANA time zone, {example}",
-        )
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return _failed(
-            TIMEZONE_CHECK_NAME,
-            Problem.CONFIGURATION,
-            f"{ENV_TIMEZONE}={name!r} is not a known IANA time zone",
-            f"set it to the JDE server's zone, {example}",
-        )
-    return ConnectionCheckResult(
-        TIMEZONE_CHECK_NAME, True, f"{name} (UPMJ/UPMT are read as local times there)"
-    )
+        stripe = [pool.submit(check_stripe, env, limits, account) for account in accounts]
+        return [jde.result(), *(future.result() for future in stripe), *refused]
 
 
 # --------------------------------------------------------------------------------------------- JDE
@@ -324,17 +305,24 @@ def _jde_credentials_hint(credentials: JdeCredentials) -> str:
 
 
 def check_stripe(
-    env: Mapping[str, str] | None = None, limits: CheckLimits | None = None
+    env: Mapping[str, str] | None = None,
+    limits: CheckLimits | None = None,
+    account: StripeAccount | None = None,
 ) -> ConnectionCheckResult:
-    """Retrieve the balance with the resolved key; any failure becomes a result saying what to do."""
+    """Retrieve one Stripe account's balance with its resolved key (a Connect account: the platform's
+    key with its account id); any failure becomes a result saying what to do."""
     env = os.environ if env is None else env
     limits = limits or CheckLimits()
+    account = account or StripeAccount(DEFAULT_ACCOUNT)
+    name = STRIPE_CHECK_NAME if account.name == DEFAULT_ACCOUNT else f"{STRIPE_CHECK_NAME} {account.name}"
+    key_account = DEFAULT_ACCOUNT if account.connected_account else account.name
     try:
-        credentials = resolve_stripe_key(env)
+        credentials = resolve_stripe_key(env, key_account)
     except CredentialsError as error:
-        return _failed(STRIPE_CHECK_NAME, Problem.CONFIGURATION, str(error), None)  # says what to do
+        return _failed(name, Problem.CONFIGURATION, str(error), None)  # says what to do
     api_base = credentials.api_base or STRIPE_DEFAULT_API_BASE
     settings = StripeSinkSettings(
+        stripe_account=account.connected_account,
         key_source=StaticKeySource(credentials.api_key.get_secret_value()),
         api_base=api_base,
         max_retries=limits.attempts - 1,
@@ -347,15 +335,16 @@ def check_stripe(
         with StripeSink(settings) as sink:
             balance = sink.retrieve_balance().object
     except StripeSinkError as error:
-        return _stripe_failure(error, credentials, api_base)
+        return replace(_stripe_failure(error, credentials, api_base, key_account), name=name)
     mode = "live" if balance.get("livemode") else "test"
+    connected = f", acting on {account.connected_account}" if account.connected_account else ""
     return ConnectionCheckResult(
-        STRIPE_CHECK_NAME, True, f"{api_base} (key {credentials.masked_key}, {mode} mode)"
+        name, True, f"{api_base} (key {credentials.masked_key}, {mode} mode{connected})"
     )
 
 
 def _stripe_failure(
-    error: StripeSinkError, credentials: StripeCredentials, api_base: str
+    error: StripeSinkError, credentials: StripeCredentials, api_base: str, key_account: str = DEFAULT_ACCOUNT
 ) -> ConnectionCheckResult:
     masked = credentials.masked_key
     if isinstance(error, StripeAuthError) and error.http_status == 401:
@@ -364,7 +353,7 @@ def _stripe_failure(
             Problem.CREDENTIALS,
             f"Stripe at {api_base} refused the API key {masked} (HTTP 401):"
             " it is invalid, revoked or expired.",
-            _stripe_new_key_hint(credentials),
+            _stripe_new_key_hint(credentials, key_account),
         )
     if isinstance(error, StripeAuthError) and error.http_status == 403:
         return _failed(
@@ -373,7 +362,7 @@ def _stripe_failure(
             f"Stripe at {api_base} refused the API key {masked} a balance read (HTTP 403):"
             " the key lacks permission.",
             "Use a secret key, or a restricted key with read access to Balance and write access to"
-            " Customers and Invoices. " + _stripe_new_key_hint(credentials),
+            " Customers and Invoices. " + _stripe_new_key_hint(credentials, key_account),
         )
     if isinstance(error, StripeUnavailable) and error.http_status == 429:
         return _failed(
@@ -407,13 +396,14 @@ def _stripe_failure(
     return _failed(STRIPE_CHECK_NAME, Problem.UNEXPECTED, str(error), None)
 
 
-def _stripe_new_key_hint(credentials: StripeCredentials) -> str:
+def _stripe_new_key_hint(credentials: StripeCredentials, key_account: str = DEFAULT_ACCOUNT) -> str:
+    command = store_command(key_account)
     if credentials.source == SOURCE_ENVIRONMENT:
         return (
-            "Set a new key in STRIPE_API_KEY (Dashboard > Developers > API keys),"
-            f" or unset it and use `{STRIPE_ENVIRONMENT.store_command}`."
+            f"Set a new key in {key_variable(key_account)} (Dashboard > Developers > API keys),"
+            f" or unset it and use `{command}`."
         )
-    return f"Store a new key with `{STRIPE_ENVIRONMENT.store_command}` (Dashboard > Developers > API keys)."
+    return f"Store a new key with `{command}` (Dashboard > Developers > API keys)."
 
 
 def _failed(name: str, problem: Problem, message: str, hint: str | None) -> ConnectionCheckResult:

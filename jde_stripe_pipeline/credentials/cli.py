@@ -7,6 +7,7 @@ Every `CredentialsError` becomes a one-line message and exit status 1, never a t
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 from collections.abc import Callable
@@ -15,7 +16,12 @@ from typing import Any, TypeVar
 
 import click
 
-from jde_stripe_pipeline.credentials.errors import CredentialsError, CredentialsNotConfigured
+from jde_stripe_pipeline.accounts import ACCOUNT_NAME, DEFAULT_ACCOUNT
+from jde_stripe_pipeline.credentials.errors import (
+    CredentialsError,
+    CredentialsNotConfigured,
+    IncompleteEnvironment,
+)
 from jde_stripe_pipeline.credentials.master_key import (
     ENV_MASTER_KEY,
     ENV_MASTER_KEY_FILE,
@@ -41,9 +47,10 @@ from jde_stripe_pipeline.credentials.resolve import (
     EnvironmentGroup,
     resolve_jde_credentials,
     resolve_stripe_key,
+    stripe_environment,
 )
 from jde_stripe_pipeline.credentials.rotation import rotate_master_key
-from jde_stripe_pipeline.credentials.store import read_store, store_path, write_store
+from jde_stripe_pipeline.credentials.store import load_store, read_store, store_path, write_store
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -142,34 +149,59 @@ def set_jde(
     _warn_if_shadowed(JDE_ENVIRONMENT)
 
 
+def _account_name(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    if not ACCOUNT_NAME.match(value):
+        raise click.BadParameter(
+            "lower-case letters, digits or _, starting with a letter (as in JDE_STRIPE_ACCOUNTS)"
+        )
+    return value
+
+
+account_option = click.option(
+    "--account",
+    default=DEFAULT_ACCOUNT,
+    show_default=True,
+    callback=_account_name,
+    help="The Stripe account (a name of JDE_STRIPE_ACCOUNTS); `default`: the one account of a site that "
+    "does not route companies, or a Connect platform's key.",
+)
+
+
 @set_group.command(name="stripe")
 @click.option(
     "--api-base", default=None, help="Stripe API base URL (default: Stripe's; set for the emulator)."
 )
+@account_option
 @_plain_errors
-def set_stripe(api_base: str | None) -> None:
-    """Store the Stripe secret or restricted key; the key is prompted for."""
+def set_stripe(api_base: str | None, account: str) -> None:
+    """Store a Stripe account's secret or restricted key; the key is prompted for."""
     path, stored, master_key = _open_store_for_change()  # before the prompt: fail before pasting a secret
-    api_key = click.prompt("Stripe secret key", hide_input=True)
+    label = "Stripe secret key" if account == DEFAULT_ACCOUNT else f"Stripe secret key of account {account}"
+    api_key = click.prompt(label, hide_input=True)
     stripe = build_stripe_credentials({"api_key": api_key, "api_base": api_base}, source=f"store {path}")
-    write_store(path, stored.model_copy(update={"stripe": stripe}), master_key)
-    click.echo(f"Stored the Stripe key ({stripe.masked_key}) in {path}.")
+    write_store(path, stored.with_stripe(account, stripe), master_key)
+    whose = "" if account == DEFAULT_ACCOUNT else f" of account {account}"
+    click.echo(f"Stored the Stripe key{whose} ({stripe.masked_key}) in {path}.")
     if stripe.is_live:
         click.echo("This is a LIVE key: it moves real money.")
-    _warn_if_shadowed(STRIPE_ENVIRONMENT)
+    _warn_if_shadowed(stripe_environment(account))
 
 
 @credentials.command()
 @click.argument("group", type=click.Choice(["jde", "stripe"]))
+@account_option
 @_plain_errors
-def remove(group: str) -> None:
-    """Remove the JDE or Stripe credentials from the store."""
+def remove(group: str, account: str) -> None:
+    """Remove the JDE or a Stripe account's credentials from the store."""
     path, stored, master_key = _open_store_for_change()
-    if getattr(stored, group) is None:
-        click.echo(f"The store {path} holds no {group} credentials; nothing to remove.")
+    what = group if group == "jde" or account == DEFAULT_ACCOUNT else f"{group} (account {account})"
+    present = stored.jde if group == "jde" else stored.stripe_of(account)
+    if present is None:
+        click.echo(f"The store {path} holds no {what} credentials; nothing to remove.")
         return
-    write_store(path, stored.model_copy(update={group: None}), master_key)
-    click.echo(f"Removed the {group} credentials from {path}.")
+    changed = stored.model_copy(update={"jde": None}) if group == "jde" else stored.with_stripe(account, None)
+    write_store(path, changed, master_key)
+    click.echo(f"Removed the {what} credentials from {path}.")
 
 
 @credentials.command()
@@ -183,6 +215,22 @@ def show() -> None:
     _echo_resolved("JDE", lambda: _echo_jde(resolve_jde_credentials(env)))
     click.echo("")
     _echo_resolved("Stripe", lambda: _echo_stripe(resolve_stripe_key(env)))
+    for account in _other_accounts(env):
+        click.echo("")
+        _echo_resolved(f"Stripe account {account}", functools.partial(_echo_account, env, account))
+
+
+def _echo_account(env: dict[str, str], account: str) -> None:
+    _echo_stripe(resolve_stripe_key(env, account), account)
+
+
+def _other_accounts(env: dict[str, str]) -> list[str]:
+    """The named Stripe accounts with a key in the environment or the store (not `default`)."""
+    prefix = STRIPE_ENVIRONMENT.variables["api_key"] + "_"
+    named = {name[len(prefix) :].lower() for name in env if name.startswith(prefix) and env[name]}
+    with contextlib.suppress(CredentialsError):  # the entries above already said why it cannot be read
+        named |= set(load_store(env).stripe_accounts)
+    return sorted(name for name in named if ACCOUNT_NAME.match(name))
 
 
 def _echo_resolved(system: str, echo: Callable[[], None]) -> None:
@@ -191,6 +239,8 @@ def _echo_resolved(system: str, echo: Callable[[], None]) -> None:
         echo()
     except CredentialsNotConfigured as missing:
         click.echo(f"{system}: not configured. {missing}")
+    except IncompleteEnvironment as incomplete:  # e.g. STRIPE_API_BASE set for the named accounts only
+        click.echo(f"{system}: {incomplete}")
 
 
 @credentials.command(name="rotate-master-key")
@@ -246,7 +296,8 @@ def _echo_jde(jde: JdeCredentials) -> None:
     click.echo(f"  CA bundle:    {jde.ca_bundle or '(system CAs)'}")
 
 
-def _echo_stripe(stripe: StripeCredentials) -> None:
-    click.echo(f"Stripe (from {stripe.source}):")
+def _echo_stripe(stripe: StripeCredentials, account: str = DEFAULT_ACCOUNT) -> None:
+    whose = "" if account == DEFAULT_ACCOUNT else f" account {account}"
+    click.echo(f"Stripe{whose} (from {stripe.source}):")
     click.echo(f"  secret key:   {stripe.masked_key}" + ("  (LIVE)" if stripe.is_live else ""))
     click.echo(f"  API base:     {stripe.api_base or '(Stripe default)'}")

@@ -13,8 +13,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
+from jde_stripe_pipeline.accounts import DEFAULT_ACCOUNT
 from jde_stripe_pipeline.credentials.errors import InvalidCredentialValue
 
 PASSWORD_MASK = "********"
@@ -132,12 +133,26 @@ class StripeCredentials(_Credentials):
 
 
 class StoredCredentials(BaseModel):
-    """The decrypted content of the store: each group may be absent."""
+    """The decrypted content of the store: each group may be absent. `stripe` is the key of the
+    `default` account (and of a Connect platform); `stripe_accounts` the keys of the other accounts."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
     jde: JdeCredentials | None = None
     stripe: StripeCredentials | None = None
+    stripe_accounts: dict[str, StripeCredentials] = Field(default_factory=dict)
+
+    def stripe_of(self, account: str) -> StripeCredentials | None:
+        return self.stripe if account == DEFAULT_ACCOUNT else self.stripe_accounts.get(account)
+
+    def with_stripe(self, account: str, stripe: StripeCredentials | None) -> StoredCredentials:
+        """A copy with the account's key set (None: removed)."""
+        if account == DEFAULT_ACCOUNT:
+            return self.model_copy(update={"stripe": stripe})
+        accounts = {name: value for name, value in self.stripe_accounts.items() if name != account}
+        if stripe is not None:
+            accounts[account] = stripe
+        return self.model_copy(update={"stripe_accounts": dict(sorted(accounts.items()))})
 
 
 def build_jde_credentials(

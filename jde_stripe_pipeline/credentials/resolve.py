@@ -5,7 +5,8 @@ Order of precedence, per group (JDE; Stripe), first match wins:
    environment and its required variables must all be set.
    JDE: `JDE_AIS_URL`, `JDE_AIS_USERNAME`, `JDE_AIS_PASSWORD` (required), `JDE_AIS_ENVIRONMENT`,
    `JDE_AIS_ROLE`, `JDE_AIS_DEVICE_NAME`, `JDE_AIS_CA_BUNDLE`.
-   Stripe: `STRIPE_API_KEY` (required), `STRIPE_API_BASE`.
+   Stripe: `STRIPE_API_KEY` (required), `STRIPE_API_BASE`. Another Stripe account NAME (issue 13):
+   `STRIPE_API_KEY_<NAME>` (required), `STRIPE_API_BASE_<NAME>`, else `STRIPE_API_BASE`.
 2. The encrypted store (`store.store_path`), opened with the master key (`master_key`).
 3. Otherwise `CredentialsNotConfigured`, naming both ways to configure them.
 
@@ -26,6 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from jde_stripe_pipeline.accounts import DEFAULT_ACCOUNT, base_variable, key_variable, store_command
 from jde_stripe_pipeline.credentials.errors import CredentialsNotConfigured, IncompleteEnvironment
 from jde_stripe_pipeline.credentials.master_key import ENV_MASTER_KEY, ENV_MASTER_KEY_FILE
 from jde_stripe_pipeline.credentials.models import (
@@ -86,17 +88,34 @@ def resolve_jde_credentials(env: Mapping[str, str] | None = None) -> JdeCredenti
     return stored
 
 
-def resolve_stripe_key(env: Mapping[str, str] | None = None) -> StripeCredentials:
-    """The Stripe key (and API base) to use now: environment, else store (see the module docstring)."""
+def stripe_environment(account: str = DEFAULT_ACCOUNT) -> EnvironmentGroup:
+    """The variables of one Stripe account's key (`STRIPE_API_KEY_<NAME>`; `default`: `STRIPE_API_KEY`)."""
+    if account == DEFAULT_ACCOUNT:
+        return STRIPE_ENVIRONMENT
+    return EnvironmentGroup(
+        name=f"Stripe account {account}",
+        variables={"api_key": key_variable(account), "api_base": base_variable(account)},
+        required=("api_key",),
+        store_command=store_command(account),
+    )
+
+
+def resolve_stripe_key(
+    env: Mapping[str, str] | None = None, account: str = DEFAULT_ACCOUNT
+) -> StripeCredentials:
+    """One account's Stripe key (and API base) to use now: environment, else store (see the module
+    docstring). Another account's key from the environment takes `STRIPE_API_BASE` when its own base
+    is not set (both come from the environment)."""
     env = os.environ if env is None else env
-    values = _environment_values(STRIPE_ENVIRONMENT, env)
+    group = stripe_environment(account)
+    values = _environment_values(group, env)
     if values is not None:
-        return build_stripe_credentials(
-            values, source=SOURCE_ENVIRONMENT, field_names=STRIPE_ENVIRONMENT.variables
-        )
-    stored = load_store(env).stripe
+        if "api_base" not in values and env.get(STRIPE_ENVIRONMENT.variables["api_base"], ""):
+            values["api_base"] = env[STRIPE_ENVIRONMENT.variables["api_base"]]
+        return build_stripe_credentials(values, source=SOURCE_ENVIRONMENT, field_names=group.variables)
+    stored = load_store(env).stripe_of(account)
     if stored is None:
-        raise _not_configured(STRIPE_ENVIRONMENT, env)
+        raise _not_configured(group, env)
     return stored
 
 
@@ -150,5 +169,7 @@ class CredentialSource:
     def jde(self) -> JdeCredentials:
         return resolve_jde_credentials(self.environment())
 
-    def stripe(self) -> StripeCredentials:
-        return resolve_stripe_key(self.environment())
+    def stripe(self, account: str = DEFAULT_ACCOUNT) -> StripeCredentials:
+        """The key of one Stripe account (`default`: the one of an unrouted site, or a Connect
+        platform's)."""
+        return resolve_stripe_key(self.environment(), account)

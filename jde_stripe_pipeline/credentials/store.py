@@ -60,6 +60,10 @@ def encrypt_store(credentials: StoredCredentials, fernet: MultiFernet) -> bytes:
         payload["jde"] = credentials.jde.stored_values()
     if credentials.stripe is not None:
         payload["stripe"] = credentials.stripe.stored_values()
+    if credentials.stripe_accounts:
+        payload["stripe_accounts"] = {
+            name: stripe.stored_values() for name, stripe in credentials.stripe_accounts.items()
+        }
     return STORE_HEADER + fernet.encrypt(json.dumps(payload).encode("utf-8")) + b"\n"
 
 
@@ -88,9 +92,14 @@ def decrypt_store(data: bytes, fernet: MultiFernet, path: Path, key_description:
         source = f"store {path}"
         jde = payload.get("jde")
         stripe = payload.get("stripe")
+        accounts = payload.get("stripe_accounts") or {}
         return StoredCredentials(
             jde=build_jde_credentials(jde, source=source) if jde is not None else None,
             stripe=build_stripe_credentials(stripe, source=source) if stripe is not None else None,
+            stripe_accounts={
+                str(name): build_stripe_credentials(values, source=f"{source}, account {name}")
+                for name, values in accounts.items()
+            },
         )
     except (ValueError, AttributeError, TypeError, ValidationError):
         raise StoreUnreadable(

@@ -39,6 +39,11 @@ def _echo(line: str) -> None:
     show_default=True,
     help="Invoice source profile (JDE_INVOICE_SOURCE): orders, or invoices posted to the G/L (A/R).",
 )
+@click.option(
+    "--one-account",
+    is_flag=True,
+    help="One Stripe account for every JDE company (default: two, 00001 → us and 00200 → eu).",
+)
 @click.option("--ui", is_flag=True, help="Then keep the Dagster UI running on the sandboxes until Ctrl-C.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Host of the Dagster UI.")
 @click.option(
@@ -58,6 +63,7 @@ def demo_command(
     days: int | None,
     no_changes: bool,
     source: str,
+    one_account: bool,
     ui: bool,
     host: str,
     port: int,
@@ -71,7 +77,18 @@ def demo_command(
     from jde_stripe_pipeline.demo.summary import format_report
 
     options = DemoOptions(
-        seed, customers, invoices, home, not no_changes, days, ui, host, port, timezone, source
+        seed,
+        customers,
+        invoices,
+        home,
+        not no_changes,
+        days,
+        ui,
+        host,
+        port,
+        timezone,
+        source,
+        not one_account,
     )
     try:
         report = run_demo(options, _echo, show=lambda report: _echo("\n" + format_report(report) + "\n"))
@@ -96,6 +113,11 @@ def sandbox_options(command: Any) -> Any:
                 "--stripe-port", default=12111, show_default=True, type=int, help="0 picks a free port."
             ),
             click.option("--timezone", default="America/Chicago", show_default=True),
+            click.option(
+                "--one-account",
+                is_flag=True,
+                help="One emulated Stripe account (default: two, routed by JDE company).",
+            ),
         ]
     ):
         command = option(command)
@@ -103,17 +125,30 @@ def sandbox_options(command: Any) -> Any:
 
 
 def serve_both_sandboxes(
-    seed: int, customers: int, invoices: int, host: str, ais_port: int, stripe_port: int, timezone: str
+    seed: int,
+    customers: int,
+    invoices: int,
+    host: str,
+    ais_port: int,
+    stripe_port: int,
+    timezone: str,
+    one_account: bool = False,
 ) -> None:
     """Both sandboxes in the foreground until Ctrl-C; the export lines on stdout, the rest on stderr."""
-    spec = SandboxSpec(seed, customers, invoices, timezone, host, ais_port, stripe_port)
+    spec = SandboxSpec(
+        seed, customers, invoices, timezone, host, ais_port, stripe_port, accounts=not one_account
+    )
     with running_sandboxes(spec) as sandboxes:
         click.echo(
             f"AIS sandbox: {customers} customers, {invoices} invoices (seed {seed}, as of "
             f"{sandboxes.ais.as_of}) on {sandboxes.ais_server.url}/jderest/v2 "
             f"(admin: {sandboxes.ais_server.url}/_sandbox/)\n"
             f"Stripe emulator on {sandboxes.stripe_server.url} "
-            f"(admin: {sandboxes.stripe_server.url}/_sandbox/config)\n"
+            f"(admin: {sandboxes.stripe_server.url}/_sandbox/config)"
+            + "".join(
+                f", account {a.emulator_account} bills JDE {a.company} ({a.name})" for a in sandboxes.accounts
+            )
+            + "\n"
             "Paste these lines into the shell that runs the pipeline; Ctrl-C stops both sandboxes.",
             err=True,
         )

@@ -20,7 +20,6 @@ import shutil
 import sys
 import time
 import warnings
-from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,19 +30,27 @@ import dagster as dg
 import requests
 
 from jde_stripe_pipeline import runtime
+from jde_stripe_pipeline.accounts import DEFAULT_ACCOUNT
 from jde_stripe_pipeline.credentials import CredentialSource, resolve_jde_credentials, resolve_stripe_key
 from jde_stripe_pipeline.credentials.models import StoredCredentials
 from jde_stripe_pipeline.credentials.store import create_store
 from jde_stripe_pipeline.demo.changes import AdminApi, AppliedChanges, julian_to_key, make_changes
 from jde_stripe_pipeline.demo.foreground import wait_until_interrupted
+from jde_stripe_pipeline.demo.readback import (
+    holdings,
+    moved_records,
+    open_problems,
+    outcomes_by_account,
+    stripe_invoices,
+    synced_keys,
+    total_outcomes,
+)
 from jde_stripe_pipeline.demo.sandboxes import RunningSandboxes, SandboxSpec, export_lines, running_sandboxes
 from jde_stripe_pipeline.demo.summary import (
     MOVING_OUTCOMES,
     CheckResult,
     DemoReport,
     PartitionRun,
-    Problem,
-    StripeInvoice,
     SyncRound,
     count_writes,
 )
@@ -80,8 +87,11 @@ CLEARED_VARIABLES = (
     "JDE_STRIPE_MASTER_KEY",
     "JDE_STRIPE_MASTER_KEY_FILE",
     "JDE_STRIPE_START_DATE",
+    "JDE_STRIPE_ACCOUNTS",
+    "JDE_STRIPE_CONNECT_ACCOUNTS",
 )
-"""Would point the demo at a real ledger or store instead of its own, or start after its seeded days."""
+"""Would point the demo at a real ledger or store instead of its own, start after its seeded days, or
+route its companies to accounts the emulator does not have."""
 
 
 class DemoError(RuntimeError):
@@ -105,6 +115,8 @@ class DemoOptions:
     """The AIS sandbox's zone (JDE_TIMEZONE of the demo)."""
     source: str = INVOICE_SOURCE
     """`JDE_INVOICE_SOURCE` of the demo: `purchase_order`, or `ar_invoice` (posted A/R invoices)."""
+    accounts: bool = True
+    """Two Stripe accounts (JDE 00001 → us, 00200 → eu); False: one account for every company."""
 
 
 @dataclass(frozen=True)
@@ -160,11 +172,16 @@ def demo_environment(
     return env
 
 
-def store_credentials(env: Mapping[str, str], home: DemoHome) -> None:
-    """The sandboxes' logins (from the variables a user would export) into the demo's encrypted store."""
+def store_credentials(env: Mapping[str, str], home: DemoHome, accounts: Sequence[str] = ()) -> None:
+    """The sandboxes' logins (from the variables a user would export) into the demo's encrypted store:
+    the JDE login, the default Stripe key and each routed Stripe account's key."""
     store = home.credentials
     assert store.store_file and store.master_key_file
-    stored = StoredCredentials(jde=resolve_jde_credentials(env), stripe=resolve_stripe_key(env))
+    stored = StoredCredentials(
+        jde=resolve_jde_credentials(env),
+        stripe=resolve_stripe_key(env),
+        stripe_accounts={name: resolve_stripe_key(env, name) for name in accounts if name != DEFAULT_ACCOUNT},
+    )
     create_store(Path(store.store_file), Path(store.master_key_file), stored)
 
 
@@ -214,14 +231,6 @@ def materialize_partition(job: dg.JobDefinition, instance: dg.DagsterInstance, k
     return PartitionRun(key, result.run_id, result.success, time.perf_counter() - started, checks, failures)
 
 
-def _outcomes(runs: Sequence[PartitionRun], object_type: str, state_url: str) -> dict[str, int]:
-    totals: Counter[str] = Counter()
-    with runtime.open_ledger(state_url) as ledger:
-        for run in runs:
-            totals.update(ledger.outcome_counts(run.run_id, object_type=object_type))  # type: ignore[arg-type]
-    return dict(totals)
-
-
 def sync_round(
     title: str,
     job: dg.JobDefinition,
@@ -230,8 +239,10 @@ def sync_round(
     echo: Echo,
     sandboxes: RunningSandboxes,
     state_url: str,
+    accounts: Sequence[str] = (DEFAULT_ACCOUNT,),
 ) -> SyncRound:
-    """One run per partition, with progress; what the ledger recorded and what Stripe was sent."""
+    """One run per partition, with progress; what the ledger recorded (per Stripe account) and what
+    Stripe was sent."""
     sandboxes.stripe.clear_requests_log()
     runs = []
     for index, key in enumerate(keys, start=1):
@@ -243,52 +254,15 @@ def sync_round(
             f"  [{index}/{len(keys)}] partition {key}: {state}, checks passed {checks}/{len(run.checks)} "
             f"({run.seconds:.1f}s)"
         )
+    by_account = outcomes_by_account(runs, accounts, state_url)
     return SyncRound(
         title=title,
         runs=tuple(runs),
-        customer_outcomes=_outcomes(runs, "customer", state_url),
-        invoice_outcomes=_outcomes(runs, "invoice", state_url),
+        customer_outcomes=total_outcomes(by_account, "customer"),
+        invoice_outcomes=total_outcomes(by_account, "invoice"),
         stripe_writes=count_writes(sandboxes.stripe.requests_log()),
+        account_outcomes=by_account,
     )
-
-
-def stripe_invoices(sandboxes: RunningSandboxes) -> tuple[StripeInvoice, ...]:
-    """What Stripe (the emulator) holds now, read as its dashboard would show it."""
-    lines = Counter(item.get("invoice") for item in sandboxes.stripe.objects("invoiceitem"))
-    return tuple(
-        StripeInvoice(inv["id"], inv["status"], inv["currency"], int(inv["total"]), lines[inv["id"]])
-        for inv in sandboxes.stripe.objects("invoice")
-    )
-
-
-def open_problems(partition_keys: Sequence[str], state_url: str) -> tuple[Problem, ...]:
-    with runtime.open_ledger(state_url) as ledger:
-        quarantined = [
-            Problem(q.object_type, q.record_key, "quarantined", f"{q.field}: {q.reason}")
-            for q in ledger.open_quarantine()
-        ]
-        failed = [
-            Problem(f.object_type, f.record_key, "failed", f.reason or "")
-            for f in ledger.failed_for_replay(partition_keys)
-        ]
-    return tuple(quarantined + failed)
-
-
-def moved_records(
-    run_ids: set[str], candidates: Sequence[tuple[str, str]], moving: int, state_url: str
-) -> tuple[tuple[str, str], ...]:
-    """Which of `candidates` the runs created/updated/deleted; `moving` (the ledger's count of such
-    outcomes in the runs) beyond those shows up as unknown records, so nothing moved goes unreported."""
-    moved: list[tuple[str, str]] = []
-    with runtime.open_ledger(state_url) as ledger:
-        for object_type, key in candidates:
-            history = ledger.history(key, object_type=object_type)  # type: ignore[arg-type]
-            if any(e.run_id in run_ids and e.outcome in MOVING_OUTCOMES for e in history):
-                moved.append((object_type, key))
-    extra = moving - len(moved)
-    if extra > 0:
-        moved.append(("other", f"{extra} record(s) not changed by the demo"))
-    return tuple(moved)
 
 
 def _command_name() -> str:
@@ -309,14 +283,21 @@ def run_demo(
     as_of = dt.datetime.now(ZoneInfo(options.timezone)).date()
     first_day = as_of - dt.timedelta(days=SEED_DAYS)
     home = prepare_home(options.home)
-    spec = SandboxSpec(options.seed, options.customers, options.invoices, options.timezone, as_of=as_of)
+    spec = SandboxSpec(
+        options.seed,
+        options.customers,
+        options.invoices,
+        options.timezone,
+        as_of=as_of,
+        accounts=options.accounts,
+    )
     started = time.perf_counter()
     echo(f"Seeding JDE: {spec.customers} customers, {spec.invoices} invoices (seed {spec.seed}) ...")
     with running_sandboxes(spec) as sandboxes:
         env = demo_environment(os.environ if environ is None else environ, sandboxes, home, options.source)
         env["JDE_STRIPE_START_DATE"] = first_day.isoformat()
         settings = Settings.from_env(env)
-        store_credentials(env, home)
+        store_credentials(env, home, settings.accounts.names)
         echo(
             f"AIS sandbox {sandboxes.ais_server.url}, Stripe emulator {sandboxes.stripe_server.url}, "
             f"DAGSTER_HOME {home.dagster_home}"
@@ -359,22 +340,34 @@ def _sync_and_change(
         keys = keys[-options.days :]
     if not keys:
         raise DemoError("the AIS sandbox reports no changed rows: nothing to sync")
+    accounts = settings.accounts.names
+    if settings.accounts.routed:
+        echo(
+            "Stripe accounts: "
+            + "; ".join(
+                f"{held.name} <- JDE {', '.join(held.companies)}" for held in holdings(settings, sandboxes)
+            )
+        )
     echo(f"First sync: {len(keys)} partitions with JDE changes ({keys[0]} .. {keys[-1]})")
-    first = sync_round("First sync", job, instance, keys, echo, sandboxes, home.state_url)
+    first = sync_round("First sync", job, instance, keys, echo, sandboxes, home.state_url, accounts)
     report = DemoReport(
         seeded=f"{spec.customers} customers / {spec.invoices} invoices seeded (seed {spec.seed}), "
         f"{len(keys)} partitions",
         first=first,
         stripe_customers=len(sandboxes.stripe.objects("customer")),
         stripe_invoices=stripe_invoices(sandboxes),
-        problems=open_problems(keys, home.state_url),
+        problems=open_problems(keys, accounts, home.state_url),
         ledger_location=str(home.ledger),
         audit_example="",
+        holdings=holdings(settings, sandboxes),
     )
     if options.change_records:
-        report = _second_round(report, job, instance, sandboxes, echo, home.state_url, options.source)
+        report = _second_round(
+            report, job, instance, sandboxes, echo, home.state_url, options.source, accounts
+        )
     audit_key = next((c.record_key for c in report.changes if c.object_type == "invoice"), None)
-    return _with_audit_example(report, home, audit_key or _any_synced_invoice(home.state_url))
+    synced = synced_keys(accounts, "invoice", home.state_url)
+    return _with_audit_example(report, home, audit_key or next(iter(synced), None))
 
 
 def _second_round(
@@ -385,12 +378,12 @@ def _second_round(
     echo: Echo,
     state_url: str,
     source: str = INVOICE_SOURCE,
+    accounts: Sequence[str] = (DEFAULT_ACCOUNT,),
 ) -> DemoReport:
     from jde_stripe_pipeline.demo.ar_changes import make_ar_changes
 
-    with runtime.open_ledger(state_url) as ledger:
-        invoices = {m.jde_key for m in ledger.all_mappings("invoice")}
-        customers = {m.jde_key for m in ledger.all_mappings("customer")}
+    invoices = set(synced_keys(accounts, "invoice", state_url))
+    customers = set(synced_keys(accounts, "customer", state_url))
     change = make_ar_changes if source == "ar_invoice" else make_changes
     with requests.Session() as http:
         applied: AppliedChanges = change(AdminApi(sandboxes.ais_server.url, http), invoices, customers)
@@ -398,7 +391,7 @@ def _second_round(
     key = julian_to_key(applied.julian_day)
     echo(f"Second sync: partition {key}")
     second = sync_round(
-        "Second sync (after the JDE changes)", job, instance, [key], echo, sandboxes, state_url
+        "Second sync (after the JDE changes)", job, instance, [key], echo, sandboxes, state_url, accounts
     )
     moving = sum(
         n
@@ -410,14 +403,10 @@ def _second_round(
         {r.run_id for r in second.runs},
         [(c.object_type, c.record_key) for c in applied.changes],
         moving,
+        accounts,
         state_url,
     )
     return dataclasses.replace(report, changes=applied.changes, second=second, moved=moved)
-
-
-def _any_synced_invoice(state_url: str) -> str | None:
-    with runtime.open_ledger(state_url) as ledger:
-        return next((m.jde_key for m in ledger.all_mappings("invoice")), None)
 
 
 def _with_audit_example(report: DemoReport, home: DemoHome, key: str | None) -> DemoReport:

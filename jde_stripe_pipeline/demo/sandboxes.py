@@ -2,6 +2,12 @@
 
 The demo and `jde-stripe sandbox` (no subcommand) start them through here, so both print the same
 environment variables a user sets to point the pipeline, `dagster dev` or the CLI at them.
+
+Two Stripe accounts by default (issue 13): the seed bills from JDE companies 00001 and 00200, and the
+emulator holds two accounts apart, `acct_us` and `acct_eu`, each with its own key; the variables route
+00001 to `us` and 00200 to `eu` (`JDE_STRIPE_ACCOUNTS`, `STRIPE_API_KEY_US`, `STRIPE_API_KEY_EU`).
+`STRIPE_API_KEY` (the emulator's default account) is printed too: unset `JDE_STRIPE_ACCOUNTS` to sync
+everything into that one account instead. `accounts=False` (`--one-account`) prints only that.
 """
 
 from __future__ import annotations
@@ -15,7 +21,29 @@ from dataclasses import dataclass
 from jde_stripe_pipeline.sandboxes.ais import AisSandbox, AisSandboxConfig
 from jde_stripe_pipeline.sandboxes.ais.cli import ais_environment
 from jde_stripe_pipeline.sandboxes.http_server import LoopbackServer
-from jde_stripe_pipeline.sandboxes.stripe_emulator import StripeEmulator, StripeEmulatorConfig
+from jde_stripe_pipeline.sandboxes.stripe_emulator import (
+    DEFAULT_ACCOUNT,
+    DEFAULT_API_KEY,
+    StripeEmulator,
+    StripeEmulatorConfig,
+)
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    """One emulated Stripe account of the demo: its name in the routing, the JDE company it bills, the
+    emulator's account id and its key (the emulator's; not a secret, but treated as one by the pipeline)."""
+
+    name: str
+    company: str
+    emulator_account: str
+    key: str
+
+
+DEMO_ACCOUNTS = (
+    DemoAccount("us", "00001", "acct_us", "sk_test_emulator_us_7GqD2mWv9xLkRb4TnZs8Hc1p"),
+    DemoAccount("eu", "00200", "acct_eu", "sk_test_emulator_eu_3JfP8sYq5vNdKm2XwTb6Lr9e"),
+)
 
 
 @dataclass(frozen=True)
@@ -31,7 +59,9 @@ class SandboxSpec:
     stripe_port: int = 0
     as_of: dt.date | None = None
     stripe_rate_limit: float = 25.0
-    """Requests/second per key, Stripe's test-mode limit: the demo paces itself as it would for real."""
+    """Requests/second per account, Stripe's test-mode limit: the demo paces itself as it would for real."""
+    accounts: bool = True
+    """Two emulated Stripe accounts routed by company (`DEMO_ACCOUNTS`); False: the one default account."""
 
 
 @dataclass(frozen=True)
@@ -42,14 +72,23 @@ class RunningSandboxes:
     ais_server: LoopbackServer
     stripe: StripeEmulator
     stripe_server: LoopbackServer
+    accounts: tuple[DemoAccount, ...] = ()
 
     def environment(self) -> dict[str, str]:
         """The variables that point the pipeline at these sandboxes (no real secret among them)."""
+        routing = ",".join(f"{account.company}={account.name}" for account in self.accounts)
         return {
             **ais_environment(self.ais_server.url, self.ais.config),
-            "STRIPE_API_KEY": self.stripe.api_key,
+            **({"JDE_STRIPE_ACCOUNTS": routing} if routing else {}),
+            "STRIPE_API_KEY": self.stripe.config.api_keys[0],
+            **{f"STRIPE_API_KEY_{account.name.upper()}": account.key for account in self.accounts},
             "STRIPE_API_BASE": self.stripe_server.url,
         }
+
+    def emulator_account(self, name: str) -> str:
+        """The emulator's account id of a routing name (the default account's for `default`)."""
+        found = next((a.emulator_account for a in self.accounts if a.name == name), None)
+        return found or DEFAULT_ACCOUNT
 
     def export_lines(self) -> list[str]:
         return export_lines(self.environment())
@@ -78,8 +117,15 @@ def running_sandboxes(spec: SandboxSpec) -> Iterator[RunningSandboxes]:
             as_of=spec.as_of,
         )
         stack.callback(ais.close)
-        emulator = StripeEmulator(StripeEmulatorConfig(rate_limit_per_second=spec.stripe_rate_limit))
+        accounts = DEMO_ACCOUNTS if spec.accounts else ()
+        emulator = StripeEmulator(
+            StripeEmulatorConfig(
+                api_keys=(DEFAULT_API_KEY, *(account.key for account in accounts)),
+                key_accounts={account.key: account.emulator_account for account in accounts},
+                rate_limit_per_second=spec.stripe_rate_limit,
+            )
+        )
         stack.callback(emulator.close)
         ais_server = stack.enter_context(ais.serve(spec.host, spec.ais_port))
         stripe_server = stack.enter_context(emulator.serve(spec.stripe_port, spec.host))
-        yield RunningSandboxes(ais, ais_server, emulator, stripe_server)
+        yield RunningSandboxes(ais, ais_server, emulator, stripe_server, accounts)

@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from jde_stripe_pipeline.accounts import DEFAULT_ACCOUNT, UNROUTED
 from jde_stripe_pipeline.mapping import from_minor_units
 
 
@@ -46,6 +47,8 @@ class Problem:
     record_key: str
     state: str
     reason: str
+    account: str = ""
+    """The Stripe account it belongs to (`-`: its JDE company is routed to none)."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,17 @@ class StripeInvoice:
 
 
 @dataclass(frozen=True)
+class AccountHoldings:
+    """What one emulated Stripe account holds after the demo's syncs."""
+
+    name: str
+    companies: tuple[str, ...]
+    emulator_account: str
+    customers: int
+    invoices: tuple[StripeInvoice, ...]
+
+
+@dataclass(frozen=True)
 class SyncRound:
     """One sync over some partitions, with what the ledger recorded per outcome."""
 
@@ -70,6 +84,8 @@ class SyncRound:
     invoice_outcomes: Mapping[str, int]
     stripe_writes: Mapping[str, int] = field(default_factory=dict)
     """Write requests (POST/DELETE) the emulator logged during the round, per `METHOD /v1/kind[/…/verb]`."""
+    account_outcomes: Mapping[str, Mapping[str, Mapping[str, int]]] = field(default_factory=dict)
+    """Stripe account → object type → outcome → records (shown when there are several accounts)."""
 
     @property
     def seconds(self) -> float:
@@ -102,6 +118,8 @@ class DemoReport:
     second: SyncRound | None = None
     moved: tuple[tuple[str, str], ...] = ()
     """(object_type, record_key) of every record the second round created, updated or deleted."""
+    holdings: tuple[AccountHoldings, ...] = ()
+    """What each Stripe account holds (several accounts: shown one by one)."""
 
     @property
     def only_changes_moved(self) -> bool:
@@ -172,6 +190,10 @@ def _round(round_: SyncRound) -> list[str]:
         f"  customers: {_outcomes(round_.customer_outcomes)}",
         f"  invoices:  {_outcomes(round_.invoice_outcomes)}",
     ]
+    if len(round_.account_outcomes) > 1:
+        for account, kinds in round_.account_outcomes.items():
+            shown = "; ".join(f"{kind}s {_outcomes(counts)}" for kind, counts in kinds.items())
+            lines.append(f"    {_account_label(account)}: {shown}")
     failed_runs = [run for run in runs if not run.success]
     for run in failed_runs:
         lines.append(f"  run {run.run_id} (partition {run.partition_key}) FAILED: {'; '.join(run.failures)}")
@@ -189,19 +211,19 @@ def format_report(report: DemoReport) -> str:
     invoices = report.stripe_invoices
     lines = [f"== JDE -> Stripe demo: {report.seeded} ==", ""]
     lines += _round(report.first)
-    lines += [
-        "",
-        "Stripe now holds:",
-        f"  customers: {report.stripe_customers}",
-        f"  invoices:  {len(invoices)} ({_outcomes(Counter(i.status for i in invoices))}), "
-        f"{sum(i.lines for i in invoices)} lines",
-        "  totals per currency:",
-    ]
-    lines += [f"    {money(total, currency)}" for currency, total in totals_per_currency(invoices).items()]
+    if len(report.holdings) > 1:
+        for held in report.holdings:
+            title = (
+                f"Stripe account {held.name} (JDE companies {', '.join(held.companies)}; emulator "
+                f"{held.emulator_account}) now holds:"
+            )
+            lines += ["", *_holdings(title, held.customers, held.invoices)]
+    else:
+        lines += ["", *_holdings("Stripe now holds:", report.stripe_customers, invoices)]
     lines += ["", f"Needs a person ({len(report.problems)} record(s) quarantined, failed or in conflict):"]
-    lines += [f"  {p.object_type} {p.record_key} [{p.state}]: {p.reason}" for p in report.problems] or [
-        "  none"
-    ]
+    lines += [
+        f"  {p.object_type} {p.record_key}{_in(p.account)} [{p.state}]: {p.reason}" for p in report.problems
+    ] or ["  none"]
     lines += ["", "Audit trail:", f"  ledger: {report.ledger_location}", f"  try:    {report.audit_example}"]
     if report.changes:
         lines += ["", "Changed in JDE through the AIS sandbox admin API:"]
@@ -215,3 +237,24 @@ def format_report(report: DemoReport) -> str:
         lines.append(f"  moved: {moved} ({verdict})")
     lines += ["", f"Result: {'PASSED' if report.passed else 'FAILED'} (reconciliation of every run)"]
     return "\n".join(lines)
+
+
+def _holdings(title: str, customers: int, invoices: Sequence[StripeInvoice]) -> list[str]:
+    lines = [
+        title,
+        f"  customers: {customers}",
+        f"  invoices:  {len(invoices)} ({_outcomes(Counter(i.status for i in invoices))}), "
+        f"{sum(i.lines for i in invoices)} lines",
+        "  totals per currency:",
+    ]
+    return lines + [
+        f"    {money(total, currency)}" for currency, total in totals_per_currency(invoices).items()
+    ]
+
+
+def _account_label(account: str) -> str:
+    return "routed nowhere" if account == UNROUTED else f"account {account}"
+
+
+def _in(account: str) -> str:
+    return f" ({_account_label(account)})" if account and account != DEFAULT_ACCOUNT else ""

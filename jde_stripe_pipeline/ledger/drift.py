@@ -52,6 +52,7 @@ class DriftMarks:
         holds it: a sync moved it on since the finding was read, and decides the record itself."""
         now = self._ledger.now()
         condition = [
+            mapping.c.account == self._ledger.account,
             mapping.c.object_type == object_type,
             mapping.c.jde_key == record_key,
             mapping.c.stripe_id == stripe_id,
@@ -78,12 +79,12 @@ class DriftMarks:
             )
             if not marked.rowcount:
                 return False
-            conn.execute(audit.insert().values(**audit_values(finding, now)))
+            conn.execute(audit.insert().values(**audit_values(finding, now, self._ledger.account)))
         return True
 
     def marked(self, object_type: ObjectType | None = None) -> list[ObjectMapping]:
-        """Every mapping marked drifted and not repaired yet, by JDE key."""
-        query = select(mapping).where(mapping.c.drift.isnot(None))
+        """Every mapping of this ledger's account marked drifted and not repaired yet, by JDE key."""
+        query = select(mapping).where(mapping.c.account == self._ledger.account, mapping.c.drift.isnot(None))
         if object_type is not None:
             query = query.where(mapping.c.object_type == object_type)
         with self._ledger.read() as conn:
@@ -91,16 +92,19 @@ class DriftMarks:
             return [mapping_from_row(row) for row in rows]
 
     def partitions(self) -> list[str]:
-        """The partitions whose reconciliation found drift not repaired yet: the billing schedule asks
-        for them again, so the repair does not wait for a person."""
+        """The partitions whose reconciliation found drift not repaired yet, in any Stripe account: the
+        billing schedule asks for them again, so the repair does not wait for a person."""
         open_marks = (
-            select(mapping.c.object_type, mapping.c.jde_key).where(mapping.c.drift.isnot(None)).subquery()
+            select(mapping.c.account, mapping.c.object_type, mapping.c.jde_key)
+            .where(mapping.c.drift.isnot(None))
+            .subquery()
         )
         query = (
             select(audit.c.partition_key)
             .join(
                 open_marks,
-                (audit.c.object_type == open_marks.c.object_type)
+                (audit.c.account == open_marks.c.account)
+                & (audit.c.object_type == open_marks.c.object_type)
                 & (audit.c.record_key == open_marks.c.jde_key),
             )
             .where(audit.c.outcome == "drifted", audit.c.partition_key.isnot(None))

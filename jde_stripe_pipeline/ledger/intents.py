@@ -110,12 +110,14 @@ def _intent_of(row: Any, now: datetime) -> Intent:
     )
 
 
-def _row(conn: Connection, object_type: str, record_key: str, *, lock: bool = False) -> Any:
-    query = select(intent).where(intent.c.object_type == object_type, intent.c.record_key == record_key)
+def _row(conn: Connection, account: str, object_type: str, record_key: str, *, lock: bool = False) -> Any:
+    query = select(intent).where(
+        intent.c.account == account, intent.c.object_type == object_type, intent.c.record_key == record_key
+    )
     return conn.execute(query.with_for_update() if lock else query).first()
 
 
-def settle(conn: Connection, outcome: RecordOutcome, now: datetime) -> None:
+def settle(conn: Connection, account: str, outcome: RecordOutcome, now: datetime) -> None:
     """Inside `record_outcome`'s transaction: end the recording run's claim and settle its intent (a
     mapped or deleted outcome resolves the create in flight and tells the Stripe id now known)."""
     if outcome.release_claim is None:
@@ -127,6 +129,7 @@ def settle(conn: Connection, outcome: RecordOutcome, now: datetime) -> None:
     conn.execute(
         update(intent)
         .where(
+            intent.c.account == account,
             intent.c.object_type == outcome.object_type,
             intent.c.record_key == outcome.record_key,
             intent.c.holder_token == outcome.release_claim,
@@ -140,6 +143,10 @@ class Intents:
 
     def __init__(self, ledger: Ledger) -> None:
         self._ledger = ledger
+
+    @property
+    def _account(self) -> str:
+        return self._ledger.account
 
     # -- claims ----------------------------------------------------------------------------------------
 
@@ -167,7 +174,12 @@ class Intents:
         noted = {"idempotency_key": create_key, "intent_at": now} if create_key else {}
         with self._ledger.write() as conn:
             fresh = dialect_insert(conn)(intent).values(
-                object_type=object_type, record_key=record_key, attempt=1, **held, **noted
+                account=self._account,
+                object_type=object_type,
+                record_key=record_key,
+                attempt=1,
+                **held,
+                **noted,
             )
             if conn.execute(fresh.on_conflict_do_nothing().returning(intent.c.id)).first() is not None:
                 return _intent_of(
@@ -182,7 +194,7 @@ class Intents:
                     },
                     now,
                 )
-            row = _row(conn, object_type, record_key, lock=True)
+            row = _row(conn, self._account, object_type, record_key, lock=True)
             holder, run_id, expires = row.holder_token, row.holder_run_id, row.expires_at
             free = holder is None or expires is None or expires <= now
             if not (free or holder == token.holder or run_id == token.run_id or holder_is_gone(holder)):
@@ -240,6 +252,7 @@ class Intents:
             conn.execute(
                 update(intent)
                 .where(
+                    intent.c.account == self._account,
                     intent.c.object_type == object_type,
                     intent.c.record_key == record_key,
                     intent.c.holder_token == token.holder,
@@ -252,11 +265,12 @@ class Intents:
         """Raise and return the record's attempt number (after Stripe saved a failure under its key)."""
         now = self._ledger.now()
         with self._ledger.write() as conn:
-            row = _row(conn, object_type, record_key, lock=True)
+            row = _row(conn, self._account, object_type, record_key, lock=True)
             attempt = (int(row.attempt) if row is not None else 1) + 1
             conn.execute(
                 update(intent)
                 .where(
+                    intent.c.account == self._account,
                     intent.c.object_type == object_type,
                     intent.c.record_key == record_key,
                     intent.c.holder_token == token.holder,
@@ -272,7 +286,11 @@ class Intents:
         with self._ledger.read() as conn:
             for chunk in chunks(sorted(set(keys))):
                 rows = conn.execute(
-                    select(intent).where(intent.c.object_type == object_type, intent.c.record_key.in_(chunk))
+                    select(intent).where(
+                        intent.c.account == self._account,
+                        intent.c.object_type == object_type,
+                        intent.c.record_key.in_(chunk),
+                    )
                 )
                 found.update((row.record_key, _intent_of(row, now)) for row in rows)
         return found
@@ -280,12 +298,14 @@ class Intents:
     # -- relinks ---------------------------------------------------------------------------------------
 
     def needs_relink(self) -> bool:
-        """True for an empty ledger: no mapping, no known Stripe id, and no relink ever recorded."""
+        """True for an empty ledger (of this account): no mapping, no known Stripe id, and no relink
+        ever recorded."""
+        account = self._account
         with self._ledger.read() as conn:
             known = select(
-                exists().where(mapping.c.id.isnot(None))
-                | exists().where(intent.c.stripe_id.isnot(None))
-                | exists().where(relink.c.id.isnot(None))
+                exists().where(mapping.c.account == account)
+                | exists().where(intent.c.account == account, intent.c.stripe_id.isnot(None))
+                | exists().where(relink.c.account == account)
             )
             return not conn.execute(known).scalar_one()
 
@@ -299,7 +319,9 @@ class Intents:
                 mapped = set(
                     conn.execute(
                         select(mapping.c.jde_key).where(
-                            mapping.c.object_type == object_type, mapping.c.jde_key.in_(chunk)
+                            mapping.c.account == self._account,
+                            mapping.c.object_type == object_type,
+                            mapping.c.jde_key.in_(chunk),
                         )
                     ).scalars()
                 )
@@ -307,6 +329,7 @@ class Intents:
                     if key in mapped:
                         continue
                     statement = dialect_insert(conn)(intent).values(
+                        account=self._account,
                         object_type=object_type,
                         record_key=key,
                         stripe_id=found[key],
@@ -315,7 +338,7 @@ class Intents:
                     )
                     conn.execute(
                         statement.on_conflict_do_update(
-                            index_elements=[intent.c.object_type, intent.c.record_key],
+                            index_elements=[intent.c.account, intent.c.object_type, intent.c.record_key],
                             set_={"stripe_id": found[key], "updated_at": now},
                         )
                     )
@@ -326,6 +349,7 @@ class Intents:
         with self._ledger.write() as conn:
             conn.execute(
                 relink.insert().values(
+                    account=self._account,
                     at=self._ledger.now(),
                     run_id=run_id,
                     customers_listed=customers_listed,
@@ -337,5 +361,8 @@ class Intents:
     def relinks(self) -> list[RelinkEntry]:
         with self._ledger.read() as conn:
             return [
-                RelinkEntry(**row_values(row)) for row in conn.execute(select(relink).order_by(relink.c.id))
+                RelinkEntry(**row_values(row))
+                for row in conn.execute(
+                    select(relink).where(relink.c.account == self._account).order_by(relink.c.id)
+                )
             ]

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, get_args
 
+from jde_stripe_pipeline.accounts import DEFAULT_ACCOUNT
 from jde_stripe_pipeline.jde.records import QuarantinedRecord
 
 ObjectType = Literal["customer", "invoice"]
@@ -64,6 +65,8 @@ class ObjectMapping:
     or edited in owned fields while JDE did not change): what it found. The next sync re-decides the
     record against Stripe instead of calling it unchanged; its outcome clears the mark."""
     drift_at: datetime | None = None
+    account: str = DEFAULT_ACCOUNT
+    """The Stripe account the object lives in (a customer billed by two companies has one per account)."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,8 @@ class AuditEntry:
     outcome: Outcome
     reason: str | None
     attempt: int
+    account: str = DEFAULT_ACCOUNT
+    """The Stripe account the record was synced to (`-`: none took it, its company is not routed)."""
 
 
 @dataclass(frozen=True)
@@ -109,6 +114,7 @@ class QuarantineEntry:
     """How many times it was quarantined while open."""
     resolved_at: datetime | None
     resolved_by_run_id: str | None
+    account: str = DEFAULT_ACCOUNT
 
 
 @dataclass(frozen=True)
@@ -159,6 +165,7 @@ class RelinkEntry:
     customers_listed: int
     invoices_listed: int
     linked: int
+    account: str = DEFAULT_ACCOUNT
 
 
 @dataclass(frozen=True)

@@ -61,9 +61,10 @@ def dialect_insert(conn: Connection) -> Callable[..., Any]:
     return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
 
 
-def audit_values(outcome: RecordOutcome, now: datetime) -> dict[str, Any]:
+def audit_values(outcome: RecordOutcome, now: datetime, account: str) -> dict[str, Any]:
     """One audit row's columns: what is inserted is exactly what `record_outcome` answers."""
     return {
+        "account": account,
         "at": now,
         "run_id": outcome.run_id,
         "partition_key": outcome.partition_key,
@@ -88,6 +89,7 @@ def insert_if_absent(conn: Connection, values: dict[str, Any]) -> bool:
 
 
 def mapping_values(
+    account: str,
     object_type: str,
     jde_key: str,
     stripe_id: str,
@@ -97,6 +99,7 @@ def mapping_values(
     now: datetime,
 ) -> dict[str, Any]:
     return {
+        "account": account,
         "object_type": object_type,
         "jde_key": jde_key,
         "stripe_id": stripe_id,
@@ -109,17 +112,21 @@ def mapping_values(
 
 
 def mapping_of_key(
-    conn: Connection, object_type: str, jde_key: str, *, lock: bool = False
+    conn: Connection, account: str, object_type: str, jde_key: str, *, lock: bool = False
 ) -> ObjectMapping | None:
-    query = select(mapping).where(mapping.c.object_type == object_type, mapping.c.jde_key == jde_key)
+    query = select(mapping).where(
+        mapping.c.account == account, mapping.c.object_type == object_type, mapping.c.jde_key == jde_key
+    )
     row = conn.execute(query.with_for_update() if lock else query).first()
     return None if row is None else mapping_from_row(row)
 
 
 def mapping_of_stripe_id(
-    conn: Connection, object_type: str, stripe_id: str, *, lock: bool = False
+    conn: Connection, account: str, object_type: str, stripe_id: str, *, lock: bool = False
 ) -> ObjectMapping | None:
-    query = select(mapping).where(mapping.c.object_type == object_type, mapping.c.stripe_id == stripe_id)
+    query = select(mapping).where(
+        mapping.c.account == account, mapping.c.object_type == object_type, mapping.c.stripe_id == stripe_id
+    )
     row = conn.execute(query.with_for_update() if lock else query).first()
     return None if row is None else mapping_from_row(row)
 
@@ -127,7 +134,7 @@ def mapping_of_stripe_id(
 def mapping_from_row(row: Any) -> ObjectMapping:
     values = row_values(row)
     values.pop("id")
-    return ObjectMapping(**values)
+    return ObjectMapping(**values)  # the account too: a row names its own
 
 
 def audit_from_row(row: Any) -> AuditEntry:

@@ -1,26 +1,27 @@
-"""The ledger's tables, its append-only guard, and the versioned schema set-up.
+"""The ledger's tables (version `SCHEMA_VERSION`) and its append-only guard.
 
-A fresh database gets the current tables in one go and is stamped with `SCHEMA_VERSION`; an older one is
-brought up by the ordered `MIGRATIONS` (step N turns version N-1 into N); a newer one is refused. Table
+A fresh database gets these tables in one go; an older one is brought up by the ordered steps of
+`migrations.py` (which also keeps each older version's tables as that version made them). Table
 names carry the `jde_stripe_` prefix because in production they share a PostgreSQL server with Dagster.
 
 Versions: 1 mapping, audit, quarantine; 2 adds `jde_stripe_intent` (one row per record: the claim a run
 holds while it writes, the create key in flight, the key attempt, the Stripe id known for the record) and
 `jde_stripe_relink` (each whole-account relink, so an empty ledger is relinked once, not every run); 3
 adds the mapping's drift mark (`drift`, `drift_at`: the reconciliation found the Stripe object deleted or
-edited while JDE did not change, see `ledger/drift.py`).
+edited while JDE did not change, see `ledger/drift.py`); 4 keys every row by its Stripe account
+(`account`, issue 13: a customer billed by two companies exists once per account it is billed in, so the
+unique keys are per account); the rows of an older database belong to the `default` account
+(`accounts.DEFAULT_ACCOUNT`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     Column,
-    Connection,
     DateTime,
     Dialect,
     Index,
@@ -30,17 +31,11 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
-    func,
-    inspect,
-    select,
     text,
 )
-from sqlalchemy.schema import CreateColumn
 from sqlalchemy.types import TypeDecorator
 
-from jde_stripe_pipeline.ledger.model import SchemaVersionError
-
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit identity.
 _Id = BigInteger().with_variant(Integer(), "sqlite")
@@ -67,6 +62,13 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 
 metadata = MetaData()
+ACCOUNT_LENGTH = 64
+
+
+def _account() -> Column[str]:
+    """The Stripe account a row belongs to (no server default: every write names it)."""
+    return Column("account", String(ACCOUNT_LENGTH), nullable=False)
+
 
 schema_version = Table(
     "jde_stripe_schema_version",
@@ -79,6 +81,7 @@ mapping = Table(
     "jde_stripe_mapping",
     metadata,
     Column("id", _Id, primary_key=True, autoincrement=True),
+    _account(),
     Column("object_type", String(16), nullable=False),
     Column("jde_key", String(128), nullable=False),
     Column("stripe_id", String(255), nullable=False),
@@ -89,8 +92,8 @@ mapping = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     Column("drift", Text, nullable=True),
     Column("drift_at", UtcDateTime, nullable=True),
-    UniqueConstraint("object_type", "jde_key", name="uq_jde_stripe_mapping_jde_key"),
-    UniqueConstraint("object_type", "stripe_id", name="uq_jde_stripe_mapping_stripe_id"),
+    UniqueConstraint("account", "object_type", "jde_key", name="uq_jde_stripe_mapping_jde_key"),
+    UniqueConstraint("account", "object_type", "stripe_id", name="uq_jde_stripe_mapping_stripe_id"),
 )
 
 audit = Table(
@@ -100,6 +103,7 @@ audit = Table(
     Column("at", UtcDateTime, nullable=False),
     Column("run_id", String(255), nullable=False),
     Column("partition_key", String(255), nullable=True),
+    _account(),
     Column("object_type", String(16), nullable=False),
     Column("record_key", String(128), nullable=False),
     Column("jde_version", DateTime(timezone=False), nullable=True),
@@ -111,7 +115,7 @@ audit = Table(
     Column("outcome", String(16), nullable=False),
     Column("reason", Text, nullable=True),
     Column("attempt", Integer, nullable=False),
-    Index("ix_jde_stripe_audit_record", "object_type", "record_key", "id"),
+    Index("ix_jde_stripe_audit_record", "account", "object_type", "record_key", "id"),
     Index("ix_jde_stripe_audit_stripe_id", "stripe_id"),
     Index("ix_jde_stripe_audit_run", "run_id"),
     Index("ix_jde_stripe_audit_partition", "partition_key", "outcome"),
@@ -121,6 +125,7 @@ quarantine = Table(
     "jde_stripe_quarantine",
     metadata,
     Column("id", _Id, primary_key=True, autoincrement=True),
+    _account(),
     Column("object_type", String(16), nullable=False),
     Column("record_key", String(128), nullable=False),
     Column("field", String(255), nullable=False),
@@ -136,6 +141,7 @@ quarantine = Table(
     # At most one open entry per record; resolved ones stay as history.
     Index(
         "uq_jde_stripe_quarantine_open",
+        "account",
         "object_type",
         "record_key",
         unique=True,
@@ -149,6 +155,7 @@ intent = Table(
     "jde_stripe_intent",
     metadata,
     Column("id", _Id, primary_key=True, autoincrement=True),
+    _account(),
     Column("object_type", String(16), nullable=False),
     Column("record_key", String(128), nullable=False),
     # the claim: who writes this record now, until when (NULL: nobody)
@@ -162,7 +169,7 @@ intent = Table(
     Column("stripe_id", String(255), nullable=True),
     Column("attempt", Integer, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
-    UniqueConstraint("object_type", "record_key", name="uq_jde_stripe_intent_record"),
+    UniqueConstraint("account", "object_type", "record_key", name="uq_jde_stripe_intent_record"),
     Index("ix_jde_stripe_intent_holder", "holder_token"),
 )
 
@@ -172,6 +179,7 @@ relink = Table(
     Column("id", _Id, primary_key=True, autoincrement=True),
     Column("at", UtcDateTime, nullable=False),
     Column("run_id", String(255), nullable=False),
+    _account(),
     Column("customers_listed", Integer, nullable=False),
     Column("invoices_listed", Integer, nullable=False),
     Column("linked", Integer, nullable=False),
@@ -194,102 +202,6 @@ _APPEND_ONLY_DDL: dict[str, tuple[str, ...]] = {
         "FOR EACH STATEMENT EXECUTE FUNCTION jde_stripe_audit_refuse()",
     ),
 }
-
-# Serialises concurrent first opens of one PostgreSQL database (any constant; "JDES" in ASCII).
-_PG_SCHEMA_LOCK = 0x4A444553
-
-Migration = Callable[[Connection], None]
-
-
-def _add_intents_and_relinks(conn: Connection) -> None:
-    """Version 2: the intent and relink tables; every mapped record's Stripe id copied into its intent
-    row, so a mapping lost later is still found without listing the account."""
-    metadata.create_all(conn, tables=[intent, relink])
-    now = datetime.now(UTC)
-    rows = conn.execute(select(mapping.c.object_type, mapping.c.jde_key, mapping.c.stripe_id)).all()
-    if rows:
-        conn.execute(
-            intent.insert(),
-            [
-                {
-                    "object_type": kind,
-                    "record_key": key,
-                    "stripe_id": stripe_id,
-                    "attempt": 1,
-                    "updated_at": now,
-                }
-                for kind, key, stripe_id in rows
-            ],
-        )
-
-
-def _add_drift_marks(conn: Connection) -> None:
-    """Version 3: the mapping's drift mark (NULL everywhere: nothing has drifted yet). A column already
-    there (a table rebuilt by a later definition) is left as it is."""
-    _add_columns(conn, mapping, ("drift", "drift_at"))
-
-
-def _add_columns(conn: Connection, table: Table, names: tuple[str, ...]) -> None:
-    """`ALTER TABLE … ADD COLUMN` for each named (nullable) column of the current definition that the
-    database's table lacks, with the dialect's own type (SQLite and PostgreSQL both take it)."""
-    present = {column["name"] for column in inspect(conn).get_columns(table.name)}
-    for name in names:
-        if name not in present:
-            column = CreateColumn(table.c[name]).compile(dialect=conn.dialect)
-            conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {column}"))
-
-
-MIGRATIONS: dict[int, Migration] = {2: _add_intents_and_relinks, 3: _add_drift_marks}
-"""Step N upgrades a version N-1 database to version N. Version 1 is the baseline (no step)."""
-
-
-def _create_current(conn: Connection) -> None:
-    metadata.create_all(conn)
-    for statement in _APPEND_ONLY_DDL[conn.dialect.name]:
-        conn.execute(text(statement))
-
-
-def _installed_version(conn: Connection) -> int | None:
-    if not inspect(conn).has_table(schema_version.name):
-        return None
-    return conn.execute(select(func.max(schema_version.c.version))).scalar_one_or_none()
-
-
-def _stamp(conn: Connection, version: int, now: datetime) -> None:
-    conn.execute(schema_version.insert().values(version=version, applied_at=now))
-
-
-def ensure_schema(
-    conn: Connection,
-    now: datetime,
-    *,
-    target: int = SCHEMA_VERSION,
-    migrations: dict[int, Migration] = MIGRATIONS,
-) -> int:
-    """Create or upgrade the ledger tables inside the caller's write transaction; return the version.
-
-    Runs under a lock (PostgreSQL advisory lock, SQLite's write lock) so two processes opening a fresh
-    database at once cannot both create it.
-    """
-    if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_SCHEMA_LOCK})
-    installed = _installed_version(conn)
-    if installed is None:
-        _create_current(conn)
-        _stamp(conn, target, now)
-        return target
-    if installed > target:
-        raise SchemaVersionError(
-            f"the ledger database has schema version {installed}, newer than the {target} this "
-            "jde-stripe-pipeline knows; upgrade jde-stripe-pipeline (or point JDE_STRIPE_STATE_URL "
-            "at another database)"
-        )
-    for version in range(installed + 1, target + 1):
-        if version not in migrations:
-            raise SchemaVersionError(f"no migration step to ledger schema version {version}")
-        migrations[version](conn)
-        _stamp(conn, version, now)
-    return target
 
 
 def row_values(row: Any) -> dict[str, Any]:

@@ -1,5 +1,10 @@
 """`Ledger`: the sync state in one database — mapping, append-only audit log, quarantine.
 
+A `Ledger` reads and writes the rows of one Stripe account (`account`, default `default`; issue 13):
+`for_account(name)` gives another account's view of the same database, so the sync engine and the
+records it handles need not know accounts at all. `history` and the quarantine lists can look across
+every account (`every_account=True`) for `jde-stripe audit`.
+
 Every write is one short transaction; every read returns frozen dataclasses. Safe for many threads and
 many processes at once: unique constraints guarantee one mapping per JDE key and per Stripe object,
 and the loser of a race gets a `MappingConflictError` naming the winner's row, never a second mapping.
@@ -12,10 +17,22 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import URL, Connection, Engine, Select, case, delete, exists, func, or_, select, update
+from sqlalchemy import (
+    URL,
+    ColumnElement,
+    Connection,
+    Engine,
+    Select,
+    Table,
+    exists,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import aliased
 
+from jde_stripe_pipeline.accounts import DEFAULT_ACCOUNT
 from jde_stripe_pipeline.ledger.database import (
     WRITE_OPTION,
     create_ledger_engine,
@@ -26,9 +43,8 @@ from jde_stripe_pipeline.ledger.database import (
 )
 from jde_stripe_pipeline.ledger.drift import DriftMarks
 from jde_stripe_pipeline.ledger.intents import Intents, settle
+from jde_stripe_pipeline.ledger.migrations import ensure_schema
 from jde_stripe_pipeline.ledger.model import (
-    MAPPED_OUTCOMES,
-    RESOLVING_OUTCOMES,
     AuditEntry,
     InvalidOutcomeError,
     LedgerUnavailableError,
@@ -45,16 +61,13 @@ from jde_stripe_pipeline.ledger.rows import (
     audit_values,
     chunks,
     conflict,
-    dialect_insert,
-    encode_raw,
-    insert_if_absent,
     mapping_from_row,
     mapping_of_key,
     mapping_of_stripe_id,
-    mapping_values,
     quarantine_from_row,
 )
-from jde_stripe_pipeline.ledger.schema import audit, ensure_schema, mapping, quarantine
+from jde_stripe_pipeline.ledger.schema import audit, mapping, quarantine
+from jde_stripe_pipeline.ledger.writes import append_audit, apply_mapping, apply_quarantine
 
 __all__ = ["IN_CHUNK", "Clock", "Ledger", "utc_now"]
 
@@ -67,23 +80,37 @@ def utc_now() -> datetime:
 
 
 class Ledger:
-    """The sync engine's memory. Open with `Ledger.open()`; close (or use as a context manager)."""
+    """The sync engine's memory of one Stripe account. Open with `Ledger.open()`; close (or use as a
+    context manager); `for_account` views another account of the same database."""
 
-    def __init__(self, engine: Engine, url: URL, clock: Clock = utc_now) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        url: URL,
+        clock: Clock = utc_now,
+        *,
+        account: str = DEFAULT_ACCOUNT,
+        owns_engine: bool = True,
+    ) -> None:
         self._engine = engine
         self._writer = engine.execution_options(**{WRITE_OPTION: True})
         self._url = url
         self._clock = clock
+        self._owns_engine = owns_engine
+        self.account = account
+        """The Stripe account whose rows this ledger reads and writes."""
         self.intents = Intents(self)
         """Claims, creates in flight, attempts, relinks (`ledger/intents.py`)."""
         self.drift = DriftMarks(self)  # objects found changed in Stripe, not in JDE (`ledger/drift.py`)
 
     @classmethod
-    def open(cls, url: str | URL | None = None, *, clock: Clock = utc_now) -> Ledger:
+    def open(
+        cls, url: str | URL | None = None, *, clock: Clock = utc_now, account: str = DEFAULT_ACCOUNT
+    ) -> Ledger:
         """Connect, then create or upgrade the schema. `url=None` reads the environment
         (see `resolve_state_url`)."""
         parsed = resolve_state_url() if url is None else parse_url(url)
-        ledger = cls(create_ledger_engine(parsed), parsed, clock)
+        ledger = cls(create_ledger_engine(parsed), parsed, clock, account=account)
         try:
             with ledger._write() as conn:
                 ensure_schema(conn, clock())
@@ -102,10 +129,19 @@ class Ledger:
         return self._engine.dialect.name
 
     def __repr__(self) -> str:
-        return f"Ledger({self.display_url})"
+        account = "" if self.account == DEFAULT_ACCOUNT else f", account={self.account}"
+        return f"Ledger({self.display_url}{account})"
+
+    def for_account(self, account: str) -> Ledger:
+        """The same database seen as another Stripe account's ledger (sharing this one's connections:
+        closing it leaves them open; close the ledger that opened them)."""
+        if account == self.account:
+            return self
+        return Ledger(self._engine, self._url, self._clock, account=account, owns_engine=False)
 
     def close(self) -> None:
-        self._engine.dispose()
+        if self._owns_engine:
+            self._engine.dispose()
 
     def __enter__(self) -> Ledger:
         return self
@@ -129,10 +165,10 @@ class Ledger:
         now = self._clock()
         try:
             with self._write() as conn:
-                audit_id = self._append_audit(conn, outcome, now)
-                self._apply_mapping(conn, outcome, now)
-                self._apply_quarantine(conn, outcome, now)
-                settle(conn, outcome, now)
+                audit_id = append_audit(conn, self.account, outcome, now)
+                apply_mapping(conn, self.account, outcome, now)
+                apply_quarantine(conn, self.account, outcome, now)
+                settle(conn, self.account, outcome, now)
         except IntegrityError as error:
             # A concurrent writer slipped past the checks above; the unique constraints caught it.
             if "jde_stripe_mapping" not in str(error.orig):
@@ -140,7 +176,7 @@ class Ledger:
             raise self._conflict_after_race(
                 outcome.object_type, outcome.record_key, outcome.stripe_id
             ) from error
-        return AuditEntry(id=audit_id, **audit_values(outcome, now))
+        return AuditEntry(id=audit_id, **audit_values(outcome, now, self.account))
 
     # -- reads -----------------------------------------------------------------------------------------
 
@@ -151,7 +187,11 @@ class Ledger:
         with self._read() as conn:
             for chunk in chunks(wanted):
                 rows = conn.execute(
-                    select(mapping).where(mapping.c.object_type == object_type, mapping.c.jde_key.in_(chunk))
+                    select(mapping).where(
+                        self._mine(mapping),
+                        mapping.c.object_type == object_type,
+                        mapping.c.jde_key.in_(chunk),
+                    )
                 )
                 for row in rows:
                     found[row.jde_key] = mapping_from_row(row)
@@ -161,32 +201,60 @@ class Ledger:
         """Every mapping of one type, by JDE key (for re-linking against a Stripe listing)."""
         with self._read() as conn:
             rows = conn.execute(
-                select(mapping).where(mapping.c.object_type == object_type).order_by(mapping.c.jde_key)
+                select(mapping)
+                .where(self._mine(mapping), mapping.c.object_type == object_type)
+                .order_by(mapping.c.jde_key)
             )
             return [mapping_from_row(row) for row in rows]
 
-    def mapping_by_stripe_id(self, stripe_id: str) -> ObjectMapping | None:
+    def accounts_of(self, object_type: ObjectType, keys: Iterable[str]) -> dict[str, set[str]]:
+        """Across every account: the accounts whose mapping holds each of these JDE keys (absent keys
+        are missing from the answer). Tells where a changed customer already exists."""
+        found: dict[str, set[str]] = {}
         with self._read() as conn:
-            row = conn.execute(
-                select(mapping).where(mapping.c.stripe_id == stripe_id).order_by(mapping.c.id)
-            ).first()
+            for chunk in chunks(sorted(set(keys))):
+                rows = conn.execute(
+                    select(mapping.c.jde_key, mapping.c.account).where(
+                        mapping.c.object_type == object_type, mapping.c.jde_key.in_(chunk)
+                    )
+                )
+                for key, account in rows:
+                    found.setdefault(key, set()).add(account)
+        return found
+
+    def mapping_by_stripe_id(self, stripe_id: str, *, every_account: bool = False) -> ObjectMapping | None:
+        with self._read() as conn:
+            query = select(mapping).where(mapping.c.stripe_id == stripe_id)
+            if not every_account:
+                query = query.where(self._mine(mapping))
+            row = conn.execute(query.order_by(mapping.c.id)).first()
             return None if row is None else mapping_from_row(row)
 
-    def history(self, identifier: str, *, object_type: ObjectType | None = None) -> list[AuditEntry]:
-        """The whole audit story of a record, found by its JDE key or by any Stripe id it ever had.
+    def history(
+        self, identifier: str, *, object_type: ObjectType | None = None, every_account: bool = False
+    ) -> list[AuditEntry]:
+        """The whole audit story of a record, found by its JDE key or by any Stripe id it ever had, in
+        this account or (`every_account`) in each account that has it.
 
         Oldest first. By Stripe id it includes the record's rows that carry no Stripe id (e.g. failures
         before the object existed).
         """
         with self._read() as conn:
-            owners = select(audit.c.object_type, audit.c.record_key).where(audit.c.stripe_id == identifier)
-            mapped = select(mapping.c.object_type, mapping.c.jde_key).where(mapping.c.stripe_id == identifier)
-            records = {(row[0], row[1]) for row in conn.execute(owners.union(mapped))}
+            owners = select(audit.c.account, audit.c.object_type, audit.c.record_key).where(
+                audit.c.stripe_id == identifier
+            )
+            mapped = select(mapping.c.account, mapping.c.object_type, mapping.c.jde_key).where(
+                mapping.c.stripe_id == identifier
+            )
+            records = {(row[0], row[1], row[2]) for row in conn.execute(owners.union(mapped))}
             matches = [audit.c.record_key == identifier]
             matches += [
-                (audit.c.object_type == kind) & (audit.c.record_key == key) for kind, key in sorted(records)
+                (audit.c.account == account) & (audit.c.object_type == kind) & (audit.c.record_key == key)
+                for account, kind, key in sorted(records)
             ]
             query = select(audit).where(or_(*matches))
+            if not every_account:
+                query = query.where(self._mine(audit))
             if object_type is not None:
                 query = query.where(audit.c.object_type == object_type)
             return [audit_from_row(row) for row in conn.execute(query.order_by(audit.c.id))]
@@ -198,6 +266,7 @@ class Ledger:
         these partitions. A record that failed and later synced (in any run) is not listed."""
         later = aliased(audit)
         newer_exists = exists().where(
+            later.c.account == audit.c.account,
             later.c.object_type == audit.c.object_type,
             later.c.record_key == audit.c.record_key,
             later.c.id > audit.c.id,
@@ -206,19 +275,29 @@ class Ledger:
 
         def query(chunk: Sequence[str]) -> Select[Any]:
             stmt = select(audit).where(
-                audit.c.outcome == "failed", audit.c.partition_key.in_(chunk), ~newer_exists
+                self._mine(audit),
+                audit.c.outcome == "failed",
+                audit.c.partition_key.in_(chunk),
+                ~newer_exists,
             )
             return stmt if object_type is None else stmt.where(audit.c.object_type == object_type)
 
         return sorted(self._select_chunked(partition_keys, query, audit_from_row), key=lambda e: e.id)
 
     def open_quarantine(
-        self, partition_keys: Iterable[str] | None = None, *, object_type: ObjectType | None = None
+        self,
+        partition_keys: Iterable[str] | None = None,
+        *,
+        object_type: ObjectType | None = None,
+        every_account: bool = False,
     ) -> list[QuarantineEntry]:
-        """Unresolved quarantine entries, of the given partitions (where last seen) or all of them."""
+        """Unresolved quarantine entries of this account (or every account), of the given partitions
+        (where last seen) or all of them."""
 
         def query(chunk: Sequence[str] | None) -> Select[Any]:
             stmt = select(quarantine).where(quarantine.c.resolved_at.is_(None))
+            if not every_account:
+                stmt = stmt.where(self._mine(quarantine))
             if chunk is not None:
                 stmt = stmt.where(quarantine.c.partition_key.in_(chunk))
             return stmt if object_type is None else stmt.where(quarantine.c.object_type == object_type)
@@ -236,6 +315,7 @@ class Ledger:
             for chunk in chunks(sorted(set(keys))):
                 rows = conn.execute(
                     select(quarantine).where(
+                        self._mine(quarantine),
                         quarantine.c.object_type == object_type,
                         quarantine.c.record_key.in_(chunk),
                         quarantine.c.resolved_at.is_(None),
@@ -244,22 +324,24 @@ class Ledger:
                 found.update((row.record_key, quarantine_from_row(row)) for row in rows)
         return found
 
-    def quarantine_history(self, object_type: ObjectType, record_key: str) -> list[QuarantineEntry]:
+    def quarantine_history(
+        self, object_type: ObjectType, record_key: str, *, every_account: bool = False
+    ) -> list[QuarantineEntry]:
         """Every quarantine entry of one record, resolved ones included, oldest first."""
+        query = select(quarantine).where(
+            quarantine.c.object_type == object_type, quarantine.c.record_key == record_key
+        )
+        if not every_account:
+            query = query.where(self._mine(quarantine))
         with self._read() as conn:
-            rows = conn.execute(
-                select(quarantine)
-                .where(quarantine.c.object_type == object_type, quarantine.c.record_key == record_key)
-                .order_by(quarantine.c.id)
-            )
-            return [quarantine_from_row(row) for row in rows]
+            return [quarantine_from_row(row) for row in conn.execute(query.order_by(quarantine.c.id))]
 
     def outcome_counts(self, run_id: str, *, object_type: ObjectType | None = None) -> dict[Outcome, int]:
         """Records per outcome in one run, counting each record once by its latest outcome in that run
         (a failure retried successfully in the same run counts as the success)."""
         latest_in_run = (
             select(func.max(audit.c.id))
-            .where(audit.c.run_id == run_id)
+            .where(audit.c.run_id == run_id, self._mine(audit))
             .group_by(audit.c.object_type, audit.c.record_key)
         )
         query = (
@@ -273,6 +355,10 @@ class Ledger:
             return {cast(Outcome, outcome): int(count) for outcome, count in conn.execute(query)}
 
     # -- internals -------------------------------------------------------------------------------------
+
+    def _mine(self, table: Table) -> ColumnElement[bool]:
+        """The condition that a row of `table` is this account's."""
+        return table.c.account == self.account
 
     @contextmanager
     def _guard(self) -> Iterator[None]:
@@ -315,108 +401,9 @@ class Ledger:
         self, object_type: ObjectType, jde_key: str, stripe_id: str | None
     ) -> MappingConflictError:
         with self._read() as conn:
-            by_key = mapping_of_key(conn, object_type, jde_key)
-            by_stripe = mapping_of_stripe_id(conn, object_type, stripe_id) if stripe_id else None
+            by_key = mapping_of_key(conn, self.account, object_type, jde_key)
+            by_stripe = (
+                mapping_of_stripe_id(conn, self.account, object_type, stripe_id) if stripe_id else None
+            )
         existing = by_stripe if by_stripe is not None and by_stripe.jde_key != jde_key else by_key
         return conflict(object_type, jde_key, stripe_id, existing)
-
-    @staticmethod
-    def _append_audit(conn: Connection, outcome: RecordOutcome, now: datetime) -> int:
-        result = conn.execute(audit.insert().values(**audit_values(outcome, now)))
-        primary_key = result.inserted_primary_key
-        assert primary_key is not None
-        return int(primary_key[0])
-
-    @staticmethod
-    def _apply_mapping(conn: Connection, outcome: RecordOutcome, now: datetime) -> None:
-        kind, key, stripe_id = outcome.object_type, outcome.record_key, outcome.stripe_id
-        if outcome.outcome == "deleted":
-            condition = [mapping.c.object_type == kind, mapping.c.jde_key == key]
-            if stripe_id is not None:
-                condition.append(mapping.c.stripe_id == stripe_id)
-            conn.execute(delete(mapping).where(*condition))
-            return
-        if outcome.outcome not in MAPPED_OUTCOMES:
-            return
-        assert stripe_id is not None and outcome.payload_hash is not None
-        owner = mapping_of_stripe_id(conn, kind, stripe_id, lock=True)
-        if owner is not None and owner.jde_key != key:
-            raise conflict(kind, key, stripe_id, owner)
-        current = mapping_of_key(conn, kind, key, lock=True)
-        if current is None:
-            values = mapping_values(
-                kind, key, stripe_id, outcome.payload_hash, outcome.jde_version, outcome.run_id, now
-            )
-            if insert_if_absent(conn, values):
-                return
-            current = mapping_of_key(conn, kind, key, lock=True)
-            if current is None:  # the Stripe id was taken by another key in the meantime
-                raise conflict(kind, key, stripe_id, mapping_of_stripe_id(conn, kind, stripe_id))
-        if current.stripe_id not in (stripe_id, outcome.replaces_stripe_id):
-            raise conflict(kind, key, stripe_id, current)
-        changes: dict[str, Any] = {
-            "stripe_id": stripe_id,
-            "content_hash": outcome.payload_hash,
-            "last_run_id": outcome.run_id,
-            "updated_at": now,
-        }
-        if outcome.action != "nothing":  # Stripe was read and made equal: a drift mark is settled
-            changes |= {"drift": None, "drift_at": None}
-        if outcome.jde_version is not None:
-            changes["jde_version"] = outcome.jde_version
-        conn.execute(
-            update(mapping)
-            .where(
-                mapping.c.object_type == kind,
-                mapping.c.jde_key == key,
-                mapping.c.stripe_id == current.stripe_id,
-            )
-            .values(**changes)
-        )
-
-    @staticmethod
-    def _apply_quarantine(conn: Connection, outcome: RecordOutcome, now: datetime) -> None:
-        kind, key = outcome.object_type, outcome.record_key
-        finding = outcome.quarantine
-        if finding is not None:
-            insert = dialect_insert(conn)(quarantine).values(
-                object_type=kind,
-                record_key=key,
-                field=finding.field,
-                reason=finding.reason,
-                raw_json=encode_raw(finding.raw),
-                run_id=outcome.run_id,
-                partition_key=outcome.partition_key,
-                first_seen=now,
-                last_seen=now,
-                count=1,
-            )
-            conn.execute(
-                insert.on_conflict_do_update(
-                    index_elements=[quarantine.c.object_type, quarantine.c.record_key],
-                    index_where=quarantine.c.resolved_at.is_(None),
-                    set_={
-                        "field": insert.excluded.field,
-                        "reason": insert.excluded.reason,
-                        "raw_json": insert.excluded.raw_json,
-                        "run_id": insert.excluded.run_id,
-                        "partition_key": insert.excluded.partition_key,
-                        "last_seen": insert.excluded.last_seen,
-                        # a re-run of the same run id (a Dagster step retry) is no new sighting
-                        "count": case(
-                            (quarantine.c.run_id == insert.excluded.run_id, quarantine.c.count),
-                            else_=quarantine.c.count + 1,
-                        ),
-                    },
-                )
-            )
-        elif outcome.outcome in RESOLVING_OUTCOMES:
-            conn.execute(
-                update(quarantine)
-                .where(
-                    quarantine.c.object_type == kind,
-                    quarantine.c.record_key == key,
-                    quarantine.c.resolved_at.is_(None),
-                )
-                .values(resolved_at=now, resolved_by_run_id=outcome.run_id)
-            )

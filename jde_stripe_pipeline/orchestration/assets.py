@@ -17,12 +17,16 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 
-from jde_stripe_pipeline import runtime
 from jde_stripe_pipeline.jde.client import AisSession
 from jde_stripe_pipeline.jde.read import extract_customers, extract_invoices, fetch_customers
 from jde_stripe_pipeline.jde.records import JdeCustomer, JdeInvoice, QuarantinedRecord
 from jde_stripe_pipeline.jde.window import UpdateWindow
-from jde_stripe_pipeline.ledger import Ledger
+from jde_stripe_pipeline.orchestration.account_steps import (
+    AccountLinks,
+    account_syncs,
+    accounts_metadata,
+    problem_accounts,
+)
 from jde_stripe_pipeline.orchestration.names import (
     BILLING_RECONCILIATION,
     JDE_CUSTOMERS,
@@ -44,17 +48,20 @@ from jde_stripe_pipeline.orchestration.resources import (
 )
 from jde_stripe_pipeline.orchestration.steps import (
     JdeExtract,
-    ProgressLog,
     RunStates,
     extract_metadata,
     finish_sync,
     jde_retries,
-    link_for,
     partition_window,
     stripe_retries,
 )
-from jde_stripe_pipeline.stripe_sink import StripeSink
-from jde_stripe_pipeline.sync import SyncEngine, SyncReport
+from jde_stripe_pipeline.sync import ReconciliationReport, SyncEngine
+from jde_stripe_pipeline.sync.accounts import (
+    AccountsReport,
+    AccountSyncs,
+    merge_month_ends,
+    merge_reconciliations,
+)
 from jde_stripe_pipeline.sync.ar_reconcile import (
     ArReconciliation,
     month_end_csv,
@@ -79,7 +86,7 @@ class _Kind:
     extract_description: str
     sync_description: str
     extract: Callable[[AisSession, UpdateWindow, JdeAisResource], JdeExtract]
-    sync: Callable[[SyncEngine, JdeExtract], SyncReport]
+    sync: Callable[[AccountSyncs, JdeExtract], AccountsReport]
     deps: tuple[dg.AssetKey, ...] = ()
 
 
@@ -98,13 +105,13 @@ def _extract_invoices(session: AisSession, window: UpdateWindow, jde: JdeAisReso
     return JdeExtract(records, window, started, customers)
 
 
-def _sync_customers(engine: SyncEngine, extract: JdeExtract) -> SyncReport:
-    return engine.sync_customers(r for r in extract.records if isinstance(r, JdeCustomer | QuarantinedRecord))
+def _sync_customers(syncs: AccountSyncs, extract: JdeExtract) -> AccountsReport:
+    return syncs.sync_customers(r for r in extract.records if isinstance(r, JdeCustomer | QuarantinedRecord))
 
 
-def _sync_invoices(engine: SyncEngine, extract: JdeExtract) -> SyncReport:
+def _sync_invoices(syncs: AccountSyncs, extract: JdeExtract) -> AccountsReport:
     records = [r for r in extract.records if isinstance(r, JdeInvoice | QuarantinedRecord)]
-    return engine.sync_invoices(records, fetch_customers=extract.customers_of)
+    return syncs.sync_invoices(records, fetch_customers=extract.customers_of)
 
 
 CUSTOMERS = _Kind(
@@ -140,24 +147,6 @@ def _partitioned_check(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", dg.PreviewWarning)
         return dg.AssetCheckSpec(name, asset=asset, partitions_def=partitions, blocking=blocking)
-
-
-def build_engine(
-    context: dg.AssetExecutionContext,
-    mapping: MappingResource,
-    client: StripeSink,
-    ledger: Ledger,
-    label: str,
-) -> SyncEngine:
-    return runtime.sync_engine(
-        mapping.customer_config(),
-        mapping.invoice_config(),
-        client,
-        ledger,
-        run_id=context.run.run_id,
-        partition_key=context.partition_key,
-        progress=ProgressLog(context.log, label),
-    )
 
 
 def _pair(kind: _Kind, partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
@@ -197,11 +186,21 @@ def _pair(kind: _Kind, partitions: dg.PartitionsDefinition) -> list[dg.AssetsDef
         mapping: MappingResource,
         ledger: LedgerResource,
     ) -> dg.MaterializeResult:
-        with stripe_retries(context, stripe), stripe.sink() as client, ledger.open() as state:
-            engine = build_engine(context, mapping, client, state, kind.label)
-            report = kind.sync(engine, extract)
-            handed = RunStates(context.run.run_id, engine.seen_states())
-            return finish_sync(context, stripe, state, report, extract, client, kind.check_name, handed)
+        with stripe_retries(context, stripe), ledger.open() as state:
+            syncs = account_syncs(context, stripe, mapping, state, kind.label)
+            report = kind.sync(syncs, extract)
+            return finish_sync(
+                context,
+                stripe,
+                state,
+                report.combined(),
+                extract,
+                AccountLinks.of(stripe, report),
+                kind.check_name,
+                RunStates(context.run.run_id, report.states()),
+                accounts=problem_accounts(syncs),
+                account_metadata=accounts_metadata(report, stripe.routing()),
+            )
 
     return [extract, sync]
 
@@ -231,15 +230,26 @@ def _reconciliation(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
         ledger: LedgerResource,
     ) -> dg.MaterializeResult:
         invoices: Sequence[JdeInvoice] = [r for r in extract.records if isinstance(r, JdeInvoice)]
-        with stripe_retries(context, stripe), stripe.sink() as client, ledger.open() as state:
-            engine = build_engine(context, mapping, client, state, "reconciliation")
-            report = engine.reconcile_invoices(invoices, known=synced.of_run(context.run.run_id))
-            month_end = (
-                reconcile_ar(invoices, stripe=client, ledger=state, config=mapping.invoice_config())
-                if any(r.profile == "ar_invoice" for r in invoices)
-                else None
+        ar = any(r.profile == "ar_invoice" for r in invoices)
+
+        def reconcile(
+            engine: SyncEngine, mine: list[JdeInvoice]
+        ) -> tuple[ReconciliationReport, ArReconciliation]:
+            config = engine.invoice_config
+            month = (
+                reconcile_ar(mine, stripe=engine.stripe, ledger=engine.ledger, config=config) if ar else None
             )
-            link = link_for(client)
+            known = synced.of_run(context.run.run_id, engine.ledger.account)
+            return engine.reconcile_invoices(mine, known=known), month or ArReconciliation(())
+
+        with stripe_retries(context, stripe), ledger.open() as state:
+            syncs = account_syncs(context, stripe, mapping, state, "reconciliation")
+            per_account = syncs.for_invoices(invoices, reconcile)
+        report = merge_reconciliations([found for _, (found, _) in per_account])
+        month_end = merge_month_ends([month for _, (_, month) in per_account]) if ar else None
+        link = AccountLinks(
+            stripe, [(name, (i.stripe_id for i in r.invoices)) for name, (r, _) in per_account]
+        )
         for item in report.mismatched()[:50]:
             differences = ", ".join(
                 [
@@ -285,7 +295,7 @@ def _month_end_metadata(
     document, Stripe invoice or credit note, amounts, status, difference."""
     folder = Path(context.instance.storage_directory()) / "reconciliation"
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"billing_{context.partition_key}.csv"
+    path = folder / f"billing_{context.partition_key.replace('|', '_')}.csv"
     path.write_text(month_end_csv(month_end, zone), encoding="utf-8")
     return {
         "month_end_csv": dg.MetadataValue.path(str(path)),

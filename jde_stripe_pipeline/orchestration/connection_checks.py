@@ -4,12 +4,15 @@ is answered in the UI too, with the same messages and hints as the command line.
 import dagster as dg
 
 from jde_stripe_pipeline.credentials.check import run_connection_checks
-from jde_stripe_pipeline.orchestration.resources import JdeAisResource
+from jde_stripe_pipeline.orchestration.resources import JdeAisResource, StripeResource
 
 
-@dg.op(description="Request a JDE token and read one F03012 row; read the Stripe balance.")
-def check_connections(context: dg.OpExecutionContext, jde: JdeAisResource) -> dg.Output[None]:
-    results = run_connection_checks(jde.credentials.source().environment())
+@dg.op(description="Request a JDE token and read one F03012 row; read each Stripe account's balance.")
+def check_connections(
+    context: dg.OpExecutionContext, jde: JdeAisResource, stripe: StripeResource
+) -> dg.Output[None]:
+    environment = jde.credentials.source().environment()
+    results = run_connection_checks(environment, accounts=stripe.routing().accounts)
     for result in results:
         hint = f" -> {result.hint}" if result.hint else ""
         line = f"{result.name}: {'OK' if result.ok else 'FAILED'} {result.message}{hint}"

@@ -10,7 +10,7 @@ database password) is read when a step runs from `JDE_STRIPE_STATE_URL` unless `
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import fields
 from pathlib import Path
@@ -19,6 +19,7 @@ from typing import Any
 import dagster as dg
 
 from jde_stripe_pipeline import runtime
+from jde_stripe_pipeline.accounts import DEFAULT_ACCOUNT, AccountRouting, StripeAccount
 from jde_stripe_pipeline.credentials import CredentialSource
 from jde_stripe_pipeline.jde.client import AisSession
 from jde_stripe_pipeline.jde.profiles import InvoiceProfile
@@ -37,8 +38,11 @@ from jde_stripe_pipeline.settings import JdeSettings, Settings
 from jde_stripe_pipeline.stripe_sink import StripeSink, StripeSinkSettings
 
 DEFAULT_SINK = StripeSinkSettings()
-SINK_FIELDS = tuple(f.name for f in fields(StripeSinkSettings) if f.name not in ("key_source", "api_base"))
-"""The sink settings a `StripeResource` carries (the key and API base are credentials)."""
+SINK_FIELDS = tuple(
+    f.name for f in fields(StripeSinkSettings) if f.name not in ("key_source", "api_base", "stripe_account")
+)
+"""The sink settings a `StripeResource` carries (the key, API base and connected account are the
+account's, resolved when a step runs)."""
 
 
 class CredentialsResource(dg.ConfigurableResource):
@@ -112,7 +116,10 @@ class JdeAisResource(dg.ConfigurableResource):
 
 class StripeResource(dg.ConfigurableResource):
     """The paced, idempotent Stripe client with its settings (unset rates: by the key's mode; see
-    `stripe_sink/settings.py`).
+    `stripe_sink/settings.py`), and the Stripe accounts: `accounts` maps each account's name to the JDE
+    companies it bills (`default` with none: one account for every company), `connected_accounts` a
+    Connect account's name to its id. Each account's key is resolved through `credentials` when a step
+    runs.
 
     `step_retries` / `step_retry_delay_seconds`: how often a Stripe step with failed records (or with
     Stripe unreachable) is re-run, waiting `delay * 2**retry` seconds (see assets.py)."""
@@ -134,19 +141,52 @@ class StripeResource(dg.ConfigurableResource):
     budget_dir: str = DEFAULT_SINK.budget_dir
     step_retries: int = 3
     step_retry_delay_seconds: float = 30.0
+    accounts: dict[str, list[str]] = {DEFAULT_ACCOUNT: []}
+    connected_accounts: dict[str, str] = {}
     credentials: CredentialsResource
 
     @classmethod
-    def of(cls, stripe: StripeSinkSettings, credentials: CredentialsResource, **step: Any) -> StripeResource:
-        return cls(**{name: getattr(stripe, name) for name in SINK_FIELDS}, credentials=credentials, **step)
+    def of(
+        cls,
+        stripe: StripeSinkSettings,
+        credentials: CredentialsResource,
+        routing: AccountRouting | None = None,
+        **step: Any,
+    ) -> StripeResource:
+        routing = routing or AccountRouting()
+        return cls(
+            **{name: getattr(stripe, name) for name in SINK_FIELDS},
+            accounts={account.name: list(account.companies) for account in routing.accounts},
+            connected_accounts={a.name: a.connected_account for a in routing.accounts if a.connected_account},
+            credentials=credentials,
+            **step,
+        )
 
     def settings(self) -> StripeSinkSettings:
         return StripeSinkSettings(**{name: getattr(self, name) for name in SINK_FIELDS})
 
+    def routing(self) -> AccountRouting:
+        """Which account bills which JDE company, as the settings said."""
+        return AccountRouting(
+            tuple(
+                StripeAccount(name, tuple(companies), self.connected_accounts.get(name))
+                for name, companies in self.accounts.items()
+            )
+        )
+
     @contextmanager
-    def sink(self) -> Iterator[StripeSink]:
-        with runtime.stripe_sink(self.settings(), self.credentials.source()) as client:
+    def sink(self, account: StripeAccount | None = None) -> Iterator[StripeSink]:
+        """One account's sink (default: the one account of a site that does not route companies)."""
+        with runtime.stripe_sink(self.settings(), self.credentials.source(), account) as client:
             yield client
+
+    def account_link(self, account: StripeAccount) -> Callable[[str], str | None]:
+        """Where a person finds one account's objects (its API base and key mode; no request)."""
+        credentials = self.credentials.source().stripe(
+            DEFAULT_ACCOUNT if account.connected_account else account.name
+        )
+        api_base = credentials.api_base or self.settings().api_base
+        return lambda stripe_id: stripe_object_url(stripe_id, api_base=api_base, live=credentials.is_live)
 
     @staticmethod
     def object_url(client: StripeSink, stripe_id: str) -> str | None:
@@ -226,7 +266,7 @@ def build_resources(
     credentials = credentials or CredentialsResource()
     return {
         "jde": JdeAisResource.of(settings.jde, credentials),
-        "stripe": StripeResource.of(settings.stripe, credentials, **stripe_step),
+        "stripe": StripeResource.of(settings.stripe, credentials, settings.accounts, **stripe_step),
         "mapping": MappingResource.of(settings.customer_mapping, settings.invoice_mapping),
         "ledger": LedgerResource(state_url=state_url),
     }

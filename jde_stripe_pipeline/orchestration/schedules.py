@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 
 import dagster as dg
 
+from jde_stripe_pipeline.orchestration.account_partitions import DAY
 from jde_stripe_pipeline.orchestration.jobs import sync_job
 from jde_stripe_pipeline.orchestration.names import EXTRACTED_AT, SYNC_ASSETS
 from jde_stripe_pipeline.orchestration.resources import LedgerResource
@@ -68,10 +69,12 @@ def latest_extract_times(instance: dg.DagsterInstance, asset_key: dg.AssetKey) -
     return found
 
 
-def partitions_due(
-    instance: dg.DagsterInstance, partitions: dg.DailyPartitionsDefinition, now: datetime
-) -> list[str]:
-    """Every existing partition at `now` that is not settled."""
+SyncPartitions = dg.TimeWindowPartitionsDefinition | dg.MultiPartitionsDefinition
+"""Daily partitions, or day × Stripe account (`account_partitions.py`): a key's time window is its day's."""
+
+
+def partitions_due(instance: dg.DagsterInstance, partitions: SyncPartitions, now: datetime) -> list[str]:
+    """Every existing partition at `now` that is not settled (for day × account, each pair apart)."""
     keys = partitions.get_partition_keys(current_time=now)
     times = [latest_extract_times(instance, asset_key) for asset_key in SYNC_ASSETS]
     return unsettled_partitions(keys, lambda key: partitions.time_window_for_partition_key(key).end, times)
@@ -79,14 +82,15 @@ def partitions_due(
 
 def billing_run_requests(
     instance: dg.DagsterInstance,
-    partitions: dg.DailyPartitionsDefinition,
+    partitions: SyncPartitions,
     tick: datetime,
     drifted: Sequence[str] = (),
 ) -> Iterator[dg.RunRequest]:
     """The unsettled partitions, then the settled ones whose drift found in Stripe awaits its repair."""
     due = partitions_due(instance, partitions, tick)
-    existing = set(partitions.get_partition_keys(current_time=tick))
-    for key in [*due, *(k for k in drifted if k in existing and k not in due)]:
+    days = set(drifted)
+    again = [k for k in partitions.get_partition_keys(current_time=tick) if _day(partitions, k) in days]
+    for key in [*due, *(k for k in again if k not in due)]:
         yield dg.RunRequest(
             run_key=f"billing:{tick.isoformat()}:{key}",
             partition_key=key,
@@ -95,7 +99,7 @@ def billing_run_requests(
 
 
 def build_billing_schedule(
-    schedule: ScheduleSettings, timezone: str, partitions: dg.DailyPartitionsDefinition
+    schedule: ScheduleSettings, timezone: str, partitions: SyncPartitions
 ) -> dg.ScheduleDefinition:
     @dg.schedule(
         name=SCHEDULE_NAME,
@@ -116,3 +120,10 @@ def build_billing_schedule(
         yield from requests
 
     return billing_cycle_schedule
+
+
+def _day(partitions: SyncPartitions, key: str) -> str:
+    """A partition key's day (the key itself for daily partitions)."""
+    if isinstance(partitions, dg.MultiPartitionsDefinition):
+        return partitions.get_partition_key_from_str(key).keys_by_dimension[DAY]
+    return key

@@ -25,11 +25,12 @@ from jde_stripe_pipeline.jde.errors import AisUnavailableError
 from jde_stripe_pipeline.jde.records import JdeCustomer, JdeInvoice, QuarantinedRecord
 from jde_stripe_pipeline.jde.window import UpdateWindow
 from jde_stripe_pipeline.ledger import Ledger, LedgerUnavailableError, ObjectType
+from jde_stripe_pipeline.orchestration.account_partitions import run_partition
 from jde_stripe_pipeline.orchestration.names import EXTRACTED_AT
 from jde_stripe_pipeline.orchestration.partitions import local_window
 from jde_stripe_pipeline.orchestration.report_metadata import Link, Metadata, problems_markdown, sync_metadata
 from jde_stripe_pipeline.orchestration.resources import StripeResource
-from jde_stripe_pipeline.stripe_sink import StripeSink, StripeUnavailable
+from jde_stripe_pipeline.stripe_sink import StripeUnavailable
 from jde_stripe_pipeline.sync import RecordResult, SyncReport
 from jde_stripe_pipeline.sync.decision import StripeState
 
@@ -65,15 +66,16 @@ def _record_key(record: JdeCustomer | QuarantinedRecord) -> str:
 
 @dataclass(frozen=True)
 class RunStates:
-    """What a Stripe step's engine got from Stripe (read or answered to its writes), per record, handed
-    to the reconciliation step of the same run so it reads only the invoices this run did not touch
-    (issue 10). Another run's states are never used: Stripe may have changed since."""
+    """What a Stripe step's engines got from Stripe (read or answered to its writes), per Stripe account
+    and record, handed to the reconciliation step of the same run so it reads only the invoices this run
+    did not touch (issue 10). Another run's states are never used: Stripe may have changed since."""
 
     run_id: str
-    states: Mapping[str, StripeState]
+    states: Mapping[str, Mapping[str, StripeState]]
+    """Stripe account → record key → state."""
 
-    def of_run(self, run_id: str) -> Mapping[str, StripeState]:
-        return self.states if run_id == self.run_id else {}
+    def of_run(self, run_id: str, account: str) -> Mapping[str, StripeState]:
+        return self.states.get(account, {}) if run_id == self.run_id else {}
 
 
 class ProgressLog:
@@ -149,10 +151,6 @@ def stripe_retries(context: dg.AssetExecutionContext, stripe: StripeResource) ->
         ) from error
 
 
-def link_for(client: StripeSink) -> Link:
-    return lambda stripe_id: StripeResource.object_url(client, stripe_id)
-
-
 def log_problems(log: dg.DagsterLogManager, problems: Sequence[RecordResult]) -> None:
     """A WARNING per failed, quarantined or conflicting record, naming it and the reason (capped)."""
     for result in problems[:LOGGED_PROBLEMS]:
@@ -168,11 +166,16 @@ def problems_check(
     check_name: str,
     report: SyncReport,
     link: Link,
+    accounts: Sequence[str] | None = None,
 ) -> dg.AssetCheckResult:
-    """The partition's open quarantine and unreplayed failures in the ledger (across runs), and this
-    run's conflicts. Failures are ERROR; quarantine and conflicts WARN (a person must fix the data)."""
-    quarantined = ledger.open_quarantine([partition_key], object_type=object_type)
-    failed = ledger.failed_for_replay([partition_key], object_type=object_type)
+    """The partition's open quarantine and unreplayed failures in the ledger (across runs; of these
+    Stripe accounts, default the ledger's own), and this run's conflicts. Failures are ERROR; quarantine
+    and conflicts WARN (a person must fix the data)."""
+    views = [ledger.for_account(name) for name in accounts] if accounts is not None else [ledger]
+    quarantined = [
+        q for view in views for q in view.open_quarantine([partition_key], object_type=object_type)
+    ]
+    failed = [f for view in views for f in view.failed_for_replay([partition_key], object_type=object_type)]
     conflicts = [r for r in report.problems() if r.outcome == "conflict" and r.object_type == object_type]
     rows = [f"| {q.record_key} | quarantined | {q.field}: {q.reason} |" for q in quarantined]
     rows += [f"| {f.record_key} | failed | {f.reason or ''} |" for f in failed]
@@ -198,14 +201,19 @@ def finish_sync(
     ledger: Ledger,
     report: SyncReport,
     extract: JdeExtract,
-    client: StripeSink,
+    link: Link,
     check_name: str,
     handed: RunStates,
+    *,
+    accounts: Sequence[str] | None = None,
+    account_metadata: Metadata | None = None,
 ) -> dg.MaterializeResult:
     """Metadata, a WARNING per problem record, then retry (failed records) or the problems check; the
-    step's value is what the engine learned of Stripe, for the reconciliation step."""
-    link = link_for(client)
-    metadata = sync_metadata(report, run_id=context.run.run_id, link=link)
+    step's value is what the engines learned of Stripe, for the reconciliation step. `report`: every
+    account's, combined; `accounts`: the ledger accounts the check looks at; `account_metadata`: each
+    account's figures (a routed site)."""
+    metadata = sync_metadata(report, run_id=context.run.run_id, link=link) | (account_metadata or {})
+    day = run_partition(context)[0]
     metadata[EXTRACTED_AT] = dg.MetadataValue.timestamp(extract.started_at)
     problems = list(report.problems())
     if report.customers is not None:
@@ -228,5 +236,5 @@ def finish_sync(
             message=message,
             metadata=metadata,
         )
-    check = problems_check(ledger, context.partition_key, report.object_type, check_name, report, link)
+    check = problems_check(ledger, day, report.object_type, check_name, report, link, accounts)
     return dg.MaterializeResult(metadata=metadata, check_results=[check], value=handed)

@@ -100,6 +100,7 @@ class StripeSink:
             settings.key_source,
             api_base=settings.api_base,
             http=self._http,
+            stripe_account=settings.stripe_account,
             grace_seconds=settings.key_grace_seconds,
             poll_seconds=settings.key_grace_poll_seconds,
             sleep=sleep,

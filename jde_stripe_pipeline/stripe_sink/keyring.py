@@ -41,6 +41,7 @@ class KeyRing:
         *,
         api_base: str,
         http: stripe.HTTPClient,
+        stripe_account: str | None = None,
         grace_seconds: float,
         poll_seconds: float,
         sleep: Callable[[float], None] = time.sleep,
@@ -50,6 +51,7 @@ class KeyRing:
         self.source = source
         self._api_base = api_base
         self._http = http
+        self._stripe_account = stripe_account
         self.grace_seconds = grace_seconds if can_rotate(source) else 0.0
         self._poll_seconds = poll_seconds
         self._sleep = sleep
@@ -111,6 +113,7 @@ class KeyRing:
         sdk = stripe.StripeClient(
             key,
             base_addresses={"api": self._api_base},
+            stripe_account=self._stripe_account,
             max_network_retries=0,
             http_client=self._http,
         )

@@ -57,6 +57,8 @@ class StripeSinkSettings:
     key_grace_poll_seconds: float = 1.0
     budget_name: str | None = None
     budget_dir: str = field(default_factory=lambda: str(default_budget_dir()))
+    stripe_account: str | None = None
+    """A Connect platform's key acting on this connected account (`Stripe-Account`); None: the key's own."""
 
     def __post_init__(self) -> None:
         for name in ("rate_per_second", "endpoint_rate_per_second", "search_rate_per_second"):

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from jde_stripe_pipeline.demo.sandboxes import DEMO_ACCOUNTS
 from jde_stripe_pipeline.ledger import Ledger
 from jde_stripe_pipeline.ledger.database import sqlite_url
 from jde_stripe_pipeline.sandboxes.stripe_emulator import DEFAULT_API_KEY
@@ -29,7 +30,11 @@ from jde_stripe_pipeline_tests.security.conftest import (
     scan_tree,
 )
 
-DEMO_SECRETS = {**SECRETS, "emulator key": DEFAULT_API_KEY}
+DEMO_SECRETS = {
+    **SECRETS,
+    "emulator key": DEFAULT_API_KEY,
+    **{f"emulator key of {a.name}": a.key for a in DEMO_ACCOUNTS},
+}
 
 
 def hostile_shell(tmp_path: Path) -> dict[str, str]:
@@ -71,8 +76,12 @@ def test_demo_syncs_everything_reconciles_the_second_sync_moves_only_the_changes
 
     assert re.search(r"\[28/28\] partition \d{4}-\d\d-\d\d: ok", out), "progress shows partition i/n"
     first = _section(out, "First sync: 28 run(s)")
-    assert re.search(r"customers: created 60\b", first)
+    # two Stripe accounts: every customer's company is 00001 (us); eu gets those its invoices name
+    assert re.search(r"account us: customers created 60\b", first)
+    assert re.search(r"account eu: customers created \d+.*; invoices created \d+", first)
     assert re.search(r"invoices:  created \d+", first)
+    assert "Stripe account us (JDE companies 00001; emulator acct_us) now holds:" in out
+    assert "Stripe account eu (JDE companies 00200; emulator acct_eu) now holds:" in out
     assert "reconciliation: PASSED" in first
     assert "stripe_matches_jde: passed 28/28" in first
 
@@ -90,7 +99,7 @@ def test_demo_syncs_everything_reconciles_the_second_sync_moves_only_the_changes
     audit = re.search(r"try:\s+DAGSTER_HOME=\S+ \S+ audit (\S+)", out)
     assert audit
     with Ledger.open(sqlite_url(home / "dagster_home" / "jde_stripe_state.sqlite")) as ledger:
-        outcomes = [entry.outcome for entry in ledger.history(audit[1])]
+        outcomes = [entry.outcome for entry in ledger.history(audit[1], every_account=True)]
     assert outcomes[0] == "created" and outcomes[-1] == "updated"
 
 

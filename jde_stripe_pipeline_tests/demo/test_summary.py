@@ -113,3 +113,35 @@ def test_format_report_shows_counts_totals_checks_and_moves() -> None:
     assert "(only the changed records moved)" in text
     assert "try:    jde-stripe audit 00001/1/OP/000" in text
     assert text.rstrip().endswith("Result: PASSED (reconciliation of every run)")
+
+
+def test_format_report_shows_each_stripe_account_and_the_unrouted() -> None:
+    import dataclasses
+
+    from jde_stripe_pipeline.demo.summary import AccountHoldings, Problem
+
+    report = _report()
+    first = dataclasses.replace(
+        report.first,
+        account_outcomes={
+            "us": {"customer": {"created": 3}, "invoice": {"created": 1}},
+            "eu": {"customer": {"created": 1}, "invoice": {"created": 1}},
+        },
+    )
+    report = dataclasses.replace(
+        report,
+        first=first,
+        holdings=(
+            AccountHoldings("us", ("00001",), "acct_us", 3, (StripeInvoice("in_1", "draft", "usd", 100, 1),)),
+            AccountHoldings("eu", ("00200",), "acct_eu", 1, (StripeInvoice("in_2", "draft", "eur", 250, 2),)),
+        ),
+        problems=(Problem("invoice", "00300/5/OP/000", "quarantined", "F4301.KCOO: not routed", "-"),),
+    )
+    text = format_report(report)
+    assert "    account us: customers created 3; invoices created 1" in text
+    assert "    account eu: customers created 1; invoices created 1" in text
+    assert "Stripe account us (JDE companies 00001; emulator acct_us) now holds:" in text
+    assert "Stripe account eu (JDE companies 00200; emulator acct_eu) now holds:" in text
+    assert "EUR 2.50" in text and "USD 1.00" in text
+    assert "invoice 00300/5/OP/000 (routed nowhere) [quarantined]: F4301.KCOO: not routed" in text
+    assert "Stripe now holds:" not in text

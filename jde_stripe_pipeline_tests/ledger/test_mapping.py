@@ -108,6 +108,7 @@ def test_get_mappings_answers_more_keys_than_one_in_list_holds(ledger: Ledger, l
                 mapping.insert(),
                 [
                     {
+                        "account": ledger.account,
                         "object_type": "customer",
                         "jde_key": str(an8),
                         "stripe_id": f"cus_{an8}",

@@ -7,21 +7,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import URL, Connection, MetaData, Table, UniqueConstraint, inspect, select, text
+from sqlalchemy import URL, Connection, MetaData, inspect, select, text
 from sqlalchemy.exc import DBAPIError
 
 from jde_stripe_pipeline.ledger import SCHEMA_VERSION, Ledger, SchemaVersionError
-from jde_stripe_pipeline.ledger.schema import (
-    _APPEND_ONLY_DDL,
-    audit,
-    ensure_schema,
-    intent,
-    mapping,
-    metadata,
-    quarantine,
-    relink,
-    schema_version,
-)
+from jde_stripe_pipeline.ledger.migrations import ensure_schema, version_2_tables
+from jde_stripe_pipeline.ledger.schema import _APPEND_ONLY_DDL, audit, schema_version
 from jde_stripe_pipeline_tests.ledger.helpers import outcome, pg_schema_url, raw_engine
 
 LEDGER_TABLES = {
@@ -165,44 +156,43 @@ def test_audit_table_cannot_be_truncated_on_postgresql(pg_database: URL) -> None
         engine.dispose()
 
 
-def _deployed_mapping_table() -> Table:
-    """`jde_stripe_mapping` as versions 1 and 2 deployed it: without the drift mark of version 3."""
-    return Table(
-        mapping.name,
-        MetaData(),
-        *(column._copy() for column in mapping.columns if column.name not in ("drift", "drift_at")),
-        UniqueConstraint("object_type", "jde_key", name="uq_jde_stripe_mapping_jde_key"),
-        UniqueConstraint("object_type", "stripe_id", name="uq_jde_stripe_mapping_stripe_id"),
-    )
-
-
-def _create_deployed(conn: Connection, version: int) -> None:
-    """The tables of a deployed version 1 or 2 ledger, stamped with its version."""
-    _deployed_mapping_table().create(conn)
-    tables = [schema_version, audit, quarantine] + ([intent, relink] if version >= 2 else [])
-    metadata.create_all(conn, tables=tables)
+def _create_deployed(conn: Connection, version: int) -> MetaData:
+    """The tables of a deployed version 1 or 2 ledger (as those versions made them), stamped with its
+    version; their definitions, to write rows through."""
+    old = version_2_tables()
+    names = ["jde_stripe_schema_version", "jde_stripe_mapping", "jde_stripe_audit", "jde_stripe_quarantine"]
+    names += ["jde_stripe_intent", "jde_stripe_relink"] if version >= 2 else []
+    old.create_all(conn, tables=[old.tables[name] for name in names])
     for statement in _APPEND_ONLY_DDL[conn.dialect.name]:
         conn.execute(text(statement))
-    conn.execute(schema_version.insert().values(version=version, applied_at=datetime.now(UTC)))
+    conn.execute(
+        old.tables["jde_stripe_schema_version"].insert().values(version=version, applied_at=datetime.now(UTC))
+    )
+    return old
+
+
+def _old_mapping_row(conn: Connection, old: MetaData) -> None:
+    now = datetime.now(UTC)
+    conn.execute(
+        old.tables["jde_stripe_mapping"]
+        .insert()
+        .values(
+            object_type="invoice",
+            jde_key="00070/1/OP/000",
+            stripe_id="in_1",
+            content_hash="h",
+            created_at=now,
+            updated_at=now,
+        )
+    )
 
 
 def test_a_version_1_ledger_is_upgraded_with_its_mappings_known_to_the_intents(ledger_url: URL) -> None:
     """Version 1 (mapping, audit, quarantine) as it was deployed, then opened by this program."""
     engine = raw_engine(ledger_url)
-    now = datetime.now(UTC)
     try:
         with engine.begin() as conn:
-            _create_deployed(conn, 1)
-            conn.execute(
-                mapping.insert().values(
-                    object_type="invoice",
-                    jde_key="00070/1/OP/000",
-                    stripe_id="in_1",
-                    content_hash="h",
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
+            _old_mapping_row(conn, _create_deployed(conn, 1))
         assert "jde_stripe_intent" not in inspect(engine).get_table_names()
     finally:
         engine.dispose()
@@ -210,27 +200,16 @@ def test_a_version_1_ledger_is_upgraded_with_its_mappings_known_to_the_intents(l
         assert ledger.intents.of("invoice", ["00070/1/OP/000"])["00070/1/OP/000"].stripe_id == "in_1"
         assert not ledger.intents.needs_relink()
         assert ledger.get_mappings("invoice", ["00070/1/OP/000"])["00070/1/OP/000"].drift is None
-    assert _versions(ledger_url) == [1, 2, 3]
+    assert _versions(ledger_url) == [1, 2, 3, 4]
 
 
 def test_a_version_2_ledger_gets_the_drift_mark_and_keeps_its_rows(ledger_url: URL) -> None:
-    """Version 2 as deployed (no drift columns), holding a mapping: opened by this program it is at
-    version 3, the mapping unmarked, and a drift mark and its repair work on it."""
+    """Version 2 as deployed (no drift columns), holding a mapping: opened by this program it is at the
+    current version, the mapping unmarked, and a drift mark and its repair work on it."""
     engine = raw_engine(ledger_url)
-    now = datetime.now(UTC)
     try:
         with engine.begin() as conn:
-            _create_deployed(conn, 2)
-            conn.execute(
-                mapping.insert().values(
-                    object_type="invoice",
-                    jde_key="00070/1/OP/000",
-                    stripe_id="in_1",
-                    content_hash="h",
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
+            _old_mapping_row(conn, _create_deployed(conn, 2))
         before = {column["name"] for column in inspect(engine).get_columns("jde_stripe_mapping")}
         assert "drift" not in before
     finally:
@@ -254,7 +233,8 @@ def test_a_version_2_ledger_gets_the_drift_mark_and_keeps_its_rows(ledger_url: U
         )
         assert marked
         assert [m.drift for m in ledger.drift.marked("invoice")] == ["draft in_1 deleted in Stripe"]
-    assert _versions(ledger_url) == [2, 3]
+        assert ledger.for_account("eu").drift.marked() == []  # a mark is its account's
+    assert _versions(ledger_url) == [2, 3, 4]
     with Ledger.open(ledger_url) as again:  # reopening runs no step again
         assert again.drift.marked()[0].drift_at is not None
-    assert _versions(ledger_url) == [2, 3]
+    assert _versions(ledger_url) == [2, 3, 4]

@@ -84,3 +84,28 @@ def test_a_bad_state_url_is_a_clear_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["audit", "4242", "--state-url", "mysql://u:secret@h/db"])
     assert result.exit_code != 0
     assert "sqlite and postgresql" in result.output and "secret" not in result.output
+
+
+def test_audit_tells_each_accounts_story_or_one_with_account(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'accounts.sqlite'}"
+    with Ledger.open(url) as ledger:
+        for account, stripe_id in (("us", "cus_US1"), ("eu", "cus_EU1")):
+            ledger.for_account(account).record_outcome(
+                RecordOutcome(
+                    run_id=f"run-{account}",
+                    partition_key="2026-11-20",
+                    object_type="customer",
+                    record_key="4242",
+                    action="create",
+                    outcome="created",
+                    stripe_id=stripe_id,
+                    payload_hash="h1",
+                )
+            )
+    every = run_audit("4242", "--state-url", url)
+    assert "customer 4242 (account eu): 1 audit row(s)" in every
+    assert "customer 4242 (account us): 1 audit row(s)" in every and "cus_US1" in every and "cus_EU1" in every
+    only_eu = run_audit("4242", "--account", "eu", "--state-url", url)
+    assert "cus_EU1" in only_eu and "cus_US1" not in only_eu and "run-us" not in only_eu
+    by_id = run_audit("cus_US1", "--state-url", url)
+    assert "account us" in by_id and "cus_EU1" not in by_id

@@ -102,5 +102,9 @@ def test_resources_carry_every_setting_and_give_them_back() -> None:
     assert isinstance(mapping, MappingResource)
     assert mapping.customer_config() == settings.customer_mapping
     assert mapping.invoice_config() == settings.invoice_mapping
-    assert set(SINK_FIELDS) == {f.name for f in fields(StripeSinkSettings)} - {"key_source", "api_base"}
+    assert set(SINK_FIELDS) == {f.name for f in fields(StripeSinkSettings)} - {
+        "key_source",
+        "api_base",
+        "stripe_account",
+    }
     assert stripe.workers == 9 and mapping.custom_fields == {"Order": "{DOCO}", "Company": "{KCOO}"}

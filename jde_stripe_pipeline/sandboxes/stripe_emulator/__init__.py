@@ -15,8 +15,16 @@ Departures from Stripe, on purpose or by necessity (each named so nobody mistake
   (metadata limits, three-decimal amounts, days_until_due with charge_automatically, the 250-item cap,
   duplicate invoice number → `resource_already_exists`), the text is ours and documented in api.py.
 - Accounts: `key_accounts` maps a key to an account (default: every key in `acct_emulator`; a rolled key
-  stays in its account). Accounts separate the rate limits only: objects, idempotency keys and the search
-  index are shared by all accounts.
+  stays in its account). Each account holds its own objects, idempotency keys and search index, as Stripe
+  keeps them: an id of another account answers 404 `resource_missing`, and two accounts may use the same
+  idempotency key. Object ids stay unique across accounts (random, as Stripe's). Connect:
+  `connected_accounts` maps a connected account id to its platform's account; the platform's key with
+  `Stripe-Account: acct_…` acts on that account (its objects, keys and limits). `Stripe-Account` with a
+  key whose account is no platform answers 403 with Stripe's text; a platform's key naming an account
+  not connected to it answers 403 with Stripe's text and the code `account_invalid` (ours: the code is
+  not in the shared reference). Ours too: a Connect request counts against the connected account's
+  limiters, not the platform's (Stripe does not publish which), and an account is not an object
+  (no `/v1/accounts`).
 - Line amounts are `quantity × unit_amount_decimal` rounded half up to a whole minor unit.
 - `send_invoice` without `days_until_due`/`due_date` falls back to 30 days (Stripe's default terms).
 - Deleting a draft invoice deletes its invoice items.
@@ -45,7 +53,7 @@ Departures from Stripe, on purpose or by necessity (each named so nobody mistake
   presets; answers `limits_in_force`, `latency_in_force`, keys masked), `GET|DELETE /_sandbox/requests`
   (`?method=&path=&endpoint=&account=&clear=1`; per request `received_at`, `answered_at`, `endpoint`,
   `account`, `status`, `idempotency_key`, `latency_ms`, `limited_by`, `fault`), `GET /_sandbox/stats`
-  (answers by status, `limited` by limiter, `in_flight`, `peak_in_flight` per account),
+  (answers by status, `limited` by limiter, `in_flight`, `peak_in_flight` and object counts per account),
   `POST /_sandbox/reset`, `POST /_sandbox/roll_key`.
 - A 500 injected by `fail_rate` is saved for idempotency and carries `Stripe-Should-Retry: false`, as the
   SDK expects of Stripe's 500s; `unavailable_rate` 503s happen before the idempotency layer.

@@ -32,8 +32,9 @@ class StripeEmulatorConfig:
 
     `profile` (`default` | `test` | `live` | `off`) gives the four limiter numbers; a number set here
     (not None) overrides the profile's. `latency` (`off` | `stripe`) likewise gives the latency medians.
-    `key_accounts` maps an API key to its account (keys not named belong to `acct_emulator`): limits are
-    per account.
+    `key_accounts` maps an API key to its account (keys not named belong to `acct_emulator`): objects,
+    idempotency keys and limits are per account. `connected_accounts` maps a connected account id to its
+    Connect platform's account: a platform key acts on it with the `Stripe-Account` header.
     `fail_rate`: share of endpoint executions answered with a 500 that is saved for idempotency, as
     Stripe saves a 500 (a retry with the same key gets the same 500 back).
     `unavailable_rate`: share of requests answered 503 before the idempotency layer (not saved; a retry
@@ -45,6 +46,7 @@ class StripeEmulatorConfig:
 
     api_keys: tuple[str, ...] = (DEFAULT_API_KEY,)
     key_accounts: Mapping[str, str] = field(default_factory=dict)
+    connected_accounts: Mapping[str, str] = field(default_factory=dict)
     profile: str = "default"
     rate_limit_per_second: float | None = None
     endpoint_rate_limit_per_second: float | None = None
@@ -98,6 +100,19 @@ class StripeEmulatorConfig:
     def account_of(self, key: str) -> str:
         return self.key_accounts.get(key, DEFAULT_ACCOUNT)
 
+    def acting_account(self, key: str, stripe_account: str | None) -> str:
+        """The account a request acts on: the key's own, or with `Stripe-Account` a connected account
+        of the key's (a Connect platform's) account; any other account answers 403, as Stripe does."""
+        own = self.account_of(key)
+        wanted = (stripe_account or "").strip()
+        if not wanted or wanted == own:
+            return own
+        if own not in self.connected_accounts.values():
+            raise errors.not_a_platform()
+        if self.connected_accounts.get(wanted) != own:
+            raise errors.no_access_to_account(key, wanted)
+        return wanted
+
 
 CONFIG_NAMES = frozenset(f.name for f in fields(StripeEmulatorConfig))
 LATENCY_NAMES = frozenset({"latency", "latency_seed", "latency_endpoints_ms", "latency_ms", *_LATENCY_FIELDS})
@@ -127,10 +142,10 @@ def _coerce(name: str, value: Any) -> Any:
         return keys
     if name in ("profile", "latency"):
         return str(value)
-    if name in ("key_accounts", "latency_endpoints_ms"):
+    if name in ("key_accounts", "connected_accounts", "latency_endpoints_ms"):
         if not isinstance(value, Mapping):
             raise ValueError(f"{name} must be an object")
-        if name == "key_accounts":
+        if name in ("key_accounts", "connected_accounts"):
             return {str(k): str(v) for k, v in value.items()}
         return {str(k): _non_negative(f"{name}[{k}]", v) for k, v in value.items()}
     if value is None and (name in _LIMIT_FIELDS or name in _LATENCY_FIELDS):

@@ -76,6 +76,30 @@ def expired_api_key(key: str) -> ApiError:
     return ApiError(401, f"Expired API Key provided: {mask_key(key)}", code="api_key_expired")
 
 
+# --- the account a request acts on (403), after the key ------------------------------------------------
+
+
+def not_a_platform() -> ApiError:
+    """`Stripe-Account` with the key of an account that is no Connect platform (Stripe's text)."""
+    return ApiError(
+        403,
+        "Only Stripe Connect platforms can work with other accounts. If you specified a client_id "
+        "parameter, make sure it's correct. If you need to setup a Stripe Connect platform, you can do so "
+        "at https://dashboard.stripe.com/account/applications/settings.",
+    )
+
+
+def no_access_to_account(key: str, account: str) -> ApiError:
+    """A platform's key naming an account not connected to it. Stripe's text; the `account_invalid`
+    code is ours (not confirmed in the shared reference)."""
+    return ApiError(
+        403,
+        f"The provided key '{mask_key(key)}' does not have access to account '{account}' (or that account "
+        "does not exist). Application access may have been revoked.",
+        code="account_invalid",
+    )
+
+
 # --- rate limiting (429), before idempotency ---------------------------------------------------------
 
 

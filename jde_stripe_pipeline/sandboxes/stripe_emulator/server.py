@@ -1,9 +1,11 @@
 """The HTTP shell around the endpoints: keys, rate limits, idempotency, faults, the admin API.
 
-A request goes through the layers in Stripe's order: API key (401) → limiters (429: global rate, the
-endpoint's or search's rate, requests in flight; `limits.py`) → route (404) → idempotency (replay / 400 /
-409) → parameter validation (400, never saved) → the emulated delay (`latency.py`) → the endpoint itself,
-whose answer — success, a 4xx from the endpoint, or an injected 500 — is saved under the idempotency key.
+A request goes through the layers in Stripe's order: API key (401) → the account it acts on (the
+key's, or with a Connect platform's key the `Stripe-Account` header's; 403 otherwise; each account holds
+its own objects and idempotency keys) → limiters (429: global rate, the endpoint's or search's rate,
+requests in flight; `limits.py`) → route (404) → idempotency (replay / 400 / 409) → parameter validation
+(400, never saved) → the emulated delay (`latency.py`) → the endpoint itself, whose answer — success, a
+4xx from the endpoint, or an injected 500 — is saved under the idempotency key.
 """
 
 from __future__ import annotations
@@ -25,13 +27,14 @@ from urllib.parse import parse_qsl
 
 from ..http_server import DROP_CONNECTION, HttpRequest, HttpResponse, LoopbackServer, _DropConnection
 from . import api, errors, routes
-from .config import LATENCY_NAMES, StripeEmulatorConfig, coerce_changes, config_view
+from .admin import admin_response
+from .config import DEFAULT_ACCOUNT, LATENCY_NAMES, StripeEmulatorConfig, coerce_changes
 from .errors import ApiError
 from .forms import decode_pairs, validate
 from .latency import LatencyModel
 from .limits import REASON_HEADER, Limiters
 from .objects import request_id as new_request_id
-from .store import IdempotencyRecord, Store
+from .store import KINDS, IdempotencyRecord, Store, Stores
 
 API_VERSION = "2026-10-28.endive"
 IDEMPOTENCY_KEY_MAX = 255
@@ -70,7 +73,7 @@ class StripeEmulator:
     def __init__(self, config: StripeEmulatorConfig | None = None, db_path: Path | str | None = None) -> None:
         self._config = config or StripeEmulatorConfig()
         self._lock = threading.RLock()
-        self._store = Store(Path(db_path) if db_path is not None else None)
+        self._stores = Stores(Path(db_path) if db_path is not None else None, legacy_account=DEFAULT_ACCOUNT)
         self._keys: dict[str, _KeyState] = {key: _KeyState() for key in self._config.api_keys}
         self._limiters = Limiters()
         self._latency = LatencyModel(self._config.latency_settings)
@@ -150,8 +153,9 @@ class StripeEmulator:
         with self._lock:
             return {
                 "requests": dict(self._stats),
-                "objects": {kind: len(objs) for kind, objs in self._store.objects.items()},
-                "idempotency_keys": len(self._store.idempotency),
+                "objects": {kind: sum(len(store.objects[kind]) for store in self._stores) for kind in KINDS},
+                "idempotency_keys": sum(len(store.idempotency) for store in self._stores),
+                "accounts": {store.account: _counts(store) for store in self._stores},
                 "limited": dict(self._limited),
                 "in_flight": self._limiters.in_flight(),
                 "peak_in_flight": self._limiters.peak_in_flight(),
@@ -160,18 +164,19 @@ class StripeEmulator:
     def reset(self) -> None:
         """Forget every object, idempotency key, log entry and counter; keys and config stay."""
         with self._lock:
-            self._store.clear()
-            self._store.flush()
+            self._stores.clear()
             self._log.clear()
             self._stats.clear()
             self._limited.clear()
             self._limiters.clear()
             self._latency = LatencyModel(self._config.latency_settings)
 
-    def objects(self, kind: str) -> list[dict[str, Any]]:
-        """Direct read of the stored objects of one kind (`customer`, `invoice`, `invoiceitem`)."""
+    def objects(self, kind: str, account: str | None = None) -> list[dict[str, Any]]:
+        """Direct read of the stored objects of one kind (`customer`, `invoice`, `invoiceitem`), of one
+        account (`acct_…`) or, with None, of every account."""
         with self._lock:
-            return [dict(obj) for obj in self._store.objects[kind].values()]
+            stores = [self._stores.of(account)] if account is not None else list(self._stores)
+            return [dict(obj) for store in stores for obj in store.objects[kind].values()]
 
     @contextlib.contextmanager
     def serve(self, port: int = 0, host: str = "127.0.0.1") -> Iterator[LoopbackServer]:
@@ -180,13 +185,13 @@ class StripeEmulator:
             yield server
 
     def close(self) -> None:
-        self._store.close()
+        self._stores.close()
 
     # --- request handling --------------------------------------------------------------------------
 
     def handle(self, request: HttpRequest) -> HttpResponse | _DropConnection:
         if request.path.startswith("/_sandbox/"):
-            return self._admin(request)
+            return admin_response(self, request)
         request_id = new_request_id()
         idempotency_key = request.header("idempotency-key") if request.method == "POST" else None
         entry = RequestLogEntry(request.method, request.path, idempotency_key, 0, False, request_id)
@@ -252,14 +257,16 @@ class StripeEmulator:
         found = routes.match_route(request.method, request.path)
         with self._lock:
             config = self._config
-            entry.account = account = config.account_of(key)
+            entry.account = account = config.acting_account(key, request.header("stripe-account"))
             entry.endpoint = endpoint = None if found is None else f"{found[0].method} {found[0].template}"
             search = found is not None and found[0].search
             entry.limited_by = self._limiters.admit(config.limits, account, endpoint, search, self.clock())
         if entry.limited_by is not None:
             raise errors.rate_limited(REASON_HEADER[entry.limited_by])
         try:
-            return self._admitted(request, request_id, idempotency_key, entry, config, found)
+            with self._lock:
+                store = self._stores.of(account)
+            return self._admitted(request, request_id, idempotency_key, entry, config, found, store)
         finally:
             with self._lock:
                 self._limiters.release(account)
@@ -272,6 +279,7 @@ class StripeEmulator:
         entry: RequestLogEntry,
         config: StripeEmulatorConfig,
         found: tuple[api.Route, tuple[str, ...]] | None,
+        store: Store,
     ) -> HttpResponse | _DropConnection:
         with self._lock:
             if config.unavailable_rate and self._faults.random() < config.unavailable_rate:
@@ -285,7 +293,7 @@ class StripeEmulator:
             raise errors.idempotency_key_too_long()
         fingerprint = hashlib.sha256(json.dumps(raw, sort_keys=True).encode()).hexdigest()
         if idempotency_key is not None:
-            replay = self._claim_key(idempotency_key, request, fingerprint, request_id)
+            replay = self._claim_key(store, idempotency_key, request, fingerprint, request_id)
             if replay is not None:
                 entry.replayed = True
                 return replay
@@ -293,25 +301,27 @@ class StripeEmulator:
             params = validate(raw, route.schema, route.required)
         except ApiError:
             if idempotency_key is not None:
-                self._release_key(idempotency_key)  # validation runs before the endpoint: nothing saved
+                self._release_key(
+                    store, idempotency_key
+                )  # validation runs before the endpoint: nothing saved
             raise
         with self._lock:
             entry.latency_ms = self._latency.sample_ms(entry.endpoint)
         if entry.latency_ms > 0:
             time.sleep(entry.latency_ms / 1000.0)
-        return self._execute(route, ids, params, request_id, idempotency_key, entry)
+        return self._execute(store, route, ids, params, request_id, idempotency_key, entry)
 
     def _claim_key(
-        self, key: str, request: HttpRequest, fingerprint: str, request_id: str
+        self, store: Store, key: str, request: HttpRequest, fingerprint: str, request_id: str
     ) -> HttpResponse | None:
         with self._lock:
             now = self.clock()
-            record = self._store.idempotency.get(key)
+            record = store.idempotency.get(key)
             if record is not None and now - record.created_at >= self._config.idempotency_ttl_seconds:
-                self._store.drop_idempotency(key)
+                store.drop_idempotency(key)
                 record = None
             if record is None:
-                self._store.put_idempotency(
+                store.put_idempotency(
                     IdempotencyRecord(key, request.method, request.path, fingerprint, created_at=now)
                 )
                 return None
@@ -329,15 +339,16 @@ class StripeEmulator:
             }
             return HttpResponse(record.status, record.body.encode("utf-8"), headers)
 
-    def _release_key(self, key: str) -> None:
+    def _release_key(self, store: Store, key: str) -> None:
         with self._lock:
-            record = self._store.idempotency.get(key)
+            record = store.idempotency.get(key)
             if record is not None and record.in_flight:
-                self._store.drop_idempotency(key)
-            self._store.flush()
+                store.drop_idempotency(key)
+            store.flush()
 
     def _execute(
         self,
+        store: Store,
         route: api.Route,
         ids: tuple[str, ...],
         params: dict[str, Any],
@@ -347,7 +358,7 @@ class StripeEmulator:
     ) -> HttpResponse | _DropConnection:
         with self._lock:
             config = self._config
-            ctx = api.Context(self._store, self.clock(), config.search_lag_seconds)
+            ctx = api.Context(store, self.clock(), config.search_lag_seconds)
             fault = None
             roll = self._faults.random()
             if roll < config.fail_rate:
@@ -367,12 +378,12 @@ class StripeEmulator:
             text = json.dumps(body, default=str)
             headers = {"Content-Type": "application/json", **self._headers(request_id, extra)}
             if idempotency_key is not None:
-                record = self._store.idempotency[idempotency_key]
+                record = store.idempotency[idempotency_key]
                 record.in_flight = False
                 record.status, record.body, record.request_id = status, text, request_id
                 record.headers = {k: v for k, v in extra.items()}
-                self._store.put_idempotency(record)
-            self._store.flush()
+                store.put_idempotency(record)
+            store.flush()
             if fault is not None:
                 entry.fault = fault
             if fault == "commit_then_fail":
@@ -382,37 +393,6 @@ class StripeEmulator:
                 return HttpResponse.of_json(500, lost.body(request_id), self._headers(request_id))
         return HttpResponse(status, text.encode("utf-8"), headers)
 
-    # --- admin API (no auth): /_sandbox/... --------------------------------------------------------
 
-    def _admin(self, request: HttpRequest) -> HttpResponse:
-        path = request.path.rstrip("/")
-        try:
-            if path == "/_sandbox/config":
-                if request.method == "POST":
-                    self.update_config(**(request.json() or {}))
-                return HttpResponse.of_json(200, config_view(self._config))
-            if path == "/_sandbox/reset" and request.method == "POST":
-                self.reset()
-                return HttpResponse.of_json(200, {"reset": True})
-            if path == "/_sandbox/requests":
-                method = _first(request.query, "method")
-                prefix = _first(request.query, "path")
-                endpoint, account = _first(request.query, "endpoint"), _first(request.query, "account")
-                log = self.requests_log(method, prefix, endpoint, account)
-                if request.method == "DELETE" or (request.query.get("clear") or ["0"])[0] in ("1", "true"):
-                    self.clear_requests_log()
-                return HttpResponse.of_json(200, log)
-            if path == "/_sandbox/stats":
-                return HttpResponse.of_json(200, self.stats())
-            if path == "/_sandbox/roll_key" and request.method == "POST":
-                payload = request.json() or {}
-                new_key = self.roll_key(str(payload["key"]), float(payload.get("expires_in_seconds", 0)))
-                return HttpResponse.of_json(200, {"key": new_key})
-        except (ValueError, KeyError, TypeError) as error:
-            return HttpResponse.of_json(400, {"error": {"message": str(error)}})
-        return HttpResponse.of_json(404, {"error": {"message": f"no admin endpoint {request.method} {path}"}})
-
-
-def _first(query: Mapping[str, list[str]], name: str) -> str | None:
-    values = query.get(name)
-    return values[0] if values else None
+def _counts(store: Store) -> dict[str, int]:
+    return {kind: len(objects) for kind, objects in store.objects.items()}
