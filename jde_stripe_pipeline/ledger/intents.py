@@ -223,10 +223,10 @@ class Intents:
         would hide. False when nothing was written."""
         now = self._ledger.now()
         with self._ledger.write() as conn:
-            row = _row(conn, outcome.object_type, outcome.record_key, lock=True)
+            row = _row(conn, self._account, outcome.object_type, outcome.record_key, lock=True)
             if row is None or row.holder_run_id in (None, outcome.run_id):
                 return False
-            conn.execute(audit.insert().values(**audit_values(outcome, now)))
+            conn.execute(audit.insert().values(**audit_values(outcome, now, self._account)))
         return True
 
     def release(self, token: ClaimToken) -> int:
