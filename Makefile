@@ -37,7 +37,7 @@ validate: $(STAMP) .env
 ## the tests are independent: own ports, temp dirs and databases). PYTEST_WORKERS=0 runs them in one process.
 PYTEST_WORKERS ?= 2
 test: lint typecheck validate .env
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --durations=15 $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --durations=15 -m "not reliability" $(PYTEST_ARGS)
 
 ## the tests alone, for a quick loop
 test-fast: $(STAMP)
@@ -57,6 +57,7 @@ bench: $(STAMP)
 ## the fault and bad-input matrix (issue 11): every scenario, then docs/reliability.md regenerated
 reliability: $(STAMP)
 	$(BIN)/python -m jde_stripe_pipeline.reliability $(RELIABILITY_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) -m reliability
 
 ## re-resolve requirements.lock from pyproject.toml's pins
 lock:

@@ -79,7 +79,7 @@ def test_faults_and_kills_end_in_the_clean_state(tmp_path: Path) -> None:
         _check(world)
 
 
-@pytest.mark.slow
+@pytest.mark.reliability
 def test_faults_and_kills_at_volume(tmp_path: Path) -> None:
     with make_world(tmp_path, customers=200, invoices=400, emulator_config=CHAOS) as world:
         _killed_then_finished(world, kills=4, rng=random.Random(5))
