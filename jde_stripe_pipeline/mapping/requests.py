@@ -213,17 +213,43 @@ class InvoiceLineRequest:
 
 
 @dataclass(frozen=True, slots=True)
-class InvoiceRequest:
+class DocumentRequest:
+    """What every request for one JDE document (an invoice, a credit memo, a void) starts with."""
+
+    profile: InvoiceProfileName
+    document_key: JdeDocumentKey
+    customer_an8: int
+    """The JDE customer (AN8): the engine resolves it to the Stripe customer id."""
+
+    @property
+    def record_key(self) -> str:
+        return str(self.document_key)
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentGone(DocumentRequest):
+    """A document with nothing for Stripe to hold any more: its hashes are stable for the document, so
+    an unchanged 'nothing to bill' is recognised as done."""
+
+    HASH_TAG: ClassVar[str] = "document_gone"
+
+    @property
+    def content_hash(self) -> str:
+        return content_hash({self.HASH_TAG: self.record_key, "profile": self.profile})
+
+    @property
+    def change_hash(self) -> str:
+        return self.content_hash
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceRequest(DocumentRequest):
     """A draft Stripe invoice for one JDE document: header params plus its lines keyed by `jde_lnid`.
 
     Create = `invoices.create(params())` then `add_lines` with each line's `params()`; an existing
     draft converges with `update_params()` and the line-level update/remove/add by `lnid`.
     """
 
-    profile: InvoiceProfileName
-    document_key: JdeDocumentKey
-    customer_an8: int
-    """The JDE customer (AN8): the engine resolves it to the Stripe customer id."""
     currency: str
     collection_method: CollectionMethod
     days_until_due: int | None
@@ -247,10 +273,6 @@ class InvoiceRequest:
         "jde_updated_at",
         "jde_profile",
     )
-
-    @property
-    def record_key(self) -> str:
-        return str(self.document_key)
 
     def with_customer(self, customer_id: str) -> InvoiceRequest:
         return replace(self, customer_id=customer_id)
@@ -352,30 +374,16 @@ def invoice_total_minor(request: InvoiceRequest) -> int:
 
 
 @dataclass(frozen=True, slots=True)
-class DeleteDraftInvoice:
+class DeleteDraftInvoice(DocumentGone):
     """The JDE document has nothing left to bill (every line cancelled, or no lines at all).
 
     The engine deletes the Stripe draft if one exists (`DELETE /v1/invoices/{id}`, drafts only; a
     finalized invoice is a conflict for a person) and otherwise does nothing.
     """
 
-    profile: InvoiceProfileName
-    document_key: JdeDocumentKey
-    customer_an8: int
     reason: str
 
-    @property
-    def record_key(self) -> str:
-        return str(self.document_key)
-
-    @property
-    def content_hash(self) -> str:
-        """Stable for the document, so an unchanged 'nothing to bill' is recognised as done."""
-        return content_hash({"delete_draft_invoice": self.record_key, "profile": self.profile})
-
-    @property
-    def change_hash(self) -> str:
-        return self.content_hash
+    HASH_TAG: ClassVar[str] = "delete_draft_invoice"
 
 
 def _without_version_stamp(params: Params) -> Params:
