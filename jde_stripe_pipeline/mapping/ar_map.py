@@ -302,7 +302,7 @@ def _field_of(message: str) -> str:
 
 
 def _failure(record: JdeArInvoice, field: str, reason: str) -> MappingFailure:
-    return MappingFailure("invoice", str(record.key), field, reason, record.model_dump(mode="json"))
+    return MappingFailure.of_record("invoice", str(record.key), record, field, reason)
 
 
 __all__ = ["ArFigures", "ar_figures", "expected_ar_invoice_figures", "map_ar_invoice"]

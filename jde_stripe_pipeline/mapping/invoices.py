@@ -216,13 +216,7 @@ def line_description(
 
 
 def _failure(record: JdeInvoice, refused: Refused) -> MappingFailure:
-    return MappingFailure(
-        kind="invoice",
-        record_key=str(record.key),
-        field=refused.field,
-        reason=refused.reason,
-        raw=record.model_dump(mode="json"),
-    )
+    return MappingFailure.of_record("invoice", str(record.key), record, refused.field, refused.reason)
 
 
 def _currency(code: str, field: str) -> str:
