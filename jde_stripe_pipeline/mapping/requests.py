@@ -284,15 +284,15 @@ class InvoiceRequest(DocumentRequest):
         `pending_invoice_items_behavior`. `number` and `custom_fields` are owned only when the
         configuration sets them; `custom_fields` is owned as a whole list (Stripe replaces it)."""
         owned = {"collection_method", "effective_at", "shipping_details", "metadata"}
-        if self.days_until_due is not None:
-            owned.add("days_until_due")
-        if self.due_date is not None:
-            owned.add("due_date")
-        if self.number is not None:
-            owned.add("number")
+        owned.update(self._terms_and_number())
         if self.custom_fields:
             owned.add("custom_fields")
         return frozenset(owned)
+
+    def _terms_and_number(self) -> Params:
+        """The optional header fields sent (and owned) only when the mapping sets them."""
+        optional = {"days_until_due": self.days_until_due, "due_date": self.due_date, "number": self.number}
+        return {key: value for key, value in optional.items() if value is not None}
 
     def _header_params(self) -> Params:
         params: Params = {
@@ -302,13 +302,8 @@ class InvoiceRequest(DocumentRequest):
             "effective_at": self.effective_at,
             "metadata": dict(self.metadata),
             "pending_invoice_items_behavior": "exclude",
+            **self._terms_and_number(),
         }
-        if self.days_until_due is not None:
-            params["days_until_due"] = self.days_until_due
-        if self.due_date is not None:
-            params["due_date"] = self.due_date
-        if self.number is not None:
-            params["number"] = self.number
         if self.shipping_details is not None:
             params["shipping_details"] = self.shipping_details.params()
         if self.custom_fields:
@@ -333,13 +328,8 @@ class InvoiceRequest(DocumentRequest):
             if self.shipping_details is not None
             else "",
             "metadata": _owned_metadata_update(self.metadata, self.OWNED_METADATA_KEYS),
+            **self._terms_and_number(),
         }
-        if self.days_until_due is not None:
-            params["days_until_due"] = self.days_until_due
-        if self.due_date is not None:
-            params["due_date"] = self.due_date
-        if self.number is not None:
-            params["number"] = self.number
         if self.custom_fields:
             params["custom_fields"] = [custom.params() for custom in self.custom_fields]
         return params
