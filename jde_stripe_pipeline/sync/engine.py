@@ -191,11 +191,11 @@ class SyncEngine:
             meter = Meter(self.stripe)
             key = work.record_key
             link = _link(work, customers)
-            decision = self._flow.decide(
+            decided = self._flow.decide(
                 kind, work, mappings.get(key), intents.get(key), meter, customer=link, peek=True
             )
-            assert decision is not None
-            changes.append(_planned(decision))
+            assert decided is not None
+            changes.append(_planned(decided[0]))
             requests += meter.count
         return changes, requests
 
