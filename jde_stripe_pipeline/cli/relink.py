@@ -17,11 +17,9 @@ import click
 
 from jde_stripe_pipeline import runtime
 from jde_stripe_pipeline.cli.settings import (
+    account_command_setup,
     account_option,
-    credential_source,
-    load_settings,
     plain_errors,
-    selected_accounts,
     state_url_option,
 )
 from jde_stripe_pipeline.sync.relink import relink
@@ -33,9 +31,7 @@ from jde_stripe_pipeline.sync.relink import relink
 def relink_command(account: str | None, state_url: str | None) -> None:
     """List a Stripe account once (each configured account, or `--account`); its ledger learns every
     unmapped record's Stripe object."""
-    settings = load_settings()
-    accounts = settings.accounts.select(selected_accounts(settings, account) or settings.accounts.names)
-    credentials = credential_source()
+    settings, accounts, credentials = account_command_setup(account)
     run_id = f"relink-{uuid.uuid4().hex[:12]}"
     with plain_errors(), runtime.open_ledger(state_url) as ledger:
         for stripe_account in accounts:

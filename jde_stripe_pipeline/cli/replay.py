@@ -23,11 +23,9 @@ from jde_stripe_pipeline import runtime
 from jde_stripe_pipeline.accounts import DEFAULT_ACCOUNT
 from jde_stripe_pipeline.cli.audit import render_table
 from jde_stripe_pipeline.cli.settings import (
+    account_command_setup,
     account_option,
-    credential_source,
-    load_settings,
     plain_errors,
-    selected_accounts,
     state_url_option,
 )
 from jde_stripe_pipeline.jde.client import AisSession
@@ -137,9 +135,7 @@ def format_replays(replays: Sequence[PartitionReplay]) -> str:
 @state_url_option
 def replay(partitions: tuple[str, ...], account: str | None, state_url: str | None) -> None:
     """Re-send just the failed records of these partitions, re-read from JDE (exit 1 if any fail again)."""
-    settings = load_settings()
-    accounts = settings.accounts.select(selected_accounts(settings, account) or settings.accounts.names)
-    credentials = credential_source()
+    settings, accounts, credentials = account_command_setup(account)
     run_id = f"replay-{uuid.uuid4()}"
     replays: list[PartitionReplay] = []
     with (

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 
 import click
 
+from jde_stripe_pipeline.accounts import StripeAccount
 from jde_stripe_pipeline.credentials import CredentialsError, CredentialSource
 from jde_stripe_pipeline.jde.errors import AisError
 from jde_stripe_pipeline.ledger import LedgerError
@@ -64,3 +65,13 @@ def selected_accounts(settings: Settings, account: str | None) -> list[str] | No
             param_hint="--account",
         )
     return [account]
+
+
+def account_command_setup(
+    account: str | None,
+) -> tuple[Settings, tuple[StripeAccount, ...], CredentialSource]:
+    """What a command working account by account opens with: the settings, the accounts `--account`
+    picks (every configured one when unset) and the credential source."""
+    settings = load_settings()
+    accounts = settings.accounts.select(selected_accounts(settings, account) or settings.accounts.names)
+    return settings, accounts, credential_source()

@@ -30,7 +30,7 @@ import enum
 import os
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import requests
 
@@ -101,6 +101,10 @@ class ConnectionCheckResult:
     """What to do; None when the check passed."""
     problem: Problem | None = None
     """None when the check passed."""
+
+
+Answer = tuple[Problem, str, str | None]
+"""A failed check's problem, message and hint (`ConnectionCheckResult`'s)."""
 
 
 @dataclass(frozen=True)
@@ -205,72 +209,59 @@ def _ais_failure(
     error: AisError, logged_in: bool, settings: AisSettings, credentials: JdeCredentials
 ) -> ConnectionCheckResult:
     """Sort an AIS failure by what the user should do; `logged_in` says which call failed."""
-    url = settings.url
+    return _failed(JDE_CHECK_NAME, *_ais_answer(error, logged_in, settings, credentials))
+
+
+def _ais_answer(
+    error: AisError, logged_in: bool, settings: AisSettings, credentials: JdeCredentials
+) -> Answer:
+    url, user, message = settings.url, settings.username, str(error)
+    base_url = f"Check that JDE_AIS_URL ({url}) is the AIS Server's base URL (without /jderest)."
     if _caused_by_tls(error):
-        return _failed(
-            JDE_CHECK_NAME,
+        return (
             Problem.TLS,
             f"TLS verification of the AIS Server's certificate at {url} failed.",
             "Set JDE_AIS_CA_BUNDLE (or `jde-stripe credentials set jde --ca-bundle`) to the PEM file of the"
             " CA that signed the AIS Server's certificate.",
         )
     if isinstance(error, AisAllowlistError) and not logged_in:
-        return _failed(
-            JDE_CHECK_NAME,
-            Problem.ALLOWLIST,
-            str(error),
-            f"Ask the AIS administrator to add this connector's egress IP address to the allowlist of {url}.",
+        hint = (
+            f"Ask the AIS administrator to add this connector's egress IP address to the allowlist of {url}."
         )
+        return Problem.ALLOWLIST, message, hint
     if isinstance(error, AisAllowlistError):
-        return _failed(
-            JDE_CHECK_NAME,
+        return (
             Problem.PERMISSION,
-            f"AIS at {url} accepted the login of user {settings.username} but refused the read of"
-            f" {PROBE_TABLE} with HTTP 403.",
-            f"Grant user {settings.username} (role {settings.role}) read access to {PROBE_TABLE} and the"
-            " address book tables in JDE security; an IP allowlist would have refused the login already.",
+            f"AIS at {url} accepted the login of user {user} but refused the read of {PROBE_TABLE} with"
+            " HTTP 403.",
+            f"Grant user {user} (role {settings.role}) read access to {PROBE_TABLE} and the address book"
+            " tables in JDE security; an IP allowlist would have refused the login already.",
         )
     if isinstance(error, AisAuthError) and logged_in:
-        return _failed(
-            JDE_CHECK_NAME,
-            Problem.SESSION,
-            str(error),
+        hint = (
             "The login works but AIS dropped the new token at once: check the AIS Server's session timeout,"
             f" that a load balancer in front of {url} keeps a client on one AIS node,"
-            " and JDE_AIS_DEVICE_NAME.",
+            " and JDE_AIS_DEVICE_NAME."
         )
+        return Problem.SESSION, message, hint
     if isinstance(error, AisAuthError):
-        return _failed(JDE_CHECK_NAME, Problem.CREDENTIALS, str(error), _jde_credentials_hint(credentials))
+        return Problem.CREDENTIALS, message, _jde_credentials_hint(credentials)
     if isinstance(error, AisUnavailableError):
-        return _failed(
-            JDE_CHECK_NAME,
-            Problem.NETWORK,
-            str(error),
+        hint = (
             f"Check JDE_AIS_URL ({url}), that this machine can reach it (firewall, VPN, proxy) and that"
-            " the AIS Server is running.",
+            " the AIS Server is running."
         )
+        return Problem.NETWORK, message, hint
     if isinstance(error, AisProtocolError):
-        return _failed(
-            JDE_CHECK_NAME,
-            Problem.UNEXPECTED,
-            str(error),
-            f"Check that JDE_AIS_URL ({url}) is the AIS Server's base URL (without /jderest).",
-        )
+        return Problem.UNEXPECTED, message, base_url
     if isinstance(error, AisRequestError) and error.status == 404:
-        return _failed(
-            JDE_CHECK_NAME,
-            Problem.CONFIGURATION,
-            str(error),
-            f"Check that JDE_AIS_URL ({url}) is the AIS Server's base URL (without /jderest).",
-        )
+        return Problem.CONFIGURATION, message, base_url
     if isinstance(error, AisRequestError):
-        return _failed(
-            JDE_CHECK_NAME,
-            Problem.UNEXPECTED,
-            str(error),
-            "Check JDE_AIS_ENVIRONMENT, JDE_AIS_ROLE and JDE_AIS_DEVICE_NAME against the AIS Server's setup.",
+        hint = (
+            "Check JDE_AIS_ENVIRONMENT, JDE_AIS_ROLE and JDE_AIS_DEVICE_NAME against the AIS Server's setup."
         )
-    return _failed(JDE_CHECK_NAME, Problem.UNEXPECTED, str(error), None)
+        return Problem.UNEXPECTED, message, hint
+    return Problem.UNEXPECTED, message, None
 
 
 def _caused_by_tls(error: BaseException) -> bool:
@@ -335,7 +326,7 @@ def check_stripe(
         with StripeSink(settings) as sink:
             balance = sink.retrieve_balance().object
     except StripeSinkError as error:
-        return replace(_stripe_failure(error, credentials, api_base, key_account), name=name)
+        return _failed(name, *_stripe_failure(error, credentials, api_base, key_account))
     mode = "live" if balance.get("livemode") else "test"
     connected = f", acting on {account.connected_account}" if account.connected_account else ""
     return ConnectionCheckResult(
@@ -345,19 +336,18 @@ def check_stripe(
 
 def _stripe_failure(
     error: StripeSinkError, credentials: StripeCredentials, api_base: str, key_account: str = DEFAULT_ACCOUNT
-) -> ConnectionCheckResult:
+) -> Answer:
+    """Sort a Stripe failure by what the user should do."""
     masked = credentials.masked_key
     if isinstance(error, StripeAuthError) and error.http_status == 401:
-        return _failed(
-            STRIPE_CHECK_NAME,
+        return (
             Problem.CREDENTIALS,
             f"Stripe at {api_base} refused the API key {masked} (HTTP 401):"
             " it is invalid, revoked or expired.",
             _stripe_new_key_hint(credentials, key_account),
         )
     if isinstance(error, StripeAuthError) and error.http_status == 403:
-        return _failed(
-            STRIPE_CHECK_NAME,
+        return (
             Problem.PERMISSION,
             f"Stripe at {api_base} refused the API key {masked} a balance read (HTTP 403):"
             " the key lacks permission.",
@@ -365,35 +355,25 @@ def _stripe_failure(
             " Customers and Invoices. " + _stripe_new_key_hint(credentials, key_account),
         )
     if isinstance(error, StripeUnavailable) and error.http_status == 429:
-        return _failed(
-            STRIPE_CHECK_NAME,
+        return (
             Problem.RATE_LIMITED,
             f"Stripe at {api_base} rate-limited the key {masked} (HTTP 429) on every attempt.",
             "Another client is using up the account's request rate; try again in a minute.",
         )
     if isinstance(error, StripeUnavailable) and error.http_status is None:
-        return _failed(
-            STRIPE_CHECK_NAME,
+        return (
             Problem.NETWORK,
             f"Could not reach Stripe at {api_base}: no response after {error.attempts} attempts.",
             "Check STRIPE_API_BASE (unset it for Stripe itself), the network and any proxy between this"
             " machine and Stripe.",
         )
     if isinstance(error, StripeUnavailable):
-        return _failed(
-            STRIPE_CHECK_NAME,
-            Problem.UNAVAILABLE,
-            f"Stripe at {api_base} kept failing: {error}",
-            "Stripe is having trouble (https://status.stripe.com); try again later.",
-        )
+        hint = "Stripe is having trouble (https://status.stripe.com); try again later."
+        return Problem.UNAVAILABLE, f"Stripe at {api_base} kept failing: {error}", hint
     if isinstance(error, StripeRequestRejected):
-        return _failed(
-            STRIPE_CHECK_NAME,
-            Problem.CONFIGURATION,
-            f"{api_base} refused a balance read: {error}",
-            "Check STRIPE_API_BASE: unset it for Stripe itself, or set the emulator's or proxy's base URL.",
-        )
-    return _failed(STRIPE_CHECK_NAME, Problem.UNEXPECTED, str(error), None)
+        hint = "Check STRIPE_API_BASE: unset it for Stripe itself, or set the emulator's or proxy's base URL."
+        return Problem.CONFIGURATION, f"{api_base} refused a balance read: {error}", hint
+    return Problem.UNEXPECTED, str(error), None
 
 
 def _stripe_new_key_hint(credentials: StripeCredentials, key_account: str = DEFAULT_ACCOUNT) -> str:

@@ -10,7 +10,6 @@ side; only the three key columns of the changed rows come back.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 
 from jde_stripe_pipeline.jde.ar_assemble import assemble_ar_invoice, document_key
@@ -18,8 +17,8 @@ from jde_stripe_pipeline.jde.ar_records import JdeArInvoice
 from jde_stripe_pipeline.jde.assemble import quarantine
 from jde_stripe_pipeline.jde.client import AisSession, Row
 from jde_stripe_pipeline.jde.profiles import ArInvoiceProfile
-from jde_stripe_pipeline.jde.query import Condition, LiteralValue, Operator, Query, chunked, column_id
-from jde_stripe_pipeline.jde.read import INVOICE_CHUNK, browse
+from jde_stripe_pipeline.jde.query import chunked
+from jde_stripe_pipeline.jde.read import INVOICE_CHUNK, browse, document_rows, in_list
 from jde_stripe_pipeline.jde.records import JdeDocumentKey, QuarantinedRecord
 from jde_stripe_pipeline.jde.tables import TableSpec
 from jde_stripe_pipeline.jde.window import UpdateWindow, window_query
@@ -34,10 +33,6 @@ def _keys_of(spec: TableSpec, profile: ArInvoiceProfile) -> tuple[str, str, str]
     return TAX_KEY if spec.name == profile.tax_table else LEDGER_KEY
 
 
-def _in(spec: TableSpec, alias: str, values: Iterable[LiteralValue]) -> Condition:
-    return Condition(column_id(spec.name, alias), Operator.LIST, tuple(values))
-
-
 def extract_ar_invoices(
     session: AisSession, window: UpdateWindow, profile: ArInvoiceProfile, *, chunk_size: int = INVOICE_CHUNK
 ) -> Iterator[JdeArInvoice | QuarantinedRecord]:
@@ -45,7 +40,7 @@ def extract_ar_invoices(
     changed: set[JdeDocumentKey] = set()
     for spec in profile.tables:
         aliases = _keys_of(spec, profile)
-        query = window_query(spec, window).and_also(_in(spec, aliases[2], profile.document_types))
+        query = window_query(spec, window).and_also(in_list(spec, aliases[2], profile.document_types))
         for row in browse(session, spec, aliases, query):
             key = document_key(row, aliases)
             if key is None:
@@ -83,19 +78,4 @@ def fetch_ar_invoices(
 def _rows_of(
     session: AisSession, spec: TableSpec, aliases: tuple[str, str, str], keys: Sequence[JdeDocumentKey]
 ) -> dict[JdeDocumentKey, list[Row]]:
-    """The rows of these documents: LIST on number, company and type, the cross product trimmed here."""
-    company, number, kind = aliases
-    query = Query(
-        conditions=(
-            _in(spec, number, sorted({k.doco for k in keys})),
-            _in(spec, company, sorted({k.kcoo for k in keys})),
-            _in(spec, kind, sorted({k.dcto for k in keys})),
-        )
-    )
-    wanted = set(keys)
-    found: dict[JdeDocumentKey, list[Row]] = defaultdict(list)
-    for row in browse(session, spec, spec.aliases, query):
-        key = document_key(row, aliases)
-        if key in wanted:
-            found[key].append(row)
-    return found
+    return document_rows(session, spec, aliases, keys, lambda row: document_key(row, aliases))

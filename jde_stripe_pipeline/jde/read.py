@@ -13,7 +13,7 @@ This module does the reading; `jde.assemble` turns each record's rows into a rec
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime
 
 from jde_stripe_pipeline.jde.assemble import assemble_customer, assemble_invoice, assemble_party, quarantine
@@ -52,7 +52,8 @@ def browse(session: AisSession, spec: TableSpec, columns: Sequence[str], query: 
     return session.browse(BrowseRequest(spec.name, tuple(columns), query), spec.key, date_columns=date_keys)
 
 
-def _list(spec: TableSpec, alias: str, values: Iterable[LiteralValue]) -> Condition:
+def in_list(spec: TableSpec, alias: str, values: Iterable[LiteralValue]) -> Condition:
+    """`alias` is one of `values` (AIS's LIST operator)."""
     return Condition(column_id(spec.name, alias), Operator.LIST, tuple(values))
 
 
@@ -95,7 +96,7 @@ def extract_customers(
     for spec in CUSTOMER_TABLES:
         query = window_query(spec, window)
         if spec is F03012 and company_filter:
-            query = query.and_also(_list(F03012, "CO", company_filter))
+            query = query.and_also(in_list(F03012, "CO", company_filter))
         for row in browse(session, spec, ("AN8",), query):
             an8 = address_number(row.get("AN8"))
             if an8 is None:
@@ -173,9 +174,9 @@ def _fetch_customer_rows(
 ) -> dict[str, dict[int, list[Row]]]:
     rows: dict[str, dict[int, list[Row]]] = {}
     for spec in CUSTOMER_TABLES:
-        query = Query(conditions=(_list(spec, "AN8", an8s),))
+        query = Query(conditions=(in_list(spec, "AN8", an8s),))
         if spec is F03012 and companies:
-            query = query.and_also(_list(F03012, "CO", companies))
+            query = query.and_also(in_list(F03012, "CO", companies))
         rows[spec.name] = _by_an8(browse(session, spec, spec.aliases, query))
     return rows
 
@@ -190,13 +191,13 @@ def _by_an8(rows: Iterable[Row]) -> dict[int, list[Row]]:
 
 def _ship_to_query(query: Query) -> Query:
     spec, types = CUSTOMER_SHIP_TO.ship_to_spec, CUSTOMER_SHIP_TO.order_types
-    return query.and_also(_list(spec, CUSTOMER_SHIP_TO.header.dcto, types)) if types else query
+    return query.and_also(in_list(spec, CUSTOMER_SHIP_TO.header.dcto, types)) if types else query
 
 
 def _fetch_ship_to_orders(session: AisSession, an8s: Sequence[int]) -> dict[int, ShipToOrder | BadRow]:
     """One read of these customers' sales orders (the header columns that place a ship-to only)."""
     spec = CUSTOMER_SHIP_TO.ship_to_spec
-    query = _ship_to_query(Query(conditions=(_list(spec, CUSTOMER_SHIP_TO.header.customer, an8s),)))
+    query = _ship_to_query(Query(conditions=(in_list(spec, CUSTOMER_SHIP_TO.header.customer, an8s),)))
     return latest_ship_to_orders(browse(session, spec, spec.aliases, query))
 
 
@@ -216,7 +217,7 @@ def _fetch_parties(session: AisSession, an8s: Sequence[int], as_of: date) -> dic
     parties: dict[int, JdeParty | BadRow] = {}
     for chunk in chunked(an8s, CUSTOMER_CHUNK):
         books, addresses = (
-            _by_an8(browse(session, spec, spec.aliases, Query(conditions=(_list(spec, "AN8", chunk),))))
+            _by_an8(browse(session, spec, spec.aliases, Query(conditions=(in_list(spec, "AN8", chunk),))))
             for spec in (F0101, F0116)
         )
         for an8 in chunk:
@@ -250,7 +251,7 @@ def extract_invoices(
     for spec, key_aliases in ((header, profile.header.key), (detail, profile.line.header_key)):
         query = window_query(spec, window)
         if profile.order_types:
-            query = query.and_also(_list(spec, key_aliases[2], profile.order_types))
+            query = query.and_also(in_list(spec, key_aliases[2], profile.order_types))
         for row in browse(session, spec, key_aliases, query):
             doc_key = JdeDocumentKey.from_row(row, key_aliases)
             if doc_key is None:
@@ -302,19 +303,33 @@ def _invoice_chunk(
 def _fetch_orders(
     session: AisSession, spec: TableSpec, key_aliases: Sequence[str], keys: Sequence[JdeDocumentKey]
 ) -> dict[JdeDocumentKey, list[Row]]:
-    """The rows of these documents: LIST on DOCO, KCOO and DCTO, the cross product trimmed here."""
     kcoo, doco, dcto, _ = key_aliases
+    return document_rows(
+        session, spec, (kcoo, doco, dcto), keys, lambda row: JdeDocumentKey.from_row(row, key_aliases)
+    )
+
+
+def document_rows(
+    session: AisSession,
+    spec: TableSpec,
+    aliases: tuple[str, str, str],
+    keys: Sequence[JdeDocumentKey],
+    key_of: Callable[[Row], JdeDocumentKey | None],
+) -> dict[JdeDocumentKey, list[Row]]:
+    """The rows of these documents (`key_of` reads a row's document): LIST on the (company, number,
+    type) aliases, the cross product trimmed here."""
+    company, number, kind = aliases
     query = Query(
         conditions=(
-            _list(spec, doco, sorted({k.doco for k in keys})),
-            _list(spec, kcoo, sorted({k.kcoo for k in keys})),
-            _list(spec, dcto, sorted({k.dcto for k in keys})),
+            in_list(spec, number, sorted({k.doco for k in keys})),
+            in_list(spec, company, sorted({k.kcoo for k in keys})),
+            in_list(spec, kind, sorted({k.dcto for k in keys})),
         )
     )
     wanted = set(keys)
     found: dict[JdeDocumentKey, list[Row]] = defaultdict(list)
     for row in browse(session, spec, spec.aliases, query):
-        doc_key = JdeDocumentKey.from_row(row, key_aliases)
-        if doc_key in wanted:
-            found[doc_key].append(row)
+        key = key_of(row)
+        if key in wanted:
+            found[key].append(row)
     return found

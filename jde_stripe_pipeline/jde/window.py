@@ -61,24 +61,22 @@ def window_query(spec: TableSpec, window: UpdateWindow) -> Query:
     conditions = [Condition(day, Operator.GREATER_EQUAL, (start.date(),))]
     complex_parts: list[ComplexQuery] = []
     if start.time() != time(0):
-        start_edge = Query(
-            conditions=(
-                Condition(day, Operator.GREATER, (start.date(),)),
-                Condition(clock, Operator.GREATER_EQUAL, (time_to_hhmmss(start.time()),)),
-            ),
-            match_type=MatchType.MATCH_ANY,
-        )
-        complex_parts.append(ComplexQuery(AndOr.AND, start_edge))
+        complex_parts.append(_edge(day, Operator.GREATER, clock, Operator.GREATER_EQUAL, start))
     if end.time() == time(0):
         conditions.append(Condition(day, Operator.LESS, (end.date(),)))
     else:
         conditions.append(Condition(day, Operator.LESS_EQUAL, (end.date(),)))
-        end_edge = Query(
-            conditions=(
-                Condition(day, Operator.LESS, (end.date(),)),
-                Condition(clock, Operator.LESS, (time_to_hhmmss(end.time()),)),
-            ),
-            match_type=MatchType.MATCH_ANY,
-        )
-        complex_parts.append(ComplexQuery(AndOr.AND, end_edge))
+        complex_parts.append(_edge(day, Operator.LESS, clock, Operator.LESS, end))
     return Query(conditions=tuple(conditions), complex=tuple(complex_parts))
+
+
+def _edge(day: str, past_day: Operator, clock: str, on_the_day: Operator, at: datetime) -> ComplexQuery:
+    """`AND (day past_day at's day OR time on_the_day at's time)`: an edge inside a day."""
+    either = Query(
+        conditions=(
+            Condition(day, past_day, (at.date(),)),
+            Condition(clock, on_the_day, (time_to_hhmmss(at.time()),)),
+        ),
+        match_type=MatchType.MATCH_ANY,
+    )
+    return ComplexQuery(AndOr.AND, either)

@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, exists, select, update
+from sqlalchemy import ColumnElement, Connection, and_, exists, select, update
 
 from jde_stripe_pipeline.ledger.model import (
     MAPPED_OUTCOMES,
@@ -110,10 +110,20 @@ def _intent_of(row: Any, now: datetime) -> Intent:
     )
 
 
-def _row(conn: Connection, account: str, object_type: str, record_key: str, *, lock: bool = False) -> Any:
-    query = select(intent).where(
+def _record(account: str, object_type: str, record_key: str) -> ColumnElement[bool]:
+    """The one intent row of a record."""
+    return and_(
         intent.c.account == account, intent.c.object_type == object_type, intent.c.record_key == record_key
     )
+
+
+def _held(account: str, object_type: str, record_key: str, holder: str) -> ColumnElement[bool]:
+    """The record's intent row while `holder` (a claim token's holder) still holds its claim."""
+    return and_(_record(account, object_type, record_key), intent.c.holder_token == holder)
+
+
+def _row(conn: Connection, account: str, object_type: str, record_key: str, *, lock: bool = False) -> Any:
+    query = select(intent).where(_record(account, object_type, record_key))
     return conn.execute(query.with_for_update() if lock else query).first()
 
 
@@ -126,16 +136,8 @@ def settle(conn: Connection, account: str, outcome: RecordOutcome, now: datetime
     if outcome.outcome in MAPPED_OUTCOMES or outcome.outcome == "deleted":
         values |= {"idempotency_key": None, "intent_at": None}
         values["stripe_id"] = outcome.stripe_id if outcome.outcome != "deleted" else None
-    conn.execute(
-        update(intent)
-        .where(
-            intent.c.account == account,
-            intent.c.object_type == outcome.object_type,
-            intent.c.record_key == outcome.record_key,
-            intent.c.holder_token == outcome.release_claim,
-        )
-        .values(**values)
-    )
+    held = _held(account, outcome.object_type, outcome.record_key, outcome.release_claim)
+    conn.execute(update(intent).where(held).values(**values))
 
 
 class Intents:
@@ -252,10 +254,7 @@ class Intents:
             conn.execute(
                 update(intent)
                 .where(
-                    intent.c.account == self._account,
-                    intent.c.object_type == object_type,
-                    intent.c.record_key == record_key,
-                    intent.c.holder_token == token.holder,
+                    _held(self._account, object_type, record_key, token.holder),
                     (intent.c.idempotency_key.is_(None)) | (intent.c.idempotency_key != idempotency_key),
                 )
                 .values(idempotency_key=idempotency_key, intent_at=now, updated_at=now)
@@ -267,16 +266,8 @@ class Intents:
         with self._ledger.write() as conn:
             row = _row(conn, self._account, object_type, record_key, lock=True)
             attempt = (int(row.attempt) if row is not None else 1) + 1
-            conn.execute(
-                update(intent)
-                .where(
-                    intent.c.account == self._account,
-                    intent.c.object_type == object_type,
-                    intent.c.record_key == record_key,
-                    intent.c.holder_token == token.holder,
-                )
-                .values(attempt=attempt, updated_at=now)
-            )
+            held = _held(self._account, object_type, record_key, token.holder)
+            conn.execute(update(intent).where(held).values(attempt=attempt, updated_at=now))
             return attempt
 
     def of(self, object_type: ObjectType, keys: Iterable[str]) -> dict[str, Intent]:

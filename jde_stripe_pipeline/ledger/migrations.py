@@ -13,16 +13,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from sqlalchemy import (
-    BigInteger,
     Column,
     Connection,
-    DateTime,
     Index,
     Integer,
     MetaData,
-    String,
     Table,
-    Text,
     UniqueConstraint,
     func,
     insert,
@@ -40,9 +36,15 @@ from jde_stripe_pipeline.ledger.schema import (
     ACCOUNT_LENGTH,
     SCHEMA_VERSION,
     UtcDateTime,
+    audit_v2,
     intent,
+    intent_v2,
     mapping,
+    mapping_v2,
     metadata,
+    open_quarantine_index,
+    quarantine_v2,
+    relink_v2,
     schema_version,
 )
 
@@ -50,7 +52,6 @@ Migration = Callable[[Connection], None]
 
 # Serialises concurrent first opens of one PostgreSQL database (any constant; "JDES" in ASCII).
 _PG_SCHEMA_LOCK = 0x4A444553
-_Id = BigInteger().with_variant(Integer(), "sqlite")
 
 
 def version_2_tables() -> MetaData:
@@ -66,95 +67,24 @@ def version_2_tables() -> MetaData:
     Table(
         "jde_stripe_mapping",
         old,
-        Column("id", _Id, primary_key=True, autoincrement=True),
-        Column("object_type", String(16), nullable=False),
-        Column("jde_key", String(128), nullable=False),
-        Column("stripe_id", String(255), nullable=False),
-        Column("content_hash", String(128), nullable=False),
-        Column("jde_version", DateTime(timezone=False), nullable=True),
-        Column("last_run_id", String(255), nullable=True),
-        Column("created_at", UtcDateTime, nullable=False),
-        Column("updated_at", UtcDateTime, nullable=False),
+        *mapping_v2(),
         UniqueConstraint("object_type", "jde_key", name="uq_jde_stripe_mapping_jde_key"),
         UniqueConstraint("object_type", "stripe_id", name="uq_jde_stripe_mapping_stripe_id"),
     )
     Table(
         "jde_stripe_audit",
         old,
-        Column("id", _Id, primary_key=True, autoincrement=True),
-        Column("at", UtcDateTime, nullable=False),
-        Column("run_id", String(255), nullable=False),
-        Column("partition_key", String(255), nullable=True),
-        Column("object_type", String(16), nullable=False),
-        Column("record_key", String(128), nullable=False),
-        Column("jde_version", DateTime(timezone=False), nullable=True),
-        Column("payload_hash", String(128), nullable=True),
-        Column("action", String(16), nullable=False),
-        Column("idempotency_key", String(255), nullable=True),
-        Column("stripe_request_id", String(255), nullable=True),
-        Column("stripe_id", String(255), nullable=True),
-        Column("outcome", String(16), nullable=False),
-        Column("reason", Text, nullable=True),
-        Column("attempt", Integer, nullable=False),
+        *audit_v2(),
         Index("ix_jde_stripe_audit_record", "object_type", "record_key", "id"),
-        Index("ix_jde_stripe_audit_stripe_id", "stripe_id"),
-        Index("ix_jde_stripe_audit_run", "run_id"),
-        Index("ix_jde_stripe_audit_partition", "partition_key", "outcome"),
     )
-    Table(
-        "jde_stripe_quarantine",
-        old,
-        Column("id", _Id, primary_key=True, autoincrement=True),
-        Column("object_type", String(16), nullable=False),
-        Column("record_key", String(128), nullable=False),
-        Column("field", String(255), nullable=False),
-        Column("reason", Text, nullable=False),
-        Column("raw_json", Text, nullable=False),
-        Column("run_id", String(255), nullable=False),
-        Column("partition_key", String(255), nullable=True),
-        Column("first_seen", UtcDateTime, nullable=False),
-        Column("last_seen", UtcDateTime, nullable=False),
-        Column("count", Integer, nullable=False),
-        Column("resolved_at", UtcDateTime, nullable=True),
-        Column("resolved_by_run_id", String(255), nullable=True),
-        Index(
-            "uq_jde_stripe_quarantine_open",
-            "object_type",
-            "record_key",
-            unique=True,
-            sqlite_where=text("resolved_at IS NULL"),
-            postgresql_where=text("resolved_at IS NULL"),
-        ),
-        Index("ix_jde_stripe_quarantine_partition", "partition_key"),
-    )
+    Table("jde_stripe_quarantine", old, *quarantine_v2(), open_quarantine_index("object_type", "record_key"))
     Table(
         "jde_stripe_intent",
         old,
-        Column("id", _Id, primary_key=True, autoincrement=True),
-        Column("object_type", String(16), nullable=False),
-        Column("record_key", String(128), nullable=False),
-        Column("holder_run_id", String(255), nullable=True),
-        Column("holder_token", String(255), nullable=True),
-        Column("claimed_at", UtcDateTime, nullable=True),
-        Column("expires_at", UtcDateTime, nullable=True),
-        Column("idempotency_key", String(255), nullable=True),
-        Column("intent_at", UtcDateTime, nullable=True),
-        Column("stripe_id", String(255), nullable=True),
-        Column("attempt", Integer, nullable=False),
-        Column("updated_at", UtcDateTime, nullable=False),
+        *intent_v2(),
         UniqueConstraint("object_type", "record_key", name="uq_jde_stripe_intent_record"),
-        Index("ix_jde_stripe_intent_holder", "holder_token"),
     )
-    Table(
-        "jde_stripe_relink",
-        old,
-        Column("id", _Id, primary_key=True, autoincrement=True),
-        Column("at", UtcDateTime, nullable=False),
-        Column("run_id", String(255), nullable=False),
-        Column("customers_listed", Integer, nullable=False),
-        Column("invoices_listed", Integer, nullable=False),
-        Column("linked", Integer, nullable=False),
-    )
+    Table("jde_stripe_relink", old, *relink_v2())
     return old
 
 

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import ColumnElement, Connection, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from jde_stripe_pipeline.ledger.model import (
@@ -114,19 +114,20 @@ def mapping_values(
 def mapping_of_key(
     conn: Connection, account: str, object_type: str, jde_key: str, *, lock: bool = False
 ) -> ObjectMapping | None:
-    query = select(mapping).where(
-        mapping.c.account == account, mapping.c.object_type == object_type, mapping.c.jde_key == jde_key
-    )
-    row = conn.execute(query.with_for_update() if lock else query).first()
-    return None if row is None else mapping_from_row(row)
+    return _one_mapping(conn, account, object_type, mapping.c.jde_key == jde_key, lock=lock)
 
 
 def mapping_of_stripe_id(
     conn: Connection, account: str, object_type: str, stripe_id: str, *, lock: bool = False
 ) -> ObjectMapping | None:
-    query = select(mapping).where(
-        mapping.c.account == account, mapping.c.object_type == object_type, mapping.c.stripe_id == stripe_id
-    )
+    return _one_mapping(conn, account, object_type, mapping.c.stripe_id == stripe_id, lock=lock)
+
+
+def _one_mapping(
+    conn: Connection, account: str, object_type: str, unique: ColumnElement[bool], *, lock: bool
+) -> ObjectMapping | None:
+    """The mapping row `unique` picks among the account's objects of this type (both keys are unique)."""
+    query = select(mapping).where(mapping.c.account == account, mapping.c.object_type == object_type, unique)
     row = conn.execute(query.with_for_update() if lock else query).first()
     return None if row is None else mapping_from_row(row)
 

@@ -33,6 +33,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
+from sqlalchemy.schema import SchemaItem
 from sqlalchemy.types import TypeDecorator
 
 SCHEMA_VERSION = 4
@@ -77,19 +78,118 @@ schema_version = Table(
     Column("applied_at", UtcDateTime, nullable=False),
 )
 
+
+# Each table's columns, keys and indexes as version 2 made them (version 1 had mapping, audit and
+# quarantine). Frozen history: `migrations.version_2_tables` builds the version 2 ledger from them, so a
+# later version adds its columns and account-wide keys next to them (as below), never edits them; a
+# version that must change one of them first copies the old list into `migrations.py`.
+
+
+def mapping_v2() -> tuple[SchemaItem, ...]:
+    return (
+        Column("id", _Id, primary_key=True, autoincrement=True),
+        Column("object_type", String(16), nullable=False),
+        Column("jde_key", String(128), nullable=False),
+        Column("stripe_id", String(255), nullable=False),
+        Column("content_hash", String(128), nullable=False),
+        Column("jde_version", DateTime(timezone=False), nullable=True),
+        Column("last_run_id", String(255), nullable=True),
+        Column("created_at", UtcDateTime, nullable=False),
+        Column("updated_at", UtcDateTime, nullable=False),
+    )
+
+
+def audit_v2() -> tuple[SchemaItem, ...]:
+    return (
+        Column("id", _Id, primary_key=True, autoincrement=True),
+        Column("at", UtcDateTime, nullable=False),
+        Column("run_id", String(255), nullable=False),
+        Column("partition_key", String(255), nullable=True),
+        Column("object_type", String(16), nullable=False),
+        Column("record_key", String(128), nullable=False),
+        Column("jde_version", DateTime(timezone=False), nullable=True),
+        Column("payload_hash", String(128), nullable=True),
+        Column("action", String(16), nullable=False),
+        Column("idempotency_key", String(255), nullable=True),
+        Column("stripe_request_id", String(255), nullable=True),
+        Column("stripe_id", String(255), nullable=True),
+        Column("outcome", String(16), nullable=False),
+        Column("reason", Text, nullable=True),
+        Column("attempt", Integer, nullable=False),
+        Index("ix_jde_stripe_audit_stripe_id", "stripe_id"),
+        Index("ix_jde_stripe_audit_run", "run_id"),
+        Index("ix_jde_stripe_audit_partition", "partition_key", "outcome"),
+    )
+
+
+def quarantine_v2() -> tuple[SchemaItem, ...]:
+    return (
+        Column("id", _Id, primary_key=True, autoincrement=True),
+        Column("object_type", String(16), nullable=False),
+        Column("record_key", String(128), nullable=False),
+        Column("field", String(255), nullable=False),
+        Column("reason", Text, nullable=False),
+        Column("raw_json", Text, nullable=False),
+        Column("run_id", String(255), nullable=False),
+        Column("partition_key", String(255), nullable=True),
+        Column("first_seen", UtcDateTime, nullable=False),
+        Column("last_seen", UtcDateTime, nullable=False),
+        Column("count", Integer, nullable=False),
+        Column("resolved_at", UtcDateTime, nullable=True),
+        Column("resolved_by_run_id", String(255), nullable=True),
+        Index("ix_jde_stripe_quarantine_partition", "partition_key"),
+    )
+
+
+def intent_v2() -> tuple[SchemaItem, ...]:
+    return (
+        Column("id", _Id, primary_key=True, autoincrement=True),
+        Column("object_type", String(16), nullable=False),
+        Column("record_key", String(128), nullable=False),
+        # the claim: who writes this record now, until when (NULL: nobody)
+        Column("holder_run_id", String(255), nullable=True),
+        Column("holder_token", String(255), nullable=True),
+        Column("claimed_at", UtcDateTime, nullable=True),
+        Column("expires_at", UtcDateTime, nullable=True),
+        # the create in flight: its key and since when (NULL once an outcome settled it)
+        Column("idempotency_key", String(255), nullable=True),
+        Column("intent_at", UtcDateTime, nullable=True),
+        Column("stripe_id", String(255), nullable=True),
+        Column("attempt", Integer, nullable=False),
+        Column("updated_at", UtcDateTime, nullable=False),
+        Index("ix_jde_stripe_intent_holder", "holder_token"),
+    )
+
+
+def relink_v2() -> tuple[SchemaItem, ...]:
+    return (
+        Column("id", _Id, primary_key=True, autoincrement=True),
+        Column("at", UtcDateTime, nullable=False),
+        Column("run_id", String(255), nullable=False),
+        Column("customers_listed", Integer, nullable=False),
+        Column("invoices_listed", Integer, nullable=False),
+        Column("linked", Integer, nullable=False),
+    )
+
+
+def open_quarantine_index(*key: str) -> Index:
+    """At most one open entry per record; resolved ones stay as history."""
+    return Index(
+        "uq_jde_stripe_quarantine_open",
+        *key,
+        unique=True,
+        sqlite_where=text("resolved_at IS NULL"),
+        postgresql_where=text("resolved_at IS NULL"),
+    )
+
+
+# The current tables: version 2's, with the drift mark (version 3) and the account in every row and
+# every unique key (version 4).
 mapping = Table(
     "jde_stripe_mapping",
     metadata,
-    Column("id", _Id, primary_key=True, autoincrement=True),
+    *mapping_v2(),
     _account(),
-    Column("object_type", String(16), nullable=False),
-    Column("jde_key", String(128), nullable=False),
-    Column("stripe_id", String(255), nullable=False),
-    Column("content_hash", String(128), nullable=False),
-    Column("jde_version", DateTime(timezone=False), nullable=True),
-    Column("last_run_id", String(255), nullable=True),
-    Column("created_at", UtcDateTime, nullable=False),
-    Column("updated_at", UtcDateTime, nullable=False),
     Column("drift", Text, nullable=True),
     Column("drift_at", UtcDateTime, nullable=True),
     UniqueConstraint("account", "object_type", "jde_key", name="uq_jde_stripe_mapping_jde_key"),
@@ -99,91 +199,28 @@ mapping = Table(
 audit = Table(
     "jde_stripe_audit",
     metadata,
-    Column("id", _Id, primary_key=True, autoincrement=True),
-    Column("at", UtcDateTime, nullable=False),
-    Column("run_id", String(255), nullable=False),
-    Column("partition_key", String(255), nullable=True),
+    *audit_v2(),
     _account(),
-    Column("object_type", String(16), nullable=False),
-    Column("record_key", String(128), nullable=False),
-    Column("jde_version", DateTime(timezone=False), nullable=True),
-    Column("payload_hash", String(128), nullable=True),
-    Column("action", String(16), nullable=False),
-    Column("idempotency_key", String(255), nullable=True),
-    Column("stripe_request_id", String(255), nullable=True),
-    Column("stripe_id", String(255), nullable=True),
-    Column("outcome", String(16), nullable=False),
-    Column("reason", Text, nullable=True),
-    Column("attempt", Integer, nullable=False),
     Index("ix_jde_stripe_audit_record", "account", "object_type", "record_key", "id"),
-    Index("ix_jde_stripe_audit_stripe_id", "stripe_id"),
-    Index("ix_jde_stripe_audit_run", "run_id"),
-    Index("ix_jde_stripe_audit_partition", "partition_key", "outcome"),
 )
 
 quarantine = Table(
     "jde_stripe_quarantine",
     metadata,
-    Column("id", _Id, primary_key=True, autoincrement=True),
+    *quarantine_v2(),
     _account(),
-    Column("object_type", String(16), nullable=False),
-    Column("record_key", String(128), nullable=False),
-    Column("field", String(255), nullable=False),
-    Column("reason", Text, nullable=False),
-    Column("raw_json", Text, nullable=False),
-    Column("run_id", String(255), nullable=False),
-    Column("partition_key", String(255), nullable=True),
-    Column("first_seen", UtcDateTime, nullable=False),
-    Column("last_seen", UtcDateTime, nullable=False),
-    Column("count", Integer, nullable=False),
-    Column("resolved_at", UtcDateTime, nullable=True),
-    Column("resolved_by_run_id", String(255), nullable=True),
-    # At most one open entry per record; resolved ones stay as history.
-    Index(
-        "uq_jde_stripe_quarantine_open",
-        "account",
-        "object_type",
-        "record_key",
-        unique=True,
-        sqlite_where=text("resolved_at IS NULL"),
-        postgresql_where=text("resolved_at IS NULL"),
-    ),
-    Index("ix_jde_stripe_quarantine_partition", "partition_key"),
+    open_quarantine_index("account", "object_type", "record_key"),
 )
 
 intent = Table(
     "jde_stripe_intent",
     metadata,
-    Column("id", _Id, primary_key=True, autoincrement=True),
+    *intent_v2(),
     _account(),
-    Column("object_type", String(16), nullable=False),
-    Column("record_key", String(128), nullable=False),
-    # the claim: who writes this record now, until when (NULL: nobody)
-    Column("holder_run_id", String(255), nullable=True),
-    Column("holder_token", String(255), nullable=True),
-    Column("claimed_at", UtcDateTime, nullable=True),
-    Column("expires_at", UtcDateTime, nullable=True),
-    # the create in flight: its key and since when (NULL once an outcome settled it)
-    Column("idempotency_key", String(255), nullable=True),
-    Column("intent_at", UtcDateTime, nullable=True),
-    Column("stripe_id", String(255), nullable=True),
-    Column("attempt", Integer, nullable=False),
-    Column("updated_at", UtcDateTime, nullable=False),
     UniqueConstraint("account", "object_type", "record_key", name="uq_jde_stripe_intent_record"),
-    Index("ix_jde_stripe_intent_holder", "holder_token"),
 )
 
-relink = Table(
-    "jde_stripe_relink",
-    metadata,
-    Column("id", _Id, primary_key=True, autoincrement=True),
-    Column("at", UtcDateTime, nullable=False),
-    Column("run_id", String(255), nullable=False),
-    _account(),
-    Column("customers_listed", Integer, nullable=False),
-    Column("invoices_listed", Integer, nullable=False),
-    Column("linked", Integer, nullable=False),
-)
+relink = Table("jde_stripe_relink", metadata, *relink_v2(), _account())
 
 APPEND_ONLY_MESSAGE = "jde_stripe_audit is append-only"
 

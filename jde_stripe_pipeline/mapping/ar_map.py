@@ -30,11 +30,11 @@ from jde_stripe_pipeline.mapping.errors import MappingError
 from jde_stripe_pipeline.mapping.failures import MappingFailure
 from jde_stripe_pipeline.mapping.invoices import (
     ExpectedInvoiceFigures,
+    custom_field_values,
     line_description,
     local_midnight_timestamp,
-    template_values,
 )
-from jde_stripe_pipeline.mapping.limits import CUSTOM_FIELD_VALUE_MAX_LENGTH, INVOICE_MAX_LINES
+from jde_stripe_pipeline.mapping.limits import INVOICE_MAX_LINES
 from jde_stripe_pipeline.mapping.money import currency_exponent, to_minor_units
 from jde_stripe_pipeline.mapping.requests import CustomFieldValue, InvoiceLineRequest, InvoiceRequest
 from jde_stripe_pipeline.mapping.tax import TAX_SOURCE_F0018, implied_percentage
@@ -147,17 +147,9 @@ def _invoice(record: JdeArInvoice, config: InvoiceMappingConfig, customer_id: st
 
 
 def _custom_fields(record: JdeArInvoice, config: InvoiceMappingConfig) -> tuple[CustomFieldValue, ...]:
+    """The configured custom fields, where the configuration keeps the order's default: the invoice's."""
     fields = AR_CUSTOM_FIELDS if config.custom_fields == ORDER_CUSTOM_FIELDS else config.custom_fields
-    values = template_values(record)
-    built = []
-    for custom in fields:
-        value = custom.template.format(**values).strip()
-        if not value or len(value) > CUSTOM_FIELD_VALUE_MAX_LENGTH:
-            raise Refused(
-                "custom_fields", f"custom field {custom.name!r} value {value!r} is empty or too long"
-            )
-        built.append(CustomFieldValue(custom.name, value))
-    return tuple(built)
+    return custom_field_values(record, fields)
 
 
 def _billable(record: JdeArInvoice, config: InvoiceMappingConfig) -> list[JdeArLine]:
@@ -302,7 +294,7 @@ def _field_of(message: str) -> str:
 
 
 def _failure(record: JdeArInvoice, field: str, reason: str) -> MappingFailure:
-    return MappingFailure("invoice", str(record.key), field, reason, record.model_dump(mode="json"))
+    return MappingFailure.of_record("invoice", str(record.key), record, field, reason)
 
 
 __all__ = ["ArFigures", "ar_figures", "expected_ar_invoice_figures", "map_ar_invoice"]

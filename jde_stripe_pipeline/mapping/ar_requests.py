@@ -12,9 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from jde_stripe_pipeline.jde.records import InvoiceProfileName, JdeDocumentKey
+from jde_stripe_pipeline.jde.records import JdeDocumentKey
 from jde_stripe_pipeline.mapping.hashing import content_hash
-from jde_stripe_pipeline.mapping.requests import VERSION_STAMP_KEY, Params
+from jde_stripe_pipeline.mapping.requests import VERSION_STAMP_KEY, DocumentGone, DocumentRequest, Params
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,12 +57,9 @@ class CreditLine:
 
 
 @dataclass(frozen=True, slots=True)
-class CreditNoteRequest:
+class CreditNoteRequest(DocumentRequest):
     """A JDE credit memo (RM): a Stripe credit note on the invoice of its original, one per memo."""
 
-    profile: InvoiceProfileName
-    document_key: JdeDocumentKey
-    customer_an8: int
     original_key: JdeDocumentKey | None
     """The invoice it credits (ODOC/ODCT/OKCO); None: the memo names none, or the site's link is off."""
     currency: str
@@ -73,10 +70,6 @@ class CreditNoteRequest:
     """When `original_key` is None: the reason, for the quarantine."""
 
     MEMO_KEY: ClassVar[str] = "jde_credit_memo"
-
-    @property
-    def record_key(self) -> str:
-        return str(self.document_key)
 
     @property
     def total_minor(self) -> int:
@@ -150,24 +143,11 @@ class CreditNoteRequest:
 
 
 @dataclass(frozen=True, slots=True)
-class ArVoid:
+class ArVoid(DocumentGone):
     """A voided JDE document: its draft is deleted; a finalized invoice or an issued credit note is a
     conflict for a person (`sync/ar_voids.py` says which Stripe action to take)."""
 
-    profile: InvoiceProfileName
-    document_key: JdeDocumentKey
-    customer_an8: int
     credit_memo: bool
     reason: str
 
-    @property
-    def record_key(self) -> str:
-        return str(self.document_key)
-
-    @property
-    def content_hash(self) -> str:
-        return content_hash({"voided": self.record_key, "profile": self.profile})
-
-    @property
-    def change_hash(self) -> str:
-        return self.content_hash
+    HASH_TAG: ClassVar[str] = "voided"

@@ -28,7 +28,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jde_stripe_pipeline.jde.records import ShipToSource
@@ -147,6 +147,12 @@ def _check_template(template: str, label: str) -> None:
         ) from error
 
 
+def _check_choice(name: str, value: object, choices: Any) -> None:
+    """`value` is one of the `Literal` type `choices`' values."""
+    if value not in get_args(choices):
+        raise MappingConfigError(f"{name} must be one of {get_args(choices)}, got {value!r}")
+
+
 def _check_locale(locale: str, label: str) -> None:
     if locale not in STRIPE_LOCALES:
         raise MappingConfigError(
@@ -165,10 +171,7 @@ class CustomerMappingConfig:
     """Locale for a blank LNGP (JDE's base language); None sends no preferred locale."""
 
     def __post_init__(self) -> None:
-        if self.ship_to_source not in get_args(ShipToSource):
-            raise MappingConfigError(
-                f"ship_to_source must be one of {get_args(ShipToSource)}, got {self.ship_to_source!r}"
-            )
+        _check_choice("ship_to_source", self.ship_to_source, ShipToSource)
         for code, locale in self.language_locales.items():
             _check_locale(locale, f"language_locales[{code!r}]")
         if self.blank_language_locale is not None:
@@ -212,23 +215,13 @@ class InvoiceMappingConfig:
     finalized, or `converge` the draft (the memo's lines are added to it)."""
 
     def __post_init__(self) -> None:
-        for name, literal in (
-            ("credit_memo_original", CreditMemoOriginal),
-            ("credit_memo_on_draft", CreditMemoOnDraft),
-        ):
-            if getattr(self, name) not in get_args(literal):
-                raise MappingConfigError(
-                    f"{name} must be one of {get_args(literal)}, got {getattr(self, name)!r}"
-                )
+        _check_choice("credit_memo_original", self.credit_memo_original, CreditMemoOriginal)
+        _check_choice("credit_memo_on_draft", self.credit_memo_on_draft, CreditMemoOnDraft)
         try:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError) as error:
             raise MappingConfigError(f"timezone {self.timezone!r} is not a known IANA time zone") from error
-        if self.collection_method not in get_args(CollectionMethod):
-            raise MappingConfigError(
-                f"collection_method must be one of {get_args(CollectionMethod)}, "
-                f"got {self.collection_method!r}"
-            )
+        _check_choice("collection_method", self.collection_method, CollectionMethod)
         for label, days in (
             ("days_until_due", self.days_until_due),
             ("default_days_until_due", self.default_days_until_due),

@@ -54,13 +54,7 @@ def map_customer(record: JdeCustomer, config: CustomerMappingConfig) -> Customer
     try:
         return _map(record, config)
     except Refused as refused:
-        return MappingFailure(
-            kind="customer",
-            record_key=str(record.an8),
-            field=refused.field,
-            reason=refused.reason,
-            raw=record.model_dump(mode="json"),
-        )
+        return MappingFailure.of_record("customer", str(record.an8), record, refused.field, refused.reason)
 
 
 def _map(record: JdeCustomer, config: CustomerMappingConfig) -> CustomerRequest:

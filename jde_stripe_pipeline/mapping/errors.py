@@ -36,41 +36,52 @@ class UnknownCurrencyError(MoneyError):
         self.currency = currency
 
 
-class InexactAmountError(MoneyError):
+class AmountError(MoneyError):
+    """An amount in a currency that Stripe cannot take as it is; names both."""
+
+    def __init__(self, message: str, amount: object, currency: str) -> None:
+        super().__init__(message)
+        self.amount = amount
+        self.currency = currency
+
+
+class InexactAmountError(AmountError):
     """The amount has more decimals than the currency's minor unit: converting would round."""
 
     def __init__(self, amount: object, currency: str, exponent: int) -> None:
+        code = currency.upper()
         super().__init__(
-            f"{amount} {currency.upper()} is not a whole number of minor units "
-            f"({currency.upper()} has {exponent} decimal(s) at Stripe); refusing to round"
+            f"{amount} {code} is not a whole number of minor units ({code} has {exponent} decimal(s) at "
+            "Stripe); refusing to round",
+            amount,
+            currency,
         )
-        self.amount = amount
-        self.currency = currency
         self.exponent = exponent
 
 
-class AmountGranularityError(MoneyError):
+class AmountGranularityError(AmountError):
     """Exact in minor units, but Stripe requires a multiple of a coarser step for this currency."""
 
     def __init__(self, amount: object, currency: str, minor: int, multiple_of: int) -> None:
+        code = currency.upper()
         super().__init__(
-            f"{amount} {currency.upper()} is {minor} minor units; Stripe requires {currency.upper()} "
-            f"amounts in multiples of {multiple_of} minor units; refusing to round"
+            f"{amount} {code} is {minor} minor units; Stripe requires {code} amounts in multiples of "
+            f"{multiple_of} minor units; refusing to round",
+            amount,
+            currency,
         )
-        self.amount = amount
-        self.currency = currency
         self.minor = minor
         self.multiple_of = multiple_of
 
 
-class AmountTooLargeError(MoneyError):
+class AmountTooLargeError(AmountError):
     """More minor units than Stripe takes in one amount (99,999,999): Stripe answers `amount_too_large`."""
 
     def __init__(self, amount: object, currency: str, minor: int, maximum: int) -> None:
         super().__init__(
             f"{amount} {currency.upper()} is {minor} minor units; Stripe takes at most {maximum:,} in one "
-            "amount (split the line in JDE)"
+            "amount (split the line in JDE)",
+            amount,
+            currency,
         )
-        self.amount = amount
-        self.currency = currency
         self.minor = minor

@@ -12,6 +12,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import BaseModel
+
 from jde_stripe_pipeline.jde.records import QuarantinedRecord, RecordKind
 
 
@@ -25,6 +27,13 @@ class MappingFailure:
     reason: str
     raw: dict[str, Any] = dataclasses.field(default_factory=dict, compare=False, repr=False)
     """The record as JSON, so nothing is lost when it is quarantined."""
+
+    @classmethod
+    def of_record(
+        cls, kind: RecordKind, record_key: str, record: BaseModel, field: str, reason: str
+    ) -> MappingFailure:
+        """The failure of a JDE record, which it carries as JSON."""
+        return cls(kind, record_key, field, reason, record.model_dump(mode="json"))
 
     def __str__(self) -> str:
         return f"{self.kind} {self.record_key}: {self.field}: {self.reason}"

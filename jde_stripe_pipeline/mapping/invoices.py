@@ -39,6 +39,7 @@ number or custom field over its limit, metadata over Stripe's limits, unknown pa
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
@@ -49,7 +50,7 @@ from jde_stripe_pipeline.jde.records import JdeInvoice, JdeInvoiceLine
 from jde_stripe_pipeline.mapping import _fields
 from jde_stripe_pipeline.mapping._fields import Refused, clean
 from jde_stripe_pipeline.mapping.ar_requests import ArVoid, CreditNoteRequest
-from jde_stripe_pipeline.mapping.config import InvoiceMappingConfig
+from jde_stripe_pipeline.mapping.config import CustomField, InvoiceMappingConfig
 from jde_stripe_pipeline.mapping.errors import MoneyError
 from jde_stripe_pipeline.mapping.failures import MappingFailure
 from jde_stripe_pipeline.mapping.limits import (
@@ -160,6 +161,23 @@ def canonical_lnid(lnid: Decimal) -> str:
     return f"{quantized:f}"
 
 
+def custom_field_values(record: JdeInvoice, fields: Sequence[CustomField]) -> tuple[CustomFieldValue, ...]:
+    """Each custom field's template filled in from the document; Refused when a value comes out empty
+    or longer than Stripe takes."""
+    values = template_values(record)
+    built = []
+    for custom in fields:
+        value = custom.template.format(**values).strip()
+        if not value or len(value) > CUSTOM_FIELD_VALUE_MAX_LENGTH:
+            raise Refused(
+                "custom_fields",
+                f"custom field {custom.name!r} value {value!r} must be "
+                f"1-{CUSTOM_FIELD_VALUE_MAX_LENGTH} characters",
+            )
+        built.append(CustomFieldValue(custom.name, value))
+    return tuple(built)
+
+
 def template_values(record: JdeInvoice) -> dict[str, object]:
     key = record.key
     return {
@@ -216,13 +234,7 @@ def line_description(
 
 
 def _failure(record: JdeInvoice, refused: Refused) -> MappingFailure:
-    return MappingFailure(
-        kind="invoice",
-        record_key=str(record.key),
-        field=refused.field,
-        reason=refused.reason,
-        raw=record.model_dump(mode="json"),
-    )
+    return MappingFailure.of_record("invoice", str(record.key), record, refused.field, refused.reason)
 
 
 def _currency(code: str, field: str) -> str:
@@ -268,18 +280,7 @@ def _map(
                 "(set JDE_STRIPE_PAYMENT_TERMS_DAYS, e.g. 'CODE=30', or JDE_STRIPE_DAYS_UNTIL_DUE)",
             )
 
-    values = template_values(record)
-    custom_fields = []
-    for custom in config.custom_fields:
-        value = custom.template.format(**values).strip()
-        if not value or len(value) > CUSTOM_FIELD_VALUE_MAX_LENGTH:
-            raise Refused(
-                "custom_fields",
-                f"custom field {custom.name!r} value {value!r} must be "
-                f"1-{CUSTOM_FIELD_VALUE_MAX_LENGTH} characters",
-            )
-        custom_fields.append(CustomFieldValue(custom.name, value))
-
+    custom_fields = custom_field_values(record, config.custom_fields)
     ship_to = record.ship_to
     shipping_details = (
         _fields.shipping(ship_to, whose=f"ship-to AN8 {ship_to.an8}") if ship_to is not None else None
@@ -295,7 +296,7 @@ def _map(
         number=invoice_number(record, config),
         effective_at=local_midnight_timestamp(record.document_date, config.zone),
         shipping_details=shipping_details,
-        custom_fields=tuple(custom_fields),
+        custom_fields=custom_fields,
         metadata=metadata,
         lines=lines,
         customer_id=customer_id,

@@ -213,17 +213,43 @@ class InvoiceLineRequest:
 
 
 @dataclass(frozen=True, slots=True)
-class InvoiceRequest:
+class DocumentRequest:
+    """What every request for one JDE document (an invoice, a credit memo, a void) starts with."""
+
+    profile: InvoiceProfileName
+    document_key: JdeDocumentKey
+    customer_an8: int
+    """The JDE customer (AN8): the engine resolves it to the Stripe customer id."""
+
+    @property
+    def record_key(self) -> str:
+        return str(self.document_key)
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentGone(DocumentRequest):
+    """A document with nothing for Stripe to hold any more: its hashes are stable for the document, so
+    an unchanged 'nothing to bill' is recognised as done."""
+
+    HASH_TAG: ClassVar[str] = "document_gone"
+
+    @property
+    def content_hash(self) -> str:
+        return content_hash({self.HASH_TAG: self.record_key, "profile": self.profile})
+
+    @property
+    def change_hash(self) -> str:
+        return self.content_hash
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceRequest(DocumentRequest):
     """A draft Stripe invoice for one JDE document: header params plus its lines keyed by `jde_lnid`.
 
     Create = `invoices.create(params())` then `add_lines` with each line's `params()`; an existing
     draft converges with `update_params()` and the line-level update/remove/add by `lnid`.
     """
 
-    profile: InvoiceProfileName
-    document_key: JdeDocumentKey
-    customer_an8: int
-    """The JDE customer (AN8): the engine resolves it to the Stripe customer id."""
     currency: str
     collection_method: CollectionMethod
     days_until_due: int | None
@@ -248,10 +274,6 @@ class InvoiceRequest:
         "jde_profile",
     )
 
-    @property
-    def record_key(self) -> str:
-        return str(self.document_key)
-
     def with_customer(self, customer_id: str) -> InvoiceRequest:
         return replace(self, customer_id=customer_id)
 
@@ -262,15 +284,15 @@ class InvoiceRequest:
         `pending_invoice_items_behavior`. `number` and `custom_fields` are owned only when the
         configuration sets them; `custom_fields` is owned as a whole list (Stripe replaces it)."""
         owned = {"collection_method", "effective_at", "shipping_details", "metadata"}
-        if self.days_until_due is not None:
-            owned.add("days_until_due")
-        if self.due_date is not None:
-            owned.add("due_date")
-        if self.number is not None:
-            owned.add("number")
+        owned.update(self._terms_and_number())
         if self.custom_fields:
             owned.add("custom_fields")
         return frozenset(owned)
+
+    def _terms_and_number(self) -> Params:
+        """The optional header fields sent (and owned) only when the mapping sets them."""
+        optional = {"days_until_due": self.days_until_due, "due_date": self.due_date, "number": self.number}
+        return {key: value for key, value in optional.items() if value is not None}
 
     def _header_params(self) -> Params:
         params: Params = {
@@ -280,13 +302,8 @@ class InvoiceRequest:
             "effective_at": self.effective_at,
             "metadata": dict(self.metadata),
             "pending_invoice_items_behavior": "exclude",
+            **self._terms_and_number(),
         }
-        if self.days_until_due is not None:
-            params["days_until_due"] = self.days_until_due
-        if self.due_date is not None:
-            params["due_date"] = self.due_date
-        if self.number is not None:
-            params["number"] = self.number
         if self.shipping_details is not None:
             params["shipping_details"] = self.shipping_details.params()
         if self.custom_fields:
@@ -311,13 +328,8 @@ class InvoiceRequest:
             if self.shipping_details is not None
             else "",
             "metadata": _owned_metadata_update(self.metadata, self.OWNED_METADATA_KEYS),
+            **self._terms_and_number(),
         }
-        if self.days_until_due is not None:
-            params["days_until_due"] = self.days_until_due
-        if self.due_date is not None:
-            params["due_date"] = self.due_date
-        if self.number is not None:
-            params["number"] = self.number
         if self.custom_fields:
             params["custom_fields"] = [custom.params() for custom in self.custom_fields]
         return params
@@ -352,30 +364,16 @@ def invoice_total_minor(request: InvoiceRequest) -> int:
 
 
 @dataclass(frozen=True, slots=True)
-class DeleteDraftInvoice:
+class DeleteDraftInvoice(DocumentGone):
     """The JDE document has nothing left to bill (every line cancelled, or no lines at all).
 
     The engine deletes the Stripe draft if one exists (`DELETE /v1/invoices/{id}`, drafts only; a
     finalized invoice is a conflict for a person) and otherwise does nothing.
     """
 
-    profile: InvoiceProfileName
-    document_key: JdeDocumentKey
-    customer_an8: int
     reason: str
 
-    @property
-    def record_key(self) -> str:
-        return str(self.document_key)
-
-    @property
-    def content_hash(self) -> str:
-        """Stable for the document, so an unchanged 'nothing to bill' is recognised as done."""
-        return content_hash({"delete_draft_invoice": self.record_key, "profile": self.profile})
-
-    @property
-    def change_hash(self) -> str:
-        return self.content_hash
+    HASH_TAG: ClassVar[str] = "delete_draft_invoice"
 
 
 def _without_version_stamp(params: Params) -> Params:

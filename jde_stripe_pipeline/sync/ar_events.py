@@ -31,7 +31,7 @@ from jde_stripe_pipeline.mapping.ar_requests import ArVoid, CreditNoteRequest
 from jde_stripe_pipeline.stripe_sink import StripeRequestRejected, StripeSink, StripeUnavailable
 from jde_stripe_pipeline.sync.ar_voids import void_action
 from jde_stripe_pipeline.sync.credit_notes import credit_decision
-from jde_stripe_pipeline.sync.decide import Decision, StripeState, stripe_key
+from jde_stripe_pipeline.sync.decide import Decision, StripeState, delete_draft, stripe_key
 from jde_stripe_pipeline.sync.execute import Executed, NewKeyNeeded, send
 from jde_stripe_pipeline.sync.operations import StripeOperation
 from jde_stripe_pipeline.sync.record import Recorder
@@ -139,12 +139,7 @@ class ArEvents:
         if action.kind == "conflict":
             return Decision("invoice", key, "conflict", "conflict", stripe_id, action.reason)
         assert stripe_id is not None
-        delete = StripeOperation(
-            "invoices.delete",
-            stripe_id,
-            stripe_key("invoice", work, "delete", request.content_hash, stripe_id),
-        )
-        return Decision("invoice", key, "deleted", "delete", stripe_id, action.reason, operations=(delete,))
+        return delete_draft(work, request, stripe_id, action.reason)
 
     # ----------------------------------------------------------------------------- credit memos
 

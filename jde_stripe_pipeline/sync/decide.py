@@ -30,6 +30,7 @@ from typing import Any
 from jde_stripe_pipeline.ledger import Action, ObjectMapping
 from jde_stripe_pipeline.mapping import CustomerRequest, DeleteDraftInvoice, InvoiceRequest
 from jde_stripe_pipeline.mapping import content_hash as hash_of
+from jde_stripe_pipeline.mapping.requests import DocumentGone
 from jde_stripe_pipeline.sync.decision import (
     ABSENT,
     DRAFT,
@@ -272,12 +273,14 @@ def _decide_delete(
         return Decision(
             "invoice", key, "conflict", "conflict", invoice_id, finalized_reason(key, invoice, request.reason)
         )
-    delete = StripeOperation(
-        "invoices.delete",
-        invoice_id,
-        stripe_key("invoice", work, "delete", request.content_hash, invoice_id),
-    )
-    return Decision("invoice", key, "deleted", "delete", invoice_id, request.reason, operations=(delete,))
+    return delete_draft(work, request, invoice_id, request.reason)
+
+
+def delete_draft(work: Work, request: DocumentGone, invoice_id: str, reason: str) -> Decision:
+    """Delete the Stripe draft of a document that has nothing left to bill (or was voided)."""
+    key = stripe_key("invoice", work, "delete", request.content_hash, invoice_id)
+    delete = StripeOperation("invoices.delete", invoice_id, key)
+    return Decision("invoice", work.record_key, "deleted", "delete", invoice_id, reason, operations=(delete,))
 
 
 def _create_invoice(

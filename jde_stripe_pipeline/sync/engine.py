@@ -166,47 +166,38 @@ class SyncEngine:
     def plan_customers(self, records: Iterable[JdeCustomer | QuarantinedRecord]) -> Plan:
         listed = self._relink_if_empty(persist=False)
         items = dedupe(self._customer_works(records))
-        mappings, intents = self._ledger_rows("customer", items)
-        changes: list[PlannedChange] = []
-        requests = listed
-        for work in items:
-            meter = Meter(self.stripe)
-            key = work.record_key
-            decision = self._flow.decide(
-                "customer", work, mappings.get(key), intents.get(key), meter, peek=True
-            )
-            assert decision is not None
-            changes.append(_planned(decision))
-            requests += meter.count
-        return Plan("customer", tuple(changes), requests)
+        changes, requests = self._planned("customer", items, {})
+        return Plan("customer", tuple(changes), listed + requests)
 
     def plan_invoices(self, records: Iterable[JdeInvoice | QuarantinedRecord]) -> Plan:
         listed = self._relink_if_empty(persist=False)
         items, ar_items = split_ar_events(dedupe(self._invoice_works(records)))
-        mappings, intents = self._ledger_rows("invoice", items)
-        customers = self._customer_links(items, plan=True)
-        changes: list[PlannedChange] = []
-        requests = listed
-        for work in items:
-            meter = Meter(self.stripe)
-            key = work.record_key
-            decision = self._flow.decide(
-                "invoice",
-                work,
-                mappings.get(key),
-                intents.get(key),
-                meter,
-                customer=_link(work, customers),
-                peek=True,
-            )
-            assert decision is not None
-            changes.append(_planned(decision))
-            requests += meter.count
+        changes, requests = self._planned("invoice", items, self._customer_links(items, plan=True))
         for work in ar_items:
             ar_decision, cost = self._ar_events().plan(work)
             changes.append(_planned(ar_decision))
             requests += cost
-        return Plan("invoice", tuple(changes), requests)
+        return Plan("invoice", tuple(changes), listed + requests)
+
+    def _planned(
+        self, kind: ObjectKind, items: Sequence[Work], customers: Mapping[str, CustomerLink]
+    ) -> tuple[list[PlannedChange], int]:
+        """Each record's decision as a plan shows it (read from Stripe where a sync would read), and
+        the requests those reads cost."""
+        mappings, intents = self._ledger_rows(kind, items)
+        changes: list[PlannedChange] = []
+        requests = 0
+        for work in items:
+            meter = Meter(self.stripe)
+            key = work.record_key
+            link = _link(work, customers)
+            decided = self._flow.decide(
+                kind, work, mappings.get(key), intents.get(key), meter, customer=link, peek=True
+            )
+            assert decided is not None
+            changes.append(_planned(decided[0]))
+            requests += meter.count
+        return changes, requests
 
     def seen_states(self) -> dict[str, StripeState]:
         """What Stripe answered for every invoice this engine read or wrote: another engine of the same

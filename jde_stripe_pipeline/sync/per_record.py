@@ -77,25 +77,9 @@ class RecordFlow:
         peek: bool = False,
         read: bool = True,
         state: StripeState = UNREAD,
-    ) -> Decision | None:
-        """The decision, reading Stripe when it needs to (a plan also where a sync would go blind);
-        None when it needs a read and `read` is False."""
-        decided = self._decide(kind, work, mapping, intent, meter, customer, peek, read, state)
-        return decided[0] if decided is not None else None
-
-    def _decide(
-        self,
-        kind: ObjectKind,
-        work: Work,
-        mapping: ObjectMapping | None,
-        intent: Intent | None,
-        meter: Meter,
-        customer: CustomerLink,
-        peek: bool,
-        read: bool,
-        state: StripeState,
     ) -> tuple[Decision, StripeState] | None:
-        """The decision and the state it was decided on."""
+        """The decision and the Stripe state it was decided on, reading Stripe when it needs to (a plan
+        also where a sync would go blind); None when it needs a read and `read` is False."""
         request = work.request
         known = Known.of(intent)
         already_deleted = (
@@ -136,7 +120,8 @@ class RecordFlow:
         meter = Meter(self.sink)
         if intent is not None:
             work = replace(work, attempt=intent.attempt)
-        quick = self.decide(kind, work, mapping, intent, meter, customer=customer, read=False)
+        decided = self.decide(kind, work, mapping, intent, meter, customer=customer, read=False)
+        quick = decided[0] if decided is not None else None
         if quick is not None and not quick.operations:
             return self.recorder.decided(quick, work, Executed(_id(quick), None, None), work.requests_before)
         expected_create = quick.create if quick is not None else None
@@ -176,7 +161,7 @@ class RecordFlow:
         state = UNREAD
         noted = intent.idempotency_key
         for _ in range(MAX_DECISIONS):
-            decided = self._decide(kind, work, mapping, intent, meter, customer, False, True, state)
+            decided = self.decide(kind, work, mapping, intent, meter, customer=customer, state=state)
             assert decided is not None
             decision, state = decided
             create = decision.create
