@@ -12,7 +12,6 @@ sandbox seeds and the default mapping does not know, are configured as 10 days.
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -20,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
 from jde_stripe_pipeline.jde.client import AisSession
 from jde_stripe_pipeline.jde.profiles import PURCHASE_ORDER
@@ -38,6 +36,7 @@ from jde_stripe_pipeline.mapping import (
     map_invoice,
 )
 from jde_stripe_pipeline.sandboxes.ais import AisSandbox, AisSandboxConfig
+from jde_stripe_pipeline.sandboxes.ais.admin_client import AisAdmin
 from jde_stripe_pipeline.sandboxes.stripe_emulator import (
     DEFAULT_API_KEY,
     StripeEmulator,
@@ -139,22 +138,10 @@ class World:
         return customers, invoices
 
     def upsert(self, table: str, rows: list[dict[str, Any]]) -> None:
-        answer = requests.post(
-            f"{self.ais_url}/_sandbox/tables/{table}/rows",
-            data=json.dumps(rows, default=str),
-            headers={"Content-Type": "application/json"},
-            timeout=10,
-        )
-        assert answer.status_code == 200, answer.text
+        AisAdmin(self.ais_url).upsert(table, rows)
 
     def delete_rows(self, table: str, match: dict[str, Any]) -> None:
-        answer = requests.delete(
-            f"{self.ais_url}/_sandbox/tables/{table}/rows",
-            data=json.dumps(match, default=str),
-            headers={"Content-Type": "application/json"},
-            timeout=10,
-        )
-        assert answer.status_code == 200 and answer.json()["deleted"] >= 1, answer.text
+        assert AisAdmin(self.ais_url).delete(table, match) >= 1, f"no row of {table} matches {match}"
 
     # -- Stripe ----------------------------------------------------------------------------------------
 
