@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from jde_stripe_pipeline.demo.changes import AdminApi, AppliedChanges, DemoChangeError, _rename
+from jde_stripe_pipeline.demo.changes import AppliedChanges, DemoChangeError, _rename
 from jde_stripe_pipeline.demo.summary import JdeChange
+from jde_stripe_pipeline.sandboxes.ais.admin_client import AisAdmin
 
 _LEDGER_KEY = ("DOC", "DCT", "KCO", "SFX")
 
@@ -22,7 +23,7 @@ def ledger_key(row: Mapping[str, Any]) -> str:
 
 
 def make_ar_changes(
-    api: AdminApi, synced_invoices: Collection[str], synced_customers: Collection[str]
+    api: AisAdmin, synced_invoices: Collection[str], synced_customers: Collection[str]
 ) -> AppliedChanges:
     """Void one synced invoice, correct a pay item's remark on another, rename a third party."""
     rows = [r for r in api.rows("F03B11") if r["DCT"] == "RI" and ledger_key(r) in synced_invoices]
@@ -35,20 +36,22 @@ def make_ar_changes(
     stamp = 0
     for row in rows:
         if ledger_key(row) == ledger_key(target):
-            stored = api.upsert(
+            [stored] = api.upsert(
                 "F03B11",
-                {
-                    **{k: row[k] for k in _LEDGER_KEY},
-                    **dict.fromkeys(("AG", "AAP", "STAM", "ATXA", "ACR", "CTAM", "CTXA"), "0"),
-                    "PST": "P",
-                    "POST": "",
-                    "ISTR": "1",
-                    "VOD": "V",
-                },
+                [
+                    {
+                        **{k: row[k] for k in _LEDGER_KEY},
+                        **dict.fromkeys(("AG", "AAP", "STAM", "ATXA", "ACR", "CTAM", "CTXA"), "0"),
+                        "PST": "P",
+                        "POST": "",
+                        "ISTR": "1",
+                        "VOD": "V",
+                    }
+                ],
             )
             stamp = int(stored["UPMJ"])
     remark = f"{str(pay_item['RMK'])[:20]} (corrected)"
-    api.upsert("F03B11", {**{k: pay_item[k] for k in _LEDGER_KEY}, "RMK": remark})
+    api.upsert("F03B11", [{**{k: pay_item[k] for k in _LEDGER_KEY}, "RMK": remark}])
     busy = {str(target["AN8"]), str(pay_item["AN8"])}
     names = {str(row["AN8"]): row for row in api.rows("F0101")}
     customer = next((a for a in sorted(synced_customers, key=int) if a not in busy and a in names), None)

@@ -7,24 +7,21 @@ edits land in today's partition, and the second sync should move exactly these t
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-import requests
-
 from jde_stripe_pipeline.demo.summary import JdeChange
 from jde_stripe_pipeline.mapping.money import currency_exponent
+from jde_stripe_pipeline.sandboxes.ais.admin_client import AisAdmin
 
 CANCELLED = "980"
-ADMIN_TIMEOUT = 10.0
 ALPH_LENGTH = 40
 
 
 class DemoChangeError(RuntimeError):
-    """The sandbox holds no record the demo can change (e.g. seeded too small), or refused an edit."""
+    """The sandbox holds no record the demo can change (e.g. seeded too small)."""
 
 
 @dataclass(frozen=True)
@@ -47,39 +44,6 @@ def julian_to_key(julian: int) -> str:
     return day.isoformat()
 
 
-class AdminApi:
-    """The AIS sandbox's token-free admin endpoints under /_sandbox/ (not part of real AIS)."""
-
-    def __init__(self, base_url: str, http: requests.Session) -> None:
-        self._base, self._http = base_url.rstrip("/"), http
-
-    def rows(self, table: str) -> list[dict[str, Any]]:
-        response = self._http.get(f"{self._base}/_sandbox/tables/{table}/rows", timeout=ADMIN_TIMEOUT)
-        rows: list[dict[str, Any]] = self._json(response)["rows"]
-        return rows
-
-    def upsert(self, table: str, row: Mapping[str, Any]) -> dict[str, Any]:
-        body = json.dumps(row, default=str)
-        response = self._http.post(
-            f"{self._base}/_sandbox/tables/{table}/rows",
-            data=body,
-            headers={"Content-Type": "application/json"},
-            timeout=ADMIN_TIMEOUT,
-        )
-        stored: dict[str, Any] = self._json(response)["rows"][0]
-        return stored
-
-    @staticmethod
-    def _json(response: requests.Response) -> dict[str, Any]:
-        if response.status_code != 200:
-            raise DemoChangeError(
-                f"AIS sandbox admin API {response.request.method} {response.url}: "
-                f"{response.status_code} {response.text[:300]}"
-            )
-        payload: dict[str, Any] = json.loads(response.text, parse_float=Decimal)
-        return payload
-
-
 def _lines_by_document(lines: Sequence[Mapping[str, Any]]) -> dict[str, list[Mapping[str, Any]]]:
     grouped: dict[str, list[Mapping[str, Any]]] = {}
     for line in lines:
@@ -92,7 +56,7 @@ def _billable(lines: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
 
 
 def make_changes(
-    api: AdminApi, synced_invoices: Collection[str], synced_customers: Collection[str]
+    api: AisAdmin, synced_invoices: Collection[str], synced_customers: Collection[str]
 ) -> AppliedChanges:
     """Re-price a line, add a line, rename a customer; only records that are in Stripe already.
 
@@ -124,7 +88,7 @@ def make_changes(
 
 
 def _reprice(
-    api: AdminApi, header: Mapping[str, Any], lines: Sequence[Mapping[str, Any]]
+    api: AisAdmin, header: Mapping[str, Any], lines: Sequence[Mapping[str, Any]]
 ) -> tuple[JdeChange, int]:
     line = _billable(lines)[0]
     exponent = Decimal(1).scaleb(-currency_exponent(str(header["CRCD"])))
@@ -132,9 +96,9 @@ def _reprice(
     new_price = old_price + 1
     new_amount = (Decimal(line["UORG"]) * new_price).quantize(exponent)
     keys = {k: line[k] for k in ("KCOO", "DOCO", "DCTO", "SFXO", "LNID")}
-    stored = api.upsert("F4311", {**keys, "PRRC": new_price, "AEXP": new_amount})
+    [stored] = api.upsert("F4311", [{**keys, "PRRC": new_price, "AEXP": new_amount}])
     delta = new_amount - Decimal(line["AEXP"])
-    api.upsert("F4301", {**_header_keys(header), "OTOT": Decimal(header["OTOT"]) + delta})
+    api.upsert("F4301", [{**_header_keys(header), "OTOT": Decimal(header["OTOT"]) + delta}])
     text = (
         f"line {Decimal(line['LNID']):.3f} re-priced {old_price} -> {new_price} {header['CRCD']} "
         f"(amount {line['AEXP']} -> {new_amount})"
@@ -143,7 +107,7 @@ def _reprice(
 
 
 def _add_line(
-    api: AdminApi, header: Mapping[str, Any], lines: Sequence[Mapping[str, Any]]
+    api: AisAdmin, header: Mapping[str, Any], lines: Sequence[Mapping[str, Any]]
 ) -> tuple[JdeChange, int]:
     model = _billable(lines)[-1]
     lnid = max(Decimal(x["LNID"]) for x in lines) + 1
@@ -160,17 +124,17 @@ def _add_line(
         "PRRC": price,
         "AEXP": amount,
     }
-    stored = api.upsert("F4311", row)
-    api.upsert("F4301", {**_header_keys(header), "OTOT": Decimal(header["OTOT"]) + amount})
+    [stored] = api.upsert("F4311", [row])
+    api.upsert("F4301", [{**_header_keys(header), "OTOT": Decimal(header["OTOT"]) + amount}])
     text = f"line {lnid:.3f} added: {quantity} x {price} {header['CRCD']} = {amount}"
     return JdeChange("invoice", document_key(header), text), int(stored["UPMJ"])
 
 
-def _rename(api: AdminApi, row: Mapping[str, Any]) -> tuple[JdeChange, int]:
+def _rename(api: AisAdmin, row: Mapping[str, Any]) -> tuple[JdeChange, int]:
     old = str(row["ALPH"])
     suffix = " (renamed)"
     new = old[: ALPH_LENGTH - len(suffix)] + suffix
-    stored = api.upsert("F0101", {"AN8": row["AN8"], "ALPH": new})
+    [stored] = api.upsert("F0101", [{"AN8": row["AN8"], "ALPH": new}])
     return JdeChange("customer", str(row["AN8"]), f"renamed {old!r} -> {new!r}"), int(stored["UPMJ"])
 
 

@@ -75,6 +75,7 @@ def demo_command(
     from jde_stripe_pipeline.demo.changes import DemoChangeError
     from jde_stripe_pipeline.demo.run import DemoError, DemoOptions, run_demo
     from jde_stripe_pipeline.demo.summary import format_report
+    from jde_stripe_pipeline.sandboxes.ais.admin_client import AisAdminError
 
     options = DemoOptions(
         seed,
@@ -92,7 +93,7 @@ def demo_command(
     )
     try:
         report = run_demo(options, _echo, show=lambda report: _echo("\n" + format_report(report) + "\n"))
-    except (DemoError, DemoChangeError) as error:
+    except (DemoError, DemoChangeError, AisAdminError) as error:
         raise click.ClickException(str(error)) from error
     if not (report.passed and (report.second is None or report.only_changes_moved)):
         sys.exit(1)

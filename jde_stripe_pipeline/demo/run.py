@@ -34,7 +34,7 @@ from jde_stripe_pipeline.accounts import DEFAULT_ACCOUNT
 from jde_stripe_pipeline.credentials import CredentialSource, resolve_jde_credentials, resolve_stripe_key
 from jde_stripe_pipeline.credentials.models import StoredCredentials
 from jde_stripe_pipeline.credentials.store import create_store
-from jde_stripe_pipeline.demo.changes import AdminApi, AppliedChanges, julian_to_key, make_changes
+from jde_stripe_pipeline.demo.changes import AppliedChanges, julian_to_key, make_changes
 from jde_stripe_pipeline.demo.foreground import wait_until_interrupted
 from jde_stripe_pipeline.demo.readback import (
     holdings,
@@ -56,6 +56,7 @@ from jde_stripe_pipeline.demo.summary import (
 )
 from jde_stripe_pipeline.demo.ui import dagster_ui
 from jde_stripe_pipeline.orchestration.resources import CredentialsResource
+from jde_stripe_pipeline.sandboxes.ais.admin_client import AisAdmin
 from jde_stripe_pipeline.settings import Settings
 
 Echo = Callable[[str], None]
@@ -386,7 +387,7 @@ def _second_round(
     customers = set(synced_keys(accounts, "customer", state_url))
     change = make_ar_changes if source == "ar_invoice" else make_changes
     with requests.Session() as http:
-        applied: AppliedChanges = change(AdminApi(sandboxes.ais_server.url, http), invoices, customers)
+        applied: AppliedChanges = change(AisAdmin(sandboxes.ais_server.url, http), invoices, customers)
     echo("Changed in JDE: " + "; ".join(f"{c.object_type} {c.record_key}" for c in applied.changes))
     key = julian_to_key(applied.julian_day)
     echo(f"Second sync: partition {key}")

@@ -116,7 +116,7 @@ def play(
         final = (
             last if last is not None and last.code == 0 else arena.run_until_clean(final_attempts, "final")
         )
-        truth = jde_truth(servers.rows)
+        truth = jde_truth(servers.admin.rows)
         if scenario.expect is not None:
             truth = scenario.expect(arena, truth)
         stripe = {kind: servers.stripe_objects(kind) for kind in ("customer", "invoice", "invoiceitem")}

@@ -32,7 +32,7 @@ RUN_CONFIG = """resources:
 
 def busiest_day(arena: Arena) -> str:
     """The partition (UPMJ day, JDE local) with the most purchase-order headers changed."""
-    days = Counter(row["UPMJ"] for row in arena.servers.rows("F4301") if row["UPMJ"])
+    days = Counter(row["UPMJ"] for row in arena.servers.admin.rows("F4301") if row["UPMJ"])
     julian = max(days, key=lambda d: (days[d], d))
     return (date(1900 + julian // 1000, 1, 1) + timedelta(days=julian % 1000 - 1)).isoformat()
 

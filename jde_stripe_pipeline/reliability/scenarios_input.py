@@ -32,16 +32,18 @@ CONTROL_NAME = "Acme\x07 Tools\x1b[31m Ltd"
 
 
 def customers(arena: Arena) -> list[int]:
-    return sorted({row["AN8"] for row in arena.servers.rows("F03012")})
+    return sorted({row["AN8"] for row in arena.servers.admin.rows("F03012")})
 
 
 def invoices(arena: Arena) -> list[dict[str, Any]]:
-    return sorted(arena.servers.rows("F4301"), key=lambda r: r["DOCO"])
+    return sorted(arena.servers.admin.rows("F4301"), key=lambda r: r["DOCO"])
 
 
 def lines_of(arena: Arena, header: dict[str, Any]) -> list[dict[str, Any]]:
     return [
-        r for r in arena.servers.rows("F4311") if r["DOCO"] == header["DOCO"] and r["KCOO"] == header["KCOO"]
+        r
+        for r in arena.servers.admin.rows("F4311")
+        if r["DOCO"] == header["DOCO"] and r["KCOO"] == header["KCOO"]
     ]
 
 
@@ -54,8 +56,10 @@ def doc(row: dict[str, Any]) -> str:
 
 
 def new_customer(arena: Arena, an8: int, name: str, **master: Any) -> None:
-    arena.servers.upsert("F0101", [{"AN8": an8, "ALPH": name, "AT1": "C", "LNGP": "E"}])
-    arena.servers.upsert("F03012", [{"AN8": an8, "CO": "00001", "CRCD": "USD", "TRAR": "N30", **master}])
+    arena.servers.admin.upsert("F0101", [{"AN8": an8, "ALPH": name, "AT1": "C", "LNGP": "E"}])
+    arena.servers.admin.upsert(
+        "F03012", [{"AN8": an8, "CO": "00001", "CRCD": "USD", "TRAR": "N30", **master}]
+    )
 
 
 def new_invoice(arena: Arena, doco: int, an8: int, lines: list[dict[str, Any]], **header: Any) -> str:
@@ -70,11 +74,11 @@ def new_invoice(arena: Arena, doco: int, an8: int, lines: list[dict[str, Any]], 
             "CRCD": "USD",
             "PTC": "N30",
         }
-        arena.servers.upsert("F4301", [{**key, **values, **header}])
+        arena.servers.admin.upsert("F4301", [{**key, **values, **header}])
     for number, line in enumerate(lines, start=1):
         values = {"LNID": number, "LITM": "100-200", "DSC1": "Steel bracket", "UORG": 1, "UOM": "EA"}
         values.update({"PRRC": 1, "AEXP": 1, "LTTR": "400", "NXTR": "999", "CRCD": "USD"})
-        arena.servers.upsert("F4311", [{**key, **values, **line}])
+        arena.servers.admin.upsert("F4311", [{**key, **values, **line}])
     return f"00001/{doco}/OP/000"
 
 
@@ -82,12 +86,12 @@ def bad_customers(arena: Arena) -> None:
     """Blank and huge names, control characters, emoji, right-to-left text, bad e-mails, a currency
     that is no code: on seeded customers and new ones (their invoices are blocked with them)."""
     an8s = customers(arena)
-    arena.servers.upsert("F0101", [{"AN8": an8s[0], "ALPH": "   "}])
-    arena.servers.upsert("F0101", [{"AN8": an8s[1], "ALPH": "Grossbetrieb " * 30}])
-    arena.servers.upsert(
+    arena.servers.admin.upsert("F0101", [{"AN8": an8s[0], "ALPH": "   "}])
+    arena.servers.admin.upsert("F0101", [{"AN8": an8s[1], "ALPH": "Grossbetrieb " * 30}])
+    arena.servers.admin.upsert(
         "F01151", [{"AN8": an8s[2], "IDLN": 0, "RCK7": 1, "ETP": "E", "EMAL": "ap at example"}]
     )
-    arena.servers.upsert("F03012", [{"AN8": an8s[3], "CO": "00001", "CRCD": "U$"}])
+    arena.servers.admin.upsert("F03012", [{"AN8": an8s[3], "CO": "00001", "CRCD": "U$"}])
     new_customer(arena, NEW_AN8, "Café 🚀 Ünïcødé GmbH 🧾")
     new_customer(arena, NEW_AN8 + 1, "شركة الخليج للتجارة")
     new_customer(arena, NEW_AN8 + 2, "חברת בדיקה בע״מ (Israel)")
@@ -117,7 +121,7 @@ def bad_invoices(arena: Arena) -> None:
     new_invoice(arena, NEW_DOCO + 6, an8, [{"AEXP": 10}, {"AEXP": 7, "CRCD": "EUR"}])
     new_invoice(arena, NEW_DOCO + 7, an8, [])
     new_invoice(arena, NEW_DOCO + 8, an8, [{"AEXP": 10}, {"AEXP": 20}], _no_header=True)
-    arena.servers.upsert("F0101", [{"AN8": NEW_AN8 + 9, "ALPH": "Not A Customer Inc", "AT1": "V"}])
+    arena.servers.admin.upsert("F0101", [{"AN8": NEW_AN8 + 9, "ALPH": "Not A Customer Inc", "AT1": "V"}])
     new_invoice(arena, NEW_DOCO + 9, NEW_AN8 + 9, [{"AEXP": 10}])
     new_invoice(arena, NEW_DOCO + 10, NEW_AN8 + 10, [{"AEXP": 10}])
     new_invoice(

@@ -49,7 +49,7 @@ def kill_after_add_lines(arena: Arena) -> None:
 def _change_invoices(arena: Arena, share: int = 3) -> int:
     """Every `share`-th invoice changes in JDE: a line repriced, a line added, or the last line removed."""
     lines: dict[str, list[dict[str, Any]]] = {}
-    for row in arena.servers.rows("F4311"):
+    for row in arena.servers.admin.rows("F4311"):
         lines.setdefault(f"{row['KCOO']}/{row['DOCO']}/{row['DCTO']}/{row['SFXO']}", []).append(row)
     changed = 0
     for index, (_, rows) in enumerate(sorted(lines.items())):
@@ -60,7 +60,7 @@ def _change_invoices(arena: Arena, share: int = 3) -> int:
         last = rows[-1]
         kind = changed % 3
         if kind == 0:
-            arena.servers.upsert(
+            arena.servers.admin.upsert(
                 "F4311", [{**key, "LNID": last["LNID"], "AEXP": Decimal(str(last["AEXP"])) + 10}]
             )
         elif kind == 1:
@@ -68,10 +68,10 @@ def _change_invoices(arena: Arena, share: int = 3) -> int:
             new.update(
                 {"LNID": Decimal(str(last["LNID"])) + 1, "AEXP": Decimal(70), "DSC1": "Added", "LTTR": "400"}
             )
-            arena.servers.upsert("F4311", [new])
+            arena.servers.admin.upsert("F4311", [new])
         elif len(rows) > 1:
-            arena.servers.delete_rows("F4311", {**key, "LNID": last["LNID"]})
-            arena.servers.upsert("F4301", [key])
+            arena.servers.admin.delete("F4311", {**key, "LNID": last["LNID"]})
+            arena.servers.admin.upsert("F4301", [key])
         changed += 1
     return changed
 
@@ -90,10 +90,16 @@ def kill_mid_convergence(arena: Arena) -> None:
 
 def kill_at_random(arena: Arena) -> None:
     """Three runs killed at random moments (seeded), then run again."""
-    rng = random.Random(31)
-    for _ in range(3):
+    _kill_at_random_moments(arena, random.Random(31), 3, (1.5, 4.0))
+
+
+def _kill_at_random_moments(
+    arena: Arena, rng: random.Random, runs: int, seconds: tuple[float, float]
+) -> None:
+    """`runs` runs, each killed a random time into it (drawn from `rng` within `seconds`)."""
+    for _ in range(runs):
         process = arena.start_run("killed")
-        time.sleep(rng.uniform(1.5, 4.0))
+        time.sleep(rng.uniform(*seconds))
         arena.kill_live_runs("at a random moment")
         arena.wait(process)
 
@@ -208,12 +214,7 @@ def mixed(arena: Arena) -> None:
     arena.servers.stripe_config(
         profile="test", fail_rate=0.04, unavailable_rate=0.04, commit_then_fail_rate=0.05, fault_seed=42
     )
-    rng = random.Random(43)
-    for _ in range(2):
-        process = arena.start_run("killed")
-        time.sleep(rng.uniform(2.0, 5.0))
-        arena.kill_live_runs("at a random moment")
-        arena.wait(process)
+    _kill_at_random_moments(arena, random.Random(43), 2, (2.0, 5.0))
     arena.run_until_clean(2, "under faults")
 
 

@@ -13,16 +13,15 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 import requests
 
 from jde_stripe_pipeline.sandboxes.ais import AisSandbox, AisSandboxConfig
+from jde_stripe_pipeline.sandboxes.ais.admin_client import AisAdmin
 from jde_stripe_pipeline.sandboxes.http_server import (
     HttpRequest,
     HttpResponse,
@@ -90,6 +89,11 @@ class Servers:
     stripe_url: str
     _servers: list[LoopbackServer]
 
+    @property
+    def admin(self) -> AisAdmin:
+        """JDE's tables through the sandbox's admin row API (truth is read there; edits go there)."""
+        return AisAdmin(self.ais_url, timeout=60)
+
     @classmethod
     def start(
         cls,
@@ -128,32 +132,6 @@ class Servers:
 
     def ais_stats(self) -> dict[str, Any]:
         return dict(requests.get(f"{self.ais_url}/_sandbox/stats", timeout=30).json())
-
-    def rows(self, table: str) -> list[dict[str, Any]]:
-        """A table's rows as stored: Julian dates, HHMMSS times, exact decimals (as Decimal)."""
-        answer = requests.get(f"{self.ais_url}/_sandbox/tables/{table}/rows", timeout=60)
-        answer.raise_for_status()
-        return list(json.loads(answer.content, parse_float=Decimal)["rows"])
-
-    def upsert(self, table: str, rows: list[dict[str, Any]]) -> None:
-        answer = requests.post(
-            f"{self.ais_url}/_sandbox/tables/{table}/rows",
-            data=json.dumps(rows, default=str),
-            headers={"Content-Type": "application/json"},
-            timeout=60,
-        )
-        if answer.status_code != 200:
-            raise RuntimeError(f"the sandbox refused rows of {table}: {answer.text}")
-
-    def delete_rows(self, table: str, match: dict[str, Any]) -> int:
-        answer = requests.delete(
-            f"{self.ais_url}/_sandbox/tables/{table}/rows",
-            data=json.dumps(match, default=str),
-            headers={"Content-Type": "application/json"},
-            timeout=60,
-        )
-        answer.raise_for_status()
-        return int(answer.json()["deleted"])
 
     # -- the Stripe emulator's admin face -------------------------------------------------------------
 

@@ -8,12 +8,11 @@ from pathlib import Path
 
 import pytest
 
-VARIABLES = (
+CREDENTIAL_VARIABLES = (
     "JDE_STRIPE_MASTER_KEY",
     "JDE_STRIPE_MASTER_KEY_FILE",
     "JDE_STRIPE_CREDENTIALS_FILE",
-    "DAGSTER_HOME",
-    "XDG_CONFIG_HOME",
+    "JDE_STRIPE_STATE_URL",
     "JDE_AIS_URL",
     "JDE_AIS_USERNAME",
     "JDE_AIS_PASSWORD",
@@ -24,6 +23,7 @@ VARIABLES = (
     "STRIPE_API_KEY",
     "STRIPE_API_BASE",
 )
+"""Where a credential, a store or the ledger could come from the machine running the tests."""
 
 # Distinctive values: if one shows up in a file, an output or a message, it leaked.
 JDE_PASSWORD = "pw-Quokka-7731-zeta"
@@ -49,14 +49,20 @@ class Home:
         return self.config / "jde-stripe" / "master.key"
 
 
+def isolate_home(monkeypatch: pytest.MonkeyPatch, root: Path) -> Home:
+    """No credential variable leaks in; HOME, DAGSTER_HOME and the config folder live under `root`."""
+    for variable in CREDENTIAL_VARIABLES:
+        monkeypatch.delenv(variable, raising=False)
+    home = Home(root=root, dagster_home=root / "dagster_home", config=root / "config")
+    monkeypatch.setenv("HOME", str(root))
+    monkeypatch.setenv("DAGSTER_HOME", str(home.dagster_home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home.config))
+    return home
+
+
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Home]:
-    for variable in VARIABLES:
-        monkeypatch.delenv(variable, raising=False)
-    monkeypatch.setenv("HOME", str(tmp_path))
-    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    yield Home(root=tmp_path, dagster_home=tmp_path / "dagster_home", config=tmp_path / "config")
+    yield isolate_home(monkeypatch, tmp_path)
 
 
 def assert_no_secret(text: str) -> None:

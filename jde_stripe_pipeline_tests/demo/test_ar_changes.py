@@ -10,13 +10,13 @@ import requests
 from click.testing import CliRunner
 
 from jde_stripe_pipeline.demo.ar_changes import ledger_key, make_ar_changes
-from jde_stripe_pipeline.demo.changes import AdminApi
 from jde_stripe_pipeline.demo.cli import demo_command
 from jde_stripe_pipeline.jde.ar_records import JdeArInvoice
 from jde_stripe_pipeline.jde.profiles import AR_INVOICE
 from jde_stripe_pipeline.jde.read import fetch_invoices
 from jde_stripe_pipeline.jde.records import JdeDocumentKey
 from jde_stripe_pipeline.sandboxes.ais import AisSandbox
+from jde_stripe_pipeline.sandboxes.ais.admin_client import AisAdmin
 from jde_stripe_pipeline_tests.jde.support import served, session_for
 
 
@@ -25,7 +25,7 @@ def test_the_ar_edits_void_one_invoice_correct_a_remark_and_rename_a_customer() 
     synced = {ledger_key(r) for r in sandbox.rows("F03B11") if r["POST"] == "D" and r["ISTR"] != "1"}
     customers = {str(r["AN8"]) for r in sandbox.rows("F03012")}
     with served(sandbox) as server, requests.Session() as http:
-        applied = make_ar_changes(AdminApi(server.url, http), synced, customers)
+        applied = make_ar_changes(AisAdmin(server.url, http), synced, customers)
         voided, remarked, renamed = applied.changes
         assert (voided.object_type, remarked.object_type, renamed.object_type) == (
             "invoice",

@@ -8,7 +8,6 @@ the extract (no `julian`, `rows` or `extract` imports), so a test comparing the 
 from __future__ import annotations
 
 import contextlib
-import json
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
@@ -21,6 +20,7 @@ from jde_stripe_pipeline.jde.client import AisSession, RetryPolicy
 from jde_stripe_pipeline.jde.records import JdeAddress, JdeCustomer, JdeInvoice, JdeInvoiceLine, JdeParty
 from jde_stripe_pipeline.jde.settings import AisSettings
 from jde_stripe_pipeline.sandboxes.ais import AisSandbox
+from jde_stripe_pipeline.sandboxes.ais.admin_client import AisAdmin
 from jde_stripe_pipeline.sandboxes.http_server import LoopbackServer
 
 FAST_RETRY = RetryPolicy(max_attempts=4, base_delay=0.01, max_delay=0.05, connect_timeout=5, read_timeout=30)
@@ -61,13 +61,7 @@ def all_jderest_requests(stats: dict[str, Any]) -> int:
 
 
 def upsert_rows(server: LoopbackServer, table: str, rows: list[dict[str, Any]]) -> None:
-    answer = requests.post(
-        f"{server.url}/_sandbox/tables/{table}/rows",
-        data=json.dumps(rows, default=str),  # Decimal keys (LNID) as exact text
-        headers={"Content-Type": "application/json"},
-        timeout=10,
-    )
-    assert answer.status_code == 200, answer.text
+    AisAdmin(server.url).upsert(table, rows)
 
 
 # ------------------------------------------------------------------ an independent simple reading

@@ -36,8 +36,6 @@ from jde_stripe_pipeline.credentials.models import (
 )
 from jde_stripe_pipeline.credentials.store import store_path, write_store
 from jde_stripe_pipeline.jde.client import AisSession
-from jde_stripe_pipeline.jde.profiles import PURCHASE_ORDER
-from jde_stripe_pipeline.jde.read import extract_customers, extract_invoices, fetch_customers
 from jde_stripe_pipeline.jde.settings import AisSettings
 from jde_stripe_pipeline.ledger import Ledger
 from jde_stripe_pipeline.sandboxes.ais import AisSandbox, AisSandboxConfig
@@ -49,15 +47,15 @@ from jde_stripe_pipeline.sandboxes.stripe_emulator import (
     StripeEmulatorConfig,
 )
 from jde_stripe_pipeline.settings import Settings
-from jde_stripe_pipeline.sync import SyncEngine, SyncReport
+from jde_stripe_pipeline.sync import SyncReport
+from jde_stripe_pipeline_tests.credentials.conftest import isolate_home
 from jde_stripe_pipeline_tests.jde.support import FAST_RETRY
 from jde_stripe_pipeline_tests.sync.conftest import (
     AS_OF,
-    CUSTOMER_CONFIG,
-    EVERYTHING,
-    INVOICE_CONFIG,
     World,
     assert_stripe_matches_jde,
+    sync_engine,
+    sync_extracted,
 )
 
 JDE_USER = "HYGUSR"
@@ -71,21 +69,6 @@ SECRETS: dict[str, str] = {
     "master key": MASTER_KEY,
 }
 
-CREDENTIAL_VARIABLES = (
-    "JDE_STRIPE_MASTER_KEY",
-    "JDE_STRIPE_MASTER_KEY_FILE",
-    "JDE_STRIPE_CREDENTIALS_FILE",
-    "JDE_STRIPE_STATE_URL",
-    "JDE_AIS_URL",
-    "JDE_AIS_USERNAME",
-    "JDE_AIS_PASSWORD",
-    "JDE_AIS_ENVIRONMENT",
-    "JDE_AIS_ROLE",
-    "JDE_AIS_DEVICE_NAME",
-    "JDE_AIS_CA_BUNDLE",
-    "STRIPE_API_KEY",
-    "STRIPE_API_BASE",
-)
 FAST_STRIPE = {
     "JDE_STRIPE_RATE_PER_SECOND": "1000",
     "JDE_STRIPE_ENDPOINT_RATE_PER_SECOND": "1000",
@@ -363,31 +346,13 @@ def run_pipeline(
         Ledger.open() as ledger,
         AisSession(settings, retry=FAST_RETRY, page_size=50) as session,
     ):
-        engine = SyncEngine(
-            stripe=sink,
-            ledger=ledger,
-            customer_config=CUSTOMER_CONFIG,
-            invoice_config=INVOICE_CONFIG,
-            run_id=run_id,
-            partition_key=AS_OF.isoformat(),
-            workers=workers,
-            progress=progress,
-        )
-        customers = engine.sync_customers(list(extract_customers(session, EVERYTHING, as_of=AS_OF)))
-        invoices = engine.sync_invoices(
-            list(extract_invoices(session, EVERYTHING, PURCHASE_ORDER, as_of=AS_OF)),
-            fetch_customers=lambda an8s: fetch_customers(session, an8s, as_of=AS_OF),
-        )
-    return customers, invoices
+        engine = sync_engine(sink, ledger, run_id, workers=workers, progress=progress)
+        return sync_extracted(engine, session)
 
 
 def isolate_environment(monkeypatch: pytest.MonkeyPatch, home: Path) -> None:
     """No credential of the machine running the tests leaks in; everything lives under `home`."""
-    for variable in CREDENTIAL_VARIABLES:
-        monkeypatch.delenv(variable, raising=False)
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("DAGSTER_HOME", str(home / "dagster_home"))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    isolate_home(monkeypatch, home)
     for name, value in FAST_STRIPE.items():
         monkeypatch.setenv(name, value)
     (home / "dagster_home").mkdir(parents=True, exist_ok=True)

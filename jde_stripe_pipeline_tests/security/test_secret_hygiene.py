@@ -119,6 +119,16 @@ def _materialize(setup: Setup, instance: dg.DagsterInstance, partition: str) -> 
     )
 
 
+@contextlib.contextmanager
+def _dagster_instance() -> Iterator[dg.DagsterInstance]:
+    """The instance under DAGSTER_HOME (SQLite run and event storage), disposed of afterwards."""
+    instance = dg.DagsterInstance.get()
+    try:
+        yield instance
+    finally:
+        instance.dispose()
+
+
 def _event_log_text(instance: dg.DagsterInstance, run_id: str) -> str:
     return "\n".join(dg.serialize_value(entry) for entry in instance.all_logs(run_id))
 
@@ -130,8 +140,7 @@ def test_dagster_materialize_leaves_no_secret_anywhere(
     setup.configure(mode)
     setup.monkeypatch.setenv("JDE_TIMEZONE", TIMEZONE)
     setup.monkeypatch.setenv("JDE_STRIPE_PAYMENT_TERMS_DAYS", "D10=10")
-    instance = dg.DagsterInstance.get()  # the instance under DAGSTER_HOME: SQLite run/event storage
-    try:
+    with _dagster_instance() as instance:
         result = _materialize(setup, instance, _busiest_day(setup))
         assert result.success
         assert result.asset_materializations_for_node("stripe_invoices")
@@ -141,8 +150,6 @@ def test_dagster_materialize_leaves_no_secret_anywhere(
             "event log": _event_log_text(instance, result.run_id),
             "run": dg.serialize_value(run),
         }
-    finally:
-        instance.dispose()
     stored = [path.name for path in setup.dagster_home.rglob("*") if path.is_file()]
     assert any(name.endswith(".db") for name in stored), stored
     assert "jde_invoices" in stored or any("jde_invoices" in str(p) for p in setup.dagster_home.rglob("*"))
@@ -164,15 +171,12 @@ def test_ledger_database_password_stays_out_of_runs_that_work_and_fail(
     wrong_database = url.set(database=f"{url.database}_missing")
     partition = _busiest_day(setup)
     texts: dict[str, str] = {}
-    instance = dg.DagsterInstance.get()
-    try:
+    with _dagster_instance() as instance:
         for name, ledger_url in (("working", url), ("missing database", wrong_database)):
             setup.monkeypatch.setenv("JDE_STRIPE_STATE_URL", ledger_url.render_as_string(hide_password=False))
             result = _materialize(setup, instance, partition)
             assert result.success is (name == "working")
             texts[f"event log ({name})"] = _event_log_text(instance, result.run_id)
-    finally:
-        instance.dispose()
     assert "does not exist" in texts["event log (missing database)"]
     assert_no_secret_seen(setup, watch, capfd, extra={"database password": DB_PASSWORD}, texts=texts)
 
@@ -210,13 +214,10 @@ def test_revoked_stripe_key_fails_the_dagster_run_without_showing_it(
     setup.monkeypatch.setenv("JDE_TIMEZONE", TIMEZONE)
     setup.monkeypatch.setenv("JDE_STRIPE_KEY_GRACE_SECONDS", "0")  # revoked for good: fail at once
     setup.emulator.update_config(api_keys=(OTHER_KEY,))
-    instance = dg.DagsterInstance.get()
-    try:
+    with _dagster_instance() as instance:
         result = _materialize(setup, instance, _busiest_day(setup))
         assert not result.success
         texts = {"event log": _event_log_text(instance, result.run_id)}
-    finally:
-        instance.dispose()
     assert "401" in texts["event log"]
     assert_no_secret_seen(setup, watch, capfd, extra={"other key": OTHER_KEY}, texts=texts)
 

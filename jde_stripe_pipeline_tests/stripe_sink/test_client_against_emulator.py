@@ -23,6 +23,8 @@ from jde_stripe_pipeline.stripe_sink import (
     StripeSinkSettings,
     StripeUnavailable,
 )
+from jde_stripe_pipeline_tests.stripe_sink.support import MutableKey, loopback_sink
+from jde_stripe_pipeline_tests.threads import in_threads
 
 
 @dataclass
@@ -31,19 +33,7 @@ class Running:
     url: str
 
     def sink(self, key_source: Any = None, **overrides: Any) -> StripeSink:
-        settings: dict[str, Any] = {
-            "key_source": key_source or StaticKeySource(DEFAULT_API_KEY),
-            "api_base": self.url,
-            "rate_per_second": 1000.0,
-            "endpoint_rate_per_second": 1000.0,
-            "burst": 50,
-            "max_retries": 8,
-            "backoff_base_seconds": 0.01,
-            "backoff_max_seconds": 0.1,
-            "timeout_seconds": 10.0,
-            **overrides,
-        }
-        return StripeSink(StripeSinkSettings(**settings))
+        return loopback_sink(self.url, key_source, **overrides)
 
     def log(self, path: str = "/v1/") -> list[dict[str, Any]]:
         return self.emulator.requests_log(path_prefix=path)
@@ -60,21 +50,6 @@ def stripe_api() -> Iterator[Running]:
             yield Running(emulator, server.url)
     finally:
         emulator.close()
-
-
-class MutableKey:
-    """A key source whose answer the test changes, as a credential store would after a rotation."""
-
-    def __init__(self, key: str):
-        self.key = key
-        self.calls = 0
-
-    def __call__(self) -> str:
-        self.calls += 1
-        return self.key
-
-    def __repr__(self) -> str:
-        return "MutableKey()"
 
 
 def customer_params(an8: int) -> dict[str, Any]:
@@ -134,21 +109,13 @@ def test_saved_500s_fail_cleanly_and_never_duplicate(stripe_api: Running) -> Non
 def test_429s_are_retried_until_every_request_succeeds(stripe_api: Running) -> None:
     stripe_api.emulator.update_config(rate_limit_per_second=6)
     with stripe_api.sink(max_retries=30, backoff_base_seconds=0.05, backoff_max_seconds=0.4) as sink:
-        errors: list[BaseException] = []
 
         def work(offset: int) -> None:
-            try:
-                for i in range(4):
-                    an8 = offset * 10 + i
-                    sink.create_customer(customer_params(an8), idempotency_key=f"customer-{an8}-create")
-            except BaseException as error:
-                errors.append(error)
+            for i in range(4):
+                an8 = offset * 10 + i
+                sink.create_customer(customer_params(an8), idempotency_key=f"customer-{an8}-create")
 
-        threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        errors = in_threads(work, 4)
         metrics = sink.metrics()
     assert errors == []
     statuses = [entry["status"] for entry in stripe_api.log()]
@@ -162,16 +129,13 @@ def test_client_pacing_keeps_under_the_server_limit(stripe_api: Running) -> None
     stripe_api.emulator.update_config(rate_limit_per_second=10)
     with stripe_api.sink(rate_per_second=8.0, burst=1, max_retries=0) as sink:
 
-        def work() -> None:
+        def work(_: int) -> None:
             for _ in range(4):
                 sink.retrieve_balance()
 
-        threads = [threading.Thread(target=work) for _ in range(4)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        errors = in_threads(work, 4)
         metrics = sink.metrics()
+    assert errors == []
     statuses = [entry["status"] for entry in stripe_api.log()]
     assert statuses == [200] * 16
     assert metrics.rate_limited == 0
@@ -260,12 +224,9 @@ def test_threads_share_one_client(stripe_api: Running) -> None:
                 with lock:
                     ids.append(result.object["id"])
 
-        threads = [threading.Thread(target=work, args=(n,)) for n in range(5)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        errors = in_threads(work, 5)
         metrics = sink.metrics()
+    assert errors == []
     assert len(set(ids)) == 30 == len(stripe_api.customers())
     assert metrics.logical_requests == 30 == metrics.attempts
 

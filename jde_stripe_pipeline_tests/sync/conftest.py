@@ -12,15 +12,13 @@ sandbox seeds and the default mapping does not know, are configured as 10 days.
 from __future__ import annotations
 
 import contextlib
-import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
 from jde_stripe_pipeline.jde.client import AisSession
 from jde_stripe_pipeline.jde.profiles import PURCHASE_ORDER
@@ -38,14 +36,16 @@ from jde_stripe_pipeline.mapping import (
     map_invoice,
 )
 from jde_stripe_pipeline.sandboxes.ais import AisSandbox, AisSandboxConfig
+from jde_stripe_pipeline.sandboxes.ais.admin_client import AisAdmin
 from jde_stripe_pipeline.sandboxes.stripe_emulator import (
     DEFAULT_API_KEY,
     StripeEmulator,
     StripeEmulatorConfig,
 )
-from jde_stripe_pipeline.stripe_sink import StaticKeySource, StripeSink, StripeSinkSettings
+from jde_stripe_pipeline.stripe_sink import StripeSink
 from jde_stripe_pipeline.sync import SyncEngine, SyncReport
 from jde_stripe_pipeline_tests.jde.support import FAST_RETRY, expected_customers, expected_invoices
+from jde_stripe_pipeline_tests.stripe_sink.support import loopback_sink
 
 AS_OF = date(2026, 11, 26)
 EVERYTHING = UpdateWindow(datetime(2000, 1, 1), datetime(2100, 1, 1))
@@ -73,25 +73,10 @@ class World:
         return f"sqlite:///{self.ledger_path}"
 
     def session(self) -> AisSession:
-        settings = AisSettings.from_values(
-            url=self.ais_url, username="JDE", password="JDE", environment="JDV920", timezone="America/Chicago"
-        )
-        return AisSession(settings, retry=FAST_RETRY, page_size=500)
+        return ais_session(self.ais_url)
 
     def sink(self, **overrides: Any) -> StripeSink:
-        settings: dict[str, Any] = {
-            "key_source": StaticKeySource(DEFAULT_API_KEY),
-            "api_base": self.stripe_url,
-            "rate_per_second": 1000.0,
-            "endpoint_rate_per_second": 1000.0,
-            "burst": 50,
-            "max_retries": 8,
-            "backoff_base_seconds": 0.01,
-            "backoff_max_seconds": 0.1,
-            "timeout_seconds": 10.0,
-            **overrides,
-        }
-        sink = StripeSink(StripeSinkSettings(**settings))
+        sink = loopback_sink(self.stripe_url, **overrides)
         self._open.append(sink)
         return sink
 
@@ -102,16 +87,33 @@ class World:
 
     def engine(self, *, workers: int = 4, sink: StripeSink | None = None, **kwargs: Any) -> SyncEngine:
         self.runs += 1
-        return SyncEngine(
-            stripe=sink or self.sink(),
-            ledger=kwargs.pop("ledger", None) or self.ledger(),
-            customer_config=CUSTOMER_CONFIG,
+        return sync_engine(
+            sink or self.sink(),
+            kwargs.pop("ledger", None) or self.ledger(),
+            kwargs.pop("run_id", f"run-{self.runs}"),
             invoice_config=kwargs.pop("invoice_config", self.invoice_config),
-            run_id=kwargs.pop("run_id", f"run-{self.runs}"),
-            partition_key="2026-11-26",
             workers=workers,
             **kwargs,
         )
+
+    def cli_env(self, *, stripe_keys: Mapping[str, str] | None = None, **more: str) -> dict[str, str]:
+        """What an operator exports to run `jde-stripe` against this world: the sandboxes' logins, the
+        ledger, the seed's `D10` terms and loopback pacing; `stripe_keys` replace the default key
+        (`STRIPE_API_KEY_<ACCOUNT>` of routed accounts), `more` adds or replaces variables."""
+        return {
+            "JDE_AIS_URL": self.ais_url,
+            "JDE_AIS_USERNAME": "JDE",
+            "JDE_AIS_PASSWORD": "JDE",
+            "JDE_AIS_ENVIRONMENT": "JDV920",
+            "JDE_TIMEZONE": "America/Chicago",
+            **({"STRIPE_API_KEY": DEFAULT_API_KEY} if stripe_keys is None else stripe_keys),
+            "STRIPE_API_BASE": self.stripe_url,
+            "JDE_STRIPE_RATE_PER_SECOND": "500",
+            "JDE_STRIPE_ENDPOINT_RATE_PER_SECOND": "500",
+            "JDE_STRIPE_STATE_URL": self.ledger_url,
+            "JDE_STRIPE_PAYMENT_TERMS_DAYS": "D10=10",
+            **more,
+        }
 
     # -- JDE -------------------------------------------------------------------------------------------
 
@@ -136,22 +138,10 @@ class World:
         return customers, invoices
 
     def upsert(self, table: str, rows: list[dict[str, Any]]) -> None:
-        answer = requests.post(
-            f"{self.ais_url}/_sandbox/tables/{table}/rows",
-            data=json.dumps(rows, default=str),
-            headers={"Content-Type": "application/json"},
-            timeout=10,
-        )
-        assert answer.status_code == 200, answer.text
+        AisAdmin(self.ais_url).upsert(table, rows)
 
     def delete_rows(self, table: str, match: dict[str, Any]) -> None:
-        answer = requests.delete(
-            f"{self.ais_url}/_sandbox/tables/{table}/rows",
-            data=json.dumps(match, default=str),
-            headers={"Content-Type": "application/json"},
-            timeout=10,
-        )
-        assert answer.status_code == 200 and answer.json()["deleted"] >= 1, answer.text
+        assert AisAdmin(self.ais_url).delete(table, match) >= 1, f"no row of {table} matches {match}"
 
     # -- Stripe ----------------------------------------------------------------------------------------
 
@@ -170,6 +160,37 @@ class World:
     def close(self) -> None:
         for thing in reversed(self._open):
             thing.close()
+
+
+def ais_session(url: str) -> AisSession:
+    """A session on the AIS sandbox at `url` with its default login, retrying fast."""
+    settings = AisSettings.from_values(
+        url=url, username="JDE", password="JDE", environment="JDV920", timezone="America/Chicago"
+    )
+    return AisSession(settings, retry=FAST_RETRY, page_size=500)
+
+
+def sync_engine(stripe: StripeSink, ledger: Ledger, run_id: str, **options: Any) -> SyncEngine:
+    """An engine with the tests' mapping, on the seed's day (`options`: workers, invoice_config, …)."""
+    return SyncEngine(
+        stripe=stripe,
+        ledger=ledger,
+        customer_config=CUSTOMER_CONFIG,
+        run_id=run_id,
+        partition_key=AS_OF.isoformat(),
+        **{"invoice_config": INVOICE_CONFIG, "workers": 4, **options},
+    )
+
+
+def sync_extracted(engine: SyncEngine, session: AisSession) -> tuple[SyncReport, SyncReport]:
+    """One whole run as the assets do it: every customer, then every invoice, each extracted through
+    `session` before it is synced."""
+    customers = engine.sync_customers(list(extract_customers(session, EVERYTHING, as_of=AS_OF)))
+    invoices = engine.sync_invoices(
+        list(extract_invoices(session, EVERYTHING, PURCHASE_ORDER, as_of=AS_OF)),
+        fetch_customers=lambda an8s: fetch_customers(session, an8s, as_of=AS_OF),
+    )
+    return customers, invoices
 
 
 @contextlib.contextmanager

@@ -199,19 +199,7 @@ def test_plan_shows_each_accounts_changes_and_the_unrouted_and_writes_nothing(ac
     from jde_stripe_pipeline.cli import main
 
     world = accounts_world
-    env = {
-        "JDE_AIS_URL": world.ais_url,
-        "JDE_AIS_USERNAME": "JDE",
-        "JDE_AIS_PASSWORD": "JDE",
-        "JDE_AIS_ENVIRONMENT": "JDV920",
-        "JDE_TIMEZONE": "America/Chicago",
-        "JDE_STRIPE_ACCOUNTS": "00001=us",
-        "STRIPE_API_KEY_US": US_KEY,
-        "STRIPE_API_BASE": world.stripe_url,
-        "JDE_STRIPE_RATE_PER_SECOND": "500",
-        "JDE_STRIPE_STATE_URL": world.ledger_url,
-        "JDE_STRIPE_PAYMENT_TERMS_DAYS": "D10=10",
-    }
+    env = world.cli_env(stripe_keys={"STRIPE_API_KEY_US": US_KEY}, JDE_STRIPE_ACCOUNTS="00001=us")
     window = ["plan", "--from", "2026-10-01", "--to", "2026-11-30", "--kind", "invoices"]
     planned = CliRunner().invoke(main, window, env=env)
     assert planned.exit_code == 0, planned.output + repr(planned.exception)
@@ -276,19 +264,10 @@ def test_replay_and_relink_go_through_each_accounts_own_key(accounts_world: Worl
                 reason="Stripe answered 500",
             )
         )
-    env = {
-        "JDE_AIS_URL": world.ais_url,
-        "JDE_AIS_USERNAME": "JDE",
-        "JDE_AIS_PASSWORD": "JDE",
-        "JDE_AIS_ENVIRONMENT": "JDV920",
-        "JDE_TIMEZONE": "America/Chicago",
-        "JDE_STRIPE_ACCOUNTS": "00001=us,00200=eu",
-        "STRIPE_API_KEY_US": US_KEY,
-        "STRIPE_API_KEY_EU": EU_KEY,
-        "STRIPE_API_BASE": world.stripe_url,
-        "JDE_STRIPE_STATE_URL": world.ledger_url,
-        "JDE_STRIPE_PAYMENT_TERMS_DAYS": "D10=10",
-    }
+    env = world.cli_env(
+        stripe_keys={"STRIPE_API_KEY_US": US_KEY, "STRIPE_API_KEY_EU": EU_KEY},
+        JDE_STRIPE_ACCOUNTS="00001=us,00200=eu",
+    )
     replayed = CliRunner().invoke(main, ["replay", "--partition", "2026-11-20"], env=env)
     assert replayed.exit_code == 0, replayed.output + repr(replayed.exception)
     assert any(

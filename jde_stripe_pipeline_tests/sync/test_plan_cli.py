@@ -11,20 +11,9 @@ from jde_stripe_pipeline_tests.sync.conftest import World, expected_requests
 
 
 def _plan(world: World, *args: str) -> str:
-    env = {
-        "JDE_AIS_URL": world.ais_url,
-        "JDE_AIS_USERNAME": "JDE",
-        "JDE_AIS_PASSWORD": "JDE",
-        "JDE_AIS_ENVIRONMENT": "JDV920",
-        "JDE_TIMEZONE": "America/Chicago",
-        "STRIPE_API_KEY": DEFAULT_API_KEY,
-        "STRIPE_API_BASE": world.stripe_url,
-        "JDE_STRIPE_RATE_PER_SECOND": "500",
-        "JDE_STRIPE_ENDPOINT_RATE_PER_SECOND": "500",
-        "JDE_STRIPE_STATE_URL": world.ledger_url,
-        "JDE_STRIPE_PAYMENT_TERMS_DAYS": "D10=10",
-    }
-    result = CliRunner().invoke(main, ["plan", "--from", "2026-10-01", "--to", "2026-11-30", *args], env=env)
+    result = CliRunner().invoke(
+        main, ["plan", "--from", "2026-10-01", "--to", "2026-11-30", *args], env=world.cli_env()
+    )
     assert result.exit_code == 0, result.output + repr(result.exception)
     assert DEFAULT_API_KEY not in result.output
     return result.output

@@ -29,14 +29,7 @@ def test_relink_command_lets_a_replaced_ledger_relink_every_object_then_runs_lis
 ) -> None:
     _, first = world.sync()
     world.ledger_path.unlink()  # the state database replaced by an empty one
-    env = {
-        "JDE_TIMEZONE": "America/Chicago",
-        "STRIPE_API_KEY": DEFAULT_API_KEY,
-        "STRIPE_API_BASE": world.stripe_url,
-        "JDE_STRIPE_RATE_PER_SECOND": "500",
-        "JDE_STRIPE_ENDPOINT_RATE_PER_SECOND": "500",
-        "JDE_STRIPE_STATE_URL": world.ledger_url,
-    }
+    env = {k: v for k, v in world.cli_env().items() if not k.startswith("JDE_AIS_")}  # no JDE login needed
     world.emulator.clear_requests_log()
     result = CliRunner().invoke(main, ["relink"], env=env)
     assert result.exit_code == 0, result.output + repr(result.exception)

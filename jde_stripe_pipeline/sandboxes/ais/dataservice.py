@@ -48,13 +48,18 @@ class DataServiceMixin:
     def _injected_failure(self) -> HttpResponse | None:
         raise NotImplementedError
 
-    def _data_service(self, request: HttpRequest, body: Mapping[str, Any], version: str) -> HttpResponse:
-        session = self._authenticate(request, body, link=False)
+    def _admit(self, request: HttpRequest, body: Mapping[str, Any], link: bool) -> Session | HttpResponse:
+        """The caller's session, or the answer that turns the call away: a bad token, an injected fault."""
+        session = self._authenticate(request, body, link)
         if session is None:
             return invalid_token()
         failure = self._injected_failure()
-        if failure is not None:
-            return failure
+        return session if failure is None else failure
+
+    def _data_service(self, request: HttpRequest, body: Mapping[str, Any], version: str) -> HttpResponse:
+        session = self._admit(request, body, link=False)
+        if not isinstance(session, Session):
+            return session
         service_type = body.get("dataServiceType")
         if service_type not in ("BROWSE", "COUNT", "AGGREGATION"):
             raise QueryError(f"dataServiceType must be BROWSE, COUNT or AGGREGATION, got {service_type!r}")
@@ -113,12 +118,9 @@ class DataServiceMixin:
             return 1, self._next_state, secrets.token_hex(16)
 
     def _next_page(self, request: HttpRequest, body: Mapping[str, Any], version: str) -> HttpResponse:
-        session = self._authenticate(request, body, link=True)
-        if session is None:
-            return invalid_token()
-        failure = self._injected_failure()
-        if failure is not None:
-            return failure
+        session = self._admit(request, body, link=True)
+        if not isinstance(session, Session):
+            return session
         try:
             state_id = int(str(body.get("stateId")))
         except ValueError:

@@ -227,6 +227,14 @@ _PRODUCT_DATA = Obj(
     },
     required=("name",),
 )
+_PRICE_DATA: dict[str, Field] = {
+    "currency": Currency(),
+    "product": Str(),
+    "tax_behavior": Unsupported(),
+    "unit_amount": Int(minimum=0),
+    "unit_amount_decimal": Dec(),
+}
+"""`price_data` of an invoice item; a line's may also make its product (`product_data`)."""
 _LINE_COMMON: dict[str, Field] = {
     "amount": Int(),
     "description": Str(max_length=5000),
@@ -234,17 +242,7 @@ _LINE_COMMON: dict[str, Field] = {
     "discounts": Unsupported(),
     "metadata": Metadata(),
     "period": _PERIOD,
-    "price_data": Obj(
-        fields={
-            "currency": Currency(),
-            "product": Str(),
-            "product_data": _PRODUCT_DATA,
-            "tax_behavior": Unsupported(),
-            "unit_amount": Int(minimum=0),
-            "unit_amount_decimal": Dec(),
-        },
-        required=("currency",),
-    ),
+    "price_data": Obj(fields={**_PRICE_DATA, "product_data": _PRODUCT_DATA}, required=("currency",)),
     "pricing": Obj(fields={"price": Str()}),
     "quantity": Int(minimum=0),
     "quantity_decimal": Dec(),
@@ -284,16 +282,7 @@ ITEM_CREATE = {
     "invoice": Str(),
     "metadata": Metadata(),
     "period": _PERIOD,
-    "price_data": Obj(
-        fields={
-            "currency": Currency(),
-            "product": Str(),
-            "tax_behavior": Unsupported(),
-            "unit_amount": Int(minimum=0),
-            "unit_amount_decimal": Dec(),
-        },
-        required=("currency", "product"),
-    ),
+    "price_data": Obj(fields=_PRICE_DATA, required=("currency", "product")),
     "pricing": Obj(fields={"price": Str()}),
     "quantity": Int(minimum=0),
     "quantity_decimal": Dec(),
@@ -1038,10 +1027,7 @@ def _pricing(
     elif price_data is not None:
         if price_data["currency"] != currency:
             raise _currency_mismatch(price_data["currency"], currency, _p(param, "price_data[currency]"))
-        if "unit_amount" in price_data and "unit_amount_decimal" in price_data:
-            raise errors.parameters_exclusive(
-                _p(param, "price_data[unit_amount]"), _p(param, "price_data[unit_amount_decimal]")
-            )
+        unit = unit_amount(price_data, lambda name: _p(param, f"price_data[{name}]"))
         if "product" in price_data and "product_data" in price_data:
             raise errors.parameters_exclusive(
                 _p(param, "price_data[product]"), _p(param, "price_data[product_data]")
@@ -1052,12 +1038,6 @@ def _pricing(
             )
         if "product_data" not in price_data:
             raise errors.parameter_missing(_p(param, "price_data[product_data]"))
-        if "unit_amount" in price_data:
-            unit = Decimal(price_data["unit_amount"])
-        elif "unit_amount_decimal" in price_data:
-            unit = price_data["unit_amount_decimal"]
-        else:
-            raise errors.parameter_missing(_p(param, "price_data[unit_amount]"))
         price_details = {"price": new_id("price_"), "product": new_id("prod_", 14)}
     elif top_unit is not None:
         unit = top_unit
@@ -1077,6 +1057,18 @@ def _pricing(
     if price_details is None:
         pricing = {"type": "price_details", "unit_amount_decimal": decimal_text(unit)}
     return unit, quantity, pricing
+
+
+def unit_amount(given: Mapping[str, Any], name: Callable[[str], str]) -> Decimal:
+    """A price's unit amount in minor units: `unit_amount` or `unit_amount_decimal`, exactly one
+    (`name` turns a field into the parameter path an error names)."""
+    if "unit_amount" in given and "unit_amount_decimal" in given:
+        raise errors.parameters_exclusive(name("unit_amount"), name("unit_amount_decimal"))
+    if "unit_amount" in given:
+        return Decimal(given["unit_amount"])
+    if "unit_amount_decimal" in given:
+        return Decimal(given["unit_amount_decimal"])
+    raise errors.parameter_missing(name("unit_amount"))
 
 
 def _p(prefix: str, name: str) -> str:
@@ -1373,16 +1365,3 @@ ROUTES: tuple[Route, ...] = (
     _route("POST", "/v1/invoiceitems/{id}", ITEM_UPDATE, update_item),
     _route("DELETE", "/v1/invoiceitems/{id}", {}, delete_item),
 )
-
-
-def match_route(method: str, path: str) -> tuple[Route, tuple[str, ...]] | None:
-    for route in ROUTES:
-        if route.method == method:
-            match = route.pattern.match(path)
-            if match is not None:
-                return route, match.groups()
-    return None
-
-
-def path_known(path: str) -> bool:
-    return any(route.pattern.match(path) for route in ROUTES)

@@ -80,22 +80,22 @@ class StripeEmulatorConfig:
     @property
     def limits(self) -> Limits:
         """The limiter numbers in force: the profile's, overridden by the numbers set."""
-        base = asdict(PROFILES[self.profile])
-        for name, limit in _LIMIT_FIELDS.items():
-            value = getattr(self, name)
-            if value is not None:
-                base[limit] = value
-        return Limits(**base)
+        return Limits(**self._overridden(PROFILES[self.profile], _LIMIT_FIELDS))
 
     @property
     def latency_settings(self) -> LatencySettings:
-        base = asdict(LATENCY_PRESETS[self.latency])
-        for name, setting in _LATENCY_FIELDS.items():
-            value = getattr(self, name)
-            if value is not None:
-                base[setting] = value
+        base = self._overridden(LATENCY_PRESETS[self.latency], _LATENCY_FIELDS)
         endpoints = dict(self.latency_endpoints_ms)
         return LatencySettings(**base, seed=self.latency_seed, endpoints=endpoints, fixed_ms=self.latency_ms)
+
+    def _overridden(self, preset: Any, names: Mapping[str, str]) -> dict[str, Any]:
+        """A preset's fields, each replaced by the knob of this config named for it when that is set."""
+        base = asdict(preset)
+        for name, target in names.items():
+            value = getattr(self, name)
+            if value is not None:
+                base[target] = value
+        return base
 
     def account_of(self, key: str) -> str:
         return self.key_accounts.get(key, DEFAULT_ACCOUNT)

@@ -24,7 +24,18 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from . import errors
-from .api import EXPAND, RETRIEVE, Context, Route, _check_amount, _invoice, _matches_range, _page, _route
+from .api import (
+    EXPAND,
+    RETRIEVE,
+    Context,
+    Route,
+    _check_amount,
+    _invoice,
+    _matches_range,
+    _page,
+    _route,
+    unit_amount,
+)
 from .forms import Arr, Dec, Enum, Int, IntOrRange, Metadata, Obj, Str, Unsupported, merge_metadata
 from .objects import decimal_text, list_envelope, new_id, public
 
@@ -184,14 +195,7 @@ def _custom_line(ctx: Context, given: Mapping[str, Any], index: int, known_rates
             )
     if "description" not in given:
         raise errors.parameter_missing(_p(index, "description"))
-    if "unit_amount" in given and "unit_amount_decimal" in given:
-        raise errors.parameters_exclusive(_p(index, "unit_amount"), _p(index, "unit_amount_decimal"))
-    if "unit_amount" in given:
-        unit = Decimal(given["unit_amount"])
-    elif "unit_amount_decimal" in given:
-        unit = given["unit_amount_decimal"]
-    else:
-        raise errors.parameter_missing(_p(index, "unit_amount"))
+    unit = unit_amount(given, lambda name: _p(index, name))
     quantity = given.get("quantity", 1)
     amount = int((unit * quantity).to_integral_value(ROUND_HALF_UP))
     taxes = []

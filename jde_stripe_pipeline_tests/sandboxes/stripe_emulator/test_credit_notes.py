@@ -58,15 +58,13 @@ def test_a_custom_line_with_tax_on_the_invoices_rate_credits_an_open_invoice(
         "quantity": 1,
         "tax_amounts": [{"amount": 165, "taxable_amount": 2000, "tax_rate": _rate(invoice)}],
     }
-    note = client.v1.credit_notes.create(
-        params={
-            "invoice": invoice.id,
-            "lines": [line],
-            "memo": "JDE RM 950001",
-            "metadata": {"jde_doco": "1"},
-        },
-        options={"idempotency_key": "cn-1"},
-    )
+    params: Any = {
+        "invoice": invoice.id,
+        "lines": [line],
+        "memo": "JDE RM 950001",
+        "metadata": {"jde_doco": "1"},
+    }
+    note = client.v1.credit_notes.create(params=params, options={"idempotency_key": "cn-1"})
     assert (note.amount, note.subtotal, note.total, note.status) == (2165, 2000, 2165, "issued")
     assert (note.pre_payment_amount, note.post_payment_amount, note.type) == (2165, 0, "pre_payment")
     assert (note.memo, note.metadata.to_dict(), note.number) == (
@@ -78,14 +76,8 @@ def test_a_custom_line_with_tax_on_the_invoices_rate_credits_an_open_invoice(
     after = client.v1.invoices.retrieve(invoice.id)
     assert (after.amount_remaining, after.pre_payment_credit_notes_amount) == (15825 - 2165, 2165)
     replay = client.v1.credit_notes.create(
-        params={
-            "invoice": invoice.id,
-            "lines": [line],
-            "memo": "JDE RM 950001",
-            "metadata": {"jde_doco": "1"},
-        },
-        options={"idempotency_key": "cn-1"},
-    )
+        params=params, options={"idempotency_key": "cn-1"}
+    )  # the same again
     assert replay.id == note.id
     listed = client.v1.credit_notes.list(params={"invoice": invoice.id})
     assert [n.id for n in listed.data] == [note.id]
