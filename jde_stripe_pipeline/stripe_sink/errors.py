@@ -11,6 +11,15 @@ No message ever holds the API key in clear: at most its mask (`sk_test_…abcd`)
 
 from __future__ import annotations
 
+from typing import TypedDict, Unpack
+
+
+class StripeErrorContext(TypedDict, total=False):
+    """What every Stripe error may name besides its message: the request Stripe answered, its status."""
+
+    request_id: str | None
+    http_status: int | None
+
 
 class StripeSinkError(Exception):
     """Base of every error the Stripe client raises."""
@@ -36,14 +45,13 @@ class StripeRequestRejected(StripeSinkError):
         self,
         message: str,
         *,
-        request_id: str | None = None,
-        http_status: int | None = None,
         error_type: str | None = None,
         code: str | None = None,
         param: str | None = None,
         operation: str = "",
+        **context: Unpack[StripeErrorContext],
     ):
-        super().__init__(message, request_id=request_id, http_status=http_status)
+        super().__init__(message, **context)
         self.error_type = error_type
         self.code = code
         self.param = param
@@ -69,13 +77,12 @@ class StripeUnavailable(StripeSinkError):
         self,
         message: str,
         *,
-        request_id: str | None = None,
-        http_status: int | None = None,
         attempts: int = 0,
         operation: str = "",
         same_key_will_fail: bool = False,
+        **context: Unpack[StripeErrorContext],
     ):
-        super().__init__(message, request_id=request_id, http_status=http_status)
+        super().__init__(message, **context)
         self.attempts = attempts
         self.operation = operation
         self.same_key_will_fail = same_key_will_fail

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 
@@ -54,51 +54,53 @@ class MetricsSnapshot:
 
 
 class StripeMetrics:
-    """Thread-safe counters, updated by the client's worker threads."""
+    """Thread-safe counters, updated by the client's worker threads.
+
+    The counts are a `MetricsSnapshot` replaced on each update (one list of counters, not a copy of its
+    fields here); the two tallies by key are Counters, copied into each snapshot."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._counts = MetricsSnapshot()
         self._requests: Counter[str] = Counter()
-        self._logical = 0
-        self._retries = 0
-        self._rate_limited = 0
-        self._replays = 0
-        self._key_refreshes = 0
-        self._token_wait = 0.0
-        self._backoff = 0.0
-        self._peak_in_flight = 0
-        self._latency: float | None = None
         self._cuts: Counter[str] = Counter()
 
     def attempt(self, method: str, path: str, outcome: str) -> None:
         with self._lock:
             self._requests[f"{method.upper()} {path} {outcome}"] += 1
+            counts = self._counts
             if outcome == "http_429":
-                self._rate_limited += 1
+                self._counts = replace(counts, rate_limited=counts.rate_limited + 1)
             elif outcome == "replayed":
-                self._replays += 1
+                self._counts = replace(counts, replays=counts.replays + 1)
 
     def logical_request(self) -> None:
         with self._lock:
-            self._logical += 1
+            self._counts = replace(self._counts, logical_requests=self._counts.logical_requests + 1)
 
     def retry(self, backoff_seconds: float) -> None:
         with self._lock:
-            self._retries += 1
-            self._backoff += backoff_seconds
+            counts = self._counts
+            self._counts = replace(
+                counts, retries=counts.retries + 1, backoff_seconds=counts.backoff_seconds + backoff_seconds
+            )
 
     def key_refresh(self) -> None:
         with self._lock:
-            self._key_refreshes += 1
+            self._counts = replace(self._counts, key_refreshes=self._counts.key_refreshes + 1)
 
     def permit(self, waited: float, in_flight: int) -> None:
         with self._lock:
-            self._token_wait += waited
-            self._peak_in_flight = max(self._peak_in_flight, in_flight)
+            counts = self._counts
+            self._counts = replace(
+                counts,
+                token_wait_seconds=counts.token_wait_seconds + waited,
+                peak_in_flight=max(counts.peak_in_flight, in_flight),
+            )
 
     def latency(self, ewma_seconds: float) -> None:
         with self._lock:
-            self._latency = ewma_seconds
+            self._counts = replace(self._counts, latency_seconds=ewma_seconds)
 
     def cuts(self, limiters: tuple[str, ...]) -> None:
         with self._lock:
@@ -106,16 +108,4 @@ class StripeMetrics:
 
     def snapshot(self) -> MetricsSnapshot:
         with self._lock:
-            return MetricsSnapshot(
-                requests=dict(self._requests),
-                logical_requests=self._logical,
-                retries=self._retries,
-                rate_limited=self._rate_limited,
-                replays=self._replays,
-                key_refreshes=self._key_refreshes,
-                token_wait_seconds=self._token_wait,
-                backoff_seconds=self._backoff,
-                peak_in_flight=self._peak_in_flight,
-                latency_seconds=self._latency,
-                pace_cuts=dict(self._cuts),
-            )
+            return replace(self._counts, requests=dict(self._requests), pace_cuts=dict(self._cuts))

@@ -1,8 +1,9 @@
 """Served sandboxes for the `check` tests: an AIS sandbox and a Stripe emulator with distinctive secrets.
 
-The AIS user and password and the Stripe key are the conftest's distinctive values, so a test can grep
-every output for them. `tls_certificate` makes a self-signed certificate for 127.0.0.1 and
-`serve_tls` wraps a LoopbackServer's listening socket with it (the sandbox stays the real one).
+The AIS user and password and the Stripe key are `support`'s distinctive values, so a test can grep
+every output for them. `served_over_https` serves the AIS sandbox over HTTPS: `tls_certificate` makes a
+self-signed certificate for 127.0.0.1 and `serve_tls` wraps a LoopbackServer's listening socket with it
+(the sandbox stays the real one).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from cryptography.x509.oid import NameOID
 from jde_stripe_pipeline.sandboxes.ais import AisSandbox, AisSandboxConfig, AisUser
 from jde_stripe_pipeline.sandboxes.http_server import LoopbackServer
 from jde_stripe_pipeline.sandboxes.stripe_emulator import StripeEmulator, StripeEmulatorConfig
-from jde_stripe_pipeline_tests.credentials.conftest import JDE_PASSWORD, JDE_USER, STRIPE_KEY
+from jde_stripe_pipeline_tests.credentials.support import JDE_PASSWORD, JDE_USER, STRIPE_KEY
 
 JDE_ENVIRONMENT_NAME = "JDV920"
 
@@ -122,3 +123,12 @@ def serve_tls(server: LoopbackServer, certificate: Certificate) -> Iterator[str]
     httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
     with server:
         yield f"https://{server.host}:{server.port}"
+
+
+@contextlib.contextmanager
+def served_over_https(directory: Path) -> Iterator[tuple[Systems, str, Path]]:
+    """Both sandboxes, the AIS one over HTTPS with a self-signed certificate made in `directory`: yields
+    the systems, the AIS https:// URL and the certificate's PEM file (the CA bundle that trusts it)."""
+    certificate = tls_certificate(directory)
+    with served_systems() as systems, serve_tls(systems.ais.server(), certificate) as https_url:
+        yield systems, https_url, certificate.cert_file

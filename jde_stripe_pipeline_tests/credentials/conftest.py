@@ -1,4 +1,5 @@
-"""An isolated home for each test: no credential variable leaks in from the machine running the tests."""
+"""An isolated home for each test: no credential variable leaks in from the machine running the tests;
+the served sandboxes of the `check` tests."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from jde_stripe_pipeline_tests.credentials.check_support import Systems, served_systems
 
 CREDENTIAL_VARIABLES = (
     "JDE_STRIPE_MASTER_KEY",
@@ -24,14 +27,6 @@ CREDENTIAL_VARIABLES = (
     "STRIPE_API_BASE",
 )
 """Where a credential, a store or the ledger could come from the machine running the tests."""
-
-# Distinctive values: if one shows up in a file, an output or a message, it leaked.
-JDE_PASSWORD = "pw-Quokka-7731-zeta"
-STRIPE_KEY = "sk_test_51QuokkaSecretKeyValue9931abcd"
-OTHER_STRIPE_KEY = "sk_test_51WombatRotatedKeyValue4417wxyz"
-AIS_URL = "https://ais.quokka-corp.example:9300"
-JDE_USER = "QUOKKAUSR"
-SECRETS = (JDE_PASSWORD, STRIPE_KEY, OTHER_STRIPE_KEY, "Quokka", "Wombat")
 
 
 @dataclass(frozen=True)
@@ -65,6 +60,8 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Home]:
     yield isolate_home(monkeypatch, tmp_path)
 
 
-def assert_no_secret(text: str) -> None:
-    for secret in SECRETS:
-        assert secret not in text, f"secret fragment {secret!r} leaked"
+@pytest.fixture
+def systems(home: Home) -> Iterator[Systems]:
+    """Both sandboxes served, in an isolated home."""
+    with served_systems() as served:
+        yield served

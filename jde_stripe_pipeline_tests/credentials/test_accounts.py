@@ -11,7 +11,8 @@ from jde_stripe_pipeline.accounts import StripeAccount
 from jde_stripe_pipeline.credentials import CredentialsNotConfigured, CredentialSource
 from jde_stripe_pipeline.credentials.resolve import resolve_stripe_key
 from jde_stripe_pipeline.stripe_sink import StripeSinkSettings
-from jde_stripe_pipeline_tests.credentials.conftest import OTHER_STRIPE_KEY, STRIPE_KEY, Home
+from jde_stripe_pipeline_tests.credentials.conftest import Home
+from jde_stripe_pipeline_tests.credentials.support import OTHER_STRIPE_KEY, STRIPE_KEY
 from jde_stripe_pipeline_tests.credentials.test_cli import ok, run
 
 EU_KEY = "sk_test_51WombatEuropeKeyValue5520eueu"

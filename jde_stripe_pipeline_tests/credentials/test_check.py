@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,29 +20,12 @@ from jde_stripe_pipeline.credentials.check import (
 from jde_stripe_pipeline.credentials.models import build_jde_credentials
 from jde_stripe_pipeline.jde.errors import AisAllowlistError
 from jde_stripe_pipeline.jde.settings import AisSettings
-from jde_stripe_pipeline_tests.credentials.check_support import (
-    Systems,
-    closed_port_url,
-    serve_tls,
-    served_systems,
-    tls_certificate,
-)
-from jde_stripe_pipeline_tests.credentials.conftest import (
-    JDE_PASSWORD,
-    JDE_USER,
-    STRIPE_KEY,
-    Home,
-    assert_no_secret,
-)
+from jde_stripe_pipeline_tests.credentials.check_support import Systems, closed_port_url, served_over_https
+from jde_stripe_pipeline_tests.credentials.conftest import Home
+from jde_stripe_pipeline_tests.credentials.support import JDE_PASSWORD, JDE_USER, STRIPE_KEY, assert_no_secret
 
 FAST = CheckLimits(attempts=2, connect_timeout_seconds=2.0, read_timeout_seconds=5.0, backoff_seconds=0.01)
 MASKED_STRIPE_KEY = "sk_test_…abcd"
-
-
-@pytest.fixture
-def systems(home: Home) -> Iterator[Systems]:
-    with served_systems() as served:
-        yield served
 
 
 def by_name(results: list[ConnectionCheckResult]) -> dict[str, ConnectionCheckResult]:
@@ -179,12 +161,9 @@ def test_unreachable_ais_and_stripe_are_network_problems(systems: Systems) -> No
 def test_self_signed_ais_certificate_fails_verification_until_the_ca_bundle_is_set(
     home: Home, tmp_path: Path
 ) -> None:
-    certificate = tls_certificate(tmp_path)
-    with served_systems() as systems, serve_tls(systems.ais.server(), certificate) as https_url:
+    with served_over_https(tmp_path) as (systems, https_url, ca_bundle):
         untrusted = check_jde(systems.env(JDE_AIS_URL=https_url), FAST)
-        trusted = check_jde(
-            systems.env(JDE_AIS_URL=https_url, JDE_AIS_CA_BUNDLE=str(certificate.cert_file)), FAST
-        )
+        trusted = check_jde(systems.env(JDE_AIS_URL=https_url, JDE_AIS_CA_BUNDLE=str(ca_bundle)), FAST)
 
     assert not untrusted.ok and untrusted.problem is Problem.TLS
     assert https_url in untrusted.message

@@ -3,15 +3,13 @@ Connect account with the platform's key and its account id; `--account` probes o
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from click.testing import CliRunner
 
 from jde_stripe_pipeline.cli import main
 from jde_stripe_pipeline.credentials.check import Problem, run_connection_checks
-from jde_stripe_pipeline_tests.credentials.check_support import Systems, served_systems
-from jde_stripe_pipeline_tests.credentials.conftest import STRIPE_KEY, Home, assert_no_secret
+from jde_stripe_pipeline_tests.credentials.check_support import Systems
+from jde_stripe_pipeline_tests.credentials.support import STRIPE_KEY, assert_no_secret
 from jde_stripe_pipeline_tests.credentials.test_check import FAST, by_name
 
 US_KEY = "sk_test_51QuokkaUnitedStatesKey00000001"
@@ -25,14 +23,14 @@ ACCOUNTS = {
 
 
 @pytest.fixture
-def systems(home: Home) -> Iterator[Systems]:
-    with served_systems() as served:
-        served.stripe.update_config(
-            api_keys=[STRIPE_KEY, US_KEY],
-            key_accounts={STRIPE_KEY: "acct_platform", US_KEY: "acct_us"},
-            connected_accounts={"acct_1Connected": "acct_platform"},
-        )
-        yield served
+def systems(systems: Systems) -> Systems:
+    """The conftest's systems, the emulator knowing the accounts' keys and the connected account."""
+    systems.stripe.update_config(
+        api_keys=[STRIPE_KEY, US_KEY],
+        key_accounts={STRIPE_KEY: "acct_platform", US_KEY: "acct_us"},
+        connected_accounts={"acct_1Connected": "acct_platform"},
+    )
+    return systems
 
 
 def test_every_account_is_probed_with_its_own_key(systems: Systems) -> None:

@@ -5,33 +5,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner, Result
 
 from jde_stripe_pipeline.cli import main
-from jde_stripe_pipeline_tests.credentials.check_support import (
-    Systems,
-    closed_port_url,
-    serve_tls,
-    served_systems,
-    tls_certificate,
-)
-from jde_stripe_pipeline_tests.credentials.conftest import (
-    JDE_PASSWORD,
-    JDE_USER,
-    STRIPE_KEY,
-    Home,
-    assert_no_secret,
-)
-
-
-@pytest.fixture
-def systems(home: Home) -> Iterator[Systems]:
-    with served_systems() as served:
-        yield served
+from jde_stripe_pipeline_tests.credentials.check_support import Systems, closed_port_url, served_over_https
+from jde_stripe_pipeline_tests.credentials.conftest import Home
+from jde_stripe_pipeline_tests.credentials.support import JDE_PASSWORD, JDE_USER, STRIPE_KEY, assert_no_secret
 
 
 def check(env: dict[str, str]) -> Result:
@@ -94,10 +75,9 @@ def test_bad_jde_password_points_at_the_credentials(systems: Systems) -> None:
 
 
 def test_self_signed_certificate_points_at_the_ca_bundle_setting(home: Home, tmp_path: Path) -> None:
-    certificate = tls_certificate(tmp_path)
-    with served_systems() as systems, serve_tls(systems.ais.server(), certificate) as https_url:
+    with served_over_https(tmp_path) as (systems, https_url, ca_bundle):
         untrusted = check(systems.env(JDE_AIS_URL=https_url))
-        trusted = check(systems.env(JDE_AIS_URL=https_url, JDE_AIS_CA_BUNDLE=str(certificate.cert_file)))
+        trusted = check(systems.env(JDE_AIS_URL=https_url, JDE_AIS_CA_BUNDLE=str(ca_bundle)))
 
     assert untrusted.exit_code == 1
     assert f"TLS verification of the AIS Server's certificate at {https_url} failed" in lines(untrusted)[0]

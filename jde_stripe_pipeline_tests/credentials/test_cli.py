@@ -13,13 +13,13 @@ from jde_stripe_pipeline.credentials.cli import set_jde, set_stripe
 from jde_stripe_pipeline.credentials.errors import WrongMasterKey
 from jde_stripe_pipeline.credentials.private_file import permission_bits
 from jde_stripe_pipeline.credentials.resolve import resolve_jde_credentials, resolve_stripe_key
-from jde_stripe_pipeline_tests.credentials.conftest import (
+from jde_stripe_pipeline_tests.credentials.conftest import Home
+from jde_stripe_pipeline_tests.credentials.support import (
     AIS_URL,
     JDE_PASSWORD,
     JDE_USER,
     OTHER_STRIPE_KEY,
     STRIPE_KEY,
-    Home,
     assert_no_secret,
 )
 

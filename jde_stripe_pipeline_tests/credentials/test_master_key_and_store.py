@@ -20,30 +20,18 @@ from jde_stripe_pipeline.credentials.master_key import (
     locate_master_key,
     write_key_file,
 )
-from jde_stripe_pipeline.credentials.models import (
-    StoredCredentials,
-    build_jde_credentials,
-    build_stripe_credentials,
-)
+from jde_stripe_pipeline.credentials.models import StoredCredentials
 from jde_stripe_pipeline.credentials.private_file import permission_bits
 from jde_stripe_pipeline.credentials.store import load_store, read_store, store_path, write_store
-from jde_stripe_pipeline_tests.credentials.conftest import (
+from jde_stripe_pipeline_tests.credentials.conftest import Home
+from jde_stripe_pipeline_tests.credentials.support import (
     AIS_URL,
     JDE_PASSWORD,
     JDE_USER,
     STRIPE_KEY,
-    Home,
     assert_no_secret,
+    stored_credentials,
 )
-
-
-def _credentials() -> StoredCredentials:
-    return StoredCredentials(
-        jde=build_jde_credentials(
-            {"url": AIS_URL, "username": JDE_USER, "password": JDE_PASSWORD}, source="t"
-        ),
-        stripe=build_stripe_credentials({"api_key": STRIPE_KEY}, source="t"),
-    )
 
 
 def test_store_path_order(tmp_path: Path) -> None:
@@ -62,24 +50,24 @@ def test_default_key_file_lies_outside_dagster_home(home: Home) -> None:
 def test_store_written_0600_with_no_value_in_clear(home: Home) -> None:
     write_key_file(home.key_file, (Fernet.generate_key(),))
     master_key = load_master_key(dict(os.environ))
-    write_store(home.store, _credentials(), master_key)
+    write_store(home.store, stored_credentials(), master_key)
     assert permission_bits(home.store) == 0o600
     assert permission_bits(home.key_file) == 0o600
     data = home.store.read_bytes()
     for clear in (JDE_PASSWORD, STRIPE_KEY, AIS_URL, "quokka-corp", JDE_USER, "password", "api_key"):
         assert clear.encode() not in data
     assert read_store(home.store, master_key) == StoredCredentials(
-        jde=_credentials().jde.model_copy(update={"source": f"store {home.store}"}),  # type: ignore[union-attr]
-        stripe=_credentials().stripe.model_copy(update={"source": f"store {home.store}"}),  # type: ignore[union-attr]
+        jde=stored_credentials().jde.model_copy(update={"source": f"store {home.store}"}),  # type: ignore[union-attr]
+        stripe=stored_credentials().stripe.model_copy(update={"source": f"store {home.store}"}),  # type: ignore[union-attr]
     )
 
 
 def test_rewrite_replaces_a_widened_store_with_0600(home: Home) -> None:
     write_key_file(home.key_file, (Fernet.generate_key(),))
     master_key = load_master_key(dict(os.environ))
-    write_store(home.store, _credentials(), master_key)
+    write_store(home.store, stored_credentials(), master_key)
     home.store.chmod(0o644)
-    write_store(home.store, _credentials(), master_key)
+    write_store(home.store, stored_credentials(), master_key)
     assert permission_bits(home.store) == 0o600
     assert [p.name for p in home.dagster_home.iterdir()] == ["credentials.enc"]  # no temp file left
 
@@ -128,7 +116,7 @@ def test_master_key_never_in_repr() -> None:
 
 def test_wrong_master_key_is_a_clear_error(home: Home) -> None:
     right = Fernet.generate_key().decode()
-    write_store(home.store, _credentials(), load_master_key({"JDE_STRIPE_MASTER_KEY": right}))
+    write_store(home.store, stored_credentials(), load_master_key({"JDE_STRIPE_MASTER_KEY": right}))
     wrong = Fernet.generate_key().decode()
     with pytest.raises(WrongMasterKey) as raised:
         load_store({"JDE_STRIPE_MASTER_KEY": wrong, "JDE_STRIPE_CREDENTIALS_FILE": str(home.store)})
@@ -140,7 +128,7 @@ def test_wrong_master_key_is_a_clear_error(home: Home) -> None:
 
 def test_tampered_store_is_refused(home: Home) -> None:
     key = Fernet.generate_key().decode()
-    write_store(home.store, _credentials(), load_master_key({"JDE_STRIPE_MASTER_KEY": key}))
+    write_store(home.store, stored_credentials(), load_master_key({"JDE_STRIPE_MASTER_KEY": key}))
     data = bytearray(home.store.read_bytes())
     data[60] = ord("A") if data[60] != ord("A") else ord("B")
     home.store.write_bytes(bytes(data))

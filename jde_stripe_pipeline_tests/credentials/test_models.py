@@ -12,7 +12,7 @@ from jde_stripe_pipeline.credentials.models import (
     build_stripe_credentials,
     mask_stripe_key,
 )
-from jde_stripe_pipeline_tests.credentials.conftest import (
+from jde_stripe_pipeline_tests.credentials.support import (
     AIS_URL,
     JDE_PASSWORD,
     JDE_USER,

@@ -13,21 +13,18 @@ from jde_stripe_pipeline.credentials.errors import (
     InvalidCredentialValue,
 )
 from jde_stripe_pipeline.credentials.master_key import load_master_key
-from jde_stripe_pipeline.credentials.models import (
-    StoredCredentials,
-    build_jde_credentials,
-    build_stripe_credentials,
-)
+from jde_stripe_pipeline.credentials.models import StoredCredentials
 from jde_stripe_pipeline.credentials.resolve import resolve_jde_credentials, resolve_stripe_key
 from jde_stripe_pipeline.credentials.store import write_store
-from jde_stripe_pipeline_tests.credentials.conftest import (
+from jde_stripe_pipeline_tests.credentials.conftest import Home
+from jde_stripe_pipeline_tests.credentials.support import (
     AIS_URL,
     JDE_PASSWORD,
     JDE_USER,
     OTHER_STRIPE_KEY,
     STRIPE_KEY,
-    Home,
     assert_no_secret,
+    stored_credentials,
 )
 
 MASTER = Fernet.generate_key().decode()
@@ -37,16 +34,7 @@ def _store(
     home: Home, *, stripe_key: str = STRIPE_KEY, api_base: str | None = "http://127.0.0.1:12111"
 ) -> dict[str, str]:
     env = {**os.environ, "JDE_STRIPE_MASTER_KEY": MASTER}
-    write_store(
-        home.store,
-        StoredCredentials(
-            jde=build_jde_credentials(
-                {"url": AIS_URL, "username": JDE_USER, "password": JDE_PASSWORD}, source="t"
-            ),
-            stripe=build_stripe_credentials({"api_key": stripe_key, "api_base": api_base}, source="t"),
-        ),
-        load_master_key(env),
-    )
+    write_store(home.store, stored_credentials(api_key=stripe_key, api_base=api_base), load_master_key(env))
     return env
 
 

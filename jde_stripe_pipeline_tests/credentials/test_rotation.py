@@ -16,7 +16,8 @@ from jde_stripe_pipeline.credentials.private_file import permission_bits
 from jde_stripe_pipeline.credentials.resolve import resolve_stripe_key
 from jde_stripe_pipeline.credentials.rotation import rotate_master_key
 from jde_stripe_pipeline.credentials.store import load_store, write_store
-from jde_stripe_pipeline_tests.credentials.conftest import STRIPE_KEY, Home
+from jde_stripe_pipeline_tests.credentials.conftest import Home
+from jde_stripe_pipeline_tests.credentials.support import STRIPE_KEY
 
 
 def _stripe_only() -> StoredCredentials:

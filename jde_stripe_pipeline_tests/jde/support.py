@@ -3,6 +3,7 @@
 `expected_customers` / `expected_invoices` read the sandbox's SQLite tables directly
 (`sandbox.rows`, Julian ints) and join them with deliberately simple code that shares nothing with
 the extract (no `julian`, `rows` or `extract` imports), so a test comparing the two can fail.
+`pay_item_row` is one F03B11 row as `jde.ar_documents` reads it, for tests that build A/R documents.
 """
 
 from __future__ import annotations
@@ -24,6 +25,22 @@ from jde_stripe_pipeline.sandboxes.ais.admin_client import AisAdmin
 from jde_stripe_pipeline.sandboxes.http_server import LoopbackServer
 
 FAST_RETRY = RetryPolicy(max_attempts=4, base_delay=0.01, max_delay=0.05, connect_timeout=5, read_timeout=30)
+
+
+def pay_item_row(doc: int, sfx: str, **columns: object) -> dict[str, object]:
+    """A posted RI pay item of customer 4242 (company 00001), invoiced 2026-11-02, due 2026-12-02;
+    `columns` add the currency mode, the amounts and the rest, or replace these."""
+    return {
+        "DOC": doc,
+        "DCT": "RI",
+        "KCO": "00001",
+        "SFX": sfx,
+        "AN8": 4242,
+        "DIVJ": date(2026, 11, 2),
+        "DDJ": date(2026, 12, 2),
+        "POST": "D",
+        **columns,
+    }
 
 
 def settings_for(server: LoopbackServer, password: str = "JDE") -> AisSettings:

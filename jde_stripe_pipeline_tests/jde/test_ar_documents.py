@@ -8,18 +8,11 @@ from typing import Any
 
 from jde_stripe_pipeline.jde.ar_documents import ar_documents
 from jde_stripe_pipeline.jde.records import JdeDocumentKey
+from jde_stripe_pipeline_tests.jde.support import pay_item_row
 
 
 def _row(doc: int, sfx: str, **extra: Any) -> dict[str, object]:
-    row: dict[str, object] = {
-        "DOC": doc,
-        "DCT": "RI",
-        "KCO": "00001",
-        "SFX": sfx,
-        "AN8": 4242,
-        "DIVJ": date(2026, 11, 2),
-        "DDJ": date(2026, 12, 2),
-        "POST": "D",
+    domestic = {
         "ISTR": " ",
         "VOD": " ",
         "CRRM": "D",
@@ -32,8 +25,7 @@ def _row(doc: int, sfx: str, **extra: Any) -> dict[str, object]:
         "EXR1": "S",
         "RMK": f"pay item {sfx}",
     }
-    row.update(extra)
-    return row
+    return pay_item_row(doc, sfx, **{**domestic, **extra})
 
 
 def test_pay_items_group_into_one_posted_document_with_sums_and_earliest_due() -> None:

@@ -16,6 +16,7 @@ import os
 import sqlite3
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
@@ -47,13 +48,6 @@ DB_PASSWORD = "DbPw-UNIQUE-e41d-ledger"
 OTHER_KEY = "sk_test_UNIQUE_revoker_0a1b2c3d4e5f6a7b"
 
 
-@pytest.fixture
-def watch(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
-    """Every logger at DEBUG (urllib3, stripe, dagster, ours), captured."""
-    caplog.set_level(logging.DEBUG)
-    yield caplog
-
-
 def _secrets_of_the_run(setup: Setup, extra: dict[str, str] | None = None) -> dict[str, str]:
     """The configured secrets plus every AIS token the run was issued."""
     tokens = {
@@ -64,33 +58,44 @@ def _secrets_of_the_run(setup: Setup, extra: dict[str, str] | None = None) -> di
     return {**SECRETS, **tokens, **(extra or {})}
 
 
-def assert_no_secret_seen(
-    setup: Setup,
-    caplog: pytest.LogCaptureFixture,
-    capfd: pytest.CaptureFixture[str],
-    *,
-    extra: dict[str, str] | None = None,
-    texts: dict[str, str] | None = None,
-) -> None:
-    secrets = _secrets_of_the_run(setup, extra)
-    out, err = capfd.readouterr()
-    records = "\n".join(f"{r.name} {r.getMessage()} {r.exc_text or ''} {r.args!r}" for r in caplog.records)
-    seen = {
-        "stdout": out,
-        "stderr": err,
-        "logging": caplog.text + records,
-        **(texts or {}),
-    }
-    leaks = {name: find_secrets(text.encode(), secrets) for name, text in seen.items()}
-    assert {name: found for name, found in leaks.items() if found} == {}
-    assert scan_tree(setup.home, secrets) == {}
-    assert caplog.records, "nothing was logged: the capture is not working"
+@dataclass(frozen=True)
+class Watch:
+    """What a person could see of a test's run: stdout/stderr, every logger at DEBUG, the home's files."""
+
+    setup: Setup
+    caplog: pytest.LogCaptureFixture
+    capfd: pytest.CaptureFixture[str]
+
+    def assert_no_secret_seen(
+        self, *, extra: dict[str, str] | None = None, texts: dict[str, str] | None = None
+    ) -> None:
+        """No secret of the run (nor `extra`) in what was seen, nor in `texts` (exceptions, event logs)."""
+        secrets = _secrets_of_the_run(self.setup, extra)
+        out, err = self.capfd.readouterr()
+        records = "\n".join(
+            f"{r.name} {r.getMessage()} {r.exc_text or ''} {r.args!r}" for r in self.caplog.records
+        )
+        seen = {
+            "stdout": out,
+            "stderr": err,
+            "logging": self.caplog.text + records,
+            **(texts or {}),
+        }
+        leaks = {name: find_secrets(text.encode(), secrets) for name, text in seen.items()}
+        assert {name: found for name, found in leaks.items() if found} == {}
+        assert scan_tree(self.setup.home, secrets) == {}
+        assert self.caplog.records, "nothing was logged: the capture is not working"
+
+
+@pytest.fixture
+def watch(setup: Setup, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]) -> Watch:
+    """Every logger at DEBUG (urllib3, stripe, dagster, ours) and the process's output, captured."""
+    caplog.set_level(logging.DEBUG)
+    return Watch(setup, caplog, capfd)
 
 
 @pytest.mark.parametrize("mode", ["environment", "store"])
-def test_engine_sync_leaves_no_secret_anywhere(
-    setup: Setup, mode: CredentialMode, watch: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
-) -> None:
+def test_engine_sync_leaves_no_secret_anywhere(setup: Setup, mode: CredentialMode, watch: Watch) -> None:
     setup.configure(mode)
     customers, invoices = setup.run()
     assert failures([customers, invoices]) == [] and invoices.counts()["created"] > 0
@@ -98,7 +103,7 @@ def test_engine_sync_leaves_no_secret_anywhere(
     if mode == "store":
         assert (setup.dagster_home / "credentials.enc").exists()
     texts = {"reports": repr((customers, invoices))}
-    assert_no_secret_seen(setup, watch, capfd, texts=texts)
+    watch.assert_no_secret_seen(texts=texts)
 
 
 def _busiest_day(setup: Setup) -> str:
@@ -135,7 +140,7 @@ def _event_log_text(instance: dg.DagsterInstance, run_id: str) -> str:
 
 @pytest.mark.parametrize("mode", ["environment", "store"])
 def test_dagster_materialize_leaves_no_secret_anywhere(
-    setup: Setup, mode: CredentialMode, watch: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
+    setup: Setup, mode: CredentialMode, watch: Watch
 ) -> None:
     setup.configure(mode)
     setup.monkeypatch.setenv("JDE_TIMEZONE", TIMEZONE)
@@ -153,15 +158,14 @@ def test_dagster_materialize_leaves_no_secret_anywhere(
     stored = [path.name for path in setup.dagster_home.rglob("*") if path.is_file()]
     assert any(name.endswith(".db") for name in stored), stored
     assert "jde_invoices" in stored or any("jde_invoices" in str(p) for p in setup.dagster_home.rglob("*"))
-    assert_no_secret_seen(setup, watch, capfd, texts=texts)
+    watch.assert_no_secret_seen(texts=texts)
 
 
 @pytest.mark.postgres
 def test_ledger_database_password_stays_out_of_runs_that_work_and_fail(
     setup: Setup,
     pg_database: URL,  # noqa: F811
-    watch: pytest.LogCaptureFixture,
-    capfd: pytest.CaptureFixture[str],
+    watch: Watch,
 ) -> None:
     """The ledger URL may carry a database password (PostgreSQL here, trust auth: any password is
     accepted): it must not reach metadata, the event log or a failure's message either."""
@@ -178,15 +182,13 @@ def test_ledger_database_password_stays_out_of_runs_that_work_and_fail(
             assert result.success is (name == "working")
             texts[f"event log ({name})"] = _event_log_text(instance, result.run_id)
     assert "does not exist" in texts["event log (missing database)"]
-    assert_no_secret_seen(setup, watch, capfd, extra={"database password": DB_PASSWORD}, texts=texts)
+    watch.assert_no_secret_seen(extra={"database password": DB_PASSWORD}, texts=texts)
 
 
 # ------------------------------------------------------------------------------------ failing runs
 
 
-def test_revoked_stripe_key_fails_without_showing_it(
-    setup: Setup, watch: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
-) -> None:
+def test_revoked_stripe_key_fails_without_showing_it(setup: Setup, watch: Watch) -> None:
     setup.configure("environment")
     setup.monkeypatch.setenv("JDE_STRIPE_KEY_GRACE_SECONDS", "0")  # revoked for good: fail at once
     revoked: list[bool] = []
@@ -202,14 +204,12 @@ def test_revoked_stripe_key_fails_without_showing_it(
     with contextlib.closing(sqlite3.connect(setup.ledger_path)) as ledger:
         audited = ledger.execute("select count(*) from jde_stripe_audit").fetchone()[0]
     assert audited >= 4, "the ledger the scan reads holds the records synced before the revocation"
-    assert_no_secret_seen(
-        setup, watch, capfd, extra={"other key": OTHER_KEY}, texts={"exception": exception_text(raised.value)}
+    watch.assert_no_secret_seen(
+        extra={"other key": OTHER_KEY}, texts={"exception": exception_text(raised.value)}
     )
 
 
-def test_revoked_stripe_key_fails_the_dagster_run_without_showing_it(
-    setup: Setup, watch: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
-) -> None:
+def test_revoked_stripe_key_fails_the_dagster_run_without_showing_it(setup: Setup, watch: Watch) -> None:
     setup.configure("store")
     setup.monkeypatch.setenv("JDE_TIMEZONE", TIMEZONE)
     setup.monkeypatch.setenv("JDE_STRIPE_KEY_GRACE_SECONDS", "0")  # revoked for good: fail at once
@@ -219,31 +219,24 @@ def test_revoked_stripe_key_fails_the_dagster_run_without_showing_it(
         assert not result.success
         texts = {"event log": _event_log_text(instance, result.run_id)}
     assert "401" in texts["event log"]
-    assert_no_secret_seen(setup, watch, capfd, extra={"other key": OTHER_KEY}, texts=texts)
+    watch.assert_no_secret_seen(extra={"other key": OTHER_KEY}, texts=texts)
 
 
-def test_ais_allowlist_403_fails_without_showing_the_password(
-    setup: Setup, watch: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
-) -> None:
+def test_ais_allowlist_403_fails_without_showing_the_password(setup: Setup, watch: Watch) -> None:
     setup.configure("environment")
     setup.sandbox.update_config(allowlist=("10.99.0.0/16",))
     with pytest.raises(AisAllowlistError) as raised:
         setup.run()
-    assert_no_secret_seen(setup, watch, capfd, texts={"exception": exception_text(raised.value)})
+    watch.assert_no_secret_seen(texts={"exception": exception_text(raised.value)})
 
 
-def test_wrong_jde_password_fails_without_showing_it(
-    setup: Setup, watch: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
-) -> None:
+def test_wrong_jde_password_fails_without_showing_it(setup: Setup, watch: Watch) -> None:
     wrong = JDE_PASSWORD + "-Wrong-42"
     setup.configure("store", password=wrong)
     with pytest.raises(AisAuthError) as raised:
         setup.run()
     assert "refused the login" in str(raised.value)
-    assert_no_secret_seen(
-        setup,
-        watch,
-        capfd,
+    watch.assert_no_secret_seen(
         extra={"wrong password": wrong},
         texts={"exception": exception_text(raised.value)},
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -12,28 +11,22 @@ import stripe
 from jde_stripe_pipeline.jde.ar_documents import ar_documents
 from jde_stripe_pipeline.mapping.ar_lines import ArSalesLine, ar_lines
 from jde_stripe_pipeline.mapping.money import to_minor_units
+from jde_stripe_pipeline_tests.jde.support import pay_item_row
 
 
 def _row(currency: str, sfx: str, gross: str, tax: str, crrm: str = "D") -> dict[str, object]:
     amounts = ("ACR", "CTAM") if crrm == "F" else ("AG", "STAM")
-    return {
-        "DOC": 5001,
-        "DCT": "RI",
-        "KCO": "00001",
-        "SFX": sfx,
-        "AN8": 4242,
-        "DIVJ": date(2026, 11, 2),
-        "DDJ": date(2026, 12, 2),
-        "POST": "D",
-        "CRRM": crrm,
-        "BCRC": "USD" if crrm == "F" else currency,
-        "CRCD": currency,
-        amounts[0]: Decimal(gross),
-        amounts[1]: Decimal(tax),
-        "TXA1": "AREA1",
-        "EXR1": "V",
-        "RMK": f"item {sfx}",
-    }
+    return pay_item_row(
+        5001,
+        sfx,
+        CRRM=crrm,
+        BCRC="USD" if crrm == "F" else currency,
+        CRCD=currency,
+        **{amounts[0]: Decimal(gross), amounts[1]: Decimal(tax)},
+        TXA1="AREA1",
+        EXR1="V",
+        RMK=f"item {sfx}",
+    )
 
 
 @pytest.mark.parametrize(
