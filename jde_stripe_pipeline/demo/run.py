@@ -68,7 +68,7 @@ SEED_DAYS = 28
 QUIET_RUN_CONFIG: dict[str, Any] = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 DAGSTER_YAML = """\
 # Written by `jde-stripe demo`: Dagster's embedded SQLite storage under this directory. The event log is
-# one SQLite file rather than one per run (about a quarter faster for the demo's 29 short runs).
+# one SQLite file rather than one per run (about a quarter faster for the demo's short runs).
 # Runs launched from the UI start at once (no daemon runs next to the demo's webserver).
 event_log_storage:
   module: dagster.core.storage.event_log
