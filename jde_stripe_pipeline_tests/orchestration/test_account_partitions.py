@@ -16,7 +16,13 @@ from jde_stripe_pipeline.jde.probe import changed_update_dates
 from jde_stripe_pipeline.jde.profiles import PURCHASE_ORDER
 from jde_stripe_pipeline.jde.tables import CUSTOMER_TABLES
 from jde_stripe_pipeline.ledger import Ledger
-from jde_stripe_pipeline.orchestration.account_partitions import ACCOUNT, DAY, accounts_changed, pair_requests
+from jde_stripe_pipeline.orchestration.account_partitions import (
+    ACCOUNT,
+    ACCOUNT_TAG,
+    DAY,
+    accounts_changed,
+    pair_requests,
+)
 from jde_stripe_pipeline.orchestration.definitions import build_definitions
 from jde_stripe_pipeline.orchestration.names import EXTRACTED_AT, STRIPE_POOL, SYNC_ASSETS
 from jde_stripe_pipeline.orchestration.resources import LedgerResource
@@ -87,6 +93,8 @@ def test_the_schedule_of_several_accounts_asks_for_each_unsettled_pair() -> None
         ) as context:
             result = defs.resolve_schedule_def(SCHEDULE_NAME).evaluate_tick(context)
     wanted = [r.partition_key for r in result.run_requests or []]
+    # each run carries its account: the key of the per-account run limit in dagster.yaml
+    assert {r.tags.get(ACCOUNT_TAG) for r in result.run_requests or []} == {"us", "eu"}
     assert sorted(map(str, wanted)) == sorted(
         _pair_str(day, account)
         for day in ("2026-01-01", "2026-01-02", "2026-01-03")
@@ -116,6 +124,7 @@ def test_the_sensor_of_several_accounts_asks_for_the_pair_whose_company_changed(
         changed = tick(instance, cursor)
     today = datetime.now(ZoneInfo(TIMEZONE)).date().isoformat()
     assert [str(r.partition_key) for r in changed.run_requests] == [_pair_str(today, "eu")]
+    assert changed.run_requests[0].tags[ACCOUNT_TAG] == "eu"
 
 
 def test_a_pair_syncs_its_account_of_its_day_and_the_schedule_asks_for_the_other(
