@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install lint typecheck validate test test-fast demo lock bench reliability clean
+.PHONY: install lint typecheck validate test test-fast demo scaleout lock bench reliability clean
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,12 @@ test-fast: $(STAMP)
 ## the whole pipeline on the embedded sandboxes and SQLite; leaves nothing running
 demo: $(STAMP) .env
 	$(BIN)/jde-stripe demo
+
+## issue 13's scale-out on the sandboxes: a throwaway PostgreSQL database (127.0.0.1:5432, trust auth),
+## deploy/dagster.postgres.yaml, dagster-daemon, a backfill of two Stripe accounts' (day, account) pairs;
+## prints their overlap and each account's peak rate vs its budget (docs/scaleout.md). A few minutes.
+scaleout: $(STAMP)
+	$(BIN)/python -m jde_stripe_pipeline.demo.scaleout $(SCALEOUT_ARGS)
 
 ## issue 10's bench: this project (the Dagster sync job) vs a naive SDK loop vs Stripe's limits, on the
 ## sandboxes; prints the table and writes docs/performance.md (+ its chart). About 30 min by default on

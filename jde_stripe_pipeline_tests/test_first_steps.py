@@ -45,6 +45,13 @@ def test_dagster_definitions_validate_from_the_root_without_dagster_home(root_co
     assert not any(root_copy.glob(".tmp_dagster_home_*")), "the temporary instance is cleaned up"
 
 
+def test_validate_from_the_root_with_two_stripe_accounts(root_copy: Path) -> None:
+    (root_copy / ".env").write_text("JDE_TIMEZONE=America/Chicago\nJDE_STRIPE_ACCOUNTS=00001=us,00200=eu\n")
+    done = _run([str(BIN / "dagster"), "definitions", "validate"], root_copy, _env())
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "All code locations passed validation" in done.stderr + done.stdout
+
+
 def test_the_root_instance_is_the_embedded_default() -> None:
     text = (REPO_ROOT / "dagster.yaml").read_text()
     assert "storage:" not in text and "postgres" not in text.replace("dagster.postgres.yaml", "")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import json
 import os
 import shlex
@@ -29,13 +30,13 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 import requests
 
-from jde_stripe_pipeline import runtime
 from jde_stripe_pipeline.accounts import DEFAULT_ACCOUNT
-from jde_stripe_pipeline.credentials import CredentialSource, resolve_jde_credentials, resolve_stripe_key
+from jde_stripe_pipeline.credentials import resolve_jde_credentials, resolve_stripe_key
 from jde_stripe_pipeline.credentials.models import StoredCredentials
 from jde_stripe_pipeline.credentials.store import create_store
 from jde_stripe_pipeline.demo.changes import AppliedChanges, julian_to_key, make_changes
 from jde_stripe_pipeline.demo.foreground import wait_until_interrupted
+from jde_stripe_pipeline.demo.partitions import SeededDays, seeded_days
 from jde_stripe_pipeline.demo.readback import (
     holdings,
     moved_records,
@@ -68,7 +69,7 @@ SEED_DAYS = 28
 QUIET_RUN_CONFIG: dict[str, Any] = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 DAGSTER_YAML = """\
 # Written by `jde-stripe demo`: Dagster's embedded SQLite storage under this directory. The event log is
-# one SQLite file rather than one per run (about a quarter faster for the demo's 29 short runs).
+# one SQLite file rather than one per run (about a quarter faster for the demo's short runs).
 # Runs launched from the UI start at once (no daemon runs next to the demo's webserver).
 event_log_storage:
   module: dagster.core.storage.event_log
@@ -184,21 +185,6 @@ def store_credentials(env: Mapping[str, str], home: DemoHome, accounts: Sequence
         stripe_accounts={name: resolve_stripe_key(env, name) for name in accounts if name != DEFAULT_ACCOUNT},
     )
     create_store(Path(store.store_file), Path(store.master_key_file), stored)
-
-
-def seeded_partition_keys(
-    settings: Settings, credentials: CredentialSource, first_day: dt.date, end_day: dt.date
-) -> list[str]:
-    """The days with a changed JDE row, found by the AIS change probe (as the sensor finds them)."""
-    from jde_stripe_pipeline.jde.probe import changed_update_dates
-    from jde_stripe_pipeline.jde.tables import CUSTOMER_TABLES
-
-    since = dt.datetime.combine(first_day, dt.time())
-    until = dt.datetime.combine(end_day, dt.time())
-    tables = (*CUSTOMER_TABLES, *settings.jde.profile().tables)
-    with runtime.ais_session(settings.jde, credentials) as session:
-        probe = changed_update_dates(session, since, until, tables)
-    return [day.isoformat() for day in probe.latest]
 
 
 def sync_job_definition(settings: Settings, home: DemoHome) -> dg.JobDefinition:
@@ -336,11 +322,11 @@ def _sync_and_change(
 ) -> DemoReport:
     job = sync_job_definition(settings, home)
     credentials = home.credentials.source()
-    keys = seeded_partition_keys(settings, credentials, first_day, as_of + dt.timedelta(days=1))
-    if options.days is not None:
-        keys = keys[-options.days :]
-    if not keys:
+    seeded = seeded_days(settings, credentials, first_day, as_of + dt.timedelta(days=1))
+    days = seeded.days[-options.days :] if options.days is not None else seeded.days
+    if not days:
         raise DemoError("the AIS sandbox reports no changed rows: nothing to sync")
+    keys = seeded.run_keys(job, settings, days)
     accounts = settings.accounts.names
     if settings.accounts.routed:
         echo(
@@ -349,22 +335,23 @@ def _sync_and_change(
                 f"{held.name} <- JDE {', '.join(held.companies)}" for held in holdings(settings, sandboxes)
             )
         )
-    echo(f"First sync: {len(keys)} partitions with JDE changes ({keys[0]} .. {keys[-1]})")
+    echo(f"First sync: {len(keys)} partitions with JDE changes ({days[0]} .. {days[-1]})")
     first = sync_round("First sync", job, instance, keys, echo, sandboxes, home.state_url, accounts)
     report = DemoReport(
         seeded=f"{spec.customers} customers / {spec.invoices} invoices seeded (seed {spec.seed}), "
-        f"{len(keys)} partitions",
+        f"{len(days)} days, {len(keys)} partitions",
         first=first,
         stripe_customers=len(sandboxes.stripe.objects("customer")),
         stripe_invoices=stripe_invoices(sandboxes),
-        problems=open_problems(keys, accounts, home.state_url),
+        problems=open_problems(days, accounts, home.state_url),
         ledger_location=str(home.ledger),
         audit_example="",
         holdings=holdings(settings, sandboxes),
     )
     if options.change_records:
+        run_keys = functools.partial(SeededDays([], {}).run_keys, job, settings)
         report = _second_round(
-            report, job, instance, sandboxes, echo, home.state_url, options.source, accounts
+            report, job, instance, sandboxes, echo, home.state_url, run_keys, options.source, accounts
         )
     audit_key = next((c.record_key for c in report.changes if c.object_type == "invoice"), None)
     synced = synced_keys(accounts, "invoice", home.state_url)
@@ -378,6 +365,7 @@ def _second_round(
     sandboxes: RunningSandboxes,
     echo: Echo,
     state_url: str,
+    run_keys: Callable[[Sequence[str]], list[str]],
     source: str = INVOICE_SOURCE,
     accounts: Sequence[str] = (DEFAULT_ACCOUNT,),
 ) -> DemoReport:
@@ -390,9 +378,10 @@ def _second_round(
         applied: AppliedChanges = change(AisAdmin(sandboxes.ais_server.url, http), invoices, customers)
     echo("Changed in JDE: " + "; ".join(f"{c.object_type} {c.record_key}" for c in applied.changes))
     key = julian_to_key(applied.julian_day)
-    echo(f"Second sync: partition {key}")
+    keys = run_keys([key])  # the day's pairs of every account, with several accounts
+    echo(f"Second sync: {', '.join(keys)}")
     second = sync_round(
-        "Second sync (after the JDE changes)", job, instance, [key], echo, sandboxes, state_url, accounts
+        "Second sync (after the JDE changes)", job, instance, keys, echo, sandboxes, state_url, accounts
     )
     moving = sum(
         n

@@ -1,8 +1,9 @@
-"""A proposal for the lead (issue 13): partitions of day × Stripe account, beside today's daily ones.
+"""Day × Stripe account partitions (issue 13): what the code location ships when the settings name more
+than one Stripe account (`JDE_STRIPE_ACCOUNTS`); one account keeps the plain daily partitions.
 
-`build_definitions(settings, account_partitions=True)` partitions every asset by
-`MultiPartitionsDefinition({"day": <the daily partitions>, "account": <the accounts' names>})`, so the
-UI shows and a backfill selects (day, account) pairs, and each run syncs one account of one day:
+`sync_partitions(settings)` decides. With several accounts every asset is partitioned by
+`MultiPartitionsDefinition({"account": <the accounts' names>, "day": <the daily partitions>})`, so the UI
+shows and a backfill selects (day, account) pairs, and each run syncs one account of one day:
 - the JDE extract of a pair reads the whole day (what it reads is the same for every account; the
   Stripe step syncs only its account's records) — N accounts read a day N times;
 - the Stripe steps sync only the pair's account (`AccountSyncs(only=[account])`); the records of a
@@ -14,20 +15,12 @@ UI shows and a backfill selects (day, account) pairs, and each run syncs one acc
   accounts (an address-book change: every account of the day; an unrouted company: the first account,
   whose run quarantines it).
 
-Concurrency, in `dagster.yaml` (not switched on here: the daily shape is what ships):
-```
-concurrency:
-  runs:
-    tag_concurrency_limits:
-      - key: dagster/partition          # one run per (day, account) pair at a time
-        value: {applyLimitPerUniqueValue: true}
-        limit: 1
-      - key: dagster/partition/account  # one run per account at a time: its Stripe budget is its own
-        value: {applyLimitPerUniqueValue: true}
-        limit: 1
-  pools:
-    default_limit: 8                    # `stripe_api`: runs of different accounts write side by side
-```
+Concurrency (dagster.yaml, deploy/dagster.postgres.yaml): Dagster tags each run with its pair's
+`dagster/partition/account`; a tag limit of 1 per value runs one run per account at a time, so runs of
+one account share its Stripe budget (each run's sink paces itself at the account's rate) while runs of
+different accounts run side by side. The Stripe steps of these assets are therefore in no pool: the
+`stripe_api` pool (limit 1) serializes the Stripe steps of the daily shape, where every run writes to
+the one account, and would serialize the accounts here.
 """
 
 from __future__ import annotations
@@ -38,10 +31,30 @@ from datetime import date
 import dagster as dg
 
 from jde_stripe_pipeline.accounts import AccountRouting
-from jde_stripe_pipeline.orchestration.partitions import partition_key_of
+from jde_stripe_pipeline.orchestration.names import STRIPE_POOL
+from jde_stripe_pipeline.orchestration.partitions import build_partitions, partition_key_of
+from jde_stripe_pipeline.settings import Settings
 
 DAY = "day"
 ACCOUNT = "account"
+ACCOUNT_TAG = f"dagster/partition/{ACCOUNT}"
+"""The run tag Dagster sets from a pair's account: the key of the per-account run limit."""
+
+SyncPartitions = dg.TimeWindowPartitionsDefinition | dg.MultiPartitionsDefinition
+"""Daily partitions, or day × Stripe account: a key's time window is its day's."""
+
+
+def sync_partitions(settings: Settings) -> SyncPartitions:
+    """The partitions the code location ships: day × account with several Stripe accounts, days with
+    one (a one-account site sees no change)."""
+    daily = build_partitions(settings.timezone, settings.schedule.start_date)
+    return build_account_partitions(daily, settings.accounts) if len(settings.accounts.names) > 1 else daily
+
+
+def stripe_pool(partitions: dg.PartitionsDefinition) -> str | None:
+    """The pool of the Stripe steps: `stripe_api` for daily runs (every run writes to the one account);
+    none for day × account runs, which the per-account run limit keeps apart (module doc)."""
+    return None if isinstance(partitions, dg.MultiPartitionsDefinition) else STRIPE_POOL
 
 
 def build_account_partitions(

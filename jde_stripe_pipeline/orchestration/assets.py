@@ -21,6 +21,7 @@ from jde_stripe_pipeline.jde.client import AisSession
 from jde_stripe_pipeline.jde.read import extract_customers, extract_invoices, fetch_customers
 from jde_stripe_pipeline.jde.records import JdeCustomer, JdeInvoice, QuarantinedRecord
 from jde_stripe_pipeline.jde.window import UpdateWindow
+from jde_stripe_pipeline.orchestration.account_partitions import stripe_pool
 from jde_stripe_pipeline.orchestration.account_steps import (
     AccountLinks,
     account_syncs,
@@ -33,7 +34,6 @@ from jde_stripe_pipeline.orchestration.names import (
     JDE_INVOICES,
     STRIPE_CUSTOMERS,
     STRIPE_INVOICES,
-    STRIPE_POOL,
 )
 from jde_stripe_pipeline.orchestration.report_metadata import (
     Metadata,
@@ -175,7 +175,7 @@ def _pair(kind: _Kind, partitions: dg.PartitionsDefinition) -> list[dg.AssetsDef
         ins={"extract": dg.AssetIn(kind.extract_key)},
         deps=list(kind.deps),
         dagster_type=dg.Any,  # the RunStates handed to the reconciliation step
-        pool=STRIPE_POOL,
+        pool=stripe_pool(partitions),
         check_specs=[_partitioned_check(kind.check_name, kind.sync_key, partitions)],
         description=kind.sync_description,
     )

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 
 import dagster as dg
 
-from jde_stripe_pipeline.orchestration.account_partitions import DAY
+from jde_stripe_pipeline.orchestration.account_partitions import DAY, SyncPartitions
 from jde_stripe_pipeline.orchestration.jobs import sync_job
 from jde_stripe_pipeline.orchestration.names import EXTRACTED_AT, SYNC_ASSETS
 from jde_stripe_pipeline.orchestration.resources import LedgerResource
@@ -67,10 +67,6 @@ def latest_extract_times(instance: dg.DagsterInstance, asset_key: dg.AssetKey) -
         if isinstance(stamp, dg.TimestampMetadataValue):
             found[materialization.partition] = datetime.fromtimestamp(stamp.value).astimezone()
     return found
-
-
-SyncPartitions = dg.TimeWindowPartitionsDefinition | dg.MultiPartitionsDefinition
-"""Daily partitions, or day × Stripe account (`account_partitions.py`): a key's time window is its day's."""
 
 
 def partitions_due(instance: dg.DagsterInstance, partitions: SyncPartitions, now: datetime) -> list[str]:

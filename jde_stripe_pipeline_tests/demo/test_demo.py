@@ -74,8 +74,11 @@ def test_demo_syncs_everything_reconciles_the_second_sync_moves_only_the_changes
     assert scan_tree(tmp_path, DEMO_SECRETS) == {}
     assert done.returncode == 0, out + done.stderr
 
-    assert re.search(r"\[28/28\] partition \d{4}-\d\d-\d\d: ok", out), "progress shows partition i/n"
-    first = _section(out, "First sync: 28 run(s)")
+    # two Stripe accounts: a run per (day, account) pair, as the sensor asks for them (both companies
+    # changed on each of the 28 seeded days)
+    assert re.search(r"\[56/56\] partition eu\|\d{4}-\d\d-\d\d: ok", out), "progress shows partition i/n"
+    assert "28 days, 56 partitions" in out
+    first = _section(out, "First sync: 56 run(s)")
     # two Stripe accounts: every customer's company is 00001 (us); eu gets those its invoices name
     assert re.search(r"account us: customers created 60\b", first)
     assert re.search(r"account eu: customers created \d+.*; invoices created \d+", first)
@@ -83,9 +86,9 @@ def test_demo_syncs_everything_reconciles_the_second_sync_moves_only_the_changes
     assert "Stripe account us (JDE companies 00001; emulator acct_us) now holds:" in out
     assert "Stripe account eu (JDE companies 00200; emulator acct_eu) now holds:" in out
     assert "reconciliation: PASSED" in first
-    assert "stripe_matches_jde: passed 28/28" in first
+    assert "stripe_matches_jde: passed 56/56" in first
 
-    second = _section(out, "Second sync (after the JDE changes): 1 run(s)")
+    second = _section(out, "Second sync (after the JDE changes): 2 run(s)")
     assert "customers: updated 1\n" in second
     assert "invoices:  updated 2\n" in second
     assert "reconciliation: PASSED" in second

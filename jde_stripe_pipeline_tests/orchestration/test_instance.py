@@ -8,6 +8,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from jde_stripe_pipeline.orchestration.account_partitions import ACCOUNT_TAG
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -41,6 +43,9 @@ def test_dagster_yaml_loads_on_postgresql(
         assert concurrency.pool_config.default_pool_limit == 1
         limits = concurrency.run_queue_config.tag_concurrency_limits if concurrency.run_queue_config else []
         assert {"key": "dagster/partition", "value": {"applyLimitPerUniqueValue": True}, "limit": 1} in limits
+        # several Stripe accounts: one run per account at a time (its budget), accounts side by side
+        per_account = {"key": ACCOUNT_TAG, "value": {"applyLimitPerUniqueValue": True}, "limit": 1}
+        assert per_account in limits
 
         result = dg.materialize([probe_asset], instance=instance)
         assert result.success

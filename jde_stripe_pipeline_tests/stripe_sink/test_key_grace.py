@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,6 +11,12 @@ from pathlib import Path
 import pytest
 import requests
 
+from jde_stripe_pipeline.accounts import DEFAULT_ACCOUNT
+from jde_stripe_pipeline.credentials import CredentialSource
+from jde_stripe_pipeline.credentials.master_key import load_master_key
+from jde_stripe_pipeline.credentials.models import StoredCredentials, build_stripe_credentials
+from jde_stripe_pipeline.credentials.store import create_store, read_store, write_store
+from jde_stripe_pipeline.runtime import AccountKeySource
 from jde_stripe_pipeline.sandboxes.stripe_emulator import (
     DEFAULT_API_KEY,
     StripeEmulator,
@@ -87,16 +94,40 @@ def test_a_static_key_cannot_change_so_a_401_fails_at_once(emulator: tuple[Strip
             sink.retrieve_balance()
 
 
-def test_a_key_rolled_to_expire_now_and_stored_later_does_not_fail_a_running_sync(tmp_path: Path) -> None:
-    """A sync of 10 customers and 20 invoices, paced to last a few seconds; half a second in, the key is
-    rolled through the emulator's admin API with immediate expiry; 1.5 s later the new key reaches the key
-    source. Every worker thread that met a 401 waits, then carries on with the new key: nothing fails."""
+STORED_LATE_SECONDS = 20.0
+"""Issue 13's done-when: the new key reaches the store this long after the old one expired."""
+
+
+def _store_key(credentials: CredentialSource, key: str) -> None:
+    """What `jde-stripe credentials set stripe` writes: the store re-encrypted with the account's new key."""
+    assert credentials.store_file is not None
+    master_key = load_master_key(credentials.environment())
+    stored = read_store(credentials.store_file, master_key)
+    new = build_stripe_credentials({"api_key": key}, source=f"store {credentials.store_file}")
+    write_store(credentials.store_file, stored.with_stripe(DEFAULT_ACCOUNT, new), master_key)
+
+
+def test_a_key_rolled_to_expire_now_and_stored_20s_later_does_not_fail_a_running_sync(tmp_path: Path) -> None:
+    """A sync of 10 customers and 20 invoices, paced to last a few seconds, reading its key from the
+    encrypted credential store (as a Dagster run does). Half a second in, the key is rolled through the
+    emulator's admin API with immediate expiry; 20 s later the new key is written to the store. Every
+    worker thread that met a 401 waits within the 60 s default grace, then carries on with the new key:
+    nothing fails and Stripe holds each record exactly once. About 25 s: the wait is the point."""
     with make_world(tmp_path, customers=10, invoices=20) as world:
-        source = MutableKey(DEFAULT_API_KEY)
-        sink = world.sink(
-            key_source=source, rate_per_second=25.0, endpoint_rate_per_second=25.0, key_grace_poll_seconds=0.2
+        credentials = CredentialSource(
+            use_environment=False, store_file=tmp_path / "store.enc", master_key_file=tmp_path / "master.key"
         )
-        rolled: list[str] = []
+        assert credentials.store_file is not None and credentials.master_key_file is not None
+        old = build_stripe_credentials({"api_key": DEFAULT_API_KEY}, source="test")
+        create_store(credentials.store_file, credentials.master_key_file, StoredCredentials(stripe=old))
+        sink = world.sink(
+            key_source=AccountKeySource(credentials, DEFAULT_ACCOUNT),
+            rate_per_second=25.0,
+            endpoint_rate_per_second=25.0,
+            key_grace_poll_seconds=0.5,
+        )
+        assert sink.keys.grace_seconds == 60.0  # the default window
+        rolled: list[tuple[float, str]] = []
 
         def roll() -> None:
             answer = requests.post(
@@ -104,29 +135,37 @@ def test_a_key_rolled_to_expire_now_and_stored_later_does_not_fail_a_running_syn
                 json={"key": DEFAULT_API_KEY, "expires_in_seconds": 0},
                 timeout=10,
             )
-            rolled.append(answer.json()["key"])
+            rolled.append((time.monotonic(), answer.json()["key"]))
 
         def store_new_key() -> None:
-            source.key = rolled[0]
+            _store_key(credentials, rolled[0][1])
+            rolled.append((time.monotonic(), ""))
 
-        timers = [threading.Timer(0.5, roll), threading.Timer(2.0, store_new_key)]
+        timers = [threading.Timer(0.5, roll), threading.Timer(0.5 + STORED_LATE_SECONDS, store_new_key)]
         for timer in timers:
             timer.start()
         try:
             customers, invoices = world.sync(world.engine(sink=sink))
+            ended = time.monotonic()
         finally:
             for timer in timers:
                 timer.join()
+        assert rolled[1][0] - rolled[0][0] >= STORED_LATE_SECONDS - 0.1
+        assert ended > rolled[1][0]  # the sync was still running when the key reached the store
         outcomes = Counter(r.outcome for r in (*customers.results, *invoices.results))
         assert outcomes["failed"] == 0, [r.reason for r in invoices.results if r.outcome == "failed"]
-        statuses = [e["status"] for e in world.emulator.requests_log(path_prefix="/v1/")]
+        assert set(outcomes) <= {"created", "unchanged"}
+        log = world.emulator.requests_log(path_prefix="/v1/")
+        statuses = [e["status"] for e in log]
         assert 401 in statuses and statuses[-1] == 200  # the roll did hit the run mid-way
         assert sink.metrics().key_refreshes == 1
-        assert sink.masked_key.endswith(rolled[0][-4:])
+        assert sink.masked_key.endswith(rolled[0][1][-4:])
         in_stripe = [c for c in world.emulator.objects("customer") if "jde_an8" in c["metadata"]]
-        assert sum(r.outcome == "created" for r in customers.results) == len(in_stripe) > 0
-        assert (
-            sum(r.outcome == "created" for r in invoices.results)
-            == len(world.emulator.objects("invoice"))
-            > 0
+        assert sorted(c["metadata"]["jde_an8"] for c in in_stripe) == sorted(
+            {str(r.record_key) for r in customers.results if r.outcome == "created"}
         )
+        invoice_keys = [
+            "/".join(str(i["metadata"][k]) for k in ("jde_kcoo", "jde_doco", "jde_dcto", "jde_sfxo"))
+            for i in world.emulator.objects("invoice")
+        ]
+        assert len(invoice_keys) == len(set(invoice_keys)) == len(invoices.results) > 0  # exact: once each
