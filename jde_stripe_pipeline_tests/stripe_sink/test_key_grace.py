@@ -23,22 +23,8 @@ from jde_stripe_pipeline.sandboxes.stripe_emulator import (
     StripeEmulatorConfig,
 )
 from jde_stripe_pipeline.stripe_sink import StaticKeySource, StripeAuthError, StripeSink, StripeSinkSettings
+from jde_stripe_pipeline_tests.stripe_sink.support import MutableKey
 from jde_stripe_pipeline_tests.sync.conftest import make_world
-
-
-class MutableKey:
-    """A key source whose answer the test changes, as a credential store would after a rotation."""
-
-    def __init__(self, key: str):
-        self.key = key
-        self.calls = 0
-
-    def __call__(self) -> str:
-        self.calls += 1
-        return self.key
-
-    def __repr__(self) -> str:
-        return "MutableKey()"
 
 
 @pytest.fixture
