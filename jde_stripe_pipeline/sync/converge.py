@@ -1,7 +1,8 @@
 """Converging a mapped draft: the ordered calls, and the decision on a draft read by its lines alone.
 
 A draft of more lines than a retrieve embeds (10) costs a retrieve and a line listing to read whole.
-Read by its line listing alone instead (`StripeState.lines_only`, one request for up to 100 lines),
+From 10 JDE lines on (`stripe_state.reads_lines_first`: a draft JDE took a line from held 11), it is
+read by its line listing alone instead (`StripeState.lines_only`, one request for up to 100 lines):
 the line calls are decided first; Stripe refuses them on an invoice that is no longer a draft (the
 engine then reads the header and decides the conflict), and otherwise answers with the invoice, whose
 header the engine converges next (`then_header`). So a changed long draft costs 1 read + 1 call per
