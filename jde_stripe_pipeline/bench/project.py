@@ -1,7 +1,7 @@
 """System 1: this project, through the path Dagster runs — the real sync job of the real Definitions,
 materialized for one partition (`execute_in_process`, as the demo does), on a SQLite Dagster instance
 of its own, with the settings a user gives in the environment (the sink's pacing left at its
-defaults: 20/s for a test key, 80/s for a live key).
+defaults, `stripe_sink/limits.py`).
 
 Runs in a child process (`child.run_in_child`); reports the epoch start and end of every step, each
 asset's materialization counts, and the run's failures.

@@ -8,9 +8,9 @@ it, so runs with different settings still share one schedule.
 
 A thread that wakes late for its slot (a loaded machine) would then go right beside the next one, and a
 second could hold a request more than the pace. So when it wakes, a request is *admitted* only if each
-lane's record of actual sends leaves room for it (`admit`: the pace in any second, the limit in any
-1.1 s); else it waits for the oldest to age out. Spacing comes from the booking, the bound from the
-admission.
+lane's record of actual sends leaves room for it (`admit`: the pace in any second, and a token of a
+bucket at the limit that leaves room for sends reaching Stripe late); else it waits. Spacing comes from
+the booking, the bound from the admission.
 
 AIMD: a 429 halves the lane's `factor` (at most once per `COOLDOWN` seconds: the requests in flight when
 the limiter filled up answer 429 together) down to `FLOOR`, and pushes its `tat` one slot past now; each
@@ -72,27 +72,36 @@ def admit(
 ) -> float:
     """0.0 and the send recorded in every lane when it fits, else how long to wait (nothing recorded).
 
-    It fits when no lane has had `pace + burst - 1` sends in the last second, nor `pace × headroom` (the
-    limit the pace keeps a margin below) in the last `1 + JITTER_SECONDS`: requests bunched by up to
-    `JITTER_SECONDS` on their way to Stripe still leave every one of Stripe's seconds within its limit."""
-    span = 1.0 + JITTER_SECONDS
+    It fits when no lane has had `pace + burst - 1` sends in the last second, and the lane's *limit*
+    (`pace × headroom`, Stripe's rate the pace keeps a margin below) has a token for it in a bucket
+    that refills at that limit and holds `limit × (1 - JITTER_SECONDS)` less one. Stripe's limiters
+    are token buckets holding a second's worth (as the emulator models them), so sends that reach
+    Stripe up to `JITTER_SECONDS` late and unevenly still find a token in each: arrivals in any span T
+    come from sends in T + jitter, at most `limit × (1 + T)`. (A cap of the limit per 1.1 s, the earlier
+    rule, held the sustained rate to limit / 1.1 — 91% — below the pace itself.)"""
     entries = [(_lane(state, name, now), pace) for name, pace in lanes]
     wait = 0.0
+    buckets: list[float] = []
     for lane, pace in entries:
         rate = pace * lane["factor"]
-        recent = [t for t in lane.get("recent", ()) if t > now - span]
+        recent = [t for t in lane.get("recent", ()) if t > now - 1.0]
         lane["recent"] = recent
-        second = [t for t in recent if t > now - 1.0]
         per_second = max(1, math.floor(rate) + burst - 1)
-        per_span = max(per_second, math.floor(rate * headroom))
-        if len(second) >= per_second:
-            wait = max(wait, second[-per_second] + 1.0 - now)
-        if len(recent) >= per_span:
-            wait = max(wait, recent[-per_span] + span - now)
+        if len(recent) >= per_second:
+            wait = max(wait, recent[-per_second] + 1.0 - now)
+        limit = rate * headroom
+        capacity = max(1.0, limit * (1.0 - JITTER_SECONDS) - 1.0)
+        since = max(0.0, now - float(lane.get("filled_at", now)))
+        tokens = min(capacity, float(lane.get("tokens", capacity)) + since * limit)
+        buckets.append(tokens)
+        if tokens < 1.0:
+            wait = max(wait, (1.0 - tokens) / limit)
     if wait > 0:
         return wait
-    for lane, _ in entries:
+    for (lane, _), tokens in zip(entries, buckets, strict=True):
         lane["recent"].append(now)
+        lane["tokens"] = tokens - 1.0
+        lane["filled_at"] = now
     return 0.0
 
 

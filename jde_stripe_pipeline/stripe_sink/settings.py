@@ -1,8 +1,8 @@
 """Settings of the Stripe side (parsed from `JDE_STRIPE_*` by the settings root).
 
 Pacing is on by default with Stripe's documented numbers for the key's mode, less a margin
-(`limits.py`): test/sandbox keys 23/s global, live keys 92/s, each endpoint 23/s, search 18.4/s, at most
-18 requests in flight. Every number can be overridden. The key is not a setting: it comes from a key
+(`limits.py`): test/sandbox keys 24/s global, live keys 96/s, each endpoint 24/s, search 19.2/s, at most
+19 requests in flight. Every number can be overridden. The key is not a setting: it comes from a key
 source (`keys.py`), read again after a 401.
 """
 

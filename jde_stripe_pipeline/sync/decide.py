@@ -31,6 +31,7 @@ from jde_stripe_pipeline.ledger import Action, ObjectMapping
 from jde_stripe_pipeline.mapping import CustomerRequest, DeleteDraftInvoice, InvoiceRequest
 from jde_stripe_pipeline.mapping import content_hash as hash_of
 from jde_stripe_pipeline.mapping.requests import DocumentGone
+from jde_stripe_pipeline.sync.converge import converge_lines_only, converge_operations
 from jde_stripe_pipeline.sync.decision import (
     ABSENT,
     DRAFT,
@@ -51,7 +52,6 @@ from jde_stripe_pipeline.sync.decision import (
     stripe_key,
 )
 from jde_stripe_pipeline.sync.diff import (
-    LineDiff,
     create_only_differences,
     customer_differences,
     diff_lines,
@@ -59,7 +59,7 @@ from jde_stripe_pipeline.sync.diff import (
     person_added_metadata,
 )
 from jde_stripe_pipeline.sync.drift import as_repair
-from jde_stripe_pipeline.sync.operations import Created, Method, StripeOperation
+from jde_stripe_pipeline.sync.operations import Created, StripeOperation
 from jde_stripe_pipeline.sync.work import Work
 
 __all__ = [
@@ -243,6 +243,9 @@ def decide_invoice(
         create = fresh.create
         assert create is not None
         return READ_STRIPE if _unmapped_needs_read(known, create.idempotency_key) else fresh
+    if state.lines_only:
+        assert mapping is not None
+        return converge_lines_only(work, request, mapping, state)
     if state.object is None:
         created = _create_invoice(work, request, mapping, state, customer)
         return as_repair(created, mapping, jde_changed=jde_changed)
@@ -315,7 +318,8 @@ def _create_invoice(
 def _converge(
     work: Work, request: InvoiceRequest, mapping: ObjectMapping | None, state: StripeState
 ) -> Decision:
-    """Header first, then remove, update, add: at most four calls, each keyed by its own content."""
+    """Converge header and lines by `jde_lnid` (`converge_operations`); a conflict when the draft is
+    no longer one or a create-only field differs."""
     invoice = state.object
     assert invoice is not None
     key = work.record_key
@@ -349,35 +353,8 @@ def _converge(
             "invoice", key, "updated", action, invoice_id, None, {**detail, "already_applied": True}
         )
     gen = generation(mapping) if mapping is not None else f"relink:{invoice_id}"
-    operations = _converge_operations(work, request, invoice_id, header, lines, gen)
+    operations = converge_operations(work, request, invoice_id, header, lines, gen)
     return Decision("invoice", key, "updated", action, invoice_id, None, detail, operations)
-
-
-def _converge_operations(
-    work: Work, request: InvoiceRequest, invoice_id: str, header: list[str], lines: LineDiff, gen: str
-) -> tuple[StripeOperation, ...]:
-    def operation(method: Method, name: str, content: object, params: Mapping[str, Any]) -> StripeOperation:
-        key = stripe_key("invoice", work, name, hash_of(content), gen)
-        return StripeOperation(method, invoice_id, key, params)
-
-    operations: list[StripeOperation] = []
-    if header:
-        params = request.update_params()
-        content: object = {"invoice": invoice_id, "header": params}
-        operations.append(operation("invoices.update", "update", content, params))
-    if lines.remove:
-        removed = [{"id": line_id, "behavior": "delete"} for line_id in lines.remove]
-        content = {"invoice": invoice_id, "remove": sorted(lines.remove)}
-        operations.append(operation("invoices.remove_lines", "remove_lines", content, {"lines": removed}))
-    if lines.update:
-        updates = [line.update_params(line_id) for line_id, line in lines.update]
-        content = {"invoice": invoice_id, "update": updates}
-        operations.append(operation("invoices.update_lines", "update_lines", content, {"lines": updates}))
-    if lines.add:
-        added = [line.params() for line in lines.add]
-        content = {"invoice": invoice_id, "lines": added}
-        operations.append(operation("invoices.add_lines", "add_lines", content, {"lines": added}))
-    return tuple(operations)
 
 
 def finalized_reason(key: str, invoice: Mapping[str, Any], extra: str | None = None) -> str:

@@ -42,6 +42,9 @@ class StripeState:
     """Ids of further objects carrying the same JDE key (reported, left alone)."""
     stale_replay: str | None = None
     """A create was answered by Stripe's replay of this object, deleted since: create anew under it."""
+    lines_only: bool = False
+    """A mapped invoice read by its line listing alone (`object` None): its header and status are
+    unknown until a write answers with the invoice, or a retrieve reads it."""
 
 
 UNREAD = StripeState("unread")

@@ -6,6 +6,9 @@ and record (`record`); for a plan, stop after deciding. So `jde-stripe plan` pri
 operations a sync sends, with their idempotency keys. Where the two read differently:
 - a plan retrieves a mapped customer whose content changed (one GET) to show which fields differ; a
   sync updates it blind and re-decides (create anew) only if Stripe answers 404;
+- a plan retrieves a changed draft of 10 lines or more (and lists its lines); a sync lists its lines
+  alone and converges its header from its line calls' answer (`converge`), learning that it is no
+  longer a draft from Stripe refusing them (`invoice_not_editable`, then one GET);
 - a sync checks a create answered by an idempotent replay (one GET) and, if that object has been
   deleted since, creates under a new generation: a plan cannot foresee Stripe's replay memory.
 

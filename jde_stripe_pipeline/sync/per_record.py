@@ -26,6 +26,7 @@ from jde_stripe_pipeline.stripe_sink import (
     StripeUnavailable,
 )
 from jde_stripe_pipeline.sync.claims import Claims
+from jde_stripe_pipeline.sync.converge import then_header
 from jde_stripe_pipeline.sync.decide import decide_customer, decide_invoice
 from jde_stripe_pipeline.sync.decision import (
     UNREAD,
@@ -39,8 +40,11 @@ from jde_stripe_pipeline.sync.execute import Executed, NewKeyNeeded, execute
 from jde_stripe_pipeline.sync.reconcile import state_after
 from jde_stripe_pipeline.sync.record import Recorder
 from jde_stripe_pipeline.sync.results import ObjectKind, RecordResult
-from jde_stripe_pipeline.sync.stripe_state import Meter, StripeReader
+from jde_stripe_pipeline.sync.stripe_state import Meter, StripeReader, reads_lines_first
 from jde_stripe_pipeline.sync.work import Work
+
+NOT_A_DRAFT = "invoice_not_editable"
+"""Stripe's code for a line call on an invoice that is no longer a draft."""
 
 MAX_DECISIONS = 5
 """Decisions per record and round: the first, then one per re-decide (a create replaying a deleted
@@ -87,7 +91,7 @@ class RecordFlow:
             and mapping is None
             and self.recorder.already_deleted(work.record_key, request.content_hash)
         )
-        for _ in range(2):
+        for _ in range(3):
             if kind == "customer":
                 answer = decide_customer(work, mapping, state, known)
             else:
@@ -101,6 +105,11 @@ class RecordFlow:
             if kind == "customer":
                 email = request.email if isinstance(request, CustomerRequest) else None
                 state = self.reader.customer(work.record_key, mapping, meter, intent=intent, email=email)
+            elif state.lines_only:
+                assert mapping is not None
+                state = self.reader.invoice_header(mapping.stripe_id, state, meter)
+            elif mapping is not None and not peek and reads_lines_first(request, mapping):
+                state = self.reader.invoice_lines(mapping.stripe_id, meter)
             else:
                 customer_id = customer if isinstance(customer, str) else None
                 state = self.reader.invoice(
@@ -168,14 +177,45 @@ class RecordFlow:
             if create is not None and create.idempotency_key != noted:
                 self.claims.note_create(kind, work.record_key, create.idempotency_key)
                 noted = create.idempotency_key
-            answer = execute(decision, meter)
+            try:
+                answer = execute(decision, meter)
+            except StripeRequestRejected as error:
+                if not (state.lines_only and error.code == NOT_A_DRAFT and mapping is not None):
+                    raise
+                state = self.reader.invoice_header(mapping.stripe_id, state, meter)  # decided on it next
+                continue
             if isinstance(answer, Executed):
+                if state.lines_only and answer.answers:
+                    header = self._header(work, mapping, intent, meter, customer, state, decision, answer)
+                    decision, answer = header
                 if kind == "invoice":
                     self._saw(work.record_key, state_after(state, decision, answer.answers))
                 requests = work.requests_before + meter.count
                 return self.recorder.decided(decision, work, answer, requests, claim=self.claims.token)
             state = answer
         raise StripeUnavailable(f"create keeps replaying deleted {kind}s")
+
+    def _header(
+        self,
+        work: Work,
+        mapping: ObjectMapping | None,
+        intent: Intent,
+        meter: Meter,
+        customer: CustomerLink,
+        state: StripeState,
+        lines: Decision,
+        sent: Executed,
+    ) -> tuple[Decision, Executed]:
+        """A draft read by its lines alone, its line calls answered: the header decided on the answer
+        (read again only when the answer cannot tell the lines), sent, and both recorded as one."""
+        after = state_after(state, lines, sent.answers)
+        if after is None:
+            after = self.reader.invoice(work.record_key, mapping, meter)
+        header = decide_invoice(work, mapping, after, Known.of(intent), customer=customer)
+        assert isinstance(header, Decision), "a read invoice is decided"
+        answer = execute(header, meter)
+        assert isinstance(answer, Executed), "a converge creates nothing"
+        return then_header(lines, header), replace(sent, answers=sent.answers + answer.answers)
 
     def give_up(self, kind: ObjectKind, work: Work, error: NewKeyNeeded) -> RecordResult:
         """The record's last round ended on a saved failure: recorded `failed` (its next attempt number

@@ -19,6 +19,7 @@ from typing import Any
 
 from jde_stripe_pipeline.jde.records import JdeDocumentKey
 from jde_stripe_pipeline.ledger import Intent, ObjectMapping
+from jde_stripe_pipeline.mapping import InvoiceRequest
 from jde_stripe_pipeline.stripe_sink import StripeRequestRejected, StripeResult, StripeSink
 from jde_stripe_pipeline.stripe_sink.client import PAGE_SIZE
 from jde_stripe_pipeline.sync.decision import ABSENT, StripeState
@@ -28,6 +29,22 @@ REPLACEABLE_STATUSES = frozenset({"void"})
 
 CLOCK_MARGIN = timedelta(minutes=10)
 """Stripe's clock against ours: a lookup starts this much before the intent was noted."""
+
+EMBEDDED_LINES = 10
+"""Lines a retrieved invoice embeds (Stripe's fixed count; `lines` is not expandable further)."""
+
+
+def reads_lines_first(request: object, mapping: ObjectMapping | None) -> bool:
+    """A mapped draft of this many JDE lines is read by its line listing alone (one request for up to
+    100 lines) instead of a retrieve that embeds 10 and a listing: its header and status come with the
+    first write's answer (`per_record.py`). Not for a drifted record (a person may have edited the
+    header: read it first) nor a deletion (decided on the status alone)."""
+    return (
+        isinstance(request, InvoiceRequest)
+        and mapping is not None
+        and mapping.drift is None
+        and len(request.lines) >= EMBEDDED_LINES
+    )
 
 
 def is_missing(error: StripeRequestRejected) -> bool:
@@ -121,6 +138,21 @@ class StripeReader:
         ]
         listed.sort(key=lambda c: (c.get("created") or 0, c["id"]))
         return _found(listed)
+
+    def invoice_lines(self, invoice_id: str, meter: Meter) -> StripeState:
+        """A mapped invoice's lines alone (`lines_only`), or ABSENT when Stripe no longer has it."""
+        try:
+            lines = meter.pages(meter.sink.list_invoice_lines(invoice_id))
+        except StripeRequestRejected as error:
+            if is_missing(error):
+                return ABSENT
+            raise
+        return StripeState("mapping", lines=tuple(lines), lines_only=True)
+
+    def invoice_header(self, invoice_id: str, state: StripeState, meter: Meter) -> StripeState:
+        """The header of an invoice whose lines were read alone: its lines are kept, not listed again."""
+        found = retrieve_live(meter, "invoice", invoice_id)
+        return ABSENT if found is None else StripeState("mapping", found, state.lines)
 
     def invoice(
         self,

@@ -20,9 +20,9 @@ CUSTOMERS = "POST /v1/customers"
 
 def test_documented_limits_by_key_mode_less_the_margin() -> None:
     test, live = Paces.for_mode("test"), Paces.for_mode("live")
-    assert (test.global_rate, test.endpoint_rate, test.search_rate) == (23.0, 23.0, 18.4)
-    assert (live.global_rate, live.endpoint_rate, live.search_rate) == (92.0, 23.0, 18.4)
-    assert test.max_in_flight == live.max_in_flight == 18
+    assert (test.global_rate, test.endpoint_rate, test.search_rate) == (24.0, 24.0, 19.2)
+    assert (live.global_rate, live.endpoint_rate, live.search_rate) == (96.0, 24.0, 19.2)
+    assert test.max_in_flight == live.max_in_flight == 19
     assert default_pace(25) < 25 and default_pace(100) < 100 and default_pace(20) < 20
     assert Paces.for_mode("live", global_rate=50, endpoint_rate=5).lanes(INVOICES) == (
         (GLOBAL_LANE, 50),
@@ -36,7 +36,7 @@ def test_endpoint_names_collapse_ids_and_keep_search() -> None:
     assert endpoint_name("POST", "/v1/invoices/{id}/add_lines") == "POST /v1/invoices/{id}/add_lines"
     assert endpoint_name("GET", "/v1/customers/search?query=x") == "GET /v1/customers/search"
     assert endpoint_name("GET", "/v1/customers/cus_9") == "GET /v1/customers/{id}"
-    assert Paces.for_mode("test").lanes("GET /v1/customers/search")[1] == (SEARCH_LANE, 18.4)
+    assert Paces.for_mode("test").lanes("GET /v1/customers/search")[1] == (SEARCH_LANE, 19.2)
 
 
 def test_the_reason_header_names_the_lane_to_slow() -> None:
@@ -55,17 +55,17 @@ def _sends(
 
 def test_one_endpoint_is_held_to_its_own_pace_under_a_higher_global() -> None:
     live = Paces.for_mode("live")
-    sends = _sends({}, [live.lanes(INVOICES)] * 46)
-    assert sends == pytest.approx([i / 23.0 for i in range(46)])
-    assert sends[23] == pytest.approx(1.0)  # the 24th goes a full second after the first
+    sends = _sends({}, [live.lanes(INVOICES)] * 48)
+    assert sends == pytest.approx([i / 24.0 for i in range(48)])
+    assert sends[24] == pytest.approx(1.0)  # the 25th goes a full second after the first
 
 
 def test_two_endpoints_each_get_their_own_pace_under_live_and_share_the_global_under_test() -> None:
     live, test = Paces.for_mode("live"), Paces.for_mode("test")
-    both = [live.lanes(INVOICES), live.lanes(CUSTOMERS)] * 23
-    assert sum(1 for t in _sends({}, both) if t < 0.999) == 46  # 23 + 23 under a 92/s global
-    both = [test.lanes(INVOICES), test.lanes(CUSTOMERS)] * 23
-    assert sum(1 for t in _sends({}, both) if t < 0.999) == 23  # the 23/s global binds
+    both = [live.lanes(INVOICES), live.lanes(CUSTOMERS)] * 24
+    assert sum(1 for t in _sends({}, both) if t < 0.999) == 48  # 24 + 24 under a 96/s global
+    both = [test.lanes(INVOICES), test.lanes(CUSTOMERS)] * 24
+    assert sum(1 for t in _sends({}, both) if t < 0.999) == 24  # the 24/s global binds
 
 
 def test_no_one_second_window_holds_more_than_pace_plus_burst() -> None:
@@ -119,13 +119,24 @@ def test_processes_that_died_or_went_quiet_stop_sharing() -> None:
 
 
 def test_threads_that_woke_late_are_admitted_only_while_there_is_room_in_the_last_second() -> None:
-    """Pace 23 under a limit of 25: at most 23 sends in any second, and 25 in any 1.1 s, so that sends
-    bunched by up to 0.1 s on the way still leave each of Stripe's seconds within 25."""
+    """Pace 24 under a limit of 25: at most 24 sends in any second, and no more than a bucket at 25/s
+    holding 25 × 0.9 - 1 = 21.5 allows, so that sends reaching Stripe up to 0.1 s late and bunched still
+    find a token in each of Stripe's one-second buckets."""
     state: pacing.State = {}
-    lanes = ((GLOBAL_LANE, 23.0),)
-    assert all(pacing.admit(state, lanes, now=0.02 * i, headroom=25 / 23) == 0.0 for i in range(23))
-    assert pacing.admit(state, lanes, now=0.5, headroom=25 / 23) == pytest.approx(0.5)  # 23 in the last 1 s
-    assert len(state["lanes"][GLOBAL_LANE]["recent"]) == 23  # a refused admission records nothing
-    assert pacing.admit(state, lanes, now=1.001, headroom=25 / 23) == 0.0
-    assert pacing.admit(state, lanes, now=1.02, headroom=25 / 23) == 0.0  # 25 in the last 1.1 s now
-    assert pacing.admit(state, lanes, now=1.03, headroom=25 / 23) == pytest.approx(0.07)
+    lanes = ((GLOBAL_LANE, 24.0),)
+    assert all(pacing.admit(state, lanes, now=0.0, headroom=25 / 24) == 0.0 for _ in range(21))
+    assert pacing.admit(state, lanes, now=0.0, headroom=25 / 24) == pytest.approx(0.5 / 25)  # bucket empty
+    assert len(state["lanes"][GLOBAL_LANE]["recent"]) == 21  # a refused admission records nothing
+    assert all(pacing.admit(state, lanes, now=0.5 + 0.01 * i, headroom=25 / 24) == 0.0 for i in range(3))
+    assert pacing.admit(state, lanes, now=0.6, headroom=25 / 24) == pytest.approx(0.4)  # 24 in the last 1 s
+    assert pacing.admit(state, lanes, now=1.0, headroom=25 / 24) == 0.0
+
+
+def test_a_steady_flow_at_the_pace_is_never_held_back_by_the_admission() -> None:
+    """The admission bounds bursts, not the sustained rate: 24/s evenly spaced goes through as booked
+    (the earlier rule, the limit per 1.1 s, held it to 25 / 1.1 = 22.7/s)."""
+    state: pacing.State = {}
+    lanes = ((GLOBAL_LANE, 24.0),)
+    spacing = 1 / 24.0 + 1e-9  # as booked, to the nanosecond (float sums land either side of it)
+    waits = [pacing.admit(state, lanes, now=i * spacing, headroom=25 / 24) for i in range(24 * 10)]
+    assert waits == [0.0] * len(waits)

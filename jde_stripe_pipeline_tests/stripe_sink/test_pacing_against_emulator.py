@@ -117,7 +117,7 @@ def test_two_sinks_of_one_account_share_its_budget(emulator: StripeEmulator) -> 
 def test_a_limit_lower_than_the_pace_is_found_by_backing_off_and_fails_nothing(
     emulator: StripeEmulator,
 ) -> None:
-    """The account's endpoint limit is 5/s (Stripe lowered it): the sink, pacing at 23/s, meets 429s,
+    """The account's endpoint limit is 5/s (Stripe lowered it): the sink, pacing at 24/s, meets 429s,
     halves the named endpoint's pace until they stop, and every create succeeds."""
     emulator.update_config(profile="test", endpoint_rate_limit_per_second=5)
     with emulator.serve(port=0) as server, StripeSink(_settings(server.url, DEFAULT_API_KEY)) as sink:

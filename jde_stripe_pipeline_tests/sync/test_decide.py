@@ -281,9 +281,9 @@ def test_changed_lines_converge_by_line_and_the_header_only_for_a_header_field()
             work(redated), mapping("invoice", DOC, "in_1"), by_mapping(stripe_invoice(old)), customer=CUS
         )
     )
-    assert writes(both) == [("POST", "/v1/invoices/in_1"), ("POST", "/v1/invoices/in_1/update_lines")]
+    assert writes(both) == [("POST", "/v1/invoices/in_1/update_lines"), ("POST", "/v1/invoices/in_1")]
     assert both.detail["fields"] == ["effective_at"]
-    assert both.operations[0].params["metadata"]["jde_updated_at"] == "2026-11-22T09:00:00"
+    assert both.operations[1].params["metadata"]["jde_updated_at"] == "2026-11-22T09:00:00"
 
 
 def test_a_persons_line_is_left_alone_and_reported_while_a_jde_line_is_added_and_one_removed() -> None:
