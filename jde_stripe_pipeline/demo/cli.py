@@ -8,9 +8,9 @@ from typing import Any
 
 import click
 
-from jde_stripe_pipeline.demo.foreground import wait_until_interrupted
 from jde_stripe_pipeline.demo.sandboxes import SandboxSpec, running_sandboxes
 from jde_stripe_pipeline.sandboxes.ais.cli import ais_command
+from jde_stripe_pipeline.sandboxes.foreground import wait_until_interrupted
 from jde_stripe_pipeline.sandboxes.stripe_emulator.cli import stripe_command
 
 

@@ -35,7 +35,6 @@ from jde_stripe_pipeline.credentials import resolve_jde_credentials, resolve_str
 from jde_stripe_pipeline.credentials.models import StoredCredentials
 from jde_stripe_pipeline.credentials.store import create_store
 from jde_stripe_pipeline.demo.changes import AppliedChanges, julian_to_key, make_changes
-from jde_stripe_pipeline.demo.foreground import wait_until_interrupted
 from jde_stripe_pipeline.demo.partitions import SeededDays, seeded_days
 from jde_stripe_pipeline.demo.readback import (
     holdings,
@@ -58,6 +57,7 @@ from jde_stripe_pipeline.demo.summary import (
 from jde_stripe_pipeline.demo.ui import dagster_ui
 from jde_stripe_pipeline.orchestration.resources import CredentialsResource
 from jde_stripe_pipeline.sandboxes.ais.admin_client import AisAdmin
+from jde_stripe_pipeline.sandboxes.foreground import wait_until_interrupted
 from jde_stripe_pipeline.settings import Settings
 
 Echo = Callable[[str], None]

@@ -18,6 +18,7 @@ from jde_stripe_pipeline.sandboxes.ais.config import (
     AisUser,
 )
 from jde_stripe_pipeline.sandboxes.ais.sandbox import AisSandbox
+from jde_stripe_pipeline.sandboxes.foreground import wait_until_interrupted
 
 
 def export_line(url: str, config: AisSandboxConfig) -> str:
@@ -124,8 +125,7 @@ def ais_command(
     )
     click.echo(export_line(server.url, config))
     try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+        with server:
+            wait_until_interrupted()
     finally:
         sandbox.close()

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
 import click
 
+from ..foreground import wait_until_interrupted
 from .config import DEFAULT_API_KEY, StripeEmulatorConfig
 from .latency import LATENCY_PRESETS
 from .limits import PROFILES
@@ -127,10 +127,6 @@ def stripe_command(
                 f"Stripe emulator on {server.url} (admin: {server.url}/_sandbox/config); Ctrl-C stops it.",
                 err=True,
             )
-            try:
-                while True:
-                    time.sleep(3600)
-            except KeyboardInterrupt:
-                pass
+            wait_until_interrupted()
     finally:
         emulator.close()

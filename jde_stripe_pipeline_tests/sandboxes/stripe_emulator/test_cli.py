@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import requests
 import stripe
 
@@ -51,3 +53,30 @@ def test_cli_flags_choose_the_limits_and_latency() -> None:
     finally:
         process.terminate()
         process.wait(timeout=60)  # a loaded 2-core CI machine: shutdown can take long
+
+
+def _sigterm_ignored_and_blocked() -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+
+
+@pytest.mark.parametrize("sandbox", ["stripe", "ais"])
+def test_sigterm_stops_a_sandbox_started_with_sigterm_ignored_and_blocked(sandbox: str) -> None:
+    """Both dispositions survive exec: a parent (a test worker, a shell's `nohup`) can hand them down,
+    and then `terminate()` left the sandbox running (the CLI tests timed out under pytest-xdist)."""
+    executable = Path(sys.executable).parent / "jde-stripe"
+    process = subprocess.Popen(
+        [str(executable), "sandbox", sandbox, "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        preexec_fn=_sigterm_ignored_and_blocked,
+    )
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline().startswith("export ")
+        process.terminate()
+        assert process.wait(timeout=30) == 0
+    finally:
+        process.kill()
+        process.wait(timeout=10)
