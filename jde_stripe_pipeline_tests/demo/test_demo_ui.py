@@ -46,14 +46,17 @@ def test_demo_ui_serves_assets_partitions_and_check_results_then_stops_everythin
         assert url == f"http://127.0.0.1:{port}"
         sandboxes = re.search(r"AIS sandbox (\S+), Stripe emulator (\S+),", command.output())
         assert sandboxes
-        runs = {m[1] for m in re.finditer(r"partition (\d{4}-\d\d-\d\d): ok", command.output())}
-        assert len(runs) == 5, command.output()  # four seeded days + the day of the JDE changes
+        # two Stripe accounts: day × account partitions, keys "account|day"
+        runs = {m[1] for m in re.finditer(r"partition (\w+\|\d{4}-\d\d-\d\d): ok", command.output())}
+        days = {run.split("|")[1] for run in runs}
+        assert len(days) == 5, command.output()  # four seeded days + the day of the JDE changes
+        assert {run.split("|")[0] for run in runs} == {"us", "eu"}
 
         nodes = {tuple(n["assetKey"]["path"]): n for n in _graphql(url, ASSET_NODES)["assetNodes"]}
         assert {path[0] for path in nodes} == ASSETS
         for node in nodes.values():
-            keys = set(node["partitionKeysByDimension"][0]["partitionKeys"])
-            assert runs <= keys
+            dimensions = {d["name"]: set(d["partitionKeys"]) for d in node["partitionKeysByDimension"]}
+            assert days <= dimensions["day"] and dimensions["account"] == {"us", "eu"}
 
         for asset in ASSETS:
             data = _graphql(url, MATERIALIZED, key={"path": [asset]})
