@@ -227,6 +227,7 @@ class SyncEngine:
             self._flow.reader,
             Meter(self.stripe),
             known={**(known or {}), **self._flow.seen},
+            workers=self.workers,
         )
         mark_drifted(self.ledger, report, mappings, run_id=self.run_id, partition_key=self.partition_key)
         return replace(report, skipped=(*report.skipped, *(f"{k}: {why}" for k, why in sorted(skip.items()))))
