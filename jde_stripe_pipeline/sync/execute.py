@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from jde_stripe_pipeline.stripe_sink import StripeRequestRejected, StripeResult
 from jde_stripe_pipeline.sync.decision import ABSENT, Decision, StripeState
@@ -27,6 +27,9 @@ from jde_stripe_pipeline.sync.operations import Created, StripeOperation
 from jde_stripe_pipeline.sync.results import ObjectKind, RecordResult
 from jde_stripe_pipeline.sync.stripe_state import Meter, is_missing, retrieve_live
 from jde_stripe_pipeline.sync.work import Work
+
+_T = TypeVar("_T")
+_R = TypeVar("_R")
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +149,7 @@ def run_rounds(
             if progress is not None:
                 progress(count, total)
 
-        _map(one, pending, workers)
+        on_threads(one, pending, workers)
         if not retry:
             break
         log.info("%s sync round %d: %d records retry under new keys", kind, round_number, len(retry))
@@ -155,17 +158,16 @@ def run_rounds(
     return finished
 
 
-def _map(function: Callable[[Work], None], works: Sequence[Work], workers: int) -> None:
-    threads = min(workers, len(works))
+def on_threads(function: Callable[[_T], _R], items: Sequence[_T], workers: int) -> list[_R]:
+    """`function` over `items` on up to `workers` threads (the sink paces them), results in order; the
+    first error cancels what has not started and is raised."""
+    threads = min(workers, len(items))
     if threads <= 1:
-        for work in works:
-            function(work)
-        return
+        return [function(item) for item in items]
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="jde-stripe-sync") as pool:
-        futures = [pool.submit(function, work) for work in works]
+        futures = [pool.submit(function, item) for item in items]
         try:
-            for future in futures:
-                future.result()
+            return [future.result() for future in futures]
         except BaseException:
             for future in futures:
                 future.cancel()

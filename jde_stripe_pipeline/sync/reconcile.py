@@ -13,7 +13,6 @@ lines when complete, else the lines the run read with its own changes applied, c
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
@@ -36,6 +35,7 @@ from jde_stripe_pipeline.sync.diff import (
     line_summary,
     person_added_metadata,
 )
+from jde_stripe_pipeline.sync.execute import on_threads
 from jde_stripe_pipeline.sync.results import InvoiceReconciliation, ReconciliationReport
 from jde_stripe_pipeline.sync.stripe_state import Meter, StripeReader
 
@@ -203,15 +203,15 @@ def reconcile_invoices(
         )
     states = dict(known or {})
 
-    def read(key: str, mapping: ObjectMapping | None) -> tuple[str, StripeState, int]:
+    def read(item: tuple[str, ObjectMapping | None]) -> tuple[str, StripeState, int]:
+        key, mapping = item
         own = Meter(meter.sink)  # a meter per read: counts stay exact across threads
         return key, reader.invoice(key, mapping, own, intent=intents.get(key)), own.count
 
     unread = [(key, mapping) for key, _, _, mapping in checked if not states.get(key)]
-    with ThreadPoolExecutor(max(1, min(workers, len(unread) or 1))) as pool:
-        for key, state, count in pool.map(lambda item: read(*item), unread):
-            states[key] = state
-            meter.count += count
+    for key, state, count in on_threads(read, unread, workers):
+        states[key] = state
+        meter.count += count
     items = [
         with_drift(compare_invoice(key, expected, states[key], request), request, mapping)
         for key, expected, request, mapping in checked
