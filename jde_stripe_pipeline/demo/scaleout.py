@@ -35,13 +35,12 @@ from jde_stripe_pipeline.demo.run import CLEARED_VARIABLES
 from jde_stripe_pipeline.demo.sandboxes import RunningSandboxes, SandboxSpec, running_sandboxes
 from jde_stripe_pipeline.demo.traffic import RunSpan, account_traffic, markdown, most_at_once, runs_overlap
 from jde_stripe_pipeline.orchestration.account_partitions import ACCOUNT, DAY
+from jde_stripe_pipeline.stripe_sink.limits import PACE_SHARE
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 INSTANCE_YAML = REPO_ROOT / "deploy" / "dagster.postgres.yaml"
 BIN = Path(sys.executable).parent
 DONE = {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED}
-PACE_SHARE = 0.92
-"""The sink paces an account at this share of its limit (its default for Stripe's 25/s: 23/s)."""
 
 
 @contextmanager
@@ -240,7 +239,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--rate-limit",
         type=float,
         default=25.0,
-        help="each emulated account's limit, req/s (the sink paces at 92%% of it)",
+        help=f"each emulated account's limit, req/s (the sink paces at {PACE_SHARE * 100:.0f}%% of it)",
     )
     parser.add_argument("--pg-host", default="127.0.0.1")
     parser.add_argument("--pg-port", type=int, default=5432)
