@@ -1,6 +1,6 @@
 """Pacing ON by default against the emulator's `test` and `live` profiles at Stripe-like latency: many
-concurrent creates on two endpoints, nothing fails, (almost) nothing is throttled, and the emulator's own
-log shows no second over any limiter. Small counts keep each test to a few seconds."""
+concurrent creates on two endpoints, nothing fails, and the emulator's limiters (token buckets, as Stripe's)
+refuse (almost) nothing. Counts just large enough that a client pacing too fast is refused."""
 
 from __future__ import annotations
 
@@ -67,25 +67,25 @@ def _create_on_two_endpoints(sinks: list[StripeSink], per_endpoint: int) -> list
     return errors
 
 
-def _worst_second(entries: list[dict[str, Any]]) -> int:
-    """The most requests the emulator received in any one-second window."""
-    times = sorted(float(e["received_at"]) for e in entries)
-    return max((sum(1 for t in times if start <= t < start + 1.0) for start in times), default=0)
-
-
 def _assert_within_every_limiter(emulator: StripeEmulator, profile: str) -> None:
+    """Judged by the emulator's limiters, token buckets holding a second's worth as Stripe's are: at most
+    1% of requests refused by any of them, and never more in flight than the concurrency cap.
+
+    Not judged: arrivals counted in a sliding one-second window. The client spaces its *sends* (no
+    second of sends over the pace: `test_pacing.py`), but how they *arrive* depends on the machine's
+    load: on a busy CI host 32 requests once reached the emulator within one second from sends spaced
+    at 24/s, and its bucket (like Stripe's) took them all. `make bench` reports that window as a figure.
+    """
     limits = PROFILES[profile]
     log = emulator.requests_log(path_prefix="/v1/")
     statuses = Counter(e["status"] for e in log)
-    assert statuses[429] <= len(log) // 100, statuses  # throttling ≤ 1% of requests
-    assert _worst_second(log) <= limits.global_rate
-    for endpoint in {e["endpoint"] for e in log}:
-        assert _worst_second([e for e in log if e["endpoint"] == endpoint]) <= limits.endpoint_rate, endpoint
+    assert statuses[429] <= len(log) // 100, (statuses, emulator.stats()["limited"])
+    assert sum(emulator.stats()["limited"].values()) <= len(log) // 100, emulator.stats()["limited"]
     assert max(emulator.stats()["peak_in_flight"].values()) <= limits.concurrency
 
 
 @pytest.mark.parametrize(
-    ("profile", "key", "per_endpoint"), [("test", DEFAULT_API_KEY, 20), ("live", LIVE_KEY, 30)]
+    ("profile", "key", "per_endpoint"), [("test", DEFAULT_API_KEY, 60), ("live", LIVE_KEY, 60)]
 )
 def test_default_pacing_fills_two_endpoints_without_tripping_a_limiter(
     emulator: StripeEmulator, profile: str, key: str, per_endpoint: int
