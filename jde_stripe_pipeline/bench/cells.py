@@ -195,8 +195,8 @@ def project_row(
     run_start, run_end = figures.phases.get(RUN, (figures.started, figures.finished))
     measured = Measured(scenario, profile.name, profile.write_ms, "project", run_end - run_start)
     _analyse(measured, entries, profile, run_start)
-    reconcile_from = figures.phases.get(RECONCILIATION_STEP, (run_end, run_end))[0]
-    counts = project_counts(entries, reconcile_from, env["JDE_STRIPE_STATE_URL"])
+    reconciliation = figures.phases.get(RECONCILIATION_STEP, (run_end, run_end))
+    counts = project_counts(entries, reconciliation, env["JDE_STRIPE_STATE_URL"])
     measured.reconcile_reads, measured.listing = sum(counts.reconcile.values()), counts.listing
     categories = _categories(world, scenario)
     measured.per_record = _means(counts.per_record, categories, list(categories))
@@ -222,11 +222,18 @@ class ProjectCounts:
 
 
 def project_counts(
-    entries: Sequence[Mapping[str, Any]], reconcile_from: float, ledger_url: str
+    entries: Sequence[Mapping[str, Any]], reconciliation: tuple[float, float], ledger_url: str
 ) -> ProjectCounts:
-    """Split at the reconciliation step's start; records found by key or by the ledger's Stripe ids."""
-    sync = [e for e in entries if float(e["received_at"]) < reconcile_from]
-    rest = [e for e in entries if float(e["received_at"]) >= reconcile_from]
+    """The requests received while the reconciliation step ran are its own, the rest the sync steps'
+    (`stripe_customers` may run after it: both follow `stripe_invoices`); records found by key or by
+    the ledger's Stripe ids."""
+    start, end = reconciliation
+
+    def reconciling(entry: Mapping[str, Any]) -> bool:
+        return start <= float(entry["received_at"]) <= end
+
+    sync = [e for e in entries if not reconciling(e)]
+    rest = [e for e in entries if reconciling(e)]
     per_record, listing, unknown = log.per_record(sync, _ledger_ids(ledger_url))
     throttled = sum(log.throttled(entries).values())
     return ProjectCounts(

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Engine,
     Select,
     Table,
+    case,
     exists,
     func,
     or_,
@@ -338,9 +339,12 @@ class Ledger:
 
     def outcome_counts(self, run_id: str, *, object_type: ObjectType | None = None) -> dict[Outcome, int]:
         """Records per outcome in one run, counting each record once by its latest outcome in that run
-        (a failure retried successfully in the same run counts as the success)."""
+        (a failure retried successfully in the same run counts as the success), not counting an
+        `unchanged` after a change (a customer the invoice step created, then the customer step found
+        as it is, counts as created)."""
+        changed_id = func.max(case((audit.c.outcome != "unchanged", audit.c.id)))
         latest_in_run = (
-            select(func.max(audit.c.id))
+            select(func.coalesce(changed_id, func.max(audit.c.id)))
             .where(audit.c.run_id == run_id, self._mine(audit))
             .group_by(audit.c.object_type, audit.c.record_key)
         )

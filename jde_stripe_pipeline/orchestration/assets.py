@@ -6,6 +6,11 @@ from `jde_*` to `stripe_*` through the default filesystem IO manager (a pickle p
 under $DAGSTER_HOME/storage): the Stripe step syncs exactly what was extracted — for invoices, with the
 customers they name, read in the same extract — so a Stripe step (and its retries) never reads AIS.
 Hence one partition per run (see jobs.py). Retries and checks: `steps.py`.
+
+`stripe_invoices` runs before `stripe_customers`: it creates the customers its invoices need on a lane
+of their own while the invoices go (`sync/customer_lane.py`), so a first load keeps Stripe's customer
+and invoice endpoints busy at once (each has its own 25/s); `stripe_customers` then syncs the rest of
+the day's customers, and finds those already written unchanged (no request).
 """
 
 import warnings
@@ -120,9 +125,11 @@ CUSTOMERS = _Kind(
     CUSTOMERS_CHECK,
     "customers",
     "JDE customers (F03012 + address book) with a row changed on the partition's UPMJ day.",
-    "Stripe customers created or updated from the partition's JDE customers.",
+    "Stripe customers created or updated from the partition's JDE customers (after stripe_invoices, "
+    "which creates the customers its invoices need together with the invoices).",
     _extract_customers,
     _sync_customers,
+    deps=(STRIPE_INVOICES,),
 )
 INVOICES = _Kind(
     JDE_INVOICES,
@@ -131,10 +138,10 @@ INVOICES = _Kind(
     "invoices",
     "JDE invoices (header + lines of the JDE_INVOICE_SOURCE profile) changed on the day, with the "
     "customers they name.",
-    "Draft Stripe invoices converged to the partition's JDE invoices (missing customers first).",
+    "Draft Stripe invoices converged to the partition's JDE invoices; the customers they name that "
+    "Stripe lacks are created at the same time, each invoice once its customer is done.",
     _extract_invoices,
     _sync_invoices,
-    deps=(STRIPE_CUSTOMERS,),
 )
 
 

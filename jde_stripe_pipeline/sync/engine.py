@@ -24,9 +24,9 @@ Why else it is built this way:
   mapping does not own are a person's: left alone and reported.
 - Drift (a draft deleted or edited in Stripe while JDE did not change) is found by `reconcile_invoices`,
   marked in the ledger, and repaired by the next sync (`drift.py`).
-- Customers before invoices (`sync_invoices` syncs the invoices' missing customers first, then the
-  invoices on `workers` threads), records deduplicated by key: no two threads ever race on one object.
-  An invoice whose customer is quarantined is quarantined too, naming the customer.
+- Each invoice after its customer: `sync_invoices` creates the invoices' missing customers on a lane
+  of its own while the invoices go (`customer_lane.py`); records are deduplicated by key, so no two
+  threads ever race on one object. An invoice whose customer is quarantined is quarantined too.
 - A rejected request (400…) fails its record only, with Stripe's message, and the batch goes on.
 """
 
@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 from jde_stripe_pipeline.jde.records import JdeCustomer, JdeInvoice, QuarantinedRecord
@@ -49,6 +50,7 @@ from jde_stripe_pipeline.mapping import (
 from jde_stripe_pipeline.stripe_sink import StripeSink
 from jde_stripe_pipeline.sync.ar_events import ArEvents, split_ar_events
 from jde_stripe_pipeline.sync.claims import Claims
+from jde_stripe_pipeline.sync.customer_lane import CustomerLane, customer_of, in_order_of_need
 from jde_stripe_pipeline.sync.decision import (
     BlockedCustomer,
     BusyCustomer,
@@ -121,38 +123,37 @@ class SyncEngine:
     # ================================================================================== public
 
     def sync_customers(self, records: Iterable[JdeCustomer | QuarantinedRecord]) -> SyncReport:
-        started = time.monotonic()
-        with self.claims.held():
-            listed = self._relink_if_empty(persist=True)
-            items = dedupe(self._customer_works(records))
-            mappings, intents = self._ledger_rows("customer", items)
-            results = self._rounds(
-                "customer",
-                items,
-                lambda work: self._flow.sync(
-                    "customer", work, mappings.get(work.record_key), intents.get(work.record_key)
-                ),
-            )
-        requests = sum(r.requests for r in results) + listed
-        return SyncReport("customer", tuple(results), requests, time.monotonic() - started)
+        return self._sync_customer_works(dedupe(self._customer_works(records)), progress=self.progress)
 
     def sync_invoices(
         self, records: Iterable[JdeInvoice | QuarantinedRecord], *, fetch_customers: CustomerFetch
     ) -> SyncReport:
+        """The invoices, and the customers they name that Stripe does not have yet (or lost), written
+        at the same time: the customers on a lane of their own, each invoice once its customer is
+        done (`customer_lane.py`)."""
         started = time.monotonic()
         with self.claims.held():
             listed = self._relink_if_empty(persist=True)
             items, ar_items = split_ar_events(dedupe(self._invoice_works(records)))
-            customer_report = self._sync_missing_customers(items, fetch_customers)
-            customers = self._customer_links(items, synced_first=customer_report)
+            lane = CustomerLane(in_order_of_need(items, self._missing_customers(items)))
+            customers = self._customer_links(items, leave_out=set(lane.an8s))
             mappings, intents = self._ledger_rows("invoice", items)
 
             def sync(work: Work) -> RecordResult:
                 key = work.record_key
-                link = _link(work, customers)
+                an8 = customer_of(work)
+                if an8 is not None and lane.waits_for(an8) and an8 not in customers:
+                    done = lane.wait(an8)
+                    found = self._customer_links([work], synced=[done] if done else []).get(an8)
+                    link = customers.setdefault(an8, found)  # one read per customer, whichever comes first
+                else:
+                    link = customers.get(an8) if an8 is not None else None
                 return self._flow.sync("invoice", work, mappings.get(key), intents.get(key), customer=link)
 
-            results = self._rounds("invoice", items, sync)
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="jde-stripe-customer-lane") as pool:
+                customer_lane = pool.submit(self._customer_lane, lane, fetch_customers) if lane else None
+                results = self._rounds("invoice", lane.first_needed(items), sync, progress=self.progress)
+                customer_report = customer_lane.result() if customer_lane is not None else None
             results += self._rounds("invoice", ar_items, self._ar_events().sync)  # after their originals
         requests = sum(r.requests for r in results) + listed
         if customer_report is not None:
@@ -193,7 +194,8 @@ class SyncEngine:
         for work in items:
             meter = Meter(self.stripe)
             key = work.record_key
-            link = _link(work, customers)
+            an8 = customer_of(work)
+            link = customers.get(an8) if an8 is not None else None
             decided = self._flow.decide(
                 kind, work, mappings.get(key), intents.get(key), meter, customer=link, peek=True
             )
@@ -292,7 +294,13 @@ class SyncEngine:
         return self.ledger.get_mappings(kind, keys), intents
 
     def _rounds(
-        self, kind: ObjectKind, items: list[Work], sync: Callable[[Work], RecordResult]
+        self,
+        kind: ObjectKind,
+        items: list[Work],
+        sync: Callable[[Work], RecordResult],
+        *,
+        progress: Callable[[int, int | None], None] | None = None,
+        finished_one: Callable[[RecordResult], None] = lambda result: None,
     ) -> list[RecordResult]:
         return run_rounds(
             kind,
@@ -301,8 +309,40 @@ class SyncEngine:
             max_rounds=self.max_rounds,
             workers=self.workers,
             give_up=lambda work, error: self._flow.give_up(kind, work, error),
-            progress=self.progress,
+            progress=progress,
+            finished_one=finished_one,
         )
+
+    def _sync_customer_works(
+        self,
+        items: list[Work],
+        *,
+        progress: Callable[[int, int | None], None] | None = None,
+        finished_one: Callable[[RecordResult], None] = lambda result: None,
+    ) -> SyncReport:
+        started = time.monotonic()
+        with self.claims.held():
+            listed = self._relink_if_empty(persist=True)
+            mappings, intents = self._ledger_rows("customer", items)
+            results = self._rounds(
+                "customer",
+                items,
+                lambda work: self._flow.sync(
+                    "customer", work, mappings.get(work.record_key), intents.get(work.record_key)
+                ),
+                progress=progress,
+                finished_one=finished_one,
+            )
+        requests = sum(r.requests for r in results) + listed
+        return SyncReport("customer", tuple(results), requests, time.monotonic() - started)
+
+    def _customer_lane(self, lane: CustomerLane, fetch: CustomerFetch) -> SyncReport:
+        """The lane's customers, in its order; every wait is released when it ends, however."""
+        try:
+            items = lane.customer_order(dedupe(self._customer_works(fetch([int(a) for a in lane.an8s]))))
+            return self._sync_customer_works(items, finished_one=lane.done)
+        finally:
+            lane.close()
 
     def _ar_events(self) -> ArEvents:
         """Credit memos and voids of the `ar_invoice` profile (`sync/ar_events.py`)."""
@@ -321,19 +361,25 @@ class SyncEngine:
         return works(records, lambda record: map_invoice(record, self.invoice_config))
 
     def _customer_links(
-        self, items: Sequence[Work], *, plan: bool = False, synced_first: SyncReport | None = None
+        self,
+        items: Sequence[Work],
+        *,
+        plan: bool = False,
+        synced: Sequence[RecordResult] = (),
+        leave_out: set[str] | None = None,
     ) -> dict[str, CustomerLink]:
         """Each invoice customer's Stripe id; else quarantined (`BlockedCustomer`); else held by another
-        run (`BusyCustomer`); else, for a plan, the id the customer sync relinks to or
-        `PendingCustomer` (it creates it first)."""
-        an8s = {str(w.request.customer_an8) for w in items if isinstance(w.request, InvoiceRequest)}
+        run (`BusyCustomer`, from the `synced` results); else, for a plan, the id the customer sync
+        relinks to or `PendingCustomer` (it creates it first). `leave_out`: customers the lane has yet to
+        write (their link is read once each is done)."""
+        an8s = {an8 for w in items if (an8 := customer_of(w)) is not None} - (leave_out or set())
         links: dict[str, CustomerLink] = {
             an8: m.stripe_id for an8, m in self.ledger.get_mappings("customer", an8s).items()
         }
         missing = an8s - set(links)
         for an8, entry in self.ledger.open_quarantine_of("customer", missing).items():
             links[an8] = BlockedCustomer(int(an8), entry.field, entry.reason)
-        for result in synced_first.results if synced_first is not None else ():
+        for result in synced:
             if result.outcome == "deferred" and result.record_key in missing:
                 links[result.record_key] = BusyCustomer(int(result.record_key), result.reason or "")
         if plan:
@@ -345,23 +391,11 @@ class SyncEngine:
                 links[an8] = stripe_id or PendingCustomer(int(an8))
         return links
 
-    def _sync_missing_customers(self, items: Sequence[Work], fetch: CustomerFetch) -> SyncReport | None:
-        an8s = sorted({w.request.customer_an8 for w in items if isinstance(w.request, InvoiceRequest)})
-        if not an8s:
-            return None
-        known = self.ledger.get_mappings("customer", [str(an8) for an8 in an8s])
-        # not in Stripe yet, or gone from it (drift): synced first
-        missing = [an8 for an8 in an8s if str(an8) not in known or known[str(an8)].drift is not None]
-        if not missing:
-            return None
-        return self.sync_customers(fetch(missing))
-
-
-def _link(work: Work, customers: Mapping[str, CustomerLink]) -> CustomerLink:
-    request = work.request
-    if not isinstance(request, InvoiceRequest):
-        return None
-    return customers.get(str(request.customer_an8))
+    def _missing_customers(self, items: Sequence[Work]) -> set[str]:
+        """The invoices' customers not in Stripe yet, or gone from it (drift)."""
+        an8s = {an8 for w in items if (an8 := customer_of(w)) is not None}
+        known = self.ledger.get_mappings("customer", an8s)
+        return {an8 for an8 in an8s if an8 not in known or known[an8].drift is not None}
 
 
 def _planned(decision: Decision) -> PlannedChange:

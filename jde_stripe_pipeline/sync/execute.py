@@ -117,6 +117,7 @@ def run_rounds(
     give_up: Callable[[Work, NewKeyNeeded], RecordResult],
     progress: Callable[[int, int | None], None] | None = None,
     between_rounds: Callable[[], None] = lambda: None,
+    finished_one: Callable[[RecordResult], None] = lambda result: None,
 ) -> list[RecordResult]:
     """Each work item through `sync`; those that need a new key go again next round (the attempt they
     carry is re-read from the ledger there).
@@ -125,7 +126,7 @@ def run_rounds(
     Stripe's answer, so the pool must hold as many threads as the sink may have requests in flight
     (Little's law) and more, for the time a record spends waiting for its slot or outside Stripe: the
     engine passes `StripeSinkSettings.workers` (default 1.5 × `max_in_flight`). A pool never holds more
-    threads than there are records."""
+    threads than there are records. `finished_one` hears each record's final result as it comes."""
     total = len(works)
     finished: list[RecordResult] = []
     lock = threading.Lock()
@@ -146,6 +147,7 @@ def run_rounds(
             with lock:
                 finished.append(result)
                 count = len(finished)
+            finished_one(result)
             if progress is not None:
                 progress(count, total)
 

@@ -75,9 +75,9 @@ def _run(
         emulator.clear_requests_log()
         success, phases, _counts, errors = materialize(world.partition_key, instance)
     assert success, errors
-    reconcile_from = phases.get(RECONCILIATION_STEP, phases[RUN])[0]
+    reconciliation = phases.get(RECONCILIATION_STEP, (phases[RUN][1], phases[RUN][1]))
     return Day(
-        world, scenario, project_counts(emulator.requests_log(), reconcile_from, env["JDE_STRIPE_STATE_URL"])
+        world, scenario, project_counts(emulator.requests_log(), reconciliation, env["JDE_STRIPE_STATE_URL"])
     )
 
 

@@ -110,13 +110,17 @@ def test_outcome_counts_count_each_record_once_by_its_latest_outcome_in_the_run(
     ledger.record_outcome(outcome("5", "conflict", action="update"))
     ledger.record_outcome(outcome("1", "updated", run_id="run-2"))
     ledger.record_outcome(outcome("9", "created", object_type="invoice", stripe_id="in_9"))
+    ledger.record_outcome(outcome("6", "created"))  # by the invoice step, then the customer step found it
+    ledger.record_outcome(outcome("6", "unchanged", action="nothing"))
+    ledger.record_outcome(outcome("7", "unchanged", action="nothing"))
     assert ledger.outcome_counts("run-1", object_type="customer") == {
-        "created": 2,
+        "created": 3,
+        "unchanged": 1,
         "failed": 1,
         "quarantined": 1,
         "conflict": 1,
     }
-    assert ledger.outcome_counts("run-1")["created"] == 3
+    assert ledger.outcome_counts("run-1")["created"] == 4
     assert ledger.outcome_counts("run-2") == {"updated": 1}
     assert ledger.outcome_counts("run-unknown") == {}
 

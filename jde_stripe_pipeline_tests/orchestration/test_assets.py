@@ -55,12 +55,14 @@ def step_attempts(result: dg.ExecuteInProcessResult, step: str) -> int:
 def test_a_partition_whose_sync_failed_is_repaired_by_running_it_again(
     pipeline: Pipeline, instance: dg.DagsterInstance
 ) -> None:
-    """Stripe answers every request 503 (not saved for idempotency): the customer step records its
-    failures, is retried once by Dagster, then fails the run. Re-running the partition repairs it."""
+    """Stripe answers every request 503 (not saved for idempotency): the invoice step (the first Stripe
+    step) records its failures, is retried once by Dagster, then fails the run, which skips the customer
+    step after it. Re-running the partition repairs it."""
     pipeline.world.emulator.update_config(unavailable_rate=1.0)
     failed = pipeline.materialize(instance, raise_on_error=False, step_retries=1)
     assert not failed.success
-    assert step_attempts(failed, "stripe_customers") == 2
+    assert step_attempts(failed, "stripe_invoices") == 2
+    assert step_attempts(failed, "stripe_customers") == 0
 
     pipeline.world.emulator.update_config(unavailable_rate=0.0)
     assert pipeline.stripe_customer_an8s() == []

@@ -183,13 +183,13 @@ def sync_engine(stripe: StripeSink, ledger: Ledger, run_id: str, **options: Any)
 
 
 def sync_extracted(engine: SyncEngine, session: AisSession) -> tuple[SyncReport, SyncReport]:
-    """One whole run as the assets do it: every customer, then every invoice, each extracted through
-    `session` before it is synced."""
-    customers = engine.sync_customers(list(extract_customers(session, EVERYTHING, as_of=AS_OF)))
+    """One whole run as the assets do it: every invoice (with the customers they name), then every
+    customer, each extracted through `session` before it is synced."""
     invoices = engine.sync_invoices(
         list(extract_invoices(session, EVERYTHING, PURCHASE_ORDER, as_of=AS_OF)),
         fetch_customers=lambda an8s: fetch_customers(session, an8s, as_of=AS_OF),
     )
+    customers = engine.sync_customers(list(extract_customers(session, EVERYTHING, as_of=AS_OF)))
     return customers, invoices
 
 

@@ -1,0 +1,84 @@
+"""An invoice sync's missing customers, written while its invoices are (issue 10's initial load).
+
+Why: Stripe limits each endpoint to 25 requests/s beside the account's global limit (100/s live). An
+invoice sync that first created every missing customer and only then the invoices left
+`POST /v1/invoices` and `add_lines` idle while `POST /v1/customers` worked, and the other way round:
+a first load took the customers' time plus the invoices'. Here the missing customers go on their own
+pool (`customer lane`), in the order the invoices need them, while the invoices go on theirs; an
+invoice whose customer Stripe already has goes at once, one whose customer is in the lane waits for
+that customer alone. The account's budget (`stripe_sink/budget.py`) keeps both within every limit.
+
+Pure bookkeeping and ordering; the engine runs the lanes.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+
+from jde_stripe_pipeline.mapping import InvoiceRequest
+from jde_stripe_pipeline.sync.results import RecordResult
+from jde_stripe_pipeline.sync.work import Work
+
+
+def customer_of(work: Work) -> str | None:
+    """The AN8 (as a record key) of the customer an invoice bills, None for other requests."""
+    return str(work.request.customer_an8) if isinstance(work.request, InvoiceRequest) else None
+
+
+def in_order_of_need(items: Sequence[Work], missing: set[str]) -> list[str]:
+    """The missing customers in the order the invoices first name them."""
+    order: dict[str, None] = {}
+    for work in items:
+        an8 = customer_of(work)
+        if an8 is not None and an8 in missing:
+            order.setdefault(an8)
+    return list(order)
+
+
+class CustomerLane:
+    """Which customers the lane creates, and a wait per customer until its outcome is known.
+
+    Thread-safe. `close` (the lane ended, however) releases every wait: a customer the lane never
+    reached (its JDE row was not handed over, or the lane failed) then has no result."""
+
+    def __init__(self, an8s: Sequence[str]) -> None:
+        self.an8s = list(an8s)
+        self._position = {an8: index for index, an8 in enumerate(self.an8s)}
+        self._done = {an8: threading.Event() for an8 in self.an8s}
+        self._results: dict[str, RecordResult] = {}
+        self._lock = threading.Lock()
+
+    def __bool__(self) -> bool:
+        return bool(self.an8s)
+
+    def first_needed(self, items: Sequence[Work]) -> list[Work]:
+        """Invoices whose customer is not in the lane first (they can go at once), then in the lane's
+        order; stable otherwise."""
+        return sorted(items, key=lambda work: self._position.get(customer_of(work) or "", -1))
+
+    def customer_order(self, items: Sequence[Work]) -> list[Work]:
+        """Customer works in the lane's order (those it does not know last)."""
+        unknown = len(self.an8s)
+        return sorted(items, key=lambda work: self._position.get(work.record_key, unknown))
+
+    def waits_for(self, an8: str | None) -> bool:
+        return an8 is not None and an8 in self._done
+
+    def done(self, result: RecordResult) -> None:
+        """A customer's final outcome (after all its rounds)."""
+        with self._lock:
+            self._results[result.record_key] = result
+        event = self._done.get(result.record_key)
+        if event is not None:
+            event.set()
+
+    def close(self) -> None:
+        for event in self._done.values():
+            event.set()
+
+    def wait(self, an8: str) -> RecordResult | None:
+        """Block until the lane is done with this customer; its result (None if it never had one)."""
+        self._done[an8].wait()
+        with self._lock:
+            return self._results.get(an8)

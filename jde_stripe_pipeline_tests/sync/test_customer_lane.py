@@ -1,0 +1,114 @@
+"""An invoice sync writes the customers Stripe lacks while it writes the invoices (issue 10's initial
+load): both endpoints busy at once, each invoice after its own customer, nothing written twice."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jde_stripe_pipeline.jde.read import fetch_customers
+from jde_stripe_pipeline.mapping import InvoiceMappingConfig, InvoiceRequest, map_invoice
+from jde_stripe_pipeline.sandboxes.stripe_emulator import StripeEmulatorConfig
+from jde_stripe_pipeline.sync.customer_lane import CustomerLane, in_order_of_need
+from jde_stripe_pipeline.sync.results import RecordResult
+from jde_stripe_pipeline.sync.work import Work
+from jde_stripe_pipeline_tests.mapping import builders
+from jde_stripe_pipeline_tests.sync.conftest import AS_OF, assert_stripe_matches_jde, make_world
+
+
+def _invoice(key: str, an8: int) -> Work:
+    request = map_invoice(builders.invoice(an8=an8), InvoiceMappingConfig())
+    assert isinstance(request, InvoiceRequest)
+    return Work(key, datetime(2026, 11, 26), request)
+
+
+def test_customers_go_in_the_order_invoices_need_them_and_ready_invoices_go_first() -> None:
+    an8s = {"i1": 30, "i2": 10, "i3": 30, "i4": 20, "i5": 99}
+    items = [_invoice(key, an8) for key, an8 in an8s.items()]
+    lane = CustomerLane(in_order_of_need(items, {"10", "20", "30"}))
+    assert lane.an8s == ["30", "10", "20"]
+    ordered = [w.record_key for w in lane.first_needed(items)]
+    assert ordered == ["i5", "i1", "i3", "i2", "i4"]  # 99 is in Stripe already: it need not wait
+    assert lane.waits_for("30") and not lane.waits_for("99") and not lane.waits_for(None)
+
+
+def test_a_wait_ends_with_the_customers_result_or_when_the_lane_closes() -> None:
+    lane = CustomerLane(["10", "20"])
+    seen: dict[str, Any] = {}
+
+    def wait(an8: str) -> None:
+        seen[an8] = lane.wait(an8)
+
+    waiters = [threading.Thread(target=wait, args=(an8,), daemon=True) for an8 in ("10", "20")]
+    for thread in waiters:
+        thread.start()
+    done = RecordResult("customer", "10", "created", "create", "cus_1", None, 1, None)
+    lane.done(done)
+    waiters[0].join(timeout=5)
+    assert seen == {"10": done} and waiters[1].is_alive()  # 20 still waits for its own customer
+    lane.close()  # the lane ended without reaching 20 (its JDE row was not handed over)
+    waiters[1].join(timeout=5)
+    assert seen == {"10": done, "20": None}
+
+
+def test_a_first_invoice_sync_writes_customers_and_invoices_at_once(tmp_path: Path) -> None:
+    """Every write 20 ms at the emulator, so the lanes' overlap is a matter of order, not of luck."""
+    config = StripeEmulatorConfig(rate_limit_per_second=1000.0, search_lag_seconds=0.0, latency_ms=20)
+    with make_world(tmp_path, customers=20, invoices=40, emulator_config=config) as world:
+        engine = world.engine(workers=4)
+        with world.session() as session:
+            report = engine.sync_invoices(
+                world.invoices(), fetch_customers=lambda an8s: fetch_customers(session, an8s, as_of=AS_OF)
+            )
+        log = world.emulator.requests_log(path_prefix="/v1/")
+        customer_writes = [e for e in log if e["endpoint"] == "POST /v1/customers"]
+        invoice_creates = [e for e in log if e["endpoint"] == "POST /v1/invoices"]
+        assert report.customers is not None
+        created = [r for r in report.customers.results if r.outcome == "created"]
+        assert len(customer_writes) == len(created) > 5
+        assert all(r.requests == 1 for r in created)  # 1 request per new customer, as before
+        # overlap: invoices were being created before the last customer was
+        assert min(_at(e) for e in invoice_creates) < max(_at(e) for e in customer_writes)
+        # and each invoice only once Stripe had answered its own customer's create
+        customer_done = {_record_key(e): float(e["answered_at"]) for e in customer_writes}
+        an8_of = {str(i.key): str(i.an8) for i in world.good_invoices()}
+        for entry in invoice_creates:
+            assert customer_done[an8_of[_record_key(entry)]] <= _at(entry), entry["idempotency_key"]
+        customers_again = engine.sync_customers(world.customers())  # the customers step after it
+        assert {r.record_key for r in customers_again.results if r.outcome != "unchanged"}.isdisjoint(
+            {r.record_key for r in created}
+        )
+        assert_stripe_matches_jde(world)
+
+
+def test_a_customer_lane_that_fails_does_not_leave_invoices_waiting(tmp_path: Path) -> None:
+    with make_world(tmp_path, customers=6, invoices=12) as world:
+        engine = world.engine(workers=2)
+
+        def broken_fetch(an8s: Sequence[int]) -> list[Any]:
+            raise ConnectionError(f"AIS went away while fetching {len(an8s)} customers")
+
+        finished = threading.Event()
+
+        def run() -> None:
+            with pytest.raises(ConnectionError, match="AIS went away"):
+                engine.sync_invoices(world.invoices(), fetch_customers=broken_fetch)
+            finished.set()
+
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        assert finished.wait(timeout=60), "the invoice sync hung on customers that never came"
+
+
+def _record_key(entry: dict[str, Any]) -> str:
+    """`jde-stripe:<kind>:<record key>:<operation>:<hash>` → the record key."""
+    return str(entry["idempotency_key"]).split(":")[2]
+
+
+def _at(entry: dict[str, Any]) -> float:
+    return float(entry["received_at"])
