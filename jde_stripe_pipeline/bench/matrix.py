@@ -40,38 +40,25 @@ from jde_stripe_pipeline.bench.report import endpoint_table, main_table, medians
 from jde_stripe_pipeline.bench.targets import checklist
 from jde_stripe_pipeline.bench.world import TIMEZONE, account_world, apply_changes, initial_world
 
+_SIZE_FLAGS = (
+    "customers",
+    "invoices",
+    "account_customers",
+    "account_invoices",
+    "sample",
+    "profiles",
+    "latencies",
+    "extract_customers",
+)
 SIZES: dict[str, dict[str, object]] = {
-    "quick": dict(
-        customers=40,
-        invoices=80,
-        account_customers=400,
-        account_invoices=1000,
-        sample=3,
-        profiles="test",
-        latencies="300",
-        extract_customers=10_000,
-    ),
-    "default": dict(
-        customers=60,
-        invoices=120,
-        account_customers=1_000,
-        account_invoices=2_500,
-        sample=3,
-        profiles="test,live",
-        latencies="50,300,1000",
-        extract_customers=100_000,
-    ),
-    "full": dict(
-        customers=1_000,
-        invoices=2_000,
-        account_customers=20_000,
-        account_invoices=50_000,
-        sample=20,
-        profiles="test,live",
-        latencies="50,300,1000",
-        extract_customers=100_000,
-    ),
+    preset: dict(zip(_SIZE_FLAGS, values, strict=True))
+    for preset, values in {
+        "quick": (40, 80, 400, 1000, 3, "test", "300", 10_000),
+        "default": (60, 120, 1_000, 2_500, 3, "test,live", "50,300,1000", 100_000),
+        "full": (1_000, 2_000, 20_000, 50_000, 20, "test,live", "50,300,1000", 100_000),
+    }.items()
 }
+"""Each preset's value for the size flags it fills in (a flag given on the command line wins)."""
 SCENARIOS = ("initial", "resync", "incremental")
 
 

@@ -19,23 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from jde_stripe_pipeline.bench.child import RunFigures, run_in_child
+from jde_stripe_pipeline.ledger.model import OUTCOMES
 
 RUN = "run"
 """The phase from `execute_in_process` to its return: the run's wall time (imports excluded)."""
 STEP_EVENTS = {"STEP_START": 0, "STEP_SUCCESS": 1, "STEP_FAILURE": 1}
-_COUNTED = (
-    "records",
-    "created",
-    "updated",
-    "unchanged",
-    "conflict",
-    "quarantined",
-    "failed",
-    "deleted",
-    "stripe_requests",
-    "mismatches",
-    "invoices",
-)
+_COUNTED = OUTCOMES | {"records", "stripe_requests", "mismatches", "invoices"}
+"""The materialization metadata kept as counts: one per sync outcome (the ledger's list), plus these."""
 
 
 def run_project(env: Mapping[str, str], partition_key: str) -> RunFigures:

@@ -29,6 +29,7 @@ from jde_stripe_pipeline.credentials.models import StoredCredentials, build_stri
 from jde_stripe_pipeline.credentials.store import write_store
 from jde_stripe_pipeline.reliability.run import SUMMARY_PREFIX
 from jde_stripe_pipeline.reliability.servers import Answer, HttpRequest, HttpResponse, Servers
+from jde_stripe_pipeline.sandboxes.ais.cli import ais_environment
 
 Match = Callable[[HttpRequest, Answer], bool]
 RUN_TIMEOUT_SECONDS = 600.0
@@ -110,11 +111,7 @@ class Arena:
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "HOME": str(self.workdir),
             "PYTHONUNBUFFERED": "1",
-            "JDE_TIMEZONE": self.servers.sandbox.config.timezone,
-            "JDE_AIS_URL": self.servers.ais_url,
-            "JDE_AIS_USERNAME": "JDE",
-            "JDE_AIS_PASSWORD": "JDE",
-            "JDE_AIS_ENVIRONMENT": "JDV920",
+            **ais_environment(self.servers.ais_url, self.servers.sandbox.config),
             "JDE_STRIPE_STATE_URL": self.ledger_url,
             "JDE_STRIPE_PAYMENT_TERMS_DAYS": "D10=10",
             **FAST_PACING,

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from jde_stripe_pipeline.cli import main
 from jde_stripe_pipeline.sandboxes.ais import AisSandbox, AisSandboxConfig
+from jde_stripe_pipeline.sandboxes.ais.cli import ais_environment
 from jde_stripe_pipeline.sandboxes.http_server import LoopbackServer
 from jde_stripe_pipeline_tests.jde.support import (
     all_jderest_requests,
@@ -23,13 +24,8 @@ AS_OF = date(2026, 11, 26)
 
 
 def _env(server: LoopbackServer) -> dict[str, str]:
-    return {
-        "JDE_AIS_URL": server.url,
-        "JDE_AIS_USERNAME": "JDE",
-        "JDE_AIS_PASSWORD": "JDE",
-        "JDE_AIS_ENVIRONMENT": "JDV920",
-        "JDE_TIMEZONE": "America/Chicago",
-    }
+    """What the sandbox tells an operator to export (every sandbox here has the default login)."""
+    return ais_environment(server.url, AisSandboxConfig())
 
 
 def _sandbox(**config: object) -> AisSandbox:

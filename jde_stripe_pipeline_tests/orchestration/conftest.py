@@ -20,6 +20,7 @@ from jde_stripe_pipeline.mapping import InvoiceRequest, map_invoice
 from jde_stripe_pipeline.orchestration.assets import build_sync_assets
 from jde_stripe_pipeline.orchestration.partitions import build_partitions
 from jde_stripe_pipeline.orchestration.resources import build_resources
+from jde_stripe_pipeline.sandboxes.ais.cli import ais_environment
 from jde_stripe_pipeline.sandboxes.stripe_emulator import DEFAULT_API_KEY
 from jde_stripe_pipeline.settings import Settings
 from jde_stripe_pipeline_tests.jde.support import expected_invoices
@@ -34,10 +35,7 @@ SYNC_ASSETS = build_sync_assets(build_partitions(TIMEZONE, date(2026, 1, 1)))
 def world_env(world: World) -> dict[str, str]:
     """What an operator sets: the sandboxes' logins plus fast pacing for a loopback emulator."""
     return {
-        "JDE_AIS_URL": world.ais_url,
-        "JDE_AIS_USERNAME": "JDE",
-        "JDE_AIS_PASSWORD": "JDE",
-        "JDE_AIS_ENVIRONMENT": "JDV920",
+        **ais_environment(world.ais_url, world.sandbox.config),
         "JDE_TIMEZONE": TIMEZONE,
         "STRIPE_API_KEY": DEFAULT_API_KEY,
         "STRIPE_API_BASE": world.stripe_url,

@@ -37,6 +37,7 @@ from jde_stripe_pipeline.mapping import (
 )
 from jde_stripe_pipeline.sandboxes.ais import AisSandbox, AisSandboxConfig
 from jde_stripe_pipeline.sandboxes.ais.admin_client import AisAdmin
+from jde_stripe_pipeline.sandboxes.ais.cli import ais_environment
 from jde_stripe_pipeline.sandboxes.stripe_emulator import (
     DEFAULT_API_KEY,
     StripeEmulator,
@@ -101,11 +102,7 @@ class World:
         ledger, the seed's `D10` terms and loopback pacing; `stripe_keys` replace the default key
         (`STRIPE_API_KEY_<ACCOUNT>` of routed accounts), `more` adds or replaces variables."""
         return {
-            "JDE_AIS_URL": self.ais_url,
-            "JDE_AIS_USERNAME": "JDE",
-            "JDE_AIS_PASSWORD": "JDE",
-            "JDE_AIS_ENVIRONMENT": "JDV920",
-            "JDE_TIMEZONE": "America/Chicago",
+            **ais_environment(self.ais_url, self.sandbox.config),
             **({"STRIPE_API_KEY": DEFAULT_API_KEY} if stripe_keys is None else stripe_keys),
             "STRIPE_API_BASE": self.stripe_url,
             "JDE_STRIPE_RATE_PER_SECOND": "500",
