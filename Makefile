@@ -54,8 +54,8 @@ scaleout: $(STAMP)
 	$(BIN)/python -m jde_stripe_pipeline.demo.scaleout $(SCALEOUT_ARGS)
 
 ## issue 10's bench: this project (the Dagster sync job) vs a naive SDK loop vs Stripe's limits, on the
-## sandboxes; prints the table and writes docs/performance.md (+ its chart). About 30 min by default on
-## 2 busy cores; BENCH_ARGS=--quick (a few minutes), BENCH_ARGS=--full (issue 10's sizes: hours),
+## sandboxes; prints the table and writes docs/performance.md (+ its chart). 12-15 min by default on
+## 2 quiet cores; BENCH_ARGS=--quick (a few minutes), BENCH_ARGS=--full (issue 10's sizes: hours),
 ## BENCH_ARGS="--repeat 3" (medians), BENCH_ARGS=--help for every flag.
 bench: $(STAMP)
 	$(BIN)/python -m jde_stripe_pipeline.bench $(BENCH_ARGS)

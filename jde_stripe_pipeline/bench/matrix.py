@@ -3,13 +3,12 @@
     python -m jde_stripe_pipeline.bench [--quick | --full] [--profiles test,live] [--latencies 50,300,1000]
         [--scenarios initial,resync,incremental] [--repeat N] [--no-write] [size flags…]
 
-Default sizes finish in about half an hour on a busy 2-core machine (each 1 s-latency cell is the
-slowest part: today's engine keeps only 4 requests in flight, the reconciliation reads one invoice at a
-time, and the baseline is sequential); `--full`
+Default sizes finish in 12-15 minutes on a quiet 2-core machine (the baseline is sequential: its
+1 s-latency cells are the slowest part, so it runs on a sample and is extrapolated, marked ≈); `--full`
 runs issue 10's sizes (1,000 customers and 2,000 invoices; an account of 20,000 customers and 50,000
-invoices, 1% changed) and takes hours, mostly in the slow cells (today's engine at 1 s latency, and
-the baseline); `--quick` is a few minutes (test profile, 300 ms). Prints the tables and writes
-docs/performance.md with a chart of one run's rate.
+invoices, 1% changed) and takes hours, mostly building and syncing the large account; `--quick` is a
+few minutes (test profile, 300 ms). Prints the tables and writes docs/performance.md with a chart of
+one run's rate.
 """
 
 from __future__ import annotations

@@ -2,8 +2,9 @@
 
 python -m jde_stripe_pipeline.reliability.run --run-id ID --partition KEY [--start ISO --end ISO]
 
-`jde_customers` → `stripe_customers` → `jde_invoices` (with the customers the invoices name) →
-`stripe_invoices` (missing customers first, from those) → `billing_reconciliation`, each step opening
+`jde_customers` → `jde_invoices` (with the customers the invoices name) → `stripe_invoices` (creating
+the missing ones from those while it writes the invoices) → `stripe_customers` →
+`billing_reconciliation`, each step opening
 its clients the one way the resources do (`runtime`: settings parsed once from the environment here, at
 the edge; the JDE login and the Stripe key resolved by `CredentialSource` when a client opens, the key
 re-read after a 401). Dagster itself is left out (it costs seconds to import and its run storage is
@@ -70,10 +71,6 @@ def sync_partition(
 
     with runtime.ais_session(jde, credentials) as session:  # jde_customers
         customers = tuple(extract_customers(session, window, ship_to_source=ship_to))
-    summary["step"] = "stripe_customers"
-    with runtime.stripe_sink(settings.stripe, credentials) as sink, runtime.open_ledger() as ledger:
-        records = [r for r in customers if isinstance(r, JdeCustomer | QuarantinedRecord)]
-        summary["customers"] = _report(engine(sink, ledger).sync_customers(records))
     summary["step"] = "jde_invoices"
     with runtime.ais_session(jde, credentials) as session:
         invoices = tuple(extract_invoices(session, window, invoice_profile(jde.invoice_source)))
@@ -86,6 +83,10 @@ def sync_partition(
             fetch_customers=lambda wanted: [c for c in named if _key(c) in {str(a) for a in wanted}],
         )
         summary["invoices"] = _report(report)
+    summary["step"] = "stripe_customers"
+    with runtime.stripe_sink(settings.stripe, credentials) as sink, runtime.open_ledger() as ledger:
+        records = [r for r in customers if isinstance(r, JdeCustomer | QuarantinedRecord)]
+        summary["customers"] = _report(engine(sink, ledger).sync_customers(records))
     summary["step"] = "billing_reconciliation"
     with runtime.stripe_sink(settings.stripe, credentials) as sink, runtime.open_ledger() as ledger:
         reconciliation = engine(sink, ledger).reconcile_invoices(
