@@ -57,8 +57,8 @@ def test_a_wait_ends_with_the_customers_result_or_when_the_lane_closes() -> None
 
 
 def test_a_first_invoice_sync_writes_customers_and_invoices_at_once(tmp_path: Path) -> None:
-    """Every write 20 ms at the emulator, so the lanes' overlap is a matter of order, not of luck."""
-    config = StripeEmulatorConfig(rate_limit_per_second=1000.0, search_lag_seconds=0.0, latency_ms=20)
+    """Every request 50 ms at the emulator, so the lanes' overlap is a matter of order, not of luck."""
+    config = StripeEmulatorConfig(rate_limit_per_second=1000.0, search_lag_seconds=0.0, latency_ms=50)
     with make_world(tmp_path, customers=20, invoices=40, emulator_config=config) as world:
         engine = world.engine(workers=4)
         with world.session() as session:
