@@ -8,6 +8,12 @@ pool (`customer lane`), in the order the invoices need them, while the invoices 
 invoice whose customer Stripe already has goes at once, one whose customer is in the lane waits for
 that customer alone. The account's budget (`stripe_sink/budget.py`) keeps both within every limit.
 
+The lane keeps at most `lead` customers ahead of the invoices that need them (`admit`/`reached`).
+Without that it wrote every customer first at its endpoint's full pace, taking places in flight the
+invoices could have used, and the invoices then ran alone, held by their own endpoints' 25/s: with a
+live key at 300 ms a first load of 1,000 customers and 2,000 invoices took 1.26 × the lower bound.
+Kept just ahead, the customers' writes spread over the whole load beside the invoices'.
+
 Pure bookkeeping and ordering; the engine runs the lanes.
 """
 
@@ -42,12 +48,18 @@ class CustomerLane:
     Thread-safe. `close` (the lane ended, however) releases every wait: a customer the lane never
     reached (its JDE row was not handed over, or the lane failed) then has no result."""
 
-    def __init__(self, an8s: Sequence[str]) -> None:
+    def __init__(self, an8s: Sequence[str], lead: int = 1) -> None:
+        if lead < 1:
+            raise ValueError(f"lead must be >= 1, got {lead}")
         self.an8s = list(an8s)
+        self.lead = lead
         self._position = {an8: index for index, an8 in enumerate(self.an8s)}
         self._done = {an8: threading.Event() for an8 in self.an8s}
         self._results: dict[str, RecordResult] = {}
         self._lock = threading.Lock()
+        self._reached = threading.Condition()
+        self._furthest = -1
+        """The lane position of the furthest customer an invoice has asked for."""
 
     def __bool__(self) -> bool:
         return bool(self.an8s)
@@ -72,6 +84,27 @@ class CustomerLane:
         event = self._done.get(result.record_key)
         if event is not None:
             event.set()
+
+    def reached(self, an8: str) -> None:
+        """An invoice of this customer is about to wait for it: the lane may go `lead` further."""
+        self._advance(self._position[an8])
+
+    def let_go(self) -> None:
+        """Nothing holds the lane back any more: the invoices are done (or stopped), or a customer
+        went to a later round (its invoices wait for it and must not hold the rest of the lane)."""
+        self._advance(len(self.an8s))
+
+    def admit(self, an8: str) -> None:
+        """Block the lane until this customer is within `lead` of the furthest one asked for."""
+        position = self._position.get(an8, len(self.an8s))
+        with self._reached:
+            self._reached.wait_for(lambda: position <= self._furthest + self.lead)
+
+    def _advance(self, position: int) -> None:
+        with self._reached:
+            if position > self._furthest:
+                self._furthest = position
+                self._reached.notify_all()
 
     def close(self) -> None:
         for event in self._done.values():

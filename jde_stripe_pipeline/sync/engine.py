@@ -60,7 +60,7 @@ from jde_stripe_pipeline.sync.decision import (
     StripeState,
 )
 from jde_stripe_pipeline.sync.drift import mark_drifted
-from jde_stripe_pipeline.sync.execute import run_rounds
+from jde_stripe_pipeline.sync.execute import NewKeyNeeded, run_rounds
 from jde_stripe_pipeline.sync.operations import Created
 from jde_stripe_pipeline.sync.per_record import RecordFlow
 from jde_stripe_pipeline.sync.reconcile import compare_invoice, expected_of, reconcile_invoices, report_of
@@ -135,7 +135,9 @@ class SyncEngine:
         with self.claims.held():
             listed = self._relink_if_empty(persist=True)
             items, ar_items = split_ar_events(dedupe(self._invoice_works(records)))
-            lane = CustomerLane(in_order_of_need(items, self._missing_customers(items)))
+            lane = CustomerLane(
+                in_order_of_need(items, self._missing_customers(items)), lead=2 * self.workers
+            )
             customers = self._customer_links(items, leave_out=set(lane.an8s))
             mappings, intents = self._ledger_rows("invoice", items)
 
@@ -143,6 +145,7 @@ class SyncEngine:
                 key = work.record_key
                 an8 = customer_of(work)
                 if an8 is not None and lane.waits_for(an8) and an8 not in customers:
+                    lane.reached(an8)
                     done = lane.wait(an8)
                     found = self._customer_links([work], synced=[done] if done else []).get(an8)
                     link = customers.setdefault(an8, found)  # one read per customer, whichever comes first
@@ -152,7 +155,10 @@ class SyncEngine:
 
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix="jde-stripe-customer-lane") as pool:
                 customer_lane = pool.submit(self._customer_lane, lane, fetch_customers) if lane else None
-                results = self._rounds("invoice", lane.first_needed(items), sync, progress=self.progress)
+                try:
+                    results = self._rounds("invoice", lane.first_needed(items), sync, progress=self.progress)
+                finally:
+                    lane.let_go()
                 customer_report = customer_lane.result() if customer_lane is not None else None
             results += self._rounds("invoice", ar_items, self._ar_events().sync)  # after their originals
         requests = sum(r.requests for r in results) + listed
@@ -318,20 +324,28 @@ class SyncEngine:
         items: list[Work],
         *,
         progress: Callable[[int, int | None], None] | None = None,
-        finished_one: Callable[[RecordResult], None] = lambda result: None,
+        lane: CustomerLane | None = None,
     ) -> SyncReport:
+        """`lane`: these are an invoice sync's missing customers (held to the lane's lead, each result
+        handed to the invoices waiting for it)."""
         started = time.monotonic()
         with self.claims.held():
             listed = self._relink_if_empty(persist=True)
             mappings, intents = self._ledger_rows("customer", items)
+
+            def sync(work: Work) -> RecordResult:
+                key = work.record_key
+                if lane is None:
+                    return self._flow.sync("customer", work, mappings.get(key), intents.get(key))
+                lane.admit(key)
+                try:
+                    return self._flow.sync("customer", work, mappings.get(key), intents.get(key))
+                except NewKeyNeeded:  # its invoices now wait for a later round: hold nothing back
+                    lane.let_go()
+                    raise
+
             results = self._rounds(
-                "customer",
-                items,
-                lambda work: self._flow.sync(
-                    "customer", work, mappings.get(work.record_key), intents.get(work.record_key)
-                ),
-                progress=progress,
-                finished_one=finished_one,
+                "customer", items, sync, progress=progress, finished_one=lane.done if lane else _ignore
             )
         requests = sum(r.requests for r in results) + listed
         return SyncReport("customer", tuple(results), requests, time.monotonic() - started)
@@ -340,7 +354,7 @@ class SyncEngine:
         """The lane's customers, in its order; every wait is released when it ends, however."""
         try:
             items = lane.customer_order(dedupe(self._customer_works(fetch([int(a) for a in lane.an8s]))))
-            return self._sync_customer_works(items, finished_one=lane.done)
+            return self._sync_customer_works(items, lane=lane)
         finally:
             lane.close()
 
@@ -410,3 +424,7 @@ def _planned(decision: Decision) -> PlannedChange:
         outcome=decision.outcome,
         operations=decision.operations,
     )
+
+
+def _ignore(result: RecordResult) -> None:
+    """A result nobody waits for."""

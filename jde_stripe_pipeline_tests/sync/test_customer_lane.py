@@ -112,3 +112,24 @@ def _record_key(entry: dict[str, Any]) -> str:
 
 def _at(entry: dict[str, Any]) -> float:
     return float(entry["received_at"])
+
+
+def test_the_lane_keeps_only_its_lead_ahead_of_the_invoices_that_need_it() -> None:
+    lane = CustomerLane([str(n) for n in range(10)], lead=2)
+    admitted: list[str] = []
+
+    def write_customers() -> None:
+        for an8 in lane.an8s:
+            lane.admit(an8)
+            admitted.append(an8)
+
+    writer = threading.Thread(target=write_customers, daemon=True)
+    writer.start()
+    writer.join(timeout=0.3)
+    assert admitted == ["0", "1"]  # nothing asked yet: the lead alone
+    lane.reached("3")  # an invoice of customer 3 waits for it
+    writer.join(timeout=0.3)
+    assert admitted == ["0", "1", "2", "3", "4", "5"]
+    lane.let_go()  # the invoices ended (or a customer went to a later round)
+    writer.join(timeout=5)
+    assert admitted == lane.an8s and not writer.is_alive()
