@@ -51,12 +51,10 @@ from jde_stripe_pipeline.stripe_sink import StripeSink
 from jde_stripe_pipeline.sync.ar_events import ArEvents, split_ar_events
 from jde_stripe_pipeline.sync.claims import Claims
 from jde_stripe_pipeline.sync.customer_lane import CustomerLane, customer_of, in_order_of_need
+from jde_stripe_pipeline.sync.customer_links import customer_links, customers_named, missing_customers
 from jde_stripe_pipeline.sync.decision import (
-    BlockedCustomer,
-    BusyCustomer,
     CustomerLink,
     Decision,
-    PendingCustomer,
     StripeState,
 )
 from jde_stripe_pipeline.sync.drift import mark_drifted
@@ -136,9 +134,9 @@ class SyncEngine:
             listed = self._relink_if_empty(persist=True)
             items, ar_items = split_ar_events(dedupe(self._invoice_works(records)))
             lane = CustomerLane(
-                in_order_of_need(items, self._missing_customers(items)), lead=2 * self.workers
+                in_order_of_need(items, missing_customers(self.ledger, items)), lead=2 * self.workers
             )
-            customers = self._customer_links(items, leave_out=set(lane.an8s))
+            customers = customer_links(self.ledger, customers_named(items) - set(lane.an8s))
             mappings, intents = self._ledger_rows("invoice", items)
 
             def sync(work: Work) -> RecordResult:
@@ -147,7 +145,7 @@ class SyncEngine:
                 if an8 is not None and lane.waits_for(an8) and an8 not in customers:
                     lane.reached(an8)
                     done = lane.wait(an8)
-                    found = self._customer_links([work], synced=[done] if done else []).get(an8)
+                    found = customer_links(self.ledger, {an8}, synced=[done] if done else []).get(an8)
                     link = customers.setdefault(an8, found)  # one read per customer, whichever comes first
                 else:
                     link = customers.get(an8) if an8 is not None else None
@@ -182,7 +180,7 @@ class SyncEngine:
     def plan_invoices(self, records: Iterable[JdeInvoice | QuarantinedRecord]) -> Plan:
         listed = self._relink_if_empty(persist=False)
         items, ar_items = split_ar_events(dedupe(self._invoice_works(records)))
-        changes, requests = self._planned("invoice", items, self._customer_links(items, plan=True))
+        changes, requests = self._planned("invoice", items, self._plan_links(items))
         for work in ar_items:
             ar_decision, cost = self._ar_events().plan(work)
             changes.append(_planned(ar_decision))
@@ -209,6 +207,10 @@ class SyncEngine:
             changes.append(_planned(decided[0]))
             requests += meter.count
         return changes, requests
+
+    def _plan_links(self, items: Sequence[Work]) -> dict[str, CustomerLink]:
+        found = self._found_in_memory.get("customer", {})
+        return customer_links(self.ledger, customers_named(items), plan_found=found)
 
     def seen_states(self) -> dict[str, StripeState]:
         """What Stripe answered for every invoice this engine read or wrote: another engine of the same
@@ -373,43 +375,6 @@ class SyncEngine:
 
     def _invoice_works(self, records: Iterable[JdeInvoice | QuarantinedRecord]) -> Iterator[Work]:
         return works(records, lambda record: map_invoice(record, self.invoice_config))
-
-    def _customer_links(
-        self,
-        items: Sequence[Work],
-        *,
-        plan: bool = False,
-        synced: Sequence[RecordResult] = (),
-        leave_out: set[str] | None = None,
-    ) -> dict[str, CustomerLink]:
-        """Each invoice customer's Stripe id; else quarantined (`BlockedCustomer`); else held by another
-        run (`BusyCustomer`, from the `synced` results); else, for a plan, the id the customer sync
-        relinks to or `PendingCustomer` (it creates it first). `leave_out`: customers the lane has yet to
-        write (their link is read once each is done)."""
-        an8s = {an8 for w in items if (an8 := customer_of(w)) is not None} - (leave_out or set())
-        links: dict[str, CustomerLink] = {
-            an8: m.stripe_id for an8, m in self.ledger.get_mappings("customer", an8s).items()
-        }
-        missing = an8s - set(links)
-        for an8, entry in self.ledger.open_quarantine_of("customer", missing).items():
-            links[an8] = BlockedCustomer(int(an8), entry.field, entry.reason)
-        for result in synced:
-            if result.outcome == "deferred" and result.record_key in missing:
-                links[result.record_key] = BusyCustomer(int(result.record_key), result.reason or "")
-        if plan:
-            intents = self.ledger.intents.of("customer", missing)
-            found = self._found_in_memory.get("customer", {})
-            for an8 in missing - set(links):
-                known = intents.get(an8)
-                stripe_id = known.stripe_id if known is not None else found.get(an8)
-                links[an8] = stripe_id or PendingCustomer(int(an8))
-        return links
-
-    def _missing_customers(self, items: Sequence[Work]) -> set[str]:
-        """The invoices' customers not in Stripe yet, or gone from it (drift)."""
-        an8s = {an8 for w in items if (an8 := customer_of(w)) is not None}
-        known = self.ledger.get_mappings("customer", an8s)
-        return {an8 for an8 in an8s if an8 not in known or known[an8].drift is not None}
 
 
 def _planned(decision: Decision) -> PlannedChange:
