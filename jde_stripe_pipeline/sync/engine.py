@@ -148,7 +148,7 @@ class SyncEngine:
                     found = customer_links(self.ledger, {an8}, synced=[done] if done else []).get(an8)
                     link = customers.setdefault(an8, found)  # one read per customer, whichever comes first
                 else:
-                    link = customers.get(an8) if an8 is not None else None
+                    link = _link(work, customers)
                 return self._flow.sync("invoice", work, mappings.get(key), intents.get(key), customer=link)
 
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix="jde-stripe-customer-lane") as pool:
@@ -198,8 +198,7 @@ class SyncEngine:
         for work in items:
             meter = Meter(self.stripe)
             key = work.record_key
-            an8 = customer_of(work)
-            link = customers.get(an8) if an8 is not None else None
+            link = _link(work, customers)
             decided = self._flow.decide(
                 kind, work, mappings.get(key), intents.get(key), meter, customer=link, peek=True
             )
@@ -337,13 +336,13 @@ class SyncEngine:
 
             def sync(work: Work) -> RecordResult:
                 key = work.record_key
-                if lane is None:
-                    return self._flow.sync("customer", work, mappings.get(key), intents.get(key))
-                lane.admit(key)
+                if lane is not None:
+                    lane.admit(key)
                 try:
                     return self._flow.sync("customer", work, mappings.get(key), intents.get(key))
                 except NewKeyNeeded:  # its invoices now wait for a later round: hold nothing back
-                    lane.let_go()
+                    if lane is not None:
+                        lane.let_go()
                     raise
 
             results = self._rounds(
@@ -375,6 +374,11 @@ class SyncEngine:
 
     def _invoice_works(self, records: Iterable[JdeInvoice | QuarantinedRecord]) -> Iterator[Work]:
         return works(records, lambda record: map_invoice(record, self.invoice_config))
+
+
+def _link(work: Work, customers: Mapping[str, CustomerLink]) -> CustomerLink:
+    an8 = customer_of(work)
+    return customers.get(an8) if an8 is not None else None
 
 
 def _planned(decision: Decision) -> PlannedChange:
