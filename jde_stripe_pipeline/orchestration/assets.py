@@ -7,10 +7,11 @@ under $DAGSTER_HOME/storage): the Stripe step syncs exactly what was extracted �
 customers they name, read in the same extract — so a Stripe step (and its retries) never reads AIS.
 Hence one partition per run (see jobs.py). Retries and checks: `steps.py`.
 
-`stripe_invoices` runs before `stripe_customers`: it creates the customers its invoices need on a lane
-of their own while the invoices go (`sync/customer_lane.py`), so a first load keeps Stripe's customer
-and invoice endpoints busy at once (each has its own 25/s); `stripe_customers` then syncs the rest of
-the day's customers, and finds those already written unchanged (no request).
+`stripe_invoices` runs before `stripe_customers`: it creates the customers Stripe lacks — those its
+invoices need, and the day's other new ones (it reads `jde_customers` too) — on a lane of their own while
+the invoices go (`sync/customer_lane.py`), so a first load keeps Stripe's customer and invoice endpoints
+busy at once (each has its own 25/s); `stripe_customers` then syncs the day's changed customers, and
+finds those already written unchanged (no request).
 """
 
 import warnings
@@ -91,8 +92,11 @@ class _Kind:
     extract_description: str
     sync_description: str
     extract: Callable[[AisSession, UpdateWindow, JdeAisResource], JdeExtract]
-    sync: Callable[[AccountSyncs, JdeExtract], AccountsReport]
+    sync: Callable[..., AccountsReport]
+    """(syncs, extract, **inputs) → report."""
     deps: tuple[dg.AssetKey, ...] = ()
+    inputs: tuple[tuple[str, dg.AssetKey], ...] = ()
+    """More extracts the Stripe step reads, by parameter name."""
 
 
 def _extract_customers(session: AisSession, window: UpdateWindow, jde: JdeAisResource) -> JdeExtract:
@@ -114,9 +118,11 @@ def _sync_customers(syncs: AccountSyncs, extract: JdeExtract) -> AccountsReport:
     return syncs.sync_customers(r for r in extract.records if isinstance(r, JdeCustomer | QuarantinedRecord))
 
 
-def _sync_invoices(syncs: AccountSyncs, extract: JdeExtract) -> AccountsReport:
+def _sync_invoices(syncs: AccountSyncs, extract: JdeExtract, day_customers: JdeExtract) -> AccountsReport:
+    """The invoices, with the day's new customers on the lane beside them (`sync/customer_lane.py`)."""
     records = [r for r in extract.records if isinstance(r, JdeInvoice | QuarantinedRecord)]
-    return syncs.sync_invoices(records, fetch_customers=extract.customers_of)
+    customers = [r for r in day_customers.records if isinstance(r, JdeCustomer | QuarantinedRecord)]
+    return syncs.sync_invoices(records, fetch_customers=extract.customers_of, day_customers=customers)
 
 
 CUSTOMERS = _Kind(
@@ -138,10 +144,12 @@ INVOICES = _Kind(
     "invoices",
     "JDE invoices (header + lines of the JDE_INVOICE_SOURCE profile) changed on the day, with the "
     "customers they name.",
-    "Draft Stripe invoices converged to the partition's JDE invoices; the customers they name that "
-    "Stripe lacks are created at the same time, each invoice once its customer is done.",
+    "Draft Stripe invoices converged to the partition's JDE invoices; the customers Stripe lacks (those "
+    "the invoices name, and the day's other new ones) are created at the same time, each invoice once "
+    "its customer is done.",
     _extract_invoices,
     _sync_invoices,
+    inputs=(("day_customers", JDE_CUSTOMERS),),
 )
 
 
@@ -179,7 +187,7 @@ def _pair(kind: _Kind, partitions: dg.PartitionsDefinition) -> list[dg.AssetsDef
         group_name="stripe",
         kinds={"stripe"},
         owners=OWNERS,
-        ins={"extract": dg.AssetIn(kind.extract_key)},
+        ins={"extract": dg.AssetIn(kind.extract_key), **{n: dg.AssetIn(k) for n, k in kind.inputs}},
         deps=list(kind.deps),
         dagster_type=dg.Any,  # the RunStates handed to the reconciliation step
         pool=stripe_pool(partitions),
@@ -192,10 +200,11 @@ def _pair(kind: _Kind, partitions: dg.PartitionsDefinition) -> list[dg.AssetsDef
         stripe: StripeResource,
         mapping: MappingResource,
         ledger: LedgerResource,
+        **inputs: JdeExtract,
     ) -> dg.MaterializeResult:
         with stripe_retries(context, stripe), ledger.open() as state:
             syncs = account_syncs(context, stripe, mapping, state, kind.label)
-            report = kind.sync(syncs, extract)
+            report = kind.sync(syncs, extract, **inputs)
             return finish_sync(
                 context,
                 stripe,

@@ -103,7 +103,7 @@ def sync_metadata(report: SyncReport, *, run_id: str, link: Link) -> Metadata:
     """Everything a Stripe asset's materialization (or its failure) shows."""
     results = list(report.results)
     problems = report.problems()
-    if report.customers is not None:  # customers an invoice sync had to create first
+    if report.customers is not None:  # the customers an invoice sync wrote on its lane
         results += report.customers.results
         problems += report.customers.problems()
     metadata: Metadata = {
@@ -116,7 +116,7 @@ def sync_metadata(report: SyncReport, *, run_id: str, link: Link) -> Metadata:
         "run_id": run_id,
     }
     if report.customers is not None:
-        metadata["customers_synced_first"] = dg.MetadataValue.json(outcome_counts(report.customers))
+        metadata["customers_written_with_invoices"] = dg.MetadataValue.json(outcome_counts(report.customers))
     touched = [r for r in results if r.stripe_id and r.outcome in ("created", "updated", "repaired")]
     if touched:
         first = link(touched[0].stripe_id or "")

@@ -147,13 +147,24 @@ class AccountSyncs:
         return AccountsReport("customer", _reports(reports), self._quarantine_unrouted(routed.unrouted))
 
     def sync_invoices(
-        self, records: Iterable[JdeInvoice | QuarantinedRecord], *, fetch_customers: CustomerFetch
+        self,
+        records: Iterable[JdeInvoice | QuarantinedRecord],
+        *,
+        fetch_customers: CustomerFetch,
+        day_customers: Sequence[JdeCustomer | QuarantinedRecord] = (),
     ) -> AccountsReport:
+        """Each account's invoices; its lane also writes the new customers of `day_customers` routed to
+        it (`SyncEngine.sync_invoices`)."""
         routed = route_invoices(records, self.routing)
+        customers = self.route_customers(day_customers) if day_customers else None
         reports = self._each(
             routed,
             lambda engine, mine: (
-                engine.sync_invoices(mine, fetch_customers=fetch_customers),
+                engine.sync_invoices(
+                    mine,
+                    fetch_customers=fetch_customers,
+                    day_customers=customers.of(engine.ledger.account) if customers else (),
+                ),
                 engine.seen_states(),
             ),
         )

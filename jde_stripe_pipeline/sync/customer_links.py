@@ -1,16 +1,17 @@
 """Each invoice's customer as the invoice's decision needs it, read from the ledger.
 
 A Stripe id; else why not (`decision.CustomerLink`): quarantined, held by another run, or — for a plan —
-about to be created by the same sync. Which customers an invoice sync must write first is decided here
-too (`missing_customers`), so both read the ledger the same way.
+about to be created by the same sync. Which customers an invoice sync writes on its lane is decided here
+too (`invoice_lane`), so both read the ledger the same way.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
+from jde_stripe_pipeline.jde.records import JdeCustomer, QuarantinedRecord
 from jde_stripe_pipeline.ledger import Ledger
-from jde_stripe_pipeline.sync.customer_lane import customer_of
+from jde_stripe_pipeline.sync.customer_lane import CustomerLane, customer_of, in_order_of_need, lane_order
 from jde_stripe_pipeline.sync.decision import BlockedCustomer, BusyCustomer, CustomerLink, PendingCustomer
 from jde_stripe_pipeline.sync.results import RecordResult
 from jde_stripe_pipeline.sync.work import Work
@@ -21,11 +22,40 @@ def customers_named(items: Iterable[Work]) -> set[str]:
     return {an8 for work in items if (an8 := customer_of(work)) is not None}
 
 
-def missing_customers(ledger: Ledger, items: Sequence[Work]) -> set[str]:
-    """The invoices' customers not in Stripe yet, or gone from it (drift)."""
-    an8s = customers_named(items)
+CustomerFetch = Callable[[Sequence[int]], Iterable[JdeCustomer | QuarantinedRecord]]
+"""The current JDE state of these customers (the invoice extract hands it over)."""
+
+
+def missing(ledger: Ledger, an8s: set[str]) -> set[str]:
+    """The customers not in Stripe yet, or gone from it (drift)."""
     known = ledger.get_mappings("customer", an8s)
     return {an8 for an8 in an8s if an8 not in known or known[an8].drift is not None}
+
+
+def invoice_lane(
+    ledger: Ledger,
+    items: Sequence[Work],
+    day_customers: Sequence[JdeCustomer | QuarantinedRecord],
+    fetch: CustomerFetch,
+    *,
+    lead: int,
+) -> tuple[CustomerLane, CustomerFetch]:
+    """An invoice sync's customer lane and where it reads its customers: those the invoices name that
+    Stripe lacks, in order of need (read through `fetch`), with the day's other new customers spread
+    among them (`day_customers`: the customer extract's records, as extracted)."""
+    named = customers_named(items)
+    day = {str(c.an8): c for c in day_customers if isinstance(c, JdeCustomer) and str(c.an8) not in named}
+    new = missing(ledger, set(day))
+    others = [an8 for an8 in day if an8 in new]
+    lane = CustomerLane(
+        lane_order(in_order_of_need(items, missing(ledger, named)), others), lead=lead, invoices=len(items)
+    )
+
+    def lane_fetch(an8s: Sequence[int]) -> list[JdeCustomer | QuarantinedRecord]:
+        own = [a for a in an8s if str(a) not in day]
+        return [*(fetch(own) if own else ()), *(day[str(a)] for a in an8s if str(a) in day)]
+
+    return lane, lane_fetch
 
 
 def customer_links(

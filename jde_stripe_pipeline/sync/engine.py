@@ -24,8 +24,8 @@ Why else it is built this way:
   mapping does not own are a person's: left alone and reported.
 - Drift (a draft deleted or edited in Stripe while JDE did not change) is found by `reconcile_invoices`,
   marked in the ledger, and repaired by the next sync (`drift.py`).
-- Each invoice after its customer: `sync_invoices` creates the invoices' missing customers on a lane
-  of its own while the invoices go (`customer_lane.py`); records are deduplicated by key, so no two
+- Each invoice after its customer: `sync_invoices` creates the customers Stripe lacks on a lane of its
+  own while the invoices go (`customer_lane.py`); records are deduplicated by key, so no two
   threads ever race on one object. An invoice whose customer is quarantined is quarantined too.
 - A rejected request (400…) fails its record only, with Stripe's message, and the batch goes on.
 """
@@ -50,13 +50,14 @@ from jde_stripe_pipeline.mapping import (
 from jde_stripe_pipeline.stripe_sink import StripeSink
 from jde_stripe_pipeline.sync.ar_events import ArEvents, split_ar_events
 from jde_stripe_pipeline.sync.claims import Claims
-from jde_stripe_pipeline.sync.customer_lane import CustomerLane, customer_of, in_order_of_need
-from jde_stripe_pipeline.sync.customer_links import customer_links, customers_named, missing_customers
-from jde_stripe_pipeline.sync.decision import (
-    CustomerLink,
-    Decision,
-    StripeState,
+from jde_stripe_pipeline.sync.customer_lane import CustomerLane, customer_of
+from jde_stripe_pipeline.sync.customer_links import (
+    CustomerFetch,
+    customer_links,
+    customers_named,
+    invoice_lane,
 )
+from jde_stripe_pipeline.sync.decision import CustomerLink, Decision, StripeState
 from jde_stripe_pipeline.sync.drift import mark_drifted
 from jde_stripe_pipeline.sync.execute import NewKeyNeeded, run_rounds
 from jde_stripe_pipeline.sync.operations import Created
@@ -76,8 +77,6 @@ from jde_stripe_pipeline.sync.stripe_state import Meter
 from jde_stripe_pipeline.sync.work import Work, dedupe, works
 
 __all__ = ["CustomerFetch", "SyncEngine"]
-
-CustomerFetch = Callable[[Sequence[int]], Iterable[JdeCustomer | QuarantinedRecord]]
 
 
 class SyncEngine:
@@ -124,17 +123,21 @@ class SyncEngine:
         return self._sync_customer_works(dedupe(self._customer_works(records)), progress=self.progress)
 
     def sync_invoices(
-        self, records: Iterable[JdeInvoice | QuarantinedRecord], *, fetch_customers: CustomerFetch
+        self,
+        records: Iterable[JdeInvoice | QuarantinedRecord],
+        *,
+        fetch_customers: CustomerFetch,
+        day_customers: Sequence[JdeCustomer | QuarantinedRecord] = (),
     ) -> SyncReport:
-        """The invoices, and the customers they name that Stripe does not have yet (or lost), written
-        at the same time: the customers on a lane of their own, each invoice once its customer is
-        done (`customer_lane.py`)."""
+        """The invoices, and the customers Stripe lacks, written at the same time: those the invoices
+        name (`fetch_customers`) and the other new ones of `day_customers` on a lane of their own, each
+        invoice once its customer is done (`customer_lane.py`)."""
         started = time.monotonic()
         with self.claims.held():
             listed = self._relink_if_empty(persist=True)
             items, ar_items = split_ar_events(dedupe(self._invoice_works(records)))
-            lane = CustomerLane(
-                in_order_of_need(items, missing_customers(self.ledger, items)), lead=2 * self.workers
+            lane, fetch = invoice_lane(
+                self.ledger, items, day_customers, fetch_customers, lead=2 * self.workers
             )
             customers = customer_links(self.ledger, customers_named(items) - set(lane.an8s))
             mappings, intents = self._ledger_rows("invoice", items)
@@ -142,6 +145,7 @@ class SyncEngine:
             def sync(work: Work) -> RecordResult:
                 key = work.record_key
                 an8 = customer_of(work)
+                lane.started()
                 if an8 is not None and lane.waits_for(an8) and an8 not in customers:
                     lane.reached(an8)
                     done = lane.wait(an8)
@@ -152,7 +156,7 @@ class SyncEngine:
                 return self._flow.sync("invoice", work, mappings.get(key), intents.get(key), customer=link)
 
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix="jde-stripe-customer-lane") as pool:
-                customer_lane = pool.submit(self._customer_lane, lane, fetch_customers) if lane else None
+                customer_lane = pool.submit(self._customer_lane, lane, fetch) if lane else None
                 try:
                     results = self._rounds("invoice", lane.first_needed(items), sync, progress=self.progress)
                 finally:

@@ -37,6 +37,12 @@ def test_a_partition_materializes_into_stripe_and_a_second_run_writes_nothing(
     assert result.success
     assert_partition_synced(pipeline, result)
     writes = len(pipeline.world.writes())
+    # a first load: the invoice step's lane wrote every new customer, those its invoices name and the
+    # day's others, so the customer step after it found the day's customers as they are
+    lane = metadata_values(result, "stripe_invoices")["customers_written_with_invoices"]
+    assert lane.get("created") == len(pipeline.stripe_customer_an8s()) > 0
+    customers = metadata_values(result, "stripe_customers")
+    assert customers["stripe_requests"] == customers["created"] == 0 and customers["unchanged"] > 0
 
     again = pipeline.materialize(instance)
     assert again.success

@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 
 from jde_stripe_pipeline.jde.read import fetch_customers
+from jde_stripe_pipeline.jde.records import JdeCustomer
 from jde_stripe_pipeline.mapping import InvoiceMappingConfig, InvoiceRequest, map_invoice
 from jde_stripe_pipeline.sandboxes.stripe_emulator import StripeEmulatorConfig
-from jde_stripe_pipeline.sync.customer_lane import CustomerLane, in_order_of_need
+from jde_stripe_pipeline.sync.customer_lane import CustomerLane, in_order_of_need, lane_order
 from jde_stripe_pipeline.sync.results import RecordResult
 from jde_stripe_pipeline.sync.work import Work
 from jde_stripe_pipeline_tests.mapping import builders
@@ -133,3 +134,52 @@ def test_the_lane_keeps_only_its_lead_ahead_of_the_invoices_that_need_it() -> No
     lane.let_go()  # the invoices ended (or a customer went to a later round)
     writer.join(timeout=5)
     assert admitted == lane.an8s and not writer.is_alive()
+
+
+def test_the_days_other_new_customers_are_spread_among_those_invoices_need() -> None:
+    needed = [f"n{i}" for i in range(6)]
+    assert lane_order(needed, ["o1", "o2"]) == ["n0", "n1", "o1", "n2", "n3", "o2", "n4", "n5"]
+    assert lane_order([], ["o1", "o2"]) == ["o1", "o2"] and lane_order(needed, []) == needed
+
+
+def test_the_lane_keeps_up_with_the_invoices_even_when_none_needs_its_customers() -> None:
+    lane = CustomerLane([str(n) for n in range(10)], lead=1, invoices=5)
+    admitted: list[str] = []
+
+    def write_customers() -> None:
+        for an8 in lane.an8s:
+            lane.admit(an8)
+            admitted.append(an8)
+
+    writer = threading.Thread(target=write_customers, daemon=True)
+    writer.start()
+    writer.join(timeout=0.3)
+    assert admitted == ["0"]
+    lane.started()  # one invoice of five began: a fifth of the lane (2 customers), and the lead
+    writer.join(timeout=0.3)
+    assert admitted == ["0", "1", "2"]
+    for _ in range(4):
+        lane.started()
+    writer.join(timeout=5)
+    assert admitted == lane.an8s and not writer.is_alive()
+
+
+def test_an_invoice_sync_also_writes_the_days_customers_no_invoice_names(tmp_path: Path) -> None:
+    with make_world(tmp_path, customers=20, invoices=10) as world:
+        engine = world.engine(workers=4)
+        day = world.customers()
+        with world.session() as session:
+            report = engine.sync_invoices(
+                world.invoices(),
+                fetch_customers=lambda an8s: fetch_customers(session, an8s, as_of=AS_OF),
+                day_customers=day,
+            )
+        assert report.customers is not None
+        created = {r.record_key for r in report.customers.results if r.outcome == "created"}
+        named = {str(i.an8) for i in world.good_invoices()}
+        others = {str(c.an8) for c in day if isinstance(c, JdeCustomer) and str(c.an8) not in named}
+        assert others and others <= created  # not only the customers the invoices name
+        assert report.customers.requests_sent == len(created)  # 1 request per new customer
+        customers_again = engine.sync_customers(day)  # the customers step after it writes nothing
+        assert customers_again.requests_sent == 0
+        assert_stripe_matches_jde(world)
