@@ -158,18 +158,29 @@ class Ledger:
         Raises `MappingConflictError` (nothing written) when the mapping change would give the JDE key a
         second Stripe object or the Stripe object a second key; record a `conflict` outcome instead.
         """
-        problems = outcome.problems()
-        if problems:
-            raise InvalidOutcomeError(
-                f"cannot record {outcome.object_type} {outcome.record_key}: {'; '.join(problems)}"
-            )
+        return self.record_outcomes([outcome])[0]
+
+    def record_outcomes(self, outcomes: Sequence[RecordOutcome]) -> list[AuditEntry]:
+        """`record_outcome` for several records in one transaction (one commit: a re-sync's thousands of
+        `unchanged` rows cost one fsync, not one each); all or nothing. A mapping conflict raised by a
+        batch names one of its records: record them one by one to find each."""
+        for outcome in outcomes:
+            problems = outcome.problems()
+            if problems:
+                raise InvalidOutcomeError(
+                    f"cannot record {outcome.object_type} {outcome.record_key}: {'; '.join(problems)}"
+                )
         now = self._clock()
+        entries: list[AuditEntry] = []
+        outcome = outcomes[0]
         try:
             with self._write() as conn:
-                audit_id = append_audit(conn, self.account, outcome, now)
-                apply_mapping(conn, self.account, outcome, now)
-                apply_quarantine(conn, self.account, outcome, now)
-                settle(conn, self.account, outcome, now)
+                for outcome in outcomes:
+                    audit_id = append_audit(conn, self.account, outcome, now)
+                    apply_mapping(conn, self.account, outcome, now)
+                    apply_quarantine(conn, self.account, outcome, now)
+                    settle(conn, self.account, outcome, now)
+                    entries.append(AuditEntry(id=audit_id, **audit_values(outcome, now, self.account)))
         except IntegrityError as error:
             # A concurrent writer slipped past the checks above; the unique constraints caught it.
             if "jde_stripe_mapping" not in str(error.orig):
@@ -177,7 +188,7 @@ class Ledger:
             raise self._conflict_after_race(
                 outcome.object_type, outcome.record_key, outcome.stripe_id
             ) from error
-        return AuditEntry(id=audit_id, **audit_values(outcome, now, self.account))
+        return entries
 
     # -- reads -----------------------------------------------------------------------------------------
 

@@ -313,16 +313,19 @@ class SyncEngine:
         progress: Callable[[int, int | None], None] | None = None,
         finished_one: Callable[[RecordResult], None] = lambda result: None,
     ) -> list[RecordResult]:
-        return run_rounds(
-            kind,
-            items,
-            sync,
-            max_rounds=self.max_rounds,
-            workers=self.workers,
-            give_up=lambda work, error: self._flow.give_up(kind, work, error),
-            progress=progress,
-            finished_one=finished_one,
-        )
+        try:
+            return run_rounds(
+                kind,
+                items,
+                sync,
+                max_rounds=self.max_rounds,
+                workers=self.workers,
+                give_up=lambda work, error: self._flow.give_up(kind, work, error),
+                progress=progress,
+                finished_one=finished_one,
+            )
+        finally:
+            self._flow.recorder.flush()  # the `unchanged` rows held back for one commit
 
     def _sync_customer_works(
         self,

@@ -3,10 +3,14 @@
 A mapping the ledger refuses (`MappingConflictError`: the JDE key or the Stripe object is already
 mapped otherwise, e.g. two records relinked to one Stripe object) turns the record into a conflict.
 An outcome written under the run's claim on the record ends that claim in the same transaction.
+
+`unchanged` outcomes (no claim, nothing sent) are written in batches of `BATCH` (`flush`, which the
+engine calls when its records are done): one transaction each cost a re-sync ~5 ms a record in commits.
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 
 from jde_stripe_pipeline.ledger import (
@@ -24,6 +28,7 @@ from jde_stripe_pipeline.sync.results import ObjectKind, RecordResult
 from jde_stripe_pipeline.sync.work import Work
 
 _MAPPED: frozenset[Outcome] = frozenset({"created", "updated", "unchanged", "repaired"})
+BATCH = 500
 
 
 class Recorder:
@@ -33,6 +38,8 @@ class Recorder:
         self.ledger = ledger
         self.run_id = run_id
         self.partition_key = partition_key
+        self._unchanged: list[tuple[RecordResult, RecordOutcome]] = []
+        self._lock = threading.Lock()
 
     def already_deleted(self, record_key: str, content_hash: str) -> bool:
         """A record whose draft this engine deleted for this very content: nothing to look up again."""
@@ -90,6 +97,13 @@ class Recorder:
             work.jde_version,
             dict(decision.detail),
         )
+        if decision.outcome == "unchanged" and release is None:
+            with self._lock:
+                self._unchanged.append((result, outcome))
+                full = len(self._unchanged) >= BATCH
+            if full:
+                self.flush()
+            return result
         return self._write(result, outcome)
 
     def failed(
@@ -148,6 +162,19 @@ class Recorder:
         )
         self.ledger.intents.record_deferral(outcome)
         return result
+
+    def flush(self) -> None:
+        """Write the `unchanged` outcomes held back, in one transaction (one by one if a mapping
+        conflict — another run re-mapped one of them meanwhile — refuses the batch)."""
+        with self._lock:
+            held, self._unchanged = self._unchanged, []
+        if not held:
+            return
+        try:
+            self.ledger.record_outcomes([outcome for _, outcome in held])
+        except MappingConflictError:
+            for result, outcome in held:
+                self._write(result, outcome)
 
     def _write(self, result: RecordResult, outcome: RecordOutcome) -> RecordResult:
         try:
