@@ -24,6 +24,8 @@ from jde_stripe_pipeline.sandboxes.ais import AisSandbox
 from jde_stripe_pipeline.sandboxes.ais.admin_client import AisAdmin
 from jde_stripe_pipeline.sandboxes.http_server import LoopbackServer
 
+AS_OF = date(2026, 11, 26)
+"""The day the tests' AIS sandboxes are seeded as of (and the extracts read them as of)."""
 FAST_RETRY = RetryPolicy(max_attempts=4, base_delay=0.01, max_delay=0.05, connect_timeout=5, read_timeout=30)
 
 

@@ -25,6 +25,7 @@ from jde_stripe_pipeline.jde.tables import F0101, F03012
 from jde_stripe_pipeline.jde.window import UpdateWindow
 from jde_stripe_pipeline.sandboxes.ais import AisSandbox, AisSandboxConfig
 from jde_stripe_pipeline_tests.jde.support import (
+    AS_OF,
     FAST_RETRY,
     count_requests,
     sandbox_stats,
@@ -34,7 +35,6 @@ from jde_stripe_pipeline_tests.jde.support import (
     upsert_rows,
 )
 
-AS_OF = date(2026, 11, 26)
 NEXT = "POST /jderest/v2/dataservice/next"
 ORACLE_EXPIRED = {
     "sysErrors": [

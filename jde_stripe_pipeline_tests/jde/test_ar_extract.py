@@ -21,9 +21,8 @@ from jde_stripe_pipeline.jde.window import UpdateWindow
 from jde_stripe_pipeline.sandboxes.ais import AisSandbox
 from jde_stripe_pipeline.sandboxes.http_server import LoopbackServer
 from jde_stripe_pipeline_tests.jde.ar_expected import changed_documents, expected_ar, minor
-from jde_stripe_pipeline_tests.jde.support import served, session_for, upsert_rows
+from jde_stripe_pipeline_tests.jde.support import AS_OF, served, session_for, upsert_rows
 
-AS_OF = dt.date(2026, 11, 26)
 EVERYTHING = UpdateWindow(dt.datetime(2000, 1, 1), dt.datetime(2100, 1, 1))
 
 

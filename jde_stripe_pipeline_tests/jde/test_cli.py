@@ -1,7 +1,6 @@
 """`jde-stripe extract …` against the real sandbox: what a user sees before syncing."""
 
 import json
-from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -13,14 +12,13 @@ from jde_stripe_pipeline.sandboxes.ais import AisSandbox, AisSandboxConfig
 from jde_stripe_pipeline.sandboxes.ais.cli import ais_environment
 from jde_stripe_pipeline.sandboxes.http_server import LoopbackServer
 from jde_stripe_pipeline_tests.jde.support import (
+    AS_OF,
     all_jderest_requests,
     expected_ship_tos,
     sandbox_stats,
     served,
     upsert_rows,
 )
-
-AS_OF = date(2026, 11, 26)
 
 
 def _env(server: LoopbackServer) -> dict[str, str]:

@@ -18,6 +18,7 @@ from jde_stripe_pipeline.jde.tables import CUSTOMER_TABLES
 from jde_stripe_pipeline.jde.window import UpdateWindow
 from jde_stripe_pipeline.sandboxes.ais import AisSandbox, AisSandboxConfig
 from jde_stripe_pipeline_tests.jde.support import (
+    AS_OF,
     count_requests,
     expected_customers,
     expected_invoices,
@@ -27,7 +28,6 @@ from jde_stripe_pipeline_tests.jde.support import (
     upsert_rows,
 )
 
-AS_OF = date(2026, 11, 26)
 EVERYTHING = UpdateWindow(datetime(2026, 10, 1), datetime(2026, 11, 27))
 EDGES = UpdateWindow(datetime(2026, 11, 5, 13, 27, 41), datetime(2026, 11, 19, 8, 15, 0))
 

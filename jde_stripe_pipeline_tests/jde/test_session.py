@@ -15,6 +15,7 @@ from jde_stripe_pipeline.jde.errors import (
 from jde_stripe_pipeline.jde.query import BrowseRequest, Condition, Operator, Query
 from jde_stripe_pipeline.sandboxes.ais import AisSandbox, AisSandboxConfig
 from jde_stripe_pipeline_tests.jde.support import (
+    AS_OF,
     FAST_RETRY,
     all_jderest_requests,
     count_requests,
@@ -24,7 +25,6 @@ from jde_stripe_pipeline_tests.jde.support import (
     settings_for,
 )
 
-AS_OF = date(2026, 11, 26)
 TOKEN = "POST /jderest/v2/tokenrequest"
 LOGOUT = "POST /jderest/v2/tokenrequest/logout"
 BROWSE = "POST /jderest/v2/dataservice"

@@ -14,9 +14,8 @@ from jde_stripe_pipeline.jde.ship_to import ShipToOrder, latest_ship_to_orders
 from jde_stripe_pipeline.jde.window import UpdateWindow
 from jde_stripe_pipeline.sandboxes.ais import AisSandbox
 from jde_stripe_pipeline.sandboxes.ais.store import to_julian
-from jde_stripe_pipeline_tests.jde.support import expected_ship_tos, served, session_for, upsert_rows
+from jde_stripe_pipeline_tests.jde.support import AS_OF, expected_ship_tos, served, session_for, upsert_rows
 
-AS_OF = date(2026, 11, 26)
 EVERYTHING = UpdateWindow(datetime(2026, 10, 1), datetime(2026, 11, 27))
 EXTRA_DAY = date(2026, 11, 26)
 """Rows the tests add are stamped on as_of's day, after every seeded stamp (1-28 days before)."""

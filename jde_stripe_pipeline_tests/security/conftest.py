@@ -38,6 +38,7 @@ from jde_stripe_pipeline.credentials.store import store_path, write_store
 from jde_stripe_pipeline.jde.client import AisSession
 from jde_stripe_pipeline.jde.settings import AisSettings
 from jde_stripe_pipeline.ledger import Ledger
+from jde_stripe_pipeline.ledger.database import STATE_FILE_NAME
 from jde_stripe_pipeline.sandboxes.ais import AisSandbox, AisSandboxConfig
 from jde_stripe_pipeline.sandboxes.ais.config import AisUser
 from jde_stripe_pipeline.sandboxes.http_server import HttpRequest, HttpResponse, LoopbackServer
@@ -48,7 +49,7 @@ from jde_stripe_pipeline.sandboxes.stripe_emulator import (
 )
 from jde_stripe_pipeline.settings import Settings
 from jde_stripe_pipeline.sync import SyncReport
-from jde_stripe_pipeline_tests.credentials.conftest import isolate_home
+from jde_stripe_pipeline_tests.credentials.conftest import Home, isolate_home
 from jde_stripe_pipeline_tests.jde.support import FAST_RETRY
 from jde_stripe_pipeline_tests.sync.conftest import (
     AS_OF,
@@ -258,17 +259,15 @@ class Setup:
     stripe: StripeFront
     stripe_url: str
     home: Path
+    dagster_home: Path
+    """`$DAGSTER_HOME` as `isolate_home` set it: where the pipeline keeps its ledger and store."""
     monkeypatch: pytest.MonkeyPatch
     runs: int = 0
     reports: list[tuple[SyncReport, SyncReport]] = field(default_factory=list)
 
     @property
-    def dagster_home(self) -> Path:
-        return self.home / "dagster_home"
-
-    @property
     def ledger_path(self) -> Path:
-        return self.dagster_home / "jde_stripe_state.sqlite"
+        return self.dagster_home / STATE_FILE_NAME
 
     def configure(
         self, mode: CredentialMode, *, stripe_key: str = STRIPE_KEY, password: str = JDE_PASSWORD
@@ -350,12 +349,13 @@ def run_pipeline(
         return sync_extracted(engine, session)
 
 
-def isolate_environment(monkeypatch: pytest.MonkeyPatch, home: Path) -> None:
+def isolate_environment(monkeypatch: pytest.MonkeyPatch, home: Path) -> Home:
     """No credential of the machine running the tests leaks in; everything lives under `home`."""
-    isolate_home(monkeypatch, home)
+    paths = isolate_home(monkeypatch, home)
     for name, value in FAST_STRIPE.items():
         monkeypatch.setenv(name, value)
-    (home / "dagster_home").mkdir(parents=True, exist_ok=True)
+    paths.dagster_home.mkdir(parents=True, exist_ok=True)
+    return paths
 
 
 @contextlib.contextmanager
@@ -367,7 +367,7 @@ def make_setup(
     invoices: int = 20,
     ais_config: AisSandboxConfig | None = None,
 ) -> Iterator[Setup]:
-    isolate_environment(monkeypatch, tmp_path)
+    paths = isolate_environment(monkeypatch, tmp_path)
     config = ais_config or AisSandboxConfig()
     config = config.updated({"users": {JDE_USER: AisUser(password=JDE_PASSWORD)}})
     sandbox = AisSandbox(seed=11, customers=customers, invoices=invoices, as_of=AS_OF, config=config)
@@ -390,6 +390,7 @@ def make_setup(
                     front,
                     stripe_server.url,
                     tmp_path,
+                    paths.dagster_home,
                     monkeypatch,
                 )
             recorder.close()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -45,10 +45,9 @@ from jde_stripe_pipeline.sandboxes.stripe_emulator import (
 )
 from jde_stripe_pipeline.stripe_sink import StripeSink
 from jde_stripe_pipeline.sync import SyncEngine, SyncReport
-from jde_stripe_pipeline_tests.jde.support import FAST_RETRY, expected_customers, expected_invoices
+from jde_stripe_pipeline_tests.jde.support import AS_OF, FAST_RETRY, expected_customers, expected_invoices
 from jde_stripe_pipeline_tests.stripe_sink.support import loopback_sink
 
-AS_OF = date(2026, 11, 26)
 EVERYTHING = UpdateWindow(datetime(2000, 1, 1), datetime(2100, 1, 1))
 CUSTOMER_CONFIG = CustomerMappingConfig()
 INVOICE_CONFIG = InvoiceMappingConfig(payment_terms_days={"D10": 10})

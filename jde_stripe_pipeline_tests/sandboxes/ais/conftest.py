@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Iterator
 from decimal import Decimal
@@ -13,8 +12,8 @@ import requests
 
 from jde_stripe_pipeline.sandboxes.ais import AisSandbox
 from jde_stripe_pipeline.sandboxes.http_server import HttpRequest, HttpResponse, LoopbackServer
+from jde_stripe_pipeline_tests.jde.support import AS_OF
 
-AS_OF = dt.date(2026, 11, 26)
 DEVICE = "pytest-device"
 
 
