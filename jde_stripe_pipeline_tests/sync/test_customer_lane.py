@@ -115,8 +115,8 @@ def _at(entry: dict[str, Any]) -> float:
     return float(entry["received_at"])
 
 
-def test_the_lane_keeps_only_its_lead_ahead_of_the_invoices_that_need_it() -> None:
-    lane = CustomerLane([str(n) for n in range(10)], lead=2)
+def _writing(lane: CustomerLane) -> tuple[threading.Thread, list[str]]:
+    """A thread admitting the lane's customers one by one, and what it admitted within 0.3 s."""
     admitted: list[str] = []
 
     def write_customers() -> None:
@@ -127,6 +127,12 @@ def test_the_lane_keeps_only_its_lead_ahead_of_the_invoices_that_need_it() -> No
     writer = threading.Thread(target=write_customers, daemon=True)
     writer.start()
     writer.join(timeout=0.3)
+    return writer, admitted
+
+
+def test_the_lane_keeps_only_its_lead_ahead_of_the_invoices_that_need_it() -> None:
+    lane = CustomerLane([str(n) for n in range(10)], lead=2)
+    writer, admitted = _writing(lane)
     assert admitted == ["0", "1"]  # nothing asked yet: the lead alone
     lane.reached("3")  # an invoice of customer 3 waits for it
     writer.join(timeout=0.3)
@@ -144,16 +150,7 @@ def test_the_days_other_new_customers_are_spread_among_those_invoices_need() -> 
 
 def test_the_lane_keeps_up_with_the_invoices_even_when_none_needs_its_customers() -> None:
     lane = CustomerLane([str(n) for n in range(10)], lead=1, invoices=5)
-    admitted: list[str] = []
-
-    def write_customers() -> None:
-        for an8 in lane.an8s:
-            lane.admit(an8)
-            admitted.append(an8)
-
-    writer = threading.Thread(target=write_customers, daemon=True)
-    writer.start()
-    writer.join(timeout=0.3)
+    writer, admitted = _writing(lane)
     assert admitted == ["0"]
     lane.started()  # one invoice of five began: a fifth of the lane (2 customers), and the lead
     writer.join(timeout=0.3)
