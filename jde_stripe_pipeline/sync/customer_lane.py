@@ -10,7 +10,8 @@ that customer alone. The account's budget (`stripe_sink/budget.py`) keeps both w
 
 The lane also writes the day's other new customers (no invoice of the day names them), spread evenly
 among the others (`lane_order`): written after the invoices, at `POST /v1/customers`' 25/s alone, they
-left the in-flight places idle at the end of a first load (~140 of 1,000 customers, ~7 s).
+left the in-flight places idle at the end of a first load (~140 of 1,000 customers, ~7 s). Live, 300 ms,
+1,000 customers and 2,000 invoices: Stripe time 1.23 × → 1.15 × the lower bound (one run each).
 
 The lane keeps at most `lead` customers ahead of the invoices (`admit`): ahead of the furthest customer
 an invoice asked for (`reached`), or of the invoices' share started (`started`), whichever is further.
