@@ -45,10 +45,10 @@ def invoice_lane(
     among them (`day_customers`: the customer extract's records, as extracted)."""
     named = customers_named(items)
     day = {str(c.an8): c for c in day_customers if isinstance(c, JdeCustomer) and str(c.an8) not in named}
-    new = missing(ledger, set(day))
+    new = missing(ledger, named | set(day))  # one ledger read for both
     others = [an8 for an8 in day if an8 in new]
     lane = CustomerLane(
-        lane_order(in_order_of_need(items, missing(ledger, named)), others), lead=lead, invoices=len(items)
+        lane_order(in_order_of_need(items, new & named), others), lead=lead, invoices=len(items)
     )
 
     def lane_fetch(an8s: Sequence[int]) -> list[JdeCustomer | QuarantinedRecord]:
