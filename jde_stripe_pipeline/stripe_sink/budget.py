@@ -30,7 +30,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Final
 
@@ -55,6 +55,8 @@ class Permit:
     in_flight: int
     """Requests of this process in flight once this one went (itself included)."""
     sent_at: float
+    arrived_at: float | None = None
+    """When Stripe's answer arrived (`arrived`), before the SDK parsed it; None while on the wire."""
 
 
 class AccountBudget:
@@ -118,9 +120,16 @@ class AccountBudget:
         names = tuple(name for name, _ in lanes)
         return Permit(endpoint, names, time.monotonic() - started, in_flight, time.monotonic())
 
+    def arrived(self, permit: Permit) -> Permit:
+        """The answer's bytes are here (or the connection failed): the place goes back now, not after
+        the SDK has parsed the answer (`transport.WireClient`); `answered`/`refused`/`lost` then only
+        account for the attempt."""
+        self._leave_place()
+        return replace(permit, arrived_at=time.monotonic())
+
     def answered(self, permit: Permit) -> float:
         """Stripe answered (anything but a 429): the latency feeds the EWMA; returns the EWMA."""
-        latency = time.monotonic() - permit.sent_at
+        latency = (permit.arrived_at or time.monotonic()) - permit.sent_at
         with self._places:
             previous = self._latency
             ewma = latency if previous is None else previous + LATENCY_WEIGHT * (latency - previous)
@@ -129,7 +138,7 @@ class AccountBudget:
         if self._slow_lanes:
             now = self._clock()
             self.store.update(lambda state: pacing.succeeded(state, permit.lanes, now))
-        self._leave_place()
+        self._leave_place(permit)
         return ewma
 
     def refused(self, permit: Permit, paces: Paces, reason: str | None) -> tuple[str, ...]:
@@ -154,12 +163,12 @@ class AccountBudget:
 
             cut.extend(self.store.update(cut_lanes))
             self._slow_lanes = True
-        self._leave_place()
+        self._leave_place(permit)
         return tuple(cut)
 
     def lost(self, permit: Permit) -> None:
         """No answer (a dropped connection, a timeout): only the place is given back."""
-        self._leave_place()
+        self._leave_place(permit)
 
     def leave(self) -> None:
         """This process stops pacing the account (its last sink closed)."""
@@ -171,6 +180,12 @@ class AccountBudget:
     def latency(self) -> float | None:
         """The EWMA of answered requests' latency in seconds (None before the first answer)."""
         return self._latency
+
+    @property
+    def in_flight(self) -> int:
+        """Requests of this process on the wire now."""
+        with self._places:
+            return self._in_flight
 
     def in_flight_limit(self, paces: Paces) -> int:
         """Places in flight for this process now: Little's law on the observed latency, under its share
@@ -200,7 +215,10 @@ class AccountBudget:
         if self._concurrency_factor < 1.0 and self._clock() - self._concurrency_cut_at >= pacing.COOLDOWN:
             self._concurrency_factor = min(1.0, self._concurrency_factor * (1.0 + pacing.INCREASE))
 
-    def _leave_place(self) -> None:
+    def _leave_place(self, permit: Permit | None = None) -> None:
+        """Give a place back, unless `permit` already gave its own back on arrival."""
+        if permit is not None and permit.arrived_at is not None:
+            return
         with self._places:
             self._in_flight -= 1
             self._places.notify()

@@ -33,7 +33,7 @@ from jde_stripe_pipeline.stripe_sink.keys import mask_key
 from jde_stripe_pipeline.stripe_sink.metrics import MetricsSnapshot, StripeMetrics
 from jde_stripe_pipeline.stripe_sink.retry import BackoffPolicy
 from jde_stripe_pipeline.stripe_sink.settings import StripeSinkSettings
-from jde_stripe_pipeline.stripe_sink.transport import Call, StripeResult, Transport
+from jde_stripe_pipeline.stripe_sink.transport import Call, StripeResult, Transport, WireClient
 
 __all__ = ["PAGE_SIZE", "StripeResult", "StripeSink", "next_list_params"]
 
@@ -95,7 +95,7 @@ class StripeSink:
     ):
         self.settings = settings
         self._metrics = StripeMetrics()
-        self._http = stripe.RequestsClient(timeout=settings.timeout_seconds)
+        self._http = WireClient(timeout=settings.timeout_seconds)
         self.keys = KeyRing(
             settings.key_source,
             api_base=settings.api_base,

@@ -1,7 +1,10 @@
 """One logical request, sent until it succeeds or fails for good: paced, retried, key-refreshed.
 
-- Every attempt, first or retry, takes a `Permit` from the account's `AccountBudget` (a place in flight,
-  then a slot of the global lane and of its endpoint's) and gives it back when Stripe answers.
+- Every attempt, first or retry, takes a `Permit` from the account's `AccountBudget` (a slot of its
+  endpoint's lane and of the global one, then a place in flight) when the SDK hands the built request to
+  `WireClient`, and gives the place back when the answer's bytes arrive: the place counts what Stripe
+  counts, not the SDK's own time building the request and parsing the answer (counted in the place, at
+  300 ms that time kept Stripe ~1 place below the client's count).
 - Every attempt of a logical request carries the caller's idempotency key and the same parameters (the
   call is built once): a retry after Stripe committed but the answer was lost gets Stripe's replay
   (`Idempotent-Replayed: true`), never a duplicate and never an `idempotency_error`.
@@ -24,7 +27,7 @@ from typing import Any
 
 import stripe
 
-from jde_stripe_pipeline.stripe_sink.budget import AccountBudget
+from jde_stripe_pipeline.stripe_sink.budget import AccountBudget, Permit
 from jde_stripe_pipeline.stripe_sink.errors import (
     StripeAuthError,
     StripeIdempotencyConflict,
@@ -64,6 +67,46 @@ class Call:
     idempotency_key: str | None = None
     deleted_object: dict[str, Any] | None = None
     """For a delete: what to return when a retry finds the object already gone (our attempt deleted it)."""
+
+
+class _Wire:
+    """One attempt's way through `WireClient`: takes the permit when the request leaves, gives its place
+    back when the answer arrives. `permit` stays None if the SDK failed before sending."""
+
+    def __init__(self, budget: AccountBudget, paces: Paces, endpoint: str, burst: int):
+        self._budget = budget
+        self._paces = paces
+        self.endpoint = endpoint
+        self._burst = burst
+        self.permit: Permit | None = None
+
+    def enter(self) -> None:
+        self.permit = self._budget.acquire(self._paces, self.endpoint, self._burst)
+
+    def leave(self) -> None:
+        if self.permit is not None and self.permit.arrived_at is None:
+            self.permit = self._budget.arrived(self.permit)
+
+
+_on_wire = threading.local()
+"""The attempt the current thread is making (`Transport.execute` sets it around the SDK call)."""
+
+
+class WireClient(stripe.RequestsClient):
+    """The SDK's `requests` client, taking the attempt's permit just before the request leaves and giving
+    its place back as soon as the answer's bytes are in (requests made outside `Transport` pass as is)."""
+
+    def request(  # type: ignore[override]  # RequestsClient's own signature (its base declares another)
+        self, method: str, url: str, headers: Mapping[str, str] | None, post_data: Any = None
+    ) -> tuple[bytes, int, Mapping[str, str]]:
+        wire: _Wire | None = getattr(_on_wire, "attempt", None)
+        if wire is None:
+            return super().request(method, url, headers, post_data)
+        wire.enter()
+        try:
+            return super().request(method, url, headers, post_data)
+        finally:
+            wire.leave()
 
 
 def header(headers: Mapping[str, str] | None, name: str) -> str | None:
@@ -128,11 +171,12 @@ class Transport:
             options["idempotency_key"] = call.idempotency_key
         while True:
             state = self.keys.current
-            permit = self.budget.acquire(self.paces, endpoint, self._burst)
-            self._metrics.permit(permit.waited, permit.in_flight)
+            wire = _on_wire.attempt = _Wire(self.budget, self.paces, endpoint, self._burst)
             try:
                 obj = call.send(state.sdk, options)
             except stripe.StripeError as error:
+                _on_wire.attempt = None
+                permit = self._sent(wire)
                 failure = failure_of(error)
                 status = failure.http_status
                 outcome = "connection_error" if status is None else f"http_{status}"
@@ -162,13 +206,24 @@ class Transport:
                 attempts = retries + throttled + 1
                 raise self.final_error(call, error, failure, disposition, attempts) from None
             except BaseException:
-                self.budget.lost(permit)
+                _on_wire.attempt = None
+                self.budget.lost(self._sent(wire))
                 raise
-            self._metrics.latency(self.budget.answered(permit))
+            _on_wire.attempt = None
+            self._metrics.latency(self.budget.answered(self._sent(wire)))
             response = obj.last_response
             replayed = header(response.headers if response else None, "Idempotent-Replayed") == "true"
             self._metrics.attempt(call.method, call.path, "replayed" if replayed else "ok")
             return StripeResult(obj.to_dict(), response.request_id if response else None, replayed)
+
+    def _sent(self, wire: _Wire) -> Permit:
+        """The attempt's permit, counted in the metrics; a request the SDK never sent has an empty one
+        (its place was never taken)."""
+        permit = wire.permit
+        if permit is None:
+            return Permit(wire.endpoint, (), 0.0, 0, time.monotonic(), arrived_at=time.monotonic())
+        self._metrics.permit(permit.waited, permit.in_flight)
+        return permit
 
     def _wait(self, call: Call, outcome: str, retry_number: int) -> None:
         with self._rng_lock:

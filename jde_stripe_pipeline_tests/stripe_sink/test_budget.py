@@ -36,11 +36,11 @@ def _answered_after(budget: AccountBudget, seconds: float) -> None:
 
 def test_places_in_flight_follow_littles_law_under_the_cap() -> None:
     budget = AccountBudget("b", MemoryStore())
-    assert budget.in_flight_limit(TEST) == 19  # no latency seen yet: the cap
+    assert budget.in_flight_limit(TEST) == 20  # no latency seen yet: the cap
     _answered_after(budget, 0.3)
     assert budget.latency == pytest.approx(0.3, abs=0.02)
     assert budget.in_flight_limit(TEST) == 17  # ceil(24/s x 0.3 s x 2) + 2
-    assert budget.in_flight_limit(LIVE) == 19  # 96/s x 0.3 s x 2 would be 60: capped
+    assert budget.in_flight_limit(LIVE) == 20  # 96/s x 0.3 s x 2 would be 60: capped
     fast = AccountBudget("fast", MemoryStore())
     _answered_after(fast, 0.01)
     assert fast.in_flight_limit(TEST) == 3
@@ -50,7 +50,7 @@ def test_a_concurrency_429_halves_the_places_and_a_rate_429_slows_its_lane() -> 
     budget = AccountBudget("b", MemoryStore())
     permit = budget.acquire(TEST, INVOICES)
     assert budget.refused(permit, TEST, "global-concurrency") == ("concurrency",)
-    assert budget.in_flight_limit(TEST) == 9
+    assert budget.in_flight_limit(TEST) == 10
     permit = budget.acquire(TEST, INVOICES)
     assert budget.refused(permit, TEST, "endpoint-rate") == (f"endpoint {INVOICES}",)
     state = budget.store.update(lambda s: json.loads(json.dumps(s)))
@@ -101,11 +101,11 @@ def test_two_processes_sharing_the_file_are_the_other_ones_in_flight_share(tmp_p
         path.write_text(json.dumps({"processes": {str(other.pid): time.time()}}))
         budget = AccountBudget("b", FileStore(path))
         budget.lost(budget.acquire(TEST, INVOICES))
-        assert budget.in_flight_limit(TEST) == 9  # 19 between two processes
+        assert budget.in_flight_limit(TEST) == 10  # 20 between two processes
         other.kill()
         other.wait()
         budget.lost(budget.acquire(TEST, INVOICES))
-        assert budget.in_flight_limit(TEST) == 19  # the other one died: its share comes back
+        assert budget.in_flight_limit(TEST) == 20  # the other one died: its share comes back
     finally:
         other.kill()
 

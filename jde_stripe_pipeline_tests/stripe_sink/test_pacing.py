@@ -22,7 +22,7 @@ def test_documented_limits_by_key_mode_less_the_margin() -> None:
     test, live = Paces.for_mode("test"), Paces.for_mode("live")
     assert (test.global_rate, test.endpoint_rate, test.search_rate) == (24.0, 24.0, 19.2)
     assert (live.global_rate, live.endpoint_rate, live.search_rate) == (96.0, 24.0, 19.2)
-    assert test.max_in_flight == live.max_in_flight == 19
+    assert test.max_in_flight == live.max_in_flight == 20
     assert default_pace(25) < 25 and default_pace(100) < 100 and default_pace(20) < 20
     assert Paces.for_mode("live", global_rate=50, endpoint_rate=5).lanes(INVOICES) == (
         (GLOBAL_LANE, 50),
