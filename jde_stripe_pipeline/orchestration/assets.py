@@ -213,7 +213,7 @@ def _pair(kind: _Kind, partitions: dg.PartitionsDefinition) -> list[dg.AssetsDef
                 extract,
                 AccountLinks.of(stripe, report),
                 kind.check_name,
-                RunStates(context.run.run_id, report.states()),
+                RunStates.of(context.run.run_id, report),
                 accounts=problem_accounts(syncs),
                 account_metadata=accounts_metadata(report, stripe.routing()),
             )
@@ -255,8 +255,11 @@ def _reconciliation(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
             month = (
                 reconcile_ar(mine, stripe=engine.stripe, ledger=engine.ledger, config=config) if ar else None
             )
-            known = synced.of_run(context.run.run_id, engine.ledger.account)
-            return engine.reconcile_invoices(mine, known=known), month or ArReconciliation(())
+            run, account = context.run.run_id, engine.ledger.account
+            found = engine.reconcile_invoices(
+                mine, known=synced.of_run(run, account), compared=synced.compared_of_run(run, account)
+            )
+            return found, month or ArReconciliation(())
 
         with stripe_retries(context, stripe), ledger.open() as state:
             syncs = account_syncs(context, stripe, mapping, state, "reconciliation")

@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import dagster as dg
@@ -32,7 +32,9 @@ from jde_stripe_pipeline.orchestration.report_metadata import Link, Metadata, pr
 from jde_stripe_pipeline.orchestration.resources import StripeResource
 from jde_stripe_pipeline.stripe_sink import StripeUnavailable
 from jde_stripe_pipeline.sync import RecordResult, SyncReport
+from jde_stripe_pipeline.sync.accounts import AccountsReport
 from jde_stripe_pipeline.sync.decision import StripeState
+from jde_stripe_pipeline.sync.results import InvoiceReconciliation
 
 JDE_RETRIES = 3
 JDE_RETRY_DELAY_SECONDS = 10.0
@@ -66,16 +68,39 @@ def _record_key(record: JdeCustomer | QuarantinedRecord) -> str:
 
 @dataclass(frozen=True)
 class RunStates:
-    """What a Stripe step's engines got from Stripe (read or answered to its writes), per Stripe account
-    and record, handed to the reconciliation step of the same run so it reads only the invoices this run
-    did not touch (issue 10). Another run's states are never used: Stripe may have changed since."""
+    """What a Stripe step's engines learned of Stripe, per Stripe account and record, handed to the
+    reconciliation step of the same run so it reads only the invoices this run did not touch and
+    compares only those it did not already compare (issue 10). Another run's are never used: Stripe
+    may have changed since.
+
+    An invoice the sync compared with JDE is handed over as that comparison, not as Stripe's state:
+    Dagster pickles this value between the steps, and a first load's 2,000 invoices of up to 60 lines
+    made a value the reconciliation step took ~3 s to load before it mapped and compared them again."""
 
     run_id: str
     states: Mapping[str, Mapping[str, StripeState]]
-    """Stripe account → record key → state."""
+    """Stripe account → record key → state, for the records not in `compared`."""
+    compared: Mapping[str, Mapping[str, InvoiceReconciliation]] = field(default_factory=dict)
+    """Stripe account → record key → the sync's comparison of that invoice with JDE."""
+
+    @classmethod
+    def of(cls, run_id: str, report: AccountsReport) -> RunStates:
+        compared = {a.account: {i.record_key: i for i in _compared(a.report)} for a in report.accounts}
+        states = {
+            a.account: {k: s for k, s in a.states.items() if k not in compared[a.account]}
+            for a in report.accounts
+        }
+        return cls(run_id, states, compared)
 
     def of_run(self, run_id: str, account: str) -> Mapping[str, StripeState]:
         return self.states.get(account, {}) if run_id == self.run_id else {}
+
+    def compared_of_run(self, run_id: str, account: str) -> Mapping[str, InvoiceReconciliation]:
+        return self.compared.get(account, {}) if run_id == self.run_id else {}
+
+
+def _compared(report: SyncReport) -> tuple[InvoiceReconciliation, ...]:
+    return report.reconciliation.invoices if report.reconciliation is not None else ()
 
 
 class ProgressLog:

@@ -66,6 +66,7 @@ from jde_stripe_pipeline.sync.reconcile import compare_invoice, expected_of, rec
 from jde_stripe_pipeline.sync.record import Recorder
 from jde_stripe_pipeline.sync.relink import RelinkReport, relink
 from jde_stripe_pipeline.sync.results import (
+    InvoiceReconciliation,
     ObjectKind,
     Plan,
     PlannedChange,
@@ -221,7 +222,11 @@ class SyncEngine:
         return dict(self._flow.seen)
 
     def reconcile_invoices(
-        self, records: Iterable[JdeInvoice], *, known: Mapping[str, StripeState] | None = None
+        self,
+        records: Iterable[JdeInvoice],
+        *,
+        known: Mapping[str, StripeState] | None = None,
+        compared: Mapping[str, InvoiceReconciliation] | None = None,
     ) -> ReconciliationReport:
         """Per invoice: Stripe's number, effective date, currency, billable line count, total and owned
         fields and lines against JDE's; non-drafts that differ listed as conflicts; lines and metadata a
@@ -241,6 +246,7 @@ class SyncEngine:
             Meter(self.stripe),
             known={**(known or {}), **self._flow.seen},
             workers=self.workers,
+            compared=compared,
         )
         mark_drifted(self.ledger, report, mappings, run_id=self.run_id, partition_key=self.partition_key)
         return replace(report, skipped=(*report.skipped, *(f"{k}: {why}" for k, why in sorted(skip.items()))))

@@ -184,23 +184,33 @@ def reconcile_invoices(
     meter: Meter,
     known: Mapping[str, StripeState] | None = None,
     workers: int = 1,
+    compared: Mapping[str, InvoiceReconciliation] | None = None,
 ) -> ReconciliationReport:
     """Non-drafts that differ are conflicts; lines and metadata a person added are reported; a draft
     deleted or edited in Stripe while JDE did not change is drift (`with_drift`). `known`: the states a
-    sync already has (read or answered); every other invoice is read once, on `workers` threads (the
-    sink paces them: one read at a time left a re-sync at 1 s latency at 1 read/s)."""
+    sync already has (read or answered); `compared`: the invoices a sync of the same run already compared
+    from those states (`SyncReport.reconciliation`), taken as they are, not mapped and compared again;
+    every other invoice is read once, on `workers` threads (the sink paces them: one read at a time left
+    a re-sync at 1 s latency at 1 read/s)."""
     skipped: list[str] = []
+    done: dict[str, InvoiceReconciliation] = {}
     checked: list[tuple[str, ExpectedInvoiceFigures, InvoiceRequest | None, ObjectMapping | None]] = []
+    keys = []
     for record in records:
         key = str(record.key)
+        given = (compared or {}).get(key)
+        if given is not None:
+            keys.append(key)
+            done[key] = (
+                given if given.matches else with_drift(given, _request(record, config), mappings.get(key))
+            )
+            continue
         expected = expected_invoice_figures(record, config)
         if isinstance(expected, MappingFailure):
             skipped.append(f"{key}: {expected.field}: {expected.reason}")
             continue
-        mapped = map_invoice(record, config)
-        checked.append(
-            (key, expected, mapped if isinstance(mapped, InvoiceRequest) else None, mappings.get(key))
-        )
+        keys.append(key)
+        checked.append((key, expected, _request(record, config), mappings.get(key)))
     states = dict(known or {})
 
     def read(item: tuple[str, ObjectMapping | None]) -> tuple[str, StripeState, int]:
@@ -212,11 +222,14 @@ def reconcile_invoices(
     for key, state, count in on_threads(read, unread, workers):
         states[key] = state
         meter.count += count
-    items = [
-        with_drift(compare_invoice(key, expected, states[key], request), request, mapping)
-        for key, expected, request, mapping in checked
-    ]
-    return report_of(items, skipped, meter.count)
+    for key, expected, request, mapping in checked:
+        done[key] = with_drift(compare_invoice(key, expected, states[key], request), request, mapping)
+    return report_of([done[key] for key in keys], skipped, meter.count)
+
+
+def _request(record: JdeInvoice, config: InvoiceMappingConfig) -> InvoiceRequest | None:
+    mapped = map_invoice(record, config)
+    return mapped if isinstance(mapped, InvoiceRequest) else None
 
 
 def with_drift(

@@ -25,3 +25,21 @@ def test_the_reconciliation_reads_untouched_invoices_in_parallel_and_each_once(t
     assert any(
         a["received_at"] < b["received_at"] < a["answered_at"] for a in reads for b in reads if a is not b
     )
+
+
+def test_the_reconciliation_takes_the_syncs_own_comparisons_as_a_fresh_one_would_find_them(
+    tmp_path: Path,
+) -> None:
+    with make_world(tmp_path, customers=6, invoices=16) as world:
+        _, synced = world.sync()
+        compared = {i.record_key: i for i in synced.reconciliation.invoices} if synced.reconciliation else {}
+        invoices = world.good_invoices()
+        world.emulator.clear_requests_log()
+        handed = world.engine().reconcile_invoices(invoices, compared=compared)
+        handed_requests = len(world.emulator.requests_log())
+        fresh = world.engine().reconcile_invoices(invoices)  # a new run: reads every invoice
+    assert len(compared) == len(invoices)
+    assert handed_requests == handed.requests_sent == 0
+    assert fresh.requests_sent >= len(fresh.invoices) > 0  # one read each, more pages for long invoices
+    assert handed.invoices == fresh.invoices
+    assert handed.stripe_matches_jde
