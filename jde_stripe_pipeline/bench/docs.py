@@ -36,7 +36,7 @@ METHOD = """\
   1. *project*: the real sync job of the real Definitions materialized for the partition
      (`execute_in_process`, SQLite Dagster instance) in a child process with the environment a user
      sets; the sink's pacing left at its defaults (`stripe_sink/limits.py`: 24/s global for a test
-     key, 96/s for a live key, 24/s per endpoint, at most 19 requests in flight). Wall
+     key, 96/s for a live key, 24/s per endpoint, at most 20 requests on the wire). Wall
      time = `execute_in_process` (imports excluded), reconciliation included.
   2. *baseline*: a sequential SDK loop (`bench/baseline.py`): search the customer by metadata, then
      update or create it; list the customer's invoices to find the draft, create it or delete its

@@ -2,7 +2,7 @@
 
 Pacing is on by default with Stripe's documented numbers for the key's mode, less a margin
 (`limits.py`): test/sandbox keys 24/s global, live keys 96/s, each endpoint 24/s, search 19.2/s, at most
-19 requests in flight. Every number can be overridden. The key is not a setting: it comes from a key
+20 requests on the wire. Every number can be overridden. The key is not a setting: it comes from a key
 source (`keys.py`), read again after a 401.
 """
 
