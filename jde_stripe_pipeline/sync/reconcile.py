@@ -5,9 +5,10 @@ marked and repaired as `drift.py` says).
 It reuses what a run already knows: an invoice the sync read or wrote is compared with the state
 Stripe answered its last write with (`state_after`), so a sync reports at once whether Stripe equals
 JDE for everything it touched (`SyncReport.reconciliation`), without a read; `reconcile_invoices`
-takes those comparisons as they are (`compared`) and reads each remaining invoice once. After writes, Stripe's own answer is the witness: its embedded
-lines when complete, else the lines the run read with its own changes applied, checked against the
-`subtotal` Stripe computed (a doubled line cannot hide there).
+takes those comparisons as they are (`compared`) and reads each remaining invoice once. After writes,
+Stripe's own answer is the witness: its embedded lines when complete, else the lines the run read with
+its own changes applied, checked against the `subtotal` Stripe computed (a doubled line cannot hide
+there).
 """
 
 from __future__ import annotations
