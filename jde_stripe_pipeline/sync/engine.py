@@ -41,9 +41,7 @@ from jde_stripe_pipeline.jde.records import JdeCustomer, JdeInvoice, Quarantined
 from jde_stripe_pipeline.ledger import Intent, Ledger, ObjectMapping, ObjectType
 from jde_stripe_pipeline.mapping import (
     CustomerMappingConfig,
-    DeleteDraftInvoice,
     InvoiceMappingConfig,
-    InvoiceRequest,
     map_customer,
     map_invoice,
 )
@@ -62,7 +60,10 @@ from jde_stripe_pipeline.sync.drift import mark_drifted
 from jde_stripe_pipeline.sync.execute import NewKeyNeeded, run_rounds
 from jde_stripe_pipeline.sync.operations import Created
 from jde_stripe_pipeline.sync.per_record import RecordFlow
-from jde_stripe_pipeline.sync.reconcile import compare_invoice, expected_of, reconcile_invoices, report_of
+from jde_stripe_pipeline.sync.reconcile import (
+    SyncComparisons,
+    reconcile_invoices,
+)
 from jde_stripe_pipeline.sync.record import Recorder
 from jde_stripe_pipeline.sync.relink import RelinkReport, relink
 from jde_stripe_pipeline.sync.results import (
@@ -142,6 +143,7 @@ class SyncEngine:
             )
             customers = customer_links(self.ledger, customers_named(items) - set(lane.an8s))
             mappings, intents = self._ledger_rows("invoice", items)
+            compared = SyncComparisons()
 
             def sync(work: Work) -> RecordResult:
                 key = work.record_key
@@ -154,7 +156,9 @@ class SyncEngine:
                     link = customers.setdefault(an8, found)  # one read per customer, whichever comes first
                 else:
                     link = _link(work, customers)
-                return self._flow.sync("invoice", work, mappings.get(key), intents.get(key), customer=link)
+                result = self._flow.sync("invoice", work, mappings.get(key), intents.get(key), customer=link)
+                compared.note(work, self._flow.seen.get(key))  # while the other invoices wait on Stripe
+                return result
 
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix="jde-stripe-customer-lane") as pool:
                 customer_lane = pool.submit(self._customer_lane, lane, fetch) if lane else None
@@ -173,7 +177,7 @@ class SyncEngine:
             requests,
             time.monotonic() - started,
             customers=customer_report,
-            reconciliation=self._reconciled(items),
+            reconciliation=compared.report(items, self._flow.seen),
         )
 
     def plan_customers(self, records: Iterable[JdeCustomer | QuarantinedRecord]) -> Plan:
@@ -269,21 +273,6 @@ class SyncEngine:
         return self.relinked
 
     # ================================================================================ helpers
-
-    def _reconciled(self, items: Sequence[Work]) -> ReconciliationReport:
-        """The invoices this sync read or wrote, compared with JDE from Stripe's answers."""
-        seen = self._flow.seen
-        compared = [
-            compare_invoice(
-                w.record_key,
-                expected_of(w.request),
-                seen[w.record_key],
-                w.request if isinstance(w.request, InvoiceRequest) else None,
-            )
-            for w in items
-            if isinstance(w.request, InvoiceRequest | DeleteDraftInvoice) and w.record_key in seen
-        ]
-        return report_of(compared, (), 0)
 
     def _relink_if_empty(self, *, persist: bool) -> int:
         """Once per engine: relink when the ledger is empty (see `relink.py`); the requests it cost."""

@@ -13,6 +13,7 @@ there).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -39,6 +40,7 @@ from jde_stripe_pipeline.sync.diff import (
 from jde_stripe_pipeline.sync.execute import on_threads
 from jde_stripe_pipeline.sync.results import InvoiceReconciliation, ReconciliationReport
 from jde_stripe_pipeline.sync.stripe_state import Meter, StripeReader
+from jde_stripe_pipeline.sync.work import Work
 
 _FIGURES = ("number", "effective_at", "currency", "line_count", "total")
 NOTHING_TO_BILL = ExpectedInvoiceFigures(None, 0, "", 0, 0)
@@ -254,3 +256,42 @@ def report_of(
 ) -> ReconciliationReport:
     conflicts = tuple(i for i in items if not i.matches and i.status not in (None, DRAFT))
     return ReconciliationReport(tuple(items), conflicts, tuple(skipped), requests)
+
+
+class SyncComparisons:
+    """Each invoice compared with JDE from the state Stripe answered its sync with, as its sync ends (on
+    the worker's thread, while other invoices wait on Stripe, rather than all after the last answer:
+    ~1 s at 2,000 invoices). Thread-safe."""
+
+    def __init__(self) -> None:
+        self._found: dict[str, tuple[StripeState, InvoiceReconciliation]] = {}
+        self._lock = threading.Lock()
+
+    def note(self, work: Work, state: StripeState | None) -> None:
+        if state is not None and isinstance(work.request, InvoiceRequest | DeleteDraftInvoice):
+            item = compare_work(work, state)
+            with self._lock:
+                self._found[work.record_key] = (state, item)
+
+    def of(self, work: Work, state: StripeState) -> InvoiceReconciliation:
+        with self._lock:
+            found = self._found.get(work.record_key)
+        return found[1] if found is not None and found[0] is state else compare_work(work, state)
+
+    def report(self, items: Sequence[Work], seen: Mapping[str, StripeState]) -> ReconciliationReport:
+        """The invoices the sync read or wrote, compared with JDE from Stripe's answers (compared again
+        only where Stripe's state changed after its comparison: a later round)."""
+        compared = [
+            self.of(w, seen[w.record_key])
+            for w in items
+            if isinstance(w.request, InvoiceRequest | DeleteDraftInvoice) and w.record_key in seen
+        ]
+        return report_of(compared, (), 0)
+
+
+def compare_work(work: Work, state: StripeState) -> InvoiceReconciliation:
+    request = work.request
+    assert isinstance(request, InvoiceRequest | DeleteDraftInvoice)
+    return compare_invoice(
+        work.record_key, expected_of(request), state, request if isinstance(request, InvoiceRequest) else None
+    )
