@@ -68,6 +68,7 @@ from jde_stripe_pipeline.ledger.rows import (
     quarantine_from_row,
 )
 from jde_stripe_pipeline.ledger.schema import audit, mapping, quarantine
+from jde_stripe_pipeline.ledger.unchanged import in_bulk, record_unchanged
 from jde_stripe_pipeline.ledger.writes import append_audit, apply_mapping, apply_quarantine
 
 __all__ = ["IN_CHUNK", "Clock", "Ledger", "utc_now"]
@@ -175,6 +176,12 @@ class Ledger:
         outcome = outcomes[0]
         try:
             with self._write() as conn:
+                if in_bulk(outcomes):
+                    ids = record_unchanged(conn, self.account, outcomes, now)
+                    return [
+                        AuditEntry(id=i, **audit_values(o, now, self.account))
+                        for i, o in zip(ids, outcomes, strict=True)
+                    ]
                 for outcome in outcomes:
                     audit_id = append_audit(conn, self.account, outcome, now)
                     apply_mapping(conn, self.account, outcome, now)
