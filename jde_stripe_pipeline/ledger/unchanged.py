@@ -19,7 +19,7 @@ from jde_stripe_pipeline.accounts import UNROUTED
 from jde_stripe_pipeline.ledger.model import ObjectMapping, RecordOutcome
 from jde_stripe_pipeline.ledger.rows import audit_values, chunks, conflict, mapping_from_row
 from jde_stripe_pipeline.ledger.schema import audit, mapping, quarantine
-from jde_stripe_pipeline.ledger.writes import apply_mapping
+from jde_stripe_pipeline.ledger.writes import apply_mapping, mapping_changes, mapping_row
 
 
 def in_bulk(outcomes: Sequence[RecordOutcome]) -> bool:
@@ -60,7 +60,7 @@ def _apply_mappings(
 ) -> None:
     by_key = _mappings(conn, account, kind, mapping.c.jde_key, [o.record_key for o in outcomes])
     by_id = _mappings(conn, account, kind, mapping.c.stripe_id, [str(o.stripe_id) for o in outcomes])
-    updates: dict[tuple[bool, bool], list[dict[str, Any]]] = {}
+    updates: dict[tuple[str, ...], tuple[dict[str, Any], list[dict[str, Any]]]] = {}
     for outcome in outcomes:
         key, stripe_id = outcome.record_key, str(outcome.stripe_id)
         owner = by_id.get(stripe_id)
@@ -72,39 +72,21 @@ def _apply_mappings(
             continue
         if current.stripe_id not in (stripe_id, outcome.replaces_stripe_id):
             raise conflict(kind, key, stripe_id, current)
-        shape = (outcome.jde_version is not None, outcome.action != "nothing")
-        updates.setdefault(shape, []).append(
+        changes = mapping_changes(outcome, now, bound=True)  # one statement per shape of change
+        _, rows = updates.setdefault(tuple(changes), (changes, []))
+        rows.append(
             {
                 "b_key": key,
                 "b_current": current.stripe_id,
                 "b_stripe_id": stripe_id,
-                "b_hash": outcome.payload_hash,
-                "b_run": outcome.run_id,
-                "b_version": outcome.jde_version,
+                "b_content_hash": outcome.payload_hash,
+                "b_last_run_id": outcome.run_id,
+                "b_jde_version": outcome.jde_version,
             }
         )
-    for (with_version, settles_drift), rows in updates.items():
-        changes: dict[str, Any] = {
-            "stripe_id": bindparam("b_stripe_id"),
-            "content_hash": bindparam("b_hash"),
-            "last_run_id": bindparam("b_run"),
-            "updated_at": now,
-        }
-        if settles_drift:  # Stripe was read and made equal: a drift mark is settled (as `apply_mapping`)
-            changes |= {"drift": None, "drift_at": None}
-        if with_version:
-            changes["jde_version"] = bindparam("b_version")
-        statement = (
-            update(mapping)
-            .where(
-                mapping.c.account == account,
-                mapping.c.object_type == kind,
-                mapping.c.jde_key == bindparam("b_key"),
-                mapping.c.stripe_id == bindparam("b_current"),
-            )
-            .values(**changes)
-        )
-        conn.execute(statement, rows)
+    for changes, rows in updates.values():
+        where = mapping_row(account, kind, bindparam("b_key"), bindparam("b_current"))
+        conn.execute(update(mapping).where(*where).values(**changes), rows)
 
 
 def _mappings(

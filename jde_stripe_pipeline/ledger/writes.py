@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, case, delete, update
+from sqlalchemy import ColumnElement, Connection, bindparam, case, delete, update
 
 from jde_stripe_pipeline.accounts import UNROUTED
 from jde_stripe_pipeline.ledger.model import MAPPED_OUTCOMES, RESOLVING_OUTCOMES, RecordOutcome
@@ -57,25 +57,39 @@ def apply_mapping(conn: Connection, account: str, outcome: RecordOutcome, now: d
             raise conflict(kind, key, stripe_id, mapping_of_stripe_id(conn, account, kind, stripe_id))
     if current.stripe_id not in (stripe_id, outcome.replaces_stripe_id):
         raise conflict(kind, key, stripe_id, current)
-    changes: dict[str, Any] = {
-        "stripe_id": stripe_id,
-        "content_hash": outcome.payload_hash,
-        "last_run_id": outcome.run_id,
-        "updated_at": now,
-    }
-    if outcome.action != "nothing":  # Stripe was read and made equal: a drift mark is settled
-        changes |= {"drift": None, "drift_at": None}
-    if outcome.jde_version is not None:
-        changes["jde_version"] = outcome.jde_version
     conn.execute(
         update(mapping)
-        .where(
-            mapping.c.account == account,
-            mapping.c.object_type == kind,
-            mapping.c.jde_key == key,
-            mapping.c.stripe_id == current.stripe_id,
-        )
-        .values(**changes)
+        .where(*mapping_row(account, kind, key, current.stripe_id))
+        .values(**mapping_changes(outcome, now))
+    )
+
+
+def mapping_changes(outcome: RecordOutcome, now: datetime, *, bound: bool = False) -> dict[str, Any]:
+    """The mapping's new values for a mapped outcome; one rule for `apply_mapping` and the unchanged
+    batch (`bound`: bind parameters named `b_<column>` instead of the values, for an executemany)."""
+    values: dict[str, Any] = {
+        "stripe_id": outcome.stripe_id,
+        "content_hash": outcome.payload_hash,
+        "last_run_id": outcome.run_id,
+    }
+    if outcome.jde_version is not None:
+        values["jde_version"] = outcome.jde_version
+    changes: dict[str, Any] = {
+        name: bindparam(f"b_{name}") if bound else value for name, value in values.items()
+    }
+    changes["updated_at"] = now
+    if outcome.action != "nothing":  # Stripe was read and made equal: a drift mark is settled
+        changes |= {"drift": None, "drift_at": None}
+    return changes
+
+
+def mapping_row(account: str, kind: str, key: Any, stripe_id: Any) -> tuple[ColumnElement[bool], ...]:
+    """The condition naming one mapping row: the record's key and the Stripe id it holds now."""
+    return (
+        mapping.c.account == account,
+        mapping.c.object_type == kind,
+        mapping.c.jde_key == key,
+        mapping.c.stripe_id == stripe_id,
     )
 
 
