@@ -7,7 +7,9 @@ The older single-purpose benchmarks stay runnable alone, each with `--help`: `ai
 
 import sys
 
+from jde_stripe_pipeline.bench.child import stop_on_sigterm
 from jde_stripe_pipeline.bench.matrix import main
 
 if __name__ == "__main__":
+    stop_on_sigterm()
     sys.exit(main())

@@ -3,13 +3,21 @@
 The sandboxes stay in the bench's process and answer over loopback; the system runs in a spawned
 child with only the environment it is given, so its peak memory and CPU time are its own and it
 shares no interpreter lock with the emulator (a real Stripe is another machine).
+
+A child never outlives its bench: it is killed when `run_in_child` leaves early (an exception, Ctrl-C,
+the `SIGTERM` that `stop_on_sigterm` turns into an exit), and it ends itself when its parent is gone
+(a `kill -9` of the bench), so it cannot go on writing into a later bench's output.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
 import queue
 import resource
+import signal
+import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable, Mapping
@@ -63,9 +71,24 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _main(work: Work, env: Mapping[str, str], options: Mapping[str, Any], results: Any) -> None:
-    import os
+ORPHAN_CHECK_SECONDS = 1.0
 
+
+def stop_on_sigterm() -> None:
+    """Make `SIGTERM` end the bench like Ctrl-C does: by an exception, so `run_in_child` kills its child."""
+    signal.signal(signal.SIGTERM, lambda signum, _frame: sys.exit(128 + signum))
+
+
+def _end_when_orphaned(parent: int) -> None:
+    """In the child: exit at once when the bench that started it is gone (adopted by another parent)."""
+    while os.getppid() == parent:
+        time.sleep(ORPHAN_CHECK_SECONDS)
+    os._exit(1)
+
+
+def _main(work: Work, env: Mapping[str, str], options: Mapping[str, Any], results: Any) -> None:
+    parent = os.getppid()
+    threading.Thread(target=_end_when_orphaned, args=(parent,), daemon=True, name="orphan-check").start()
     os.environ.clear()
     os.environ.update(env)
     cpu = _cpu()
@@ -86,6 +109,16 @@ def run_in_child(work: Work, env: Mapping[str, str], options: Mapping[str, Any])
     results = context.Queue()
     child = context.Process(target=_main, args=(work, dict(env), dict(options), results))
     child.start()
+    try:
+        figures = _wait_for(child, results)
+    finally:
+        if child.is_alive():
+            child.kill()
+        child.join(timeout=60)
+    return figures
+
+
+def _wait_for(child: Any, results: Any) -> RunFigures:
     deadline = time.monotonic() + CHILD_TIMEOUT_SECONDS
     figures: RunFigures | None = None
     while figures is None and time.monotonic() < deadline:
@@ -98,10 +131,8 @@ def run_in_child(work: Work, env: Mapping[str, str], options: Mapping[str, Any])
                 except queue.Empty:
                     break
     if figures is None:
-        child.kill()
         now = time.time()
-        figures = RunFigures(
+        return RunFigures(
             False, now, now, errors=(f"the child ended without figures (exit {child.exitcode})",)
         )
-    child.join(timeout=60)
     return figures
