@@ -24,20 +24,12 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from . import errors
-from .api import (
-    EXPAND,
-    RETRIEVE,
-    Context,
-    Route,
-    _check_amount,
-    _invoice,
-    _matches_range,
-    _page,
-    _route,
-    unit_amount,
-)
+from .common import _invoice, _matches_range, _page
+from .endpoint import Context, Route, _route
 from .forms import Arr, Dec, Enum, Int, IntOrRange, Metadata, Obj, Str, Unsupported, merge_metadata
 from .objects import decimal_text, list_envelope, new_id, public
+from .pricing import _check_amount, unit_amount
+from .schemas import EXPAND, RETRIEVE
 
 EMBEDDED_LINES = 10
 CREDITABLE = ("open", "paid")
