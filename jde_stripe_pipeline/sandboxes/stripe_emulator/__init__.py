@@ -13,7 +13,8 @@ Departures from Stripe, on purpose or by necessity (each named so nobody mistake
   only out of band (`POST /v1/invoices/{id}/pay` with `paid_out_of_band`, `invoice_payments.py`).
 - Error texts follow Stripe's known messages; where Stripe's exact text or code is not published
   (metadata limits, three-decimal amounts, days_until_due with charge_automatically, the 250-item cap,
-  duplicate invoice number → `resource_already_exists`), the text is ours and documented in api.py.
+  duplicate invoice number → `resource_already_exists`), the text is ours, written where it is raised
+  (metadata in params.py, amounts in pricing.py, the rest in invoices.py).
 - Accounts: `key_accounts` maps a key to an account (default: every key in `acct_emulator`; a rolled key
   stays in its account). Each account holds its own objects, idempotency keys and search index, as Stripe
   keeps them: an id of another account answers 404 `resource_missing`, and two accounts may use the same

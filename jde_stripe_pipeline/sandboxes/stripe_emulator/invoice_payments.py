@@ -11,8 +11,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import errors
-from .api import EXPAND, Context, Route, _invoice, _invoice_view, _route
+from .common import _invoice, _invoice_view
+from .endpoint import Context, Route, _route
 from .forms import Bool, Unsupported
+from .schemas import EXPAND
 
 INVOICE_PAY = {
     "expand": EXPAND,

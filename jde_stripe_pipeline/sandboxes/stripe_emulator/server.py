@@ -26,9 +26,11 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from ..http_server import DROP_CONNECTION, HttpRequest, HttpResponse, LoopbackServer, _DropConnection
-from . import api, errors, routes
+from . import errors, routes
 from .admin import admin_response
+from .common import expand_result
 from .config import DEFAULT_ACCOUNT, LATENCY_NAMES, StripeEmulatorConfig, coerce_changes
+from .endpoint import Context, Route
 from .errors import ApiError
 from .forms import decode_pairs, validate
 from .latency import LatencyModel
@@ -278,7 +280,7 @@ class StripeEmulator:
         idempotency_key: str | None,
         entry: RequestLogEntry,
         config: StripeEmulatorConfig,
-        found: tuple[api.Route, tuple[str, ...]] | None,
+        found: tuple[Route, tuple[str, ...]] | None,
         store: Store,
     ) -> HttpResponse | _DropConnection:
         with self._lock:
@@ -349,7 +351,7 @@ class StripeEmulator:
     def _execute(
         self,
         store: Store,
-        route: api.Route,
+        route: Route,
         ids: tuple[str, ...],
         params: dict[str, Any],
         request_id: str,
@@ -358,7 +360,7 @@ class StripeEmulator:
     ) -> HttpResponse | _DropConnection:
         with self._lock:
             config = self._config
-            ctx = api.Context(store, self.clock(), config.search_lag_seconds)
+            ctx = Context(store, self.clock(), config.search_lag_seconds)
             fault = None
             roll = self._faults.random()
             if roll < config.fail_rate:
@@ -371,7 +373,7 @@ class StripeEmulator:
             else:
                 try:
                     status, body = route.handler(ctx, ids, params)
-                    body = api.expand_result(ctx, body, params)
+                    body = expand_result(ctx, body, params)
                     extra = {}
                 except ApiError as error:
                     status, body, extra = error.status, error.body(request_id), error.headers
