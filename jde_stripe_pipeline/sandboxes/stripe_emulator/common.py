@@ -11,41 +11,44 @@ from .endpoint import Context
 from .objects import deleted_view, line_item_view, list_envelope, public
 
 EMBEDDED_LINES = 10
+"""Lines an invoice or credit note embeds in `lines`, as Stripe does; the rest via its lines list."""
 
 
 # --- shared helpers ----------------------------------------------------------------------------------
 
 
-def _live_customer(ctx: Context, customer_id: str, param: str = "id", status: int = 404) -> dict[str, Any]:
+def find_live_customer(
+    ctx: Context, customer_id: str, param: str = "id", status: int = 404
+) -> dict[str, Any]:
     customer = ctx.store.get("customer", customer_id)
     if customer is None or customer.get("deleted"):
         raise errors.resource_missing("customer", customer_id, param=param, status=status)
     return customer
 
 
-def _invoice(ctx: Context, invoice_id: str, param: str = "id", status: int = 404) -> dict[str, Any]:
+def find_invoice(ctx: Context, invoice_id: str, param: str = "id", status: int = 404) -> dict[str, Any]:
     invoice = ctx.store.get("invoice", invoice_id)
     if invoice is None:
         raise errors.resource_missing("invoice", invoice_id, param=param, status=status)
     return invoice
 
 
-def _item(ctx: Context, item_id: str, param: str = "id", status: int = 404) -> dict[str, Any]:
+def find_item(ctx: Context, item_id: str, param: str = "id", status: int = 404) -> dict[str, Any]:
     item = ctx.store.get("invoiceitem", item_id)
     if item is None:
         raise errors.resource_missing("invoiceitem", item_id, param=param, status=status)
     return item
 
 
-def _items_of(ctx: Context, invoice_id: str) -> list[dict[str, Any]]:
+def items_of_invoice(ctx: Context, invoice_id: str) -> list[dict[str, Any]]:
     return ctx.store.items_of(invoice_id)
 
 
-def _newest_first(objects: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+def newest_first(objects: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(objects, key=lambda o: (o["created"], o["_seq"]), reverse=True)
 
 
-def _matches_range(value: int | None, bounds: Mapping[str, int]) -> bool:
+def in_range(value: int | None, bounds: Mapping[str, int]) -> bool:
     if value is None:
         return False
     checks = {
@@ -58,7 +61,7 @@ def _matches_range(value: int | None, bounds: Mapping[str, int]) -> bool:
     return all(checks[name] for name in bounds)
 
 
-def _page(
+def list_page(
     ordered: Sequence[dict[str, Any]], params: Mapping[str, Any], object_name: str, key: str = "id"
 ) -> tuple[list[dict[str, Any]], bool]:
     """Cursor paging as Stripe does it: `starting_after` / `ending_before` name an object in the list."""
@@ -84,15 +87,15 @@ def _page(
 # --- views -------------------------------------------------------------------------------------------
 
 
-def _customer_view(customer: Mapping[str, Any]) -> dict[str, Any]:
+def customer_view(customer: Mapping[str, Any]) -> dict[str, Any]:
     if customer.get("deleted"):
         return deleted_view("customer", customer["id"])
     return public(customer)
 
 
-def _invoice_view(ctx: Context, invoice: Mapping[str, Any]) -> dict[str, Any]:
+def invoice_view(ctx: Context, invoice: Mapping[str, Any]) -> dict[str, Any]:
     view = public(invoice)
-    items = _items_of(ctx, invoice["id"])
+    items = items_of_invoice(ctx, invoice["id"])
     view["lines"] = list_envelope(
         f"/v1/invoices/{invoice['id']}/lines",
         [line_item_view(item) for item in items[:EMBEDDED_LINES]],
@@ -129,10 +132,10 @@ def _expand_one(ctx: Context, obj: dict[str, Any], parts: Sequence[str], path: s
         return
     if name == "customer":
         customer = ctx.store.get("customer", target_id)
-        obj[name] = _customer_view(customer) if customer is not None else target_id
+        obj[name] = customer_view(customer) if customer is not None else target_id
     else:
         invoice = ctx.store.get("invoice", target_id)
-        obj[name] = _invoice_view(ctx, invoice) if invoice is not None else target_id
+        obj[name] = invoice_view(ctx, invoice) if invoice is not None else target_id
 
 
 def expand_result(ctx: Context, body: dict[str, Any], params: Mapping[str, Any]) -> dict[str, Any]:

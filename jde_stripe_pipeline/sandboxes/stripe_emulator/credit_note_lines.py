@@ -14,11 +14,11 @@ from .objects import decimal_text
 from .pricing import unit_amount
 
 
-def _p(index: int, name: str) -> str:
+def line_param(index: int, name: str) -> str:
     return f"lines[{index}][{name}]"
 
 
-def _known_tax_rates(ctx: Context) -> set[str]:
+def known_tax_rates(ctx: Context) -> set[str]:
     """Tax rates 'Stripe created': the ones invoice lines' `tax_amounts` made."""
     return {
         tax["tax_rate"]
@@ -27,7 +27,7 @@ def _known_tax_rates(ctx: Context) -> set[str]:
     }
 
 
-def _credited(ctx: Context, invoice_id: str) -> tuple[int, dict[str, int]]:
+def already_credited(ctx: Context, invoice_id: str) -> tuple[int, dict[str, int]]:
     """What issued credit notes already credit on an invoice: in total, and per invoice line."""
     total, by_line = 0, dict[str, int]()
     for note in ctx.store.objects["credit_note"].values():
@@ -41,7 +41,7 @@ def _credited(ctx: Context, invoice_id: str) -> tuple[int, dict[str, int]]:
     return total, by_line
 
 
-def _invoice_line(
+def invoice_line_credit(
     ctx: Context,
     invoice: Mapping[str, Any],
     given: Mapping[str, Any],
@@ -49,18 +49,20 @@ def _invoice_line(
     credited: Mapping[str, int],
 ) -> dict[str, Any]:
     if "invoice_line_item" not in given:
-        raise errors.parameter_missing(_p(index, "invoice_line_item"))
+        raise errors.parameter_missing(line_param(index, "invoice_line_item"))
     for name in ("description", "unit_amount", "unit_amount_decimal", "tax_amounts"):
         if name in given:
             raise errors.parameter_invalid(
-                _p(index, name), f"`{name}` is only valid on lines of type `custom_line_item`."
+                line_param(index, name), f"`{name}` is only valid on lines of type `custom_line_item`."
             )
     line_id = given["invoice_line_item"]
     item = next((i for i in ctx.store.items_of(invoice["id"]) if line_id in (i["_line_id"], i["id"])), None)
     if item is None:
-        raise errors.resource_missing("line item", line_id, param=_p(index, "invoice_line_item"), status=400)
+        raise errors.resource_missing(
+            "line item", line_id, param=line_param(index, "invoice_line_item"), status=400
+        )
     if "amount" in given and "quantity" in given:
-        raise errors.parameters_exclusive(_p(index, "amount"), _p(index, "quantity"))
+        raise errors.parameters_exclusive(line_param(index, "amount"), line_param(index, "quantity"))
     if "amount" in given:
         amount = given["amount"]
     else:
@@ -70,7 +72,7 @@ def _invoice_line(
     left = item["amount"] - credited.get(item["_line_id"], 0)
     if amount > left:
         raise errors.parameter_invalid(
-            _p(index, "amount"),
+            line_param(index, "amount"),
             f"The credit amount ({amount}) exceeds what is left to credit on line {item['_line_id']} "
             f"({left}).",
         )
@@ -97,15 +99,17 @@ def _invoice_line(
     }
 
 
-def _custom_line(ctx: Context, given: Mapping[str, Any], index: int, known_rates: set[str]) -> dict[str, Any]:
+def custom_line_credit(
+    ctx: Context, given: Mapping[str, Any], index: int, known_rates: set[str]
+) -> dict[str, Any]:
     for name in ("invoice_line_item", "amount"):
         if name in given:
             raise errors.parameter_invalid(
-                _p(index, name), f"`{name}` is only valid on lines of type `invoice_line_item`."
+                line_param(index, name), f"`{name}` is only valid on lines of type `invoice_line_item`."
             )
     if "description" not in given:
-        raise errors.parameter_missing(_p(index, "description"))
-    unit = unit_amount(given, lambda name: _p(index, name))
+        raise errors.parameter_missing(line_param(index, "description"))
+    unit = unit_amount(given, lambda name: line_param(index, name))
     quantity = given.get("quantity", 1)
     amount = int((unit * quantity).to_integral_value(ROUND_HALF_UP))
     taxes = []

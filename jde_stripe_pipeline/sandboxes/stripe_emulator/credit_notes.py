@@ -23,15 +23,20 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from . import errors
-from .common import _invoice, _matches_range, _page
-from .credit_note_lines import _credited, _custom_line, _invoice_line, _known_tax_rates, _p
-from .endpoint import Context, Route, _route
+from .common import EMBEDDED_LINES, find_invoice, in_range, list_page
+from .credit_note_lines import (
+    already_credited,
+    custom_line_credit,
+    invoice_line_credit,
+    known_tax_rates,
+    line_param,
+)
+from .endpoint import Context, Route, make_route
 from .forms import Arr, Dec, Enum, Int, IntOrRange, Metadata, Obj, Str, Unsupported, merge_metadata
 from .objects import list_envelope, new_id, public
-from .pricing import _check_amount
+from .pricing import check_amount
 from .schemas import EXPAND, RETRIEVE
 
-EMBEDDED_LINES = 10
 CREDITABLE = ("open", "paid")
 _TAX_AMOUNT = Obj(
     fields={"amount": Int(), "taxable_amount": Int(), "tax_rate": Str()},
@@ -121,7 +126,7 @@ def create_credit_note(
 ) -> tuple[int, dict[str, Any]]:
     if "invoice" not in params:
         raise errors.parameter_missing("invoice")
-    invoice = dict(_invoice(ctx, params["invoice"], param="invoice", status=400))
+    invoice = dict(find_invoice(ctx, params["invoice"], param="invoice", status=400))
     if invoice["status"] not in CREDITABLE:
         raise errors.invoice_not_editable(
             f"You can only create credit notes on invoices that are open or paid. Invoice {invoice['id']} is "
@@ -132,20 +137,20 @@ def create_credit_note(
         raise errors.parameters_exclusive("amount", "lines")
     if "amount" not in params and not params.get("lines"):
         raise errors.parameter_missing("lines")
-    credited_total, credited_lines = _credited(ctx, invoice["id"])
-    rates = _known_tax_rates(ctx)
+    credited_total, credited_lines = already_credited(ctx, invoice["id"])
+    rates = known_tax_rates(ctx)
     lines = []
     for index, given in enumerate(params.get("lines") or []):
         if given["type"] == "invoice_line_item":
-            line = _invoice_line(ctx, invoice, given, index, credited_lines)
+            line = invoice_line_credit(ctx, invoice, given, index, credited_lines)
         else:
-            line = _custom_line(ctx, given, index, rates)
-        _check_amount(line["amount"], invoice["currency"], _p(index, "amount"))
+            line = custom_line_credit(ctx, given, index, rates)
+        check_amount(line["amount"], invoice["currency"], line_param(index, "amount"))
         for tax in line["_taxes"]:
-            _check_amount(tax["amount"], invoice["currency"], _p(index, "tax_amounts"))
+            check_amount(tax["amount"], invoice["currency"], line_param(index, "tax_amounts"))
         lines.append(line)
     if "amount" in params:
-        _check_amount(params["amount"], invoice["currency"], "amount")
+        check_amount(params["amount"], invoice["currency"], "amount")
         subtotal, exclusive = params["amount"], 0
     else:
         subtotal = sum(line["amount"] for line in lines)
@@ -277,9 +282,9 @@ def list_credit_notes(
         if name in params:
             notes = [n for n in notes if n[name] == params[name]]
     if "created" in params:
-        notes = [n for n in notes if _matches_range(n["created"], params["created"])]
+        notes = [n for n in notes if in_range(n["created"], params["created"])]
     ordered = sorted(notes, key=lambda n: (n["created"], n["_seq"]), reverse=True)
-    page, has_more = _page(ordered, params, "credit_note")
+    page, has_more = list_page(ordered, params, "credit_note")
     return 200, list_envelope("/v1/credit_notes", [credit_note_view(n) for n in page], has_more)
 
 
@@ -288,13 +293,13 @@ def list_credit_note_lines(
 ) -> tuple[int, dict[str, Any]]:
     note = _credit_note(ctx, ids[0])
     lines = [line_view(note, line) for line in note["_lines"]]
-    page, has_more = _page(lines, params, "credit_note_line_item")
+    page, has_more = list_page(lines, params, "credit_note_line_item")
     return 200, list_envelope(f"/v1/credit_notes/{note['id']}/lines", page, has_more)
 
 
 ROUTES: tuple[Route, ...] = (
-    _route("POST", "/v1/credit_notes", CREDIT_NOTE_CREATE, create_credit_note, required=("invoice",)),
-    _route("GET", "/v1/credit_notes", CREDIT_NOTE_LIST, list_credit_notes),
-    _route("GET", "/v1/credit_notes/{id}", RETRIEVE, retrieve_credit_note),
-    _route("GET", "/v1/credit_notes/{id}/lines", LINES_LIST, list_credit_note_lines),
+    make_route("POST", "/v1/credit_notes", CREDIT_NOTE_CREATE, create_credit_note, required=("invoice",)),
+    make_route("GET", "/v1/credit_notes", CREDIT_NOTE_LIST, list_credit_notes),
+    make_route("GET", "/v1/credit_notes/{id}", RETRIEVE, retrieve_credit_note),
+    make_route("GET", "/v1/credit_notes/{id}/lines", LINES_LIST, list_credit_note_lines),
 )

@@ -11,17 +11,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import errors
-from .common import _customer_view, _live_customer, _matches_range, _newest_first, _page
+from .common import customer_view, find_live_customer, in_range, list_page, newest_first
 from .endpoint import Context
 from .errors import ApiError
 from .forms import UNSET
 from .objects import deleted_view, list_envelope, new_customer, public, search_envelope
-from .params import _address, _apply_metadata, _custom_fields, _set_scalars, _shipping
+from .params import address_value, apply_metadata, custom_fields_value, set_scalars, shipping_value
 from .store import SearchVersion
 
 
 def _apply_customer_params(customer: dict[str, Any], params: Mapping[str, Any]) -> None:
-    _set_scalars(
+    set_scalars(
         customer,
         params,
         (
@@ -43,9 +43,9 @@ def _apply_customer_params(customer: dict[str, Any], params: Mapping[str, Any]) 
             "and numbers.",
         )
     if "address" in params:
-        customer["address"] = _address(params["address"])
+        customer["address"] = address_value(params["address"])
     if "shipping" in params:
-        customer["shipping"] = _shipping(params["shipping"])
+        customer["shipping"] = shipping_value(params["shipping"])
     if "preferred_locales" in params:
         locales = params["preferred_locales"]
         customer["preferred_locales"] = [] if locales is UNSET else list(locales)
@@ -55,7 +55,7 @@ def _apply_customer_params(customer: dict[str, Any], params: Mapping[str, Any]) 
         settings = dict(customer["invoice_settings"])
         given = params["invoice_settings"]
         if "custom_fields" in given:
-            settings["custom_fields"] = _custom_fields(given["custom_fields"])
+            settings["custom_fields"] = custom_fields_value(given["custom_fields"])
         if "footer" in given:
             settings["footer"] = None if given["footer"] is UNSET else given["footer"]
         if "rendering_options" in given:
@@ -72,7 +72,7 @@ def _apply_customer_params(customer: dict[str, Any], params: Mapping[str, Any]) 
             )
         customer["invoice_settings"] = settings
     if "metadata" in params:
-        _apply_metadata(customer, params["metadata"])
+        apply_metadata(customer, params["metadata"])
 
 
 def _index_customer(ctx: Context, customer: Mapping[str, Any] | None, customer_id: str) -> None:
@@ -86,7 +86,7 @@ def create_customer(ctx: Context, _ids: Sequence[str], params: dict[str, Any]) -
     _apply_customer_params(customer, params)
     ctx.store.put("customer", customer)
     _index_customer(ctx, customer, customer["id"])
-    return 200, _customer_view(customer)
+    return 200, customer_view(customer)
 
 
 def retrieve_customer(
@@ -95,19 +95,19 @@ def retrieve_customer(
     customer = ctx.store.get("customer", ids[0])
     if customer is None:
         raise errors.resource_missing("customer", ids[0])
-    return 200, _customer_view(customer)
+    return 200, customer_view(customer)
 
 
 def update_customer(ctx: Context, ids: Sequence[str], params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    customer = dict(_live_customer(ctx, ids[0]))
+    customer = dict(find_live_customer(ctx, ids[0]))
     _apply_customer_params(customer, params)
     ctx.store.put("customer", customer)
     _index_customer(ctx, customer, customer["id"])
-    return 200, _customer_view(customer)
+    return 200, customer_view(customer)
 
 
 def delete_customer(ctx: Context, ids: Sequence[str], _params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    customer = _live_customer(ctx, ids[0])
+    customer = find_live_customer(ctx, ids[0])
     tombstone = {
         "id": customer["id"],
         "object": "customer",
@@ -125,9 +125,9 @@ def list_customers(ctx: Context, _ids: Sequence[str], params: dict[str, Any]) ->
     if "email" in params:
         customers = [c for c in customers if c["email"] == params["email"]]
     if "created" in params:
-        customers = [c for c in customers if _matches_range(c["created"], params["created"])]
-    page, has_more = _page(_newest_first(customers), params, "customer")
-    return 200, list_envelope("/v1/customers", [_customer_view(c) for c in page], has_more)
+        customers = [c for c in customers if in_range(c["created"], params["created"])]
+    page, has_more = list_page(newest_first(customers), params, "customer")
+    return 200, list_envelope("/v1/customers", [customer_view(c) for c in page], has_more)
 
 
 # --- customer search: Stripe's query language, over an index that lags behind writes ------------------

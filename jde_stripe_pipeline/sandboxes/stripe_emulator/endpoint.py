@@ -45,6 +45,6 @@ class Route:
 _ID = r"([A-Za-z0-9_]+)"
 
 
-def _route(method: str, path: str, schema: Mapping[str, Field], handler: Handler, **kw: Any) -> Route:
+def make_route(method: str, path: str, schema: Mapping[str, Field], handler: Handler, **kw: Any) -> Route:
     pattern = re.compile("^" + path.replace("{id}", _ID) + "$")
     return Route(method, pattern, schema, handler, template=path, **kw)

@@ -1,5 +1,5 @@
 """`/v1/invoiceitems`: create, retrieve, update, delete, list; an item on a draft invoice is one of its
-lines (`_apply_line` turns create or update params into the item, for invoice_lines.py too)."""
+lines (`apply_item_params` turns create or update params into the item, for invoice_lines.py too)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from . import errors
-from .common import _invoice, _item, _items_of, _live_customer, _matches_range, _page
+from .common import find_invoice, find_item, find_live_customer, in_range, items_of_invoice, list_page
 from .endpoint import Context
-from .invoices import MAX_INVOICE_ITEMS, _recompute_totals, _require_draft, _too_many_items
+from .invoices import MAX_INVOICE_ITEMS, recompute_totals, require_draft, too_many_items
 from .objects import (
     ACCOUNT_CURRENCY,
     decimal_text,
@@ -19,22 +19,22 @@ from .objects import (
     new_invoice_item,
     public,
 )
-from .params import _apply_metadata
-from .pricing import _check_amount, _currency_mismatch, _p, _pricing
+from .params import apply_metadata
+from .pricing import check_amount, currency_mismatch, line_pricing, nested_param
 from .taxes import apply_tax_amounts
 
 
-def _apply_line(
+def apply_item_params(
     ctx: Context, item: dict[str, Any], given: Mapping[str, Any], param: str, creating: bool
 ) -> None:
     """Apply create/update params to an invoice item; amounts are recomputed, exactly, in minor units."""
-    priced = _pricing(ctx, given, item, item["currency"], param)
+    priced = line_pricing(ctx, given, item, item["currency"], param)
     if priced is None and creating:
-        raise errors.parameter_missing(_p(param, "amount"))
+        raise errors.parameter_missing(nested_param(param, "amount"))
     if priced is not None:
         unit, quantity, pricing = priced
         amount = line_amount(unit, quantity)
-        _check_amount(amount, item["currency"], _p(param, "amount"))
+        check_amount(amount, item["currency"], nested_param(param, "amount"))
         item["amount"] = amount
         item["net_amount"] = amount
         item["pricing"] = pricing
@@ -50,29 +50,29 @@ def _apply_line(
     if "period" in given:
         if given["period"]["end"] < given["period"]["start"]:
             raise errors.parameter_invalid(
-                _p(param, "period[end]"), "The period end must be on or after its start."
+                nested_param(param, "period[end]"), "The period end must be on or after its start."
             )
         item["period"] = {"end": given["period"]["end"], "start": given["period"]["start"]}
     if "metadata" in given:
-        _apply_metadata(item, given["metadata"], _p(param, "metadata"))
+        apply_metadata(item, given["metadata"], nested_param(param, "metadata"))
     if "tax_amounts" in given:
         apply_tax_amounts(item, given["tax_amounts"], param)
 
 
-def _attach_check(ctx: Context, invoice: Mapping[str, Any], adding: int) -> None:
-    if len(_items_of(ctx, invoice["id"])) + adding > MAX_INVOICE_ITEMS:
-        raise _too_many_items(invoice["id"])
+def check_room_for_items(ctx: Context, invoice: Mapping[str, Any], adding: int) -> None:
+    if len(items_of_invoice(ctx, invoice["id"])) + adding > MAX_INVOICE_ITEMS:
+        raise too_many_items(invoice["id"])
 
 
 def create_item(ctx: Context, _ids: Sequence[str], params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     invoice = None
     if "invoice" in params:
-        invoice = _invoice(ctx, params["invoice"], param="invoice", status=400)
-        _require_draft(invoice, "add invoice items to")
+        invoice = find_invoice(ctx, params["invoice"], param="invoice", status=400)
+        require_draft(invoice, "add invoice items to")
     if "customer" in params:
-        customer = _live_customer(ctx, params["customer"], param="customer", status=400)
+        customer = find_live_customer(ctx, params["customer"], param="customer", status=400)
     elif invoice is not None:
-        customer = _live_customer(ctx, invoice["customer"], param="invoice", status=400)
+        customer = find_live_customer(ctx, invoice["customer"], param="invoice", status=400)
     else:
         raise errors.parameter_missing("customer")
     if invoice is not None and invoice["customer"] != customer["id"]:
@@ -85,28 +85,28 @@ def create_item(ctx: Context, _ids: Sequence[str], params: dict[str, Any]) -> tu
     if currency is None:
         currency = params.get("price_data", {}).get("currency") or ACCOUNT_CURRENCY
     if invoice is not None and currency != invoice["currency"]:
-        raise _currency_mismatch(currency, invoice["currency"], "currency")
+        raise currency_mismatch(currency, invoice["currency"], "currency")
     if invoice is not None:
-        _attach_check(ctx, invoice, 1)
+        check_room_for_items(ctx, invoice, 1)
     item = new_invoice_item(ctx.timestamp, ctx.store.next_seq(), customer["id"], currency)
     item["invoice"] = invoice["id"] if invoice else None
-    _apply_line(ctx, item, params, "", creating=True)
+    apply_item_params(ctx, item, params, "", creating=True)
     ctx.store.put("invoiceitem", item)
     if invoice is not None:
         updated = dict(invoice)
-        _recompute_totals(ctx, updated)
+        recompute_totals(ctx, updated)
         ctx.store.put("invoice", updated)
     return 200, public(item)
 
 
 def retrieve_item(ctx: Context, ids: Sequence[str], _params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    return 200, public(_item(ctx, ids[0]))
+    return 200, public(find_item(ctx, ids[0]))
 
 
 def _owning_draft(ctx: Context, item: Mapping[str, Any]) -> dict[str, Any] | None:
     if item["invoice"] is None:
         return None
-    invoice = _invoice(ctx, item["invoice"])
+    invoice = find_invoice(ctx, item["invoice"])
     if invoice["status"] != "draft":
         raise errors.invoice_not_editable(
             f"The invoice item {item['id']} is on invoice {invoice['id']}, which is {invoice['status']}; "
@@ -116,22 +116,22 @@ def _owning_draft(ctx: Context, item: Mapping[str, Any]) -> dict[str, Any] | Non
 
 
 def update_item(ctx: Context, ids: Sequence[str], params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    item = dict(_item(ctx, ids[0]))
+    item = dict(find_item(ctx, ids[0]))
     invoice = _owning_draft(ctx, item)
-    _apply_line(ctx, item, params, "", creating=False)
+    apply_item_params(ctx, item, params, "", creating=False)
     ctx.store.put("invoiceitem", item)
     if invoice is not None:
-        _recompute_totals(ctx, invoice)
+        recompute_totals(ctx, invoice)
         ctx.store.put("invoice", invoice)
     return 200, public(item)
 
 
 def delete_item(ctx: Context, ids: Sequence[str], _params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    item = _item(ctx, ids[0])
+    item = find_item(ctx, ids[0])
     invoice = _owning_draft(ctx, item)
     ctx.store.remove("invoiceitem", item["id"])
     if invoice is not None:
-        _recompute_totals(ctx, invoice)
+        recompute_totals(ctx, invoice)
         ctx.store.put("invoice", invoice)
     return 200, deleted_view("invoiceitem", item["id"])
 
@@ -144,7 +144,7 @@ def list_items(ctx: Context, _ids: Sequence[str], params: dict[str, Any]) -> tup
     if "pending" in params:
         items = [i for i in items if (i["invoice"] is None) == params["pending"]]
     if "created" in params:
-        items = [i for i in items if _matches_range(i["date"], params["created"])]
+        items = [i for i in items if in_range(i["date"], params["created"])]
     ordered = sorted(items, key=lambda i: (i["date"], i["_seq"]), reverse=True)
-    page, has_more = _page(ordered, params, "invoiceitem")
+    page, has_more = list_page(ordered, params, "invoiceitem")
     return 200, list_envelope("/v1/invoiceitems", [public(i) for i in page], has_more)

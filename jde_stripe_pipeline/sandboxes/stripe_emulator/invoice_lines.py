@@ -6,25 +6,25 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from . import errors
-from .common import _invoice, _invoice_view, _item, _items_of, _page
+from .common import find_invoice, find_item, invoice_view, items_of_invoice, list_page
 from .endpoint import Context
-from .invoice_items import _apply_line, _attach_check
-from .invoices import _recompute_totals, _require_draft
+from .invoice_items import apply_item_params, check_room_for_items
+from .invoices import recompute_totals, require_draft
 from .objects import line_item_view, list_envelope, new_invoice_item
-from .params import _apply_metadata
-from .pricing import _currency_mismatch, _p
+from .params import apply_metadata
+from .pricing import currency_mismatch, nested_param
 
 
 def _item_by_line(ctx: Context, invoice: Mapping[str, Any], line_id: str, param: str) -> dict[str, Any]:
-    for item in _items_of(ctx, invoice["id"]):
+    for item in items_of_invoice(ctx, invoice["id"]):
         if line_id in (item["_line_id"], item["id"]):
             return dict(item)
     raise errors.resource_missing("line item", line_id, param=param, status=400 if param != "id" else 404)
 
 
 def _bulk_prelude(ctx: Context, ids: Sequence[str], params: Mapping[str, Any], what: str) -> dict[str, Any]:
-    invoice = dict(_invoice(ctx, ids[0]))
-    _require_draft(invoice, what)
+    invoice = dict(find_invoice(ctx, ids[0]))
+    require_draft(invoice, what)
     if "lines" not in params or not params["lines"]:
         raise errors.parameter_missing("lines")
     return invoice
@@ -34,39 +34,44 @@ def _bulk_finish(
     ctx: Context, invoice: dict[str, Any], params: Mapping[str, Any]
 ) -> tuple[int, dict[str, Any]]:
     if "invoice_metadata" in params:
-        _apply_metadata(invoice, params["invoice_metadata"], "invoice_metadata")
-    _recompute_totals(ctx, invoice)
+        apply_metadata(invoice, params["invoice_metadata"], "invoice_metadata")
+    recompute_totals(ctx, invoice)
     ctx.store.put("invoice", invoice)
-    return 200, _invoice_view(ctx, invoice)
+    return 200, invoice_view(ctx, invoice)
 
 
 def add_lines(ctx: Context, ids: Sequence[str], params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     invoice = _bulk_prelude(ctx, ids, params, "add lines to")
-    _attach_check(ctx, invoice, len(params["lines"]))
+    check_room_for_items(ctx, invoice, len(params["lines"]))
     staged: list[dict[str, Any]] = []
     for index, line in enumerate(params["lines"]):
         param = f"lines[{index}]"
         if "invoice_item" in line:
-            item = dict(_item(ctx, line["invoice_item"], param=_p(param, "[invoice_item]"), status=400))
+            item = dict(
+                find_item(ctx, line["invoice_item"], param=nested_param(param, "[invoice_item]"), status=400)
+            )
             if item["invoice"] is not None:
                 raise errors.parameter_invalid(
-                    _p(param, "[invoice_item]"),
+                    nested_param(param, "[invoice_item]"),
                     f"The invoice item {item['id']} is already attached to invoice {item['invoice']}.",
                 )
             if item["customer"] != invoice["customer"]:
                 raise errors.parameter_invalid(
-                    _p(param, "[invoice_item]"), f"The invoice item {item['id']} belongs to another customer."
+                    nested_param(param, "[invoice_item]"),
+                    f"The invoice item {item['id']} belongs to another customer.",
                 )
             if item["currency"] != invoice["currency"]:
-                raise _currency_mismatch(item["currency"], invoice["currency"], _p(param, "[invoice_item]"))
-            _apply_line(
+                raise currency_mismatch(
+                    item["currency"], invoice["currency"], nested_param(param, "[invoice_item]")
+                )
+            apply_item_params(
                 ctx, item, {k: v for k, v in line.items() if k != "invoice_item"}, param, creating=False
             )
         else:
             item = new_invoice_item(
                 ctx.timestamp, ctx.store.next_seq(), invoice["customer"], invoice["currency"]
             )
-            _apply_line(ctx, item, line, param, creating=True)
+            apply_item_params(ctx, item, line, param, creating=True)
         item["invoice"] = invoice["id"]
         staged.append(item)
     for item in staged:  # all lines checked before any is stored: the call is all or nothing
@@ -79,8 +84,8 @@ def update_lines(ctx: Context, ids: Sequence[str], params: dict[str, Any]) -> tu
     staged = []
     for index, line in enumerate(params["lines"]):
         param = f"lines[{index}]"
-        item = _item_by_line(ctx, invoice, line["id"], _p(param, "[id]"))
-        _apply_line(ctx, item, {k: v for k, v in line.items() if k != "id"}, param, creating=False)
+        item = _item_by_line(ctx, invoice, line["id"], nested_param(param, "[id]"))
+        apply_item_params(ctx, item, {k: v for k, v in line.items() if k != "id"}, param, creating=False)
         staged.append(item)
     for item in staged:
         ctx.store.put("invoiceitem", item)
@@ -102,18 +107,18 @@ def remove_lines(ctx: Context, ids: Sequence[str], params: dict[str, Any]) -> tu
 
 
 def list_lines(ctx: Context, ids: Sequence[str], params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    invoice = _invoice(ctx, ids[0])
-    lines = [line_item_view(item) for item in _items_of(ctx, invoice["id"])]
-    page, has_more = _page(lines, params, "line item")
+    invoice = find_invoice(ctx, ids[0])
+    lines = [line_item_view(item) for item in items_of_invoice(ctx, invoice["id"])]
+    page, has_more = list_page(lines, params, "line item")
     return 200, list_envelope(f"/v1/invoices/{invoice['id']}/lines", page, has_more)
 
 
 def update_line(ctx: Context, ids: Sequence[str], params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    invoice = dict(_invoice(ctx, ids[0]))
-    _require_draft(invoice, "update lines of")
+    invoice = dict(find_invoice(ctx, ids[0]))
+    require_draft(invoice, "update lines of")
     item = _item_by_line(ctx, invoice, ids[1], "id")
-    _apply_line(ctx, item, {k: v for k, v in params.items() if k != "expand"}, "", creating=False)
+    apply_item_params(ctx, item, {k: v for k, v in params.items() if k != "expand"}, "", creating=False)
     ctx.store.put("invoiceitem", item)
-    _recompute_totals(ctx, invoice)
+    recompute_totals(ctx, invoice)
     ctx.store.put("invoice", invoice)
     return 200, line_item_view(item)

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import errors
-from .common import _invoice, _invoice_view
-from .endpoint import Context, Route, _route
+from .common import find_invoice, invoice_view
+from .endpoint import Context, Route, make_route
 from .forms import Bool, Unsupported
 from .schemas import EXPAND
 
@@ -28,7 +28,7 @@ INVOICE_PAY = {
 
 
 def pay_invoice(ctx: Context, ids: Sequence[str], params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    invoice = dict(_invoice(ctx, ids[0]))
+    invoice = dict(find_invoice(ctx, ids[0]))
     if invoice["status"] != "open":
         raise errors.invoice_not_editable(
             f"You can only pay an open invoice. This invoice ({invoice['id']}) is {invoice['status']}."
@@ -43,7 +43,7 @@ def pay_invoice(ctx: Context, ids: Sequence[str], params: dict[str, Any]) -> tup
     invoice["status"] = "paid"
     invoice["status_transitions"] = {**invoice["status_transitions"], "paid_at": ctx.timestamp}
     ctx.store.put("invoice", invoice)
-    return 200, _invoice_view(ctx, invoice)
+    return 200, invoice_view(ctx, invoice)
 
 
-ROUTES: tuple[Route, ...] = (_route("POST", "/v1/invoices/{id}/pay", INVOICE_PAY, pay_invoice),)
+ROUTES: tuple[Route, ...] = (make_route("POST", "/v1/invoices/{id}/pay", INVOICE_PAY, pay_invoice),)

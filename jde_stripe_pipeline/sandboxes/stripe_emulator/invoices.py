@@ -7,26 +7,34 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from . import errors
-from .common import _invoice, _invoice_view, _items_of, _live_customer, _matches_range, _newest_first, _page
+from .common import (
+    find_invoice,
+    find_live_customer,
+    in_range,
+    invoice_view,
+    items_of_invoice,
+    list_page,
+    newest_first,
+)
 from .endpoint import Context
 from .errors import ApiError
 from .forms import UNSET
 from .objects import ACCOUNT_CURRENCY, deleted_view, list_envelope, new_invoice
-from .params import _apply_metadata, _custom_fields, _set_scalars, _shipping
+from .params import apply_metadata, custom_fields_value, set_scalars, shipping_value
 from .taxes import tax_totals
 
 MAX_INVOICE_ITEMS = 250
 
 
-def _too_many_items(invoice_id: str) -> ApiError:
+def too_many_items(invoice_id: str) -> ApiError:
     return errors.parameter_invalid(
         "invoice",
         f"An invoice can have at most {MAX_INVOICE_ITEMS} invoice items; {invoice_id} would have more.",
     )
 
 
-def _recompute_totals(ctx: Context, invoice: dict[str, Any]) -> None:
-    items = _items_of(ctx, invoice["id"])
+def recompute_totals(ctx: Context, invoice: dict[str, Any]) -> None:
+    items = items_of_invoice(ctx, invoice["id"])
     subtotal = sum(item["amount"] for item in items)
     exclusive, inclusive, total_taxes = tax_totals(items)
     invoice["subtotal"] = subtotal
@@ -39,7 +47,7 @@ def _recompute_totals(ctx: Context, invoice: dict[str, Any]) -> None:
     invoice["amount_remaining"] = max(amount_due - invoice["amount_paid"], 0)
 
 
-def _require_draft(invoice: Mapping[str, Any], what: str) -> None:
+def require_draft(invoice: Mapping[str, Any], what: str) -> None:
     if invoice["status"] != "draft":
         raise errors.invoice_not_editable(
             f"You can only {what} draft invoices. This invoice ({invoice['id']}) is {invoice['status']}.",
@@ -72,7 +80,7 @@ def _check_collection(invoice: Mapping[str, Any], params: Mapping[str, Any]) -> 
 
 
 def _apply_invoice_params(ctx: Context, invoice: dict[str, Any], params: Mapping[str, Any]) -> None:
-    _set_scalars(
+    set_scalars(
         invoice,
         params,
         (
@@ -88,9 +96,9 @@ def _apply_invoice_params(ctx: Context, invoice: dict[str, Any], params: Mapping
     if "automatic_tax" in params and params["automatic_tax"]["enabled"]:
         raise errors.unsupported_parameter("automatic_tax[enabled]")
     if "custom_fields" in params:
-        invoice["custom_fields"] = _custom_fields(params["custom_fields"])
+        invoice["custom_fields"] = custom_fields_value(params["custom_fields"])
     if "shipping_details" in params:
-        invoice["shipping_details"] = _shipping(params["shipping_details"])
+        invoice["shipping_details"] = shipping_value(params["shipping_details"])
     if "number" in params:
         number = None if params["number"] is UNSET else params["number"]
         if number is not None:
@@ -111,13 +119,13 @@ def _apply_invoice_params(ctx: Context, invoice: dict[str, Any], params: Mapping
         invoice["_days_until_due"] = 30
         invoice["due_date"] = invoice["created"] + 86400 * 30
     if "metadata" in params:
-        _apply_metadata(invoice, params["metadata"])
+        apply_metadata(invoice, params["metadata"])
 
 
 def create_invoice(ctx: Context, _ids: Sequence[str], params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     if "customer" not in params:
         raise errors.parameter_missing("customer")
-    customer = _live_customer(ctx, params["customer"], param="customer", status=400)
+    customer = find_live_customer(ctx, params["customer"], param="customer", status=400)
     currency = params.get("currency") or customer.get("currency") or ACCOUNT_CURRENCY
     invoice = new_invoice(ctx.timestamp, ctx.store.next_seq(), customer, currency)
     _apply_invoice_params(ctx, invoice, params)
@@ -129,15 +137,15 @@ def create_invoice(ctx: Context, _ids: Sequence[str], params: dict[str, Any]) ->
             if i["customer"] == customer["id"] and i["invoice"] is None and i["currency"] == currency
         ]
         if len(pending) > MAX_INVOICE_ITEMS:
-            raise _too_many_items(invoice["id"])
+            raise too_many_items(invoice["id"])
         for item in sorted(pending, key=lambda i: i["_seq"]):
             ctx.store.put("invoiceitem", {**item, "invoice": invoice["id"]})
-        _recompute_totals(ctx, invoice)
-    return 200, _invoice_view(ctx, invoice)
+        recompute_totals(ctx, invoice)
+    return 200, invoice_view(ctx, invoice)
 
 
 def retrieve_invoice(ctx: Context, ids: Sequence[str], _params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    return 200, _invoice_view(ctx, _invoice(ctx, ids[0]))
+    return 200, invoice_view(ctx, find_invoice(ctx, ids[0]))
 
 
 _EDITABLE_WHEN_OPEN = {
@@ -155,7 +163,7 @@ _EDITABLE_WHEN_OPEN = {
 
 
 def update_invoice(ctx: Context, ids: Sequence[str], params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    invoice = dict(_invoice(ctx, ids[0]))
+    invoice = dict(find_invoice(ctx, ids[0]))
     status = invoice["status"]
     if status == "open":
         locked = sorted(set(params) - _EDITABLE_WHEN_OPEN)
@@ -173,17 +181,17 @@ def update_invoice(ctx: Context, ids: Sequence[str], params: dict[str, Any]) -> 
             )
     _apply_invoice_params(ctx, invoice, params)
     ctx.store.put("invoice", invoice)
-    return 200, _invoice_view(ctx, invoice)
+    return 200, invoice_view(ctx, invoice)
 
 
 def delete_invoice(ctx: Context, ids: Sequence[str], _params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    invoice = _invoice(ctx, ids[0])
+    invoice = find_invoice(ctx, ids[0])
     if invoice["status"] != "draft":
         raise errors.invoice_not_editable(
             f"You can only delete draft invoices. This invoice ({invoice['id']}) is {invoice['status']}; "
             "void it instead."
         )
-    for item in _items_of(ctx, invoice["id"]):
+    for item in items_of_invoice(ctx, invoice["id"]):
         ctx.store.remove("invoiceitem", item["id"])
     ctx.store.remove("invoice", invoice["id"])
     return 200, deleted_view("invoice", invoice["id"])
@@ -196,9 +204,9 @@ def list_invoices(ctx: Context, _ids: Sequence[str], params: dict[str, Any]) -> 
             invoices = [i for i in invoices if i[name] == params[name]]
     for name in ("created", "due_date"):
         if name in params:
-            invoices = [i for i in invoices if _matches_range(i[name], params[name])]
-    page, has_more = _page(_newest_first(invoices), params, "invoice")
-    return 200, list_envelope("/v1/invoices", [_invoice_view(ctx, i) for i in page], has_more)
+            invoices = [i for i in invoices if in_range(i[name], params[name])]
+    page, has_more = list_page(newest_first(invoices), params, "invoice")
+    return 200, list_envelope("/v1/invoices", [invoice_view(ctx, i) for i in page], has_more)
 
 
 def _next_number(ctx: Context, invoice: Mapping[str, Any]) -> str:
@@ -214,7 +222,7 @@ def _next_number(ctx: Context, invoice: Mapping[str, Any]) -> str:
 
 
 def finalize_invoice(ctx: Context, ids: Sequence[str], params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    invoice = dict(_invoice(ctx, ids[0]))
+    invoice = dict(find_invoice(ctx, ids[0]))
     if invoice["status"] != "draft":
         raise errors.invoice_not_editable(
             "This invoice is already finalized, you can't re-finalize a non-draft invoice."
@@ -233,17 +241,17 @@ def finalize_invoice(ctx: Context, ids: Sequence[str], params: dict[str, Any]) -
     invoice["hosted_invoice_url"] = f"https://invoice.stripe.com/i/emulator/{invoice['id']}"
     invoice["invoice_pdf"] = f"https://pay.stripe.com/invoice/emulator/{invoice['id']}/pdf"
     invoice["ending_balance"] = 0
-    _recompute_totals(ctx, invoice)
+    recompute_totals(ctx, invoice)
     if invoice["amount_due"] == 0:
         # Stripe marks an invoice with nothing to pay as paid the moment it is finalized.
         invoice["status"] = "paid"
         invoice["status_transitions"]["paid_at"] = now
     ctx.store.put("invoice", invoice)
-    return 200, _invoice_view(ctx, invoice)
+    return 200, invoice_view(ctx, invoice)
 
 
 def void_invoice(ctx: Context, ids: Sequence[str], _params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    invoice = dict(_invoice(ctx, ids[0]))
+    invoice = dict(find_invoice(ctx, ids[0]))
     if invoice["status"] == "draft":
         raise errors.invoice_not_editable(
             "You can only void invoices that have been finalized. Delete a draft invoice instead."
@@ -254,4 +262,4 @@ def void_invoice(ctx: Context, ids: Sequence[str], _params: dict[str, Any]) -> t
     invoice["status_transitions"] = {**invoice["status_transitions"], "voided_at": ctx.timestamp}
     invoice["amount_remaining"] = 0
     ctx.store.put("invoice", invoice)
-    return 200, _invoice_view(ctx, invoice)
+    return 200, invoice_view(ctx, invoice)

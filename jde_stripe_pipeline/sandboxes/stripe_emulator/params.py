@@ -10,7 +10,7 @@ from . import errors
 from .forms import UNSET, merge_metadata
 
 
-def _set_scalars(target: dict[str, Any], params: Mapping[str, Any], names: Sequence[str]) -> None:
+def set_scalars(target: dict[str, Any], params: Mapping[str, Any], names: Sequence[str]) -> None:
     for name in names:
         if name in params:
             target[name] = None if params[name] is UNSET else params[name]
@@ -23,13 +23,13 @@ def _check_metadata_total(metadata: Mapping[str, str], param: str = "metadata") 
         )
 
 
-def _apply_metadata(target: dict[str, Any], change: Any, param: str = "metadata") -> None:
+def apply_metadata(target: dict[str, Any], change: Any, param: str = "metadata") -> None:
     merged = merge_metadata(target["metadata"], change)
     _check_metadata_total(merged, param)
     target["metadata"] = merged
 
 
-def _address(value: Any) -> dict[str, Any] | None:
+def address_value(value: Any) -> dict[str, Any] | None:
     if value is UNSET:
         return None
     base = {"city": None, "country": None, "line1": None, "line2": None, "postal_code": None, "state": None}
@@ -37,17 +37,17 @@ def _address(value: Any) -> dict[str, Any] | None:
     return base
 
 
-def _shipping(value: Any) -> dict[str, Any] | None:
+def shipping_value(value: Any) -> dict[str, Any] | None:
     if value is UNSET:
         return None
     return {
-        "address": _address(value["address"]),
+        "address": address_value(value["address"]),
         "name": value["name"],
         "phone": None if value.get("phone") in (None, UNSET) else value["phone"],
     }
 
 
-def _custom_fields(value: Any) -> list[dict[str, str]] | None:
+def custom_fields_value(value: Any) -> list[dict[str, str]] | None:
     if value is UNSET or not value:
         return None
     return [{"name": f["name"], "value": f["value"]} for f in value]

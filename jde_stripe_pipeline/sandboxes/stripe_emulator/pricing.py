@@ -15,7 +15,7 @@ from .objects import THREE_DECIMAL, decimal_text, new_id
 MAX_AMOUNT = 99_999_999
 
 
-def _check_amount(amount: int, currency: str, param: str) -> None:
+def check_amount(amount: int, currency: str, param: str) -> None:
     if abs(amount) > MAX_AMOUNT:
         raise ApiError(
             400,
@@ -31,7 +31,7 @@ def _check_amount(amount: int, currency: str, param: str) -> None:
         )
 
 
-def _pricing(
+def line_pricing(
     ctx: Context, given: Mapping[str, Any], line: Mapping[str, Any], currency: str, param: str
 ) -> tuple[Decimal, Decimal, dict[str, Any]] | None:
     """Work out (unit amount, quantity, pricing) from a create or update; None when no amount is touched."""
@@ -40,14 +40,18 @@ def _pricing(
     top_unit = given.get("unit_amount_decimal")
     if "pricing" in given and given["pricing"].get("price"):
         raise errors.resource_missing(
-            "price", given["pricing"]["price"], param=_p(param, "pricing[price]"), status=400
+            "price", given["pricing"]["price"], param=nested_param(param, "pricing[price]"), status=400
         )
     if has_amount and price_data is not None:
-        raise errors.parameters_exclusive(_p(param, "amount"), _p(param, "price_data"))
+        raise errors.parameters_exclusive(nested_param(param, "amount"), nested_param(param, "price_data"))
     if has_amount and top_unit is not None:
-        raise errors.parameters_exclusive(_p(param, "amount"), _p(param, "unit_amount_decimal"))
+        raise errors.parameters_exclusive(
+            nested_param(param, "amount"), nested_param(param, "unit_amount_decimal")
+        )
     if "quantity" in given and "quantity_decimal" in given:
-        raise errors.parameters_exclusive(_p(param, "quantity"), _p(param, "quantity_decimal"))
+        raise errors.parameters_exclusive(
+            nested_param(param, "quantity"), nested_param(param, "quantity_decimal")
+        )
     quantity_decimal = "quantity_decimal" in given
     if "quantity" in given:
         quantity = Decimal(given["quantity"])
@@ -61,25 +65,27 @@ def _pricing(
     if has_amount:
         if quantity != 1:
             raise errors.parameter_invalid(
-                _p(param, "quantity"),
+                nested_param(param, "quantity"),
                 "When `amount` is given, `quantity` must be 1 (or left out); give `unit_amount_decimal` "
                 "and `quantity` instead.",
             )
         unit = Decimal(given["amount"])
     elif price_data is not None:
         if price_data["currency"] != currency:
-            raise _currency_mismatch(price_data["currency"], currency, _p(param, "price_data[currency]"))
-        unit = unit_amount(price_data, lambda name: _p(param, f"price_data[{name}]"))
+            raise currency_mismatch(
+                price_data["currency"], currency, nested_param(param, "price_data[currency]")
+            )
+        unit = unit_amount(price_data, lambda name: nested_param(param, f"price_data[{name}]"))
         if "product" in price_data and "product_data" in price_data:
             raise errors.parameters_exclusive(
-                _p(param, "price_data[product]"), _p(param, "price_data[product_data]")
+                nested_param(param, "price_data[product]"), nested_param(param, "price_data[product_data]")
             )
         if "product" in price_data:
             raise errors.resource_missing(
-                "product", price_data["product"], param=_p(param, "price_data[product]"), status=400
+                "product", price_data["product"], param=nested_param(param, "price_data[product]"), status=400
             )
         if "product_data" not in price_data:
-            raise errors.parameter_missing(_p(param, "price_data[product_data]"))
+            raise errors.parameter_missing(nested_param(param, "price_data[product_data]"))
         price_details = {"price": new_id("price_"), "product": new_id("prod_", 14)}
     elif top_unit is not None:
         unit = top_unit
@@ -113,7 +119,7 @@ def unit_amount(given: Mapping[str, Any], name: Callable[[str], str]) -> Decimal
     raise errors.parameter_missing(name("unit_amount"))
 
 
-def _p(prefix: str, name: str) -> str:
+def nested_param(prefix: str, name: str) -> str:
     """A name inside a list entry: ("lines[0]", "price_data[currency]") → lines[0][price_data][currency]."""
     if not prefix:
         return name
@@ -121,7 +127,7 @@ def _p(prefix: str, name: str) -> str:
     return f"{prefix}[{head}]" + (bracket + rest if bracket else "")
 
 
-def _currency_mismatch(given: str, expected: str, param: str) -> ApiError:
+def currency_mismatch(given: str, expected: str, param: str) -> ApiError:
     return errors.parameter_invalid(
         param,
         f"The currency of this invoice item ({given}) must match the currency of the invoice ({expected}).",

@@ -15,7 +15,7 @@ from .customers import (
     search_customers,
     update_customer,
 )
-from .endpoint import Context, Route, _route
+from .endpoint import Context, Route, make_route
 from .invoice_items import create_item, delete_item, list_items, retrieve_item, update_item
 from .invoice_lines import add_lines, list_lines, remove_lines, update_line, update_lines
 from .invoices import (
@@ -57,32 +57,32 @@ def retrieve_balance(
 
 
 ROUTES: tuple[Route, ...] = (
-    _route("GET", "/v1/balance", RETRIEVE, retrieve_balance),
-    _route("POST", "/v1/customers", CUSTOMER_CREATE, create_customer),
-    _route("GET", "/v1/customers", CUSTOMER_LIST, list_customers),
-    _route(
+    make_route("GET", "/v1/balance", RETRIEVE, retrieve_balance),
+    make_route("POST", "/v1/customers", CUSTOMER_CREATE, create_customer),
+    make_route("GET", "/v1/customers", CUSTOMER_LIST, list_customers),
+    make_route(
         "GET", "/v1/customers/search", CUSTOMER_SEARCH, search_customers, required=("query",), search=True
     ),
-    _route("GET", "/v1/customers/{id}", RETRIEVE, retrieve_customer),
-    _route("POST", "/v1/customers/{id}", CUSTOMER_UPDATE, update_customer),
-    _route("DELETE", "/v1/customers/{id}", {}, delete_customer),
-    _route("POST", "/v1/invoices", INVOICE_CREATE, create_invoice),
-    _route("GET", "/v1/invoices", INVOICE_LIST, list_invoices),
-    _route("GET", "/v1/invoices/{id}", RETRIEVE, retrieve_invoice),
-    _route("POST", "/v1/invoices/{id}", INVOICE_UPDATE, update_invoice),
-    _route("DELETE", "/v1/invoices/{id}", {}, delete_invoice),
-    _route("POST", "/v1/invoices/{id}/finalize", INVOICE_FINALIZE, finalize_invoice),
-    _route("POST", "/v1/invoices/{id}/void", INVOICE_VOID, void_invoice),
-    _route("POST", "/v1/invoices/{id}/add_lines", ADD_LINES, add_lines, required=("lines",)),
-    _route("POST", "/v1/invoices/{id}/update_lines", UPDATE_LINES, update_lines, required=("lines",)),
-    _route("POST", "/v1/invoices/{id}/remove_lines", REMOVE_LINES, remove_lines, required=("lines",)),
-    _route("GET", "/v1/invoices/{id}/lines", LINES_LIST, list_lines),
-    _route("POST", "/v1/invoices/{id}/lines/{id}", LINE_UPDATE, update_line),
-    _route("POST", "/v1/invoiceitems", ITEM_CREATE, create_item),
-    _route("GET", "/v1/invoiceitems", ITEM_LIST, list_items),
-    _route("GET", "/v1/invoiceitems/{id}", RETRIEVE, retrieve_item),
-    _route("POST", "/v1/invoiceitems/{id}", ITEM_UPDATE, update_item),
-    _route("DELETE", "/v1/invoiceitems/{id}", {}, delete_item),
+    make_route("GET", "/v1/customers/{id}", RETRIEVE, retrieve_customer),
+    make_route("POST", "/v1/customers/{id}", CUSTOMER_UPDATE, update_customer),
+    make_route("DELETE", "/v1/customers/{id}", {}, delete_customer),
+    make_route("POST", "/v1/invoices", INVOICE_CREATE, create_invoice),
+    make_route("GET", "/v1/invoices", INVOICE_LIST, list_invoices),
+    make_route("GET", "/v1/invoices/{id}", RETRIEVE, retrieve_invoice),
+    make_route("POST", "/v1/invoices/{id}", INVOICE_UPDATE, update_invoice),
+    make_route("DELETE", "/v1/invoices/{id}", {}, delete_invoice),
+    make_route("POST", "/v1/invoices/{id}/finalize", INVOICE_FINALIZE, finalize_invoice),
+    make_route("POST", "/v1/invoices/{id}/void", INVOICE_VOID, void_invoice),
+    make_route("POST", "/v1/invoices/{id}/add_lines", ADD_LINES, add_lines, required=("lines",)),
+    make_route("POST", "/v1/invoices/{id}/update_lines", UPDATE_LINES, update_lines, required=("lines",)),
+    make_route("POST", "/v1/invoices/{id}/remove_lines", REMOVE_LINES, remove_lines, required=("lines",)),
+    make_route("GET", "/v1/invoices/{id}/lines", LINES_LIST, list_lines),
+    make_route("POST", "/v1/invoices/{id}/lines/{id}", LINE_UPDATE, update_line),
+    make_route("POST", "/v1/invoiceitems", ITEM_CREATE, create_item),
+    make_route("GET", "/v1/invoiceitems", ITEM_LIST, list_items),
+    make_route("GET", "/v1/invoiceitems/{id}", RETRIEVE, retrieve_item),
+    make_route("POST", "/v1/invoiceitems/{id}", ITEM_UPDATE, update_item),
+    make_route("DELETE", "/v1/invoiceitems/{id}", {}, delete_item),
     *credit_notes.ROUTES,
     *invoice_payments.ROUTES,
 )
