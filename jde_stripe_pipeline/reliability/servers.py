@@ -23,14 +23,14 @@ import requests
 from jde_stripe_pipeline.sandboxes.ais import AisSandbox, AisSandboxConfig
 from jde_stripe_pipeline.sandboxes.ais.admin_client import AisAdmin
 from jde_stripe_pipeline.sandboxes.http_server import (
+    DropConnection,
     HttpRequest,
     HttpResponse,
     LoopbackServer,
-    _DropConnection,
 )
 from jde_stripe_pipeline.sandboxes.stripe_emulator import StripeEmulator, StripeEmulatorConfig
 
-Answer = HttpResponse | _DropConnection
+Answer = HttpResponse | DropConnection
 Hook = Callable[[HttpRequest, Answer], Answer]
 """Sees a request and the server's answer; returns the answer to send (the same one, or another)."""
 

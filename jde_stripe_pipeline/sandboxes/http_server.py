@@ -54,13 +54,13 @@ class HttpResponse:
         )
 
 
-class _DropConnection:
+class DropConnection:
     """Sentinel: close the socket without answering (a dropped connection, as a flaky network does)."""
 
 
-DROP_CONNECTION: Final = _DropConnection()
+DROP_CONNECTION: Final = DropConnection()
 
-Handler = Callable[[HttpRequest], HttpResponse | _DropConnection]
+Handler = Callable[[HttpRequest], HttpResponse | DropConnection]
 
 
 class _Server(ThreadingHTTPServer):
@@ -148,7 +148,7 @@ def _make_request_handler(handler: Handler, name: str) -> type[BaseHTTPRequestHa
             except Exception:
                 log.exception("%s: unhandled error on %s %s", name, self.command, parts.path)
                 response = HttpResponse.of_json(500, {"message": "internal sandbox error"})
-            if isinstance(response, _DropConnection):
+            if isinstance(response, DropConnection):
                 self.close_connection = True
                 with contextlib.suppress(OSError):
                     self.connection.shutdown(socket.SHUT_RDWR)

@@ -40,9 +40,9 @@ from jde_stripe_pipeline.sandboxes.ais.sessions import Session, Stats, new_token
 from jde_stripe_pipeline.sandboxes.ais.store import Store, to_hhmmss, to_julian
 from jde_stripe_pipeline.sandboxes.http_server import (
     DROP_CONNECTION,
+    DropConnection,
     HttpRequest,
     HttpResponse,
-    _DropConnection,
 )
 
 _AIS_ROUTES = {
@@ -123,20 +123,20 @@ class AisService(DataServiceMixin):
 
     # -- HTTP ---------------------------------------------------------------------------------------
 
-    def handle(self, request: HttpRequest) -> HttpResponse | _DropConnection:
+    def handle(self, request: HttpRequest) -> HttpResponse | DropConnection:
         path = request.path.rstrip("/") or "/"
         if path.startswith("/_sandbox/"):
-            response: HttpResponse | _DropConnection = admin_response(self, request, path)
+            response: HttpResponse | DropConnection = admin_response(self, request, path)
         elif path.startswith("/jderest/"):
             response = self._ais(request, path)
         else:
             response = error_response(404, f"Not found: {request.path}")
         with self._lock:
-            status = 0 if isinstance(response, _DropConnection) else response.status
+            status = 0 if isinstance(response, DropConnection) else response.status
             self._stats.requests[(f"{request.method} {path}", status)] += 1
         return response
 
-    def _ais(self, request: HttpRequest, path: str) -> HttpResponse | _DropConnection:
+    def _ais(self, request: HttpRequest, path: str) -> HttpResponse | DropConnection:
         config = self._config
         if not config.allows(request.client_ip):
             return error_response(403, f"Forbidden: client address {request.client_ip} is not allowed")

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
-from ..http_server import DROP_CONNECTION, HttpRequest, HttpResponse, LoopbackServer, _DropConnection
+from ..http_server import DROP_CONNECTION, DropConnection, HttpRequest, HttpResponse, LoopbackServer
 from . import errors, routes
 from .admin import admin_response
 from .common import expand_result
@@ -191,7 +191,7 @@ class StripeEmulator:
 
     # --- request handling --------------------------------------------------------------------------
 
-    def handle(self, request: HttpRequest) -> HttpResponse | _DropConnection:
+    def handle(self, request: HttpRequest) -> HttpResponse | DropConnection:
         if request.path.startswith("/_sandbox/"):
             return admin_response(self, request)
         request_id = new_request_id()
@@ -204,7 +204,7 @@ class StripeEmulator:
             result = self._error_response(error, request_id)
         with self._lock:
             entry.answered_at = self.clock()
-            entry.status = 0 if isinstance(result, _DropConnection) else result.status
+            entry.status = 0 if isinstance(result, DropConnection) else result.status
             self._log.append(entry)
             self._stats[str(entry.status)] += 1
             if entry.replayed:
@@ -254,7 +254,7 @@ class StripeEmulator:
 
     def _handle_api(
         self, request: HttpRequest, request_id: str, idempotency_key: str | None, entry: RequestLogEntry
-    ) -> HttpResponse | _DropConnection:
+    ) -> HttpResponse | DropConnection:
         key = self._authenticate(request)
         found = routes.match_route(request.method, request.path)
         with self._lock:
@@ -282,7 +282,7 @@ class StripeEmulator:
         config: StripeEmulatorConfig,
         found: tuple[Route, tuple[str, ...]] | None,
         store: Store,
-    ) -> HttpResponse | _DropConnection:
+    ) -> HttpResponse | DropConnection:
         with self._lock:
             if config.unavailable_rate and self._faults.random() < config.unavailable_rate:
                 entry.fault = "unavailable"
@@ -357,7 +357,7 @@ class StripeEmulator:
         request_id: str,
         idempotency_key: str | None,
         entry: RequestLogEntry,
-    ) -> HttpResponse | _DropConnection:
+    ) -> HttpResponse | DropConnection:
         with self._lock:
             config = self._config
             ctx = Context(store, self.clock(), config.search_lag_seconds)
