@@ -3,9 +3,9 @@
 A record is changed when any row that makes it up has its (UPMJ, UPMT/TDAY) stamp in `[start,
 end)`. Each extract first collects the keys of the changed records (only key columns are read),
 then fetches the full current rows for those keys in chunks (the LIST operator) and joins them in
-the client — AIS has no ad-hoc joins, and business views differ per site. The chunks are read a few
-at once (`jde.parallel`), their records yielded in key order all the same. Memory holds the set of
-changed keys plus the chunks in flight, never the whole result.
+the client — AIS has no ad-hoc joins, and business views differ per site. The tables' key reads, and
+then the chunks, are read a few at once (`jde.parallel`), their records yielded in the same order all
+the same. Memory holds the set of changed keys plus the chunks in flight, never the whole result.
 
 This module does the reading; `jde.assemble` turns each record's rows into a record or a
 `QuarantinedRecord`, yielded in its place (never raised and never dropped).
@@ -47,6 +47,8 @@ from jde_stripe_pipeline.jde.window import UpdateWindow, window_query
 
 CUSTOMER_CHUNK = 200
 INVOICE_CHUNK = 100
+_KeyRead = tuple[TableSpec, tuple[str, ...]]
+"""A table read for the keys of the records changed in a window, and the key's aliases."""
 
 
 def browse(session: AisSession, spec: TableSpec, columns: Sequence[str], query: Query) -> Iterator[Row]:
@@ -96,19 +98,26 @@ def extract_customers(
     """
     as_of = as_of or today_in_jde(session)
     company_filter = tuple(companies) if companies else None
-    changed: set[int] = set()
-    for spec in CUSTOMER_TABLES:
+
+    def changed_in(spec: TableSpec) -> tuple[set[int], list[QuarantinedRecord]]:
         query = window_query(spec, window)
         if spec is F03012 and company_filter:
             query = query.and_also(in_list(F03012, "CO", company_filter))
+        found: set[int] = set()
+        bad: list[QuarantinedRecord] = []
         for row in browse(session, spec, ("AN8",), query):
             an8 = address_number(row.get("AN8"))
             if an8 is None:
-                yield quarantine(
-                    "customer", repr(row.get("AN8")), f"{spec.name}.AN8", "not an address number", row
-                )
+                reason = "not an address number"
+                bad.append(quarantine("customer", repr(row.get("AN8")), f"{spec.name}.AN8", reason, row))
             else:
-                changed.add(an8)
+                found.add(an8)
+        return found, bad
+
+    changed: set[int] = set()
+    for found, bad in in_order(changed_in, CUSTOMER_TABLES, workers):  # the tables' key reads side by side
+        yield from bad
+        changed |= found
     if ship_to_source == "ship_to":
         changed |= _customers_with_changed_ship_to(session, window)
     read = _CustomerChunks(session, company_filter, as_of, ship_to_source)
@@ -265,18 +274,28 @@ def extract_invoices(
         return
     as_of = as_of or today_in_jde(session)
     header, detail = profile.header_spec, profile.detail_spec
-    changed: set[JdeDocumentKey] = set()
-    for spec, key_aliases in ((header, profile.header.key), (detail, profile.line.header_key)):
+
+    def changed_in(read: _KeyRead) -> tuple[set[JdeDocumentKey], list[QuarantinedRecord]]:
+        spec, key_aliases = read
         query = window_query(spec, window)
         if profile.order_types:
             query = query.and_also(in_list(spec, key_aliases[2], profile.order_types))
+        found: set[JdeDocumentKey] = set()
+        bad: list[QuarantinedRecord] = []
         for row in browse(session, spec, key_aliases, query):
             doc_key = JdeDocumentKey.from_row(row, key_aliases)
             if doc_key is None:
                 raw_key = "/".join(str(row.get(alias)) for alias in key_aliases)
-                yield quarantine("invoice", raw_key, f"{spec.name}.DOCO", "bad document key", row)
+                bad.append(quarantine("invoice", raw_key, f"{spec.name}.DOCO", "bad document key", row))
             else:
-                changed.add(doc_key)
+                found.add(doc_key)
+        return found, bad
+
+    changed: set[JdeDocumentKey] = set()
+    reads = ((header, tuple(profile.header.key)), (detail, tuple(profile.line.header_key)))
+    for found, bad in in_order(changed_in, reads, workers):  # header and lines side by side
+        yield from bad
+        changed |= found
     yield from _invoices_in_chunks(session, profile, changed, as_of, chunk_size, workers)
 
 

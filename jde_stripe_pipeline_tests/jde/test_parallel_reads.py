@@ -10,7 +10,7 @@ import pytest
 from jde_stripe_pipeline.jde.parallel import in_order
 from jde_stripe_pipeline.jde.profiles import PURCHASE_ORDER
 from jde_stripe_pipeline.jde.read import extract_customers, extract_invoices, fetch_customers, fetch_invoices
-from jde_stripe_pipeline.jde.records import JdeInvoice
+from jde_stripe_pipeline.jde.records import JdeInvoice, QuarantinedRecord
 from jde_stripe_pipeline.sandboxes.ais import AisSandbox, AisSandboxConfig
 from jde_stripe_pipeline_tests.jde.support import (
     AS_OF,
@@ -18,6 +18,7 @@ from jde_stripe_pipeline_tests.jde.support import (
     sandbox_stats,
     served,
     session_for,
+    upsert_rows,
 )
 from jde_stripe_pipeline_tests.jde.test_extract import EVERYTHING
 
@@ -46,11 +47,23 @@ def _read_all(server: Any, workers: int, token_max_calls: int | None = None) -> 
 
 
 def test_chunks_read_at_once_give_the_same_records_in_the_same_order() -> None:
-    with served(AisSandbox(seed=5, customers=60, invoices=80, as_of=AS_OF)) as server:
+    sandbox = AisSandbox(seed=5, customers=60, invoices=80, as_of=AS_OF)
+    line = sandbox.rows("F4311")[0]
+    with served(sandbox) as server:
+        bad_email = {"AN8": 10003, "IDLN": 0, "RCK7": 0, "ETP": "E", "EMAL": "not-an-email"}
+        upsert_rows(server, "F01151", [bad_email])
+        upsert_rows(server, "F0101", [{"AN8": 10041, "ALPH": "   "}])
+        upsert_rows(
+            server,
+            "F4311",
+            [{**{k: line[k] for k in ("KCOO", "DOCO", "DCTO", "SFXO", "LNID")}, "CRCD": "XXX"}],
+        )
         one_at_a_time = _read_all(server, workers=1)
         at_once = _read_all(server, workers=4)
         sandbox_stats(server)  # the server is still answering
     assert all(len(records) > 20 for records in one_at_a_time)
+    quarantined = [r.field for records in one_at_a_time for r in records if isinstance(r, QuarantinedRecord)]
+    assert {"F01151.EMAL", "F0101.ALPH", "F4311.CRCD"} <= set(quarantined)  # in their places, in both
     assert [_dump(records) for records in at_once] == [_dump(records) for records in one_at_a_time]
 
 
