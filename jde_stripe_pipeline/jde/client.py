@@ -13,6 +13,12 @@ result set (HTTP 500 with Oracle's `sysErrors` JAS_MSG347: AIS keeps a paged res
 The server both orders and compares, so no client-side collation is assumed; the result is every row
 exactly once, and a resumed read re-reads nothing (no row skipped by counting, no set of yielded keys
 to hold).
+
+Several threads may read over one session at once (an extract fetches its chunks side by side; real
+AIS servers take concurrent requests on one token): the token is renewed once per lost token — a
+thread whose token another thread already renewed just retries with the new one. The thread that
+renewed it sends the first call with the new token while the others wait for its answer, so "AIS
+refused the token it had just issued" (an error, not a loop) means the same as with one thread.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -37,20 +44,17 @@ from jde_stripe_pipeline.jde.errors import (
     AisRequestError,
     AisUnavailableError,
 )
-from jde_stripe_pipeline.jde.julian import parse_grid_date
 from jde_stripe_pipeline.jde.query import (
     BrowseRequest,
     Direction,
     GridPage,
-    LiteralValue,
     OrderBy,
-    after_key,
-    ais_message,
     browse_body,
     column_id,
-    is_result_set_expired,
     parse_grid_page,
 )
+from jde_stripe_pipeline.jde.replies import is_credential_refusal, response_message, says_result_set_expired
+from jde_stripe_pipeline.jde.resume import resumed_after
 from jde_stripe_pipeline.jde.settings import AisSettings
 
 log = logging.getLogger(__name__)
@@ -104,10 +108,17 @@ class SessionStats:
     rows: int = 0
 
 
+def _set_event() -> threading.Event:
+    event = threading.Event()
+    event.set()
+    return event
+
+
 class _PagingLost(Exception):
-    def __init__(self, token_expired: bool, detail: str, result_set_expired: bool = False):
+    def __init__(self, token_expired: bool, detail: str, result_set_expired: bool = False, token: str = ""):
         super().__init__(detail)
         self.token_expired = token_expired
+        self.token = token
         self.result_set_expired = result_set_expired
         self.detail = detail
 
@@ -126,6 +137,10 @@ class AisSession:
     stats: SessionStats = field(default_factory=SessionStats)
     _token: str | None = field(default=None, repr=False)
     _user: AisUser | None = field(default=None, repr=False)
+    _token_lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    _tried: threading.Event = field(default_factory=_set_event, repr=False)
+    """Cleared while the first call with a renewed token is on its way (other calls wait for it)."""
+    _stats_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     # ------------------------------------------------------------------------- lifecycle
 
@@ -164,13 +179,13 @@ class AisSession:
             "role": self.settings.role,
         }
         response = self._send(TOKEN_PATH, body, "the token request")
-        if response.status_code in (401, 403) and _is_credential_refusal(response):
+        if response.status_code in (401, 403) and is_credential_refusal(response):
             raise AisAuthError(
                 f"AIS at {self.settings.url} refused the login of user {self.settings.username!r}"
-                f" (HTTP {response.status_code}): {_response_message(response)}"
+                f" (HTTP {response.status_code}): {response_message(response)}"
             )
         payload = self._json_or_raise(response, "the token request")
-        self.stats.logins += 1
+        self._count("logins")
         try:
             info = payload["userInfo"]
             token = info["token"]
@@ -192,7 +207,7 @@ class AisSession:
         if token is None:
             return
         try:
-            self.stats.requests += 1
+            self._count("requests")
             self.http.post(
                 self._url(LOGOUT_PATH),
                 data=json.dumps({"token": token, "deviceName": self.settings.device_name}),
@@ -226,16 +241,16 @@ class AisSession:
         last_key: tuple[Any, ...] | None = None
         failures = 0
         while True:
-            issued = ordered if last_key is None else _after(ordered, key, last_key, date_columns)
+            issued = ordered if last_key is None else resumed_after(ordered, key, last_key, date_columns)
             if last_key is not None:
-                self.stats.resumed_reads += 1
+                self._count("resumed_reads")
             page = self._browse_page(issued)
             while True:
                 if page.rows:
                     failures = 0
+                    self._count("rows", len(page.rows))
                 for row in page.rows:
                     last_key = tuple(row.get(alias) for alias in key)
-                    self.stats.rows += 1
                     yield row
                 if page.next_params is None:
                     return
@@ -255,9 +270,9 @@ class AisSession:
             )
         if lost.token_expired:
             log.info("AIS token expired while paging %s; new token, resuming the read", table)
-            self._reauthenticate()
+            self._renew(lost.token, first_call=False)
         elif lost.result_set_expired:
-            self.stats.expired_result_sets += 1
+            self._count("expired_result_sets")
             # Not a server fault: the result set outlived resultSetTimeout. Waiting cannot help.
             log.info("AIS result set of %s expired (%s); resuming the read", table, lost.detail)
         else:
@@ -271,52 +286,78 @@ class AisSession:
 
     def _next_page(self, params: dict[str, str], table: str) -> GridPage:
         """One `dataservice/next` call; any 444/5xx/transport failure means the paging state is gone."""
-        body = {**params, **self._auth_fields()}
+        auth = self._auth_fields()
         try:
-            self.stats.requests += 1
-            response = self._post(NEXT_PAGE_PATH, body)
+            self._count("requests")
+            response = self._post(NEXT_PAGE_PATH, {**params, **auth})
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise _PagingLost(False, type(exc).__name__) from None
         if response.status_code == TOKEN_EXPIRED:
-            raise _PagingLost(True, "HTTP 444")
+            raise _PagingLost(True, "HTTP 444", token=auth["token"])
         if response.status_code >= 500:
-            detail = f"HTTP {response.status_code}: {_response_message(response)}"
-            raise _PagingLost(False, detail, result_set_expired=_is_result_set_expired(response))
+            detail = f"HTTP {response.status_code}: {response_message(response)}"
+            raise _PagingLost(False, detail, result_set_expired=says_result_set_expired(response))
         return parse_grid_page(self._json_or_raise(response, f"the next page of {table}"), table)
 
     # -------------------------------------------------------------------------- transport
 
-    def _auth_fields(self) -> dict[str, str]:
-        if self._token is None:
+    def _auth_fields(self, *, wait: bool = True) -> dict[str, str]:
+        """The token to send; unless `wait` is off (the first call with a renewed token), not before
+        that first call has been answered."""
+        while True:
+            if wait:
+                self._tried.wait()
+            with self._token_lock:
+                token = self._token
+                if not wait or self._tried.is_set():
+                    break
+        if token is None:
             raise AisError("the AIS session is not logged in (use `with AisSession(...) as session:`)")
-        return {"token": self._token, "deviceName": self.settings.device_name}
+        return {"token": token, "deviceName": self.settings.device_name}
 
-    def _reauthenticate(self) -> None:
-        self.stats.reauthentications += 1
-        self._token = None
-        self.login()
+    def _count(self, name: str, n: int = 1) -> None:
+        with self._stats_lock:
+            setattr(self.stats, name, getattr(self.stats, name) + n)
+
+    def _renew(self, stale: str, *, first_call: bool) -> bool:
+        """A new token after a 444 on `stale`, unless another thread renewed it already. True when
+        this thread renewed it and, with `first_call`, must send the first call with it."""
+        with self._token_lock:
+            if self._token != stale:
+                return False
+            self._count("reauthentications")
+            self.login()
+            if first_call:
+                self._tried.clear()
+            return first_call
 
     def _data_call(self, path: str, body: dict[str, Any], what: str) -> Any:
-        """A token-carrying call: on 444 one new token and one retry; a second 444 is an error."""
-        for fresh_token in (False, True):
-            response = self._send(path, {**body, **self._auth_fields()}, what)
+        """A token-carrying call: on 444 a new token and a retry; a 444 on a token this call just
+        renewed is an error."""
+        renewed = False
+        while True:
+            auth = self._auth_fields(wait=not renewed)
+            try:
+                response = self._send(path, {**body, **auth}, what)
+            finally:
+                if renewed:
+                    self._tried.set()
             if response.status_code != TOKEN_EXPIRED:
                 return self._json_or_raise(response, what)
-            if fresh_token:
-                break
+            if renewed:
+                raise AisAuthError(
+                    f"AIS at {self.settings.url} rejected a token it had just issued (HTTP 444 again on"
+                    f" {what}); check the AIS Server's session settings and the device name"
+                )
             log.info("AIS token expired (HTTP 444) on %s; requesting a new token", what)
-            self._reauthenticate()
-        raise AisAuthError(
-            f"AIS at {self.settings.url} rejected a token it had just issued (HTTP 444 again on {what});"
-            " check the AIS Server's session settings and the device name"
-        )
+            renewed = self._renew(auth["token"], first_call=True)
 
     def _send(self, path: str, body: dict[str, Any], what: str) -> requests.Response:
         """POST with bounded retries on 5xx, timeouts and dropped connections; other answers returned."""
         last = ""
         for attempt in range(1, self.retry.max_attempts + 1):
             try:
-                self.stats.requests += 1
+                self._count("requests")
                 response = self._post(path, body)
             except requests.exceptions.SSLError as exc:
                 raise AisError(
@@ -328,9 +369,9 @@ class AisSession:
             else:
                 if response.status_code < 500:
                     return response
-                last = f"HTTP {response.status_code}: {_response_message(response)}"
+                last = f"HTTP {response.status_code}: {response_message(response)}"
             if attempt < self.retry.max_attempts:
-                self.stats.retries += 1
+                self._count("retries")
                 pause = self.retry.delay(attempt, self.rng)
                 log.warning("AIS %s failed (%s); retry %d in %.2fs", what, last, attempt, pause)
                 self.sleep(pause)
@@ -354,9 +395,9 @@ class AisSession:
     def _json_or_raise(self, response: requests.Response, what: str) -> Any:
         status = response.status_code
         if status == 403:
-            raise AisAllowlistError(self.settings.url, _response_message(response, default=None))
+            raise AisAllowlistError(self.settings.url, response_message(response, default=None))
         if status >= 400:
-            message = _response_message(response)
+            message = response_message(response)
             raise AisRequestError(
                 f"AIS at {self.settings.url} refused {what} (HTTP {status}): {message}",
                 status=status,
@@ -366,58 +407,3 @@ class AisSession:
             return json.loads(response.content, parse_float=Decimal)
         except ValueError:
             raise AisProtocolError(f"AIS answered {what} with a body that is not JSON") from None
-
-
-def _after(
-    request: BrowseRequest, key: Sequence[str], last_key: Sequence[Any], date_columns: Collection[str]
-) -> BrowseRequest:
-    """The same BROWSE, limited to the rows after `last_key` (a resumed read)."""
-    values = [_key_literal(value, alias in date_columns) for alias, value in zip(key, last_key, strict=True)]
-    resume = after_key(request.table, key, values)
-    return replace(request, query=resume if request.query is None else request.query.and_query(resume))
-
-
-def _key_literal(value: Any, is_date: bool) -> LiteralValue:
-    """A key value as AIS wrote it, back as a condition literal (dates as dates, blank date blank)."""
-    if is_date:
-        try:
-            day = parse_grid_date(value)
-        except ValueError:
-            raise AisProtocolError(f"cannot resume a paged read on date key {value!r}") from None
-        return "" if day is None else day
-    if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
-        raise AisProtocolError(f"cannot resume a paged read on key value {value!r}")
-    return value
-
-
-def _response_message(response: requests.Response, default: str | None = "no message") -> str | None:
-    """AIS's own message from an error body, without echoing anything that might be a secret."""
-    try:
-        payload = json.loads(response.content, parse_float=Decimal)
-    except ValueError:
-        text = response.text.strip()
-        return text[:200] if text and not text.lstrip().startswith("<") else default
-    return ais_message(payload) or default
-
-
-def _is_result_set_expired(response: requests.Response) -> bool:
-    try:
-        return is_result_set_expired(json.loads(response.content))
-    except ValueError:
-        return False
-
-
-def _is_credential_refusal(response: requests.Response) -> bool:
-    """A 401, or a 403 to the token request in AIS's own words ("Authorization Failure").
-
-    Real AIS answers a wrong password with 403 "Authorization Failure"; an allowlist in front of it
-    answers 403 with anything else, and that stays an `AisAllowlistError`.
-    """
-    if response.status_code == 401:
-        return True
-    try:
-        payload = json.loads(response.content)
-    except ValueError:
-        return False
-    text = (ais_message(payload) or "").lower()
-    return any(word in text for word in ("authorization failure", "password", "credential", "login"))

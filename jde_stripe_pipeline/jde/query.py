@@ -341,14 +341,25 @@ def parse_grid_page(payload: object, table: str) -> GridPage:
         raise AisProtocolError(
             f"AIS's answer to a BROWSE of {table} has a gridData.rowset that is not a list of rows"
         )
-    prefix = f"{table}_"
-    rows = [
-        {(key[len(prefix) :] if key.startswith(prefix) else key): value for key, value in row.items()}
-        for row in raw_rows
-    ]
+    renamed = _Unprefixed(f"{table}_").__getitem__
+    rows = [dict(zip(map(renamed, row), row.values(), strict=True)) for row in raw_rows]
     summary = grid.get("summary")
     more = isinstance(summary, Mapping) and bool(summary.get("moreRecords", False))
     return GridPage(rows=rows, more_records=more, next_params=next_link_params(payload))
+
+
+class _Unprefixed(dict[str, str]):
+    """Column key → alias (`TABLE_` prefix stripped), each key worked out once per page: rows of a
+    page share their keys, and stripping every key of every row was ~10% of an extract's time."""
+
+    def __init__(self, prefix: str) -> None:
+        super().__init__()
+        self.prefix = prefix
+
+    def __missing__(self, key: str) -> str:
+        name = key[len(self.prefix) :] if key.startswith(self.prefix) else key
+        self[key] = name
+        return name
 
 
 def next_link_params(payload: Mapping[str, Any]) -> dict[str, str] | None:

@@ -3,8 +3,9 @@
 A record is changed when any row that makes it up has its (UPMJ, UPMT/TDAY) stamp in `[start,
 end)`. Each extract first collects the keys of the changed records (only key columns are read),
 then fetches the full current rows for those keys in chunks (the LIST operator) and joins them in
-the client — AIS has no ad-hoc joins, and business views differ per site. Memory holds the set of
-changed keys plus one chunk of rows, never the whole result.
+the client — AIS has no ad-hoc joins, and business views differ per site. The tables' key reads, and
+then the chunks, are read a few at once (`jde.parallel`), their records yielded in the same order all
+the same. Memory holds the set of changed keys plus the chunks in flight, never the whole result.
 
 This module does the reading; `jde.assemble` turns each record's rows into a record or a
 `QuarantinedRecord`, yielded in its place (never raised and never dropped).
@@ -14,10 +15,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from jde_stripe_pipeline.jde.assemble import assemble_customer, assemble_invoice, assemble_party, quarantine
 from jde_stripe_pipeline.jde.client import AisSession, Row
+from jde_stripe_pipeline.jde.parallel import READ_WORKERS, in_order
 from jde_stripe_pipeline.jde.profiles import CUSTOMER_SHIP_TO, ArInvoiceProfile, InvoiceProfile
 from jde_stripe_pipeline.jde.query import (
     BrowseRequest,
@@ -44,6 +47,8 @@ from jde_stripe_pipeline.jde.window import UpdateWindow, window_query
 
 CUSTOMER_CHUNK = 200
 INVOICE_CHUNK = 100
+_KeyRead = tuple[TableSpec, tuple[str, ...]]
+"""A table read for the keys of the records changed in a window, and the key's aliases."""
 
 
 def browse(session: AisSession, spec: TableSpec, columns: Sequence[str], query: Query) -> Iterator[Row]:
@@ -80,6 +85,7 @@ def extract_customers(
     as_of: date | None = None,
     ship_to_source: ShipToSource = "customer",
     chunk_size: int = CUSTOMER_CHUNK,
+    workers: int = READ_WORKERS,
 ) -> Iterator[JdeCustomer | QuarantinedRecord]:
     """Every customer with a row changed in the window, as its full current state, by AN8.
 
@@ -92,22 +98,30 @@ def extract_customers(
     """
     as_of = as_of or today_in_jde(session)
     company_filter = tuple(companies) if companies else None
-    changed: set[int] = set()
-    for spec in CUSTOMER_TABLES:
+
+    def changed_in(spec: TableSpec) -> tuple[set[int], list[QuarantinedRecord]]:
         query = window_query(spec, window)
         if spec is F03012 and company_filter:
             query = query.and_also(in_list(F03012, "CO", company_filter))
+        found: set[int] = set()
+        bad: list[QuarantinedRecord] = []
         for row in browse(session, spec, ("AN8",), query):
             an8 = address_number(row.get("AN8"))
             if an8 is None:
-                yield quarantine(
-                    "customer", repr(row.get("AN8")), f"{spec.name}.AN8", "not an address number", row
-                )
+                reason = "not an address number"
+                bad.append(quarantine("customer", repr(row.get("AN8")), f"{spec.name}.AN8", reason, row))
             else:
-                changed.add(an8)
+                found.add(an8)
+        return found, bad
+
+    changed: set[int] = set()
+    for found, bad in in_order(changed_in, CUSTOMER_TABLES, workers):  # the tables' key reads side by side
+        yield from bad
+        changed |= found
     if ship_to_source == "ship_to":
         changed |= _customers_with_changed_ship_to(session, window)
-    for _, record in _customers_by_an8(session, changed, company_filter, as_of, ship_to_source, chunk_size):
+    read = _CustomerChunks(session, company_filter, as_of, ship_to_source)
+    for _, record in read.by_an8(changed, chunk_size, workers):
         if record is not None:  # an address book change of someone who is not a customer
             yield record
 
@@ -120,12 +134,14 @@ def fetch_customers(
     companies: Sequence[str] | None = None,
     ship_to_source: ShipToSource = "customer",
     chunk_size: int = CUSTOMER_CHUNK,
+    workers: int = READ_WORKERS,
 ) -> Iterator[JdeCustomer | QuarantinedRecord]:
     """The current state of these customers (for invoices whose customer Stripe lacks); an AN8 with
     no F03012 row is quarantined, not dropped."""
     as_of = as_of or today_in_jde(session)
     company_filter = tuple(companies) if companies else None
-    for an8, record in _customers_by_an8(session, an8s, company_filter, as_of, ship_to_source, chunk_size):
+    read = _CustomerChunks(session, company_filter, as_of, ship_to_source)
+    for an8, record in read.by_an8(an8s, chunk_size, workers):
         yield (
             record
             if record is not None
@@ -138,35 +154,45 @@ def fetch_customers(
         )
 
 
-def _customers_by_an8(
-    session: AisSession,
-    an8s: Iterable[int],
-    companies: Sequence[str] | None,
-    as_of: date,
-    ship_to_source: ShipToSource,
-    chunk_size: int,
-) -> Iterator[tuple[int, JdeCustomer | QuarantinedRecord | None]]:
-    """Each AN8 with its assembled record (None: no F03012 row), read in chunks with LIST queries."""
-    for chunk in chunked(sorted(set(an8s)), chunk_size):
-        rows = _fetch_customer_rows(session, chunk, companies)
+@dataclass(frozen=True)
+class _CustomerChunks:
+    """How one extract reads its customers: the session, the companies, the day, the ship-to."""
+
+    session: AisSession
+    companies: Sequence[str] | None
+    as_of: date
+    ship_to_source: ShipToSource
+
+    def by_an8(
+        self, an8s: Iterable[int], chunk_size: int, workers: int
+    ) -> Iterator[tuple[int, JdeCustomer | QuarantinedRecord | None]]:
+        """Each AN8 with its assembled record (None: no F03012 row), read in chunks with LIST queries."""
+        for chunk in in_order(self.chunk, chunked(sorted(set(an8s)), chunk_size), workers):
+            yield from chunk
+
+    def chunk(self, an8s: Sequence[int]) -> list[tuple[int, JdeCustomer | QuarantinedRecord | None]]:
+        session = self.session
+        rows = _fetch_customer_rows(session, an8s, self.companies)
         ship_tos: dict[int, ShipToOrder | BadRow] = {}
         parties: dict[int, JdeParty | BadRow] = {}
-        if ship_to_source == "ship_to":
-            ship_tos = _fetch_ship_to_orders(session, chunk)
+        if self.ship_to_source == "ship_to":
+            ship_tos = _fetch_ship_to_orders(session, an8s)
             wanted = sorted({order.ship_to for order in ship_tos.values() if isinstance(order, ShipToOrder)})
-            parties = _fetch_parties(session, wanted, as_of)
-        for an8 in chunk:
-            yield (
+            parties = _fetch_parties(session, wanted, self.as_of)
+        return [
+            (
                 an8,
                 assemble_customer(
                     an8,
                     {name: by_an8.get(an8, []) for name, by_an8 in rows.items()},
-                    as_of=as_of,
-                    companies=companies,
+                    as_of=self.as_of,
+                    companies=self.companies,
                     ship_to=ship_tos.get(an8),
                     parties=parties,
                 ),
             )
+            for an8 in an8s
+        ]
 
 
 def _fetch_customer_rows(
@@ -237,6 +263,7 @@ def extract_invoices(
     *,
     as_of: date | None = None,
     chunk_size: int = INVOICE_CHUNK,
+    workers: int = READ_WORKERS,
 ) -> Iterator[JdeInvoice | QuarantinedRecord]:
     """Every order whose header or any line changed in the window, whole, by document key (an A/R
     profile reads its documents instead: `jde.ar_read`)."""
@@ -247,20 +274,29 @@ def extract_invoices(
         return
     as_of = as_of or today_in_jde(session)
     header, detail = profile.header_spec, profile.detail_spec
-    changed: set[JdeDocumentKey] = set()
-    for spec, key_aliases in ((header, profile.header.key), (detail, profile.line.header_key)):
+
+    def changed_in(read: _KeyRead) -> tuple[set[JdeDocumentKey], list[QuarantinedRecord]]:
+        spec, key_aliases = read
         query = window_query(spec, window)
         if profile.order_types:
             query = query.and_also(in_list(spec, key_aliases[2], profile.order_types))
+        found: set[JdeDocumentKey] = set()
+        bad: list[QuarantinedRecord] = []
         for row in browse(session, spec, key_aliases, query):
             doc_key = JdeDocumentKey.from_row(row, key_aliases)
             if doc_key is None:
                 raw_key = "/".join(str(row.get(alias)) for alias in key_aliases)
-                yield quarantine("invoice", raw_key, f"{spec.name}.DOCO", "bad document key", row)
+                bad.append(quarantine("invoice", raw_key, f"{spec.name}.DOCO", "bad document key", row))
             else:
-                changed.add(doc_key)
-    for chunk in chunked(sorted(changed, key=JdeDocumentKey.sort_key), chunk_size):
-        yield from _invoice_chunk(session, profile, chunk, as_of)
+                found.add(doc_key)
+        return found, bad
+
+    changed: set[JdeDocumentKey] = set()
+    reads = ((header, tuple(profile.header.key)), (detail, tuple(profile.line.header_key)))
+    for found, bad in in_order(changed_in, reads, workers):  # header and lines side by side
+        yield from bad
+        changed |= found
+    yield from _invoices_in_chunks(session, profile, changed, as_of, chunk_size, workers)
 
 
 def fetch_invoices(
@@ -270,6 +306,7 @@ def fetch_invoices(
     *,
     as_of: date | None = None,
     chunk_size: int = INVOICE_CHUNK,
+    workers: int = READ_WORKERS,
 ) -> Iterator[JdeInvoice | QuarantinedRecord]:
     """The current state of these documents, whole (a replay re-reads just the records that failed)."""
     if isinstance(profile, ArInvoiceProfile):
@@ -278,13 +315,29 @@ def fetch_invoices(
         yield from fetch_ar_invoices(session, profile, keys, chunk_size=chunk_size)
         return
     as_of = as_of or today_in_jde(session)
-    for chunk in chunked(sorted(set(keys), key=JdeDocumentKey.sort_key), chunk_size):
-        yield from _invoice_chunk(session, profile, chunk, as_of)
+    yield from _invoices_in_chunks(session, profile, set(keys), as_of, chunk_size, workers)
+
+
+def _invoices_in_chunks(
+    session: AisSession,
+    profile: InvoiceProfile,
+    keys: Iterable[JdeDocumentKey],
+    as_of: date,
+    chunk_size: int,
+    workers: int,
+) -> Iterator[JdeInvoice | QuarantinedRecord]:
+    """The documents by key order, read in chunks a few at once."""
+
+    def read(chunk: Sequence[JdeDocumentKey]) -> list[JdeInvoice | QuarantinedRecord]:
+        return _invoice_chunk(session, profile, chunk, as_of)
+
+    for records in in_order(read, chunked(sorted(keys, key=JdeDocumentKey.sort_key), chunk_size), workers):
+        yield from records
 
 
 def _invoice_chunk(
     session: AisSession, profile: InvoiceProfile, keys: Sequence[JdeDocumentKey], as_of: date
-) -> Iterator[JdeInvoice | QuarantinedRecord]:
+) -> list[JdeInvoice | QuarantinedRecord]:
     headers = _fetch_orders(session, profile.header_spec, profile.header.key, keys)
     lines = _fetch_orders(session, profile.detail_spec, profile.line.header_key, keys)
     ship_tos = sorted(
@@ -296,8 +349,7 @@ def _invoice_chunk(
         }
     )
     parties = _fetch_parties(session, ship_tos, as_of)
-    for key in keys:
-        yield assemble_invoice(profile, key, headers.get(key, []), lines.get(key, []), parties)
+    return [assemble_invoice(profile, key, headers.get(key, []), lines.get(key, []), parties) for key in keys]
 
 
 def _fetch_orders(

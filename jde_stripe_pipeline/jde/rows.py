@@ -1,19 +1,19 @@
 """Validate raw GRID_DATA rows into typed values, naming the `TABLE.ALIAS` that fails.
 
-Each column type is a pydantic `TypeAdapter` in strict-enough form: an INT must be a whole number,
-a DECIMAL an int or a `Decimal` (a float means someone parsed JSON wrongly, and is refused), a
-DATE the `yyyyMMdd` string AIS writes, a TIME an HHMMSS integer. A failure raises `RowError`
-carrying the column id, which the extract turns into a `QuarantinedRecord`.
+Each column type is one plain parser in strict-enough form: an INT must be a whole number, a
+DECIMAL an int or a `Decimal` (a float means someone parsed JSON wrongly, and is refused), a DATE
+the `yyyyMMdd` string AIS writes, a TIME an HHMMSS integer. A failure raises `RowError` carrying the
+column id, which the extract turns into a `QuarantinedRecord`. Plain functions, not a pydantic
+`TypeAdapter` per value: the adapters added nothing to these parsers' checks and cost ~0.5 s per
+50,000 rows of an extract (profiled at 2,000 invoices).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from datetime import date, datetime, time
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime, time
 from decimal import Decimal
-from typing import Annotated, Any
-
-from pydantic import BeforeValidator, TypeAdapter, ValidationError
+from typing import Any
 
 from jde_stripe_pipeline.jde.julian import parse_grid_date, parse_grid_time
 from jde_stripe_pipeline.jde.tables import ColumnType, TableSpec
@@ -61,27 +61,36 @@ def _text(value: object) -> str:
     raise ValueError(f"expected text, got {value!r}")
 
 
-_ADAPTERS: dict[ColumnType, TypeAdapter[Any]] = {
-    ColumnType.INT: TypeAdapter(Annotated[int, BeforeValidator(_whole_number)]),
-    ColumnType.DECIMAL: TypeAdapter(Annotated[Decimal, BeforeValidator(_exact_decimal)]),
-    ColumnType.TEXT: TypeAdapter(Annotated[str, BeforeValidator(_text)]),
-    ColumnType.DATE: TypeAdapter(Annotated[date | None, BeforeValidator(parse_grid_date)]),
-    ColumnType.TIME: TypeAdapter(Annotated[time | None, BeforeValidator(parse_grid_time)]),
+_PARSERS: dict[ColumnType, Callable[[object], Any]] = {
+    ColumnType.INT: _whole_number,
+    ColumnType.DECIMAL: _exact_decimal,
+    ColumnType.TEXT: _text,
+    ColumnType.DATE: parse_grid_date,
+    ColumnType.TIME: parse_grid_time,
 }
+_Plan = list[tuple[str, Callable[[object], Any]]]
+
+
+def _plan(spec: TableSpec) -> _Plan:
+    """Each column's alias and parser, looked up once per batch of rows."""
+    return [(alias, _PARSERS[kind]) for alias, kind in spec.columns.items()]
+
+
+def _typed(spec: TableSpec, plan: _Plan, raw: Mapping[str, Any]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for alias, parse in plan:
+        if alias not in raw:
+            raise RowError(f"{spec.name}.{alias}", "column missing from the AIS response")
+        try:
+            values[alias] = parse(raw[alias])
+        except ValueError as exc:
+            raise RowError(f"{spec.name}.{alias}", str(exc)) from None
+    return values
 
 
 def typed_row(spec: TableSpec, raw: Mapping[str, Any]) -> dict[str, Any]:
     """Every column of `spec` from `raw`, validated; a missing or bad column raises `RowError`."""
-    values: dict[str, Any] = {}
-    for alias, kind in spec.columns.items():
-        field = f"{spec.name}.{alias}"
-        if alias not in raw:
-            raise RowError(field, "column missing from the AIS response")
-        try:
-            values[alias] = _ADAPTERS[kind].validate_python(raw[alias])
-        except ValidationError as exc:
-            raise RowError(field, _first_message(exc)) from None
-    return values
+    return _typed(spec, _plan(spec), raw)
 
 
 class BadRow(Exception):
@@ -96,9 +105,10 @@ class BadRow(Exception):
 def typed_rows(spec: TableSpec, rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Every row typed by its spec; the first that fails raises `BadRow`."""
     typed = []
+    plan = _plan(spec)
     for raw in rows:
         try:
-            typed.append(typed_row(spec, raw))
+            typed.append(_typed(spec, plan, raw))
         except RowError as error:
             raise BadRow(error, raw) from None
     return typed
@@ -117,11 +127,3 @@ def blank_to_none(value: str | None) -> str | None:
         return None
     stripped = value.strip()
     return stripped or None
-
-
-def _first_message(exc: ValidationError) -> str:
-    errors = exc.errors(include_url=False, include_input=False)
-    if not errors:
-        return str(exc)
-    message = str(errors[0]["msg"])
-    return message.removeprefix("Value error, ")

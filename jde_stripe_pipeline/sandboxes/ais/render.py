@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from jde_stripe_pipeline.sandboxes.ais.config import AisSandboxConfig, AisUser
-from jde_stripe_pipeline.sandboxes.ais.query import DateFormat, grid_value
+from jde_stripe_pipeline.sandboxes.ais.query import DateFormat, grid_converter, grid_value
 from jde_stripe_pipeline.sandboxes.ais.store import Column, Kind, Table
 from jde_stripe_pipeline.sandboxes.http_server import HttpResponse
 
@@ -121,9 +121,11 @@ def grid_data(
     """`gridData` of stored rows: GRID_DATA as name-value pairs, VERSION1/2 as cells with metadata."""
     names = [f"{table.name}_{c.alias}" for c in columns]
     rowset: list[dict[str, Any]] = []
+    converters = [grid_converter(c) for c in columns]
     for index, values in enumerate(rows):
         if output_type == "GRID_DATA":
-            rowset.append({n: grid_value(c, v) for n, c, v in zip(names, columns, values, strict=True)})
+            cells = [convert(v) for convert, v in zip(converters, values, strict=True)]
+            rowset.append(dict(zip(names, cells, strict=True)))
             continue
         row: dict[str, Any] = {"rowIndex": index, "MOExist": False}
         for position, (name, column, value) in enumerate(zip(names, columns, values, strict=True)):
