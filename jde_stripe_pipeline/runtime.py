@@ -35,7 +35,9 @@ def ais_settings(jde: JdeSettings, credentials: CredentialSource) -> AisSettings
 @contextmanager
 def ais_session(jde: JdeSettings, credentials: CredentialSource) -> Iterator[AisSession]:
     """A logged-in AIS session, logged out at the end of the block."""
-    with AisSession(ais_settings(jde, credentials), page_size=jde.page_size) as session:
+    with AisSession(
+        ais_settings(jde, credentials), page_size=jde.page_size, read_workers=jde.read_workers
+    ) as session:
         yield session
 
 

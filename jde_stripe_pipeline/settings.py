@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any, TypeVar, cast, get_args
+from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jde_stripe_pipeline.accounts import (
@@ -25,7 +25,17 @@ from jde_stripe_pipeline.accounts import (
     AccountRouting,
     company_code,
 )
+from jde_stripe_pipeline.env_values import (
+    SettingsError,
+    env_choice,
+    env_codes,
+    env_number,
+    env_pairs,
+    env_text,
+    parse_value,
+)
 from jde_stripe_pipeline.errors import ConfigurationError
+from jde_stripe_pipeline.jde.parallel import MAX_READ_WORKERS, READ_WORKERS
 from jde_stripe_pipeline.jde.profiles import PROFILES, InvoiceProfile, invoice_profile
 from jde_stripe_pipeline.jde.records import InvoiceProfileName, ShipToSource
 from jde_stripe_pipeline.mapping.config import (
@@ -46,6 +56,7 @@ ENV_START_DATE = "JDE_STRIPE_START_DATE"
 ENV_BILLING_CRON = "JDE_STRIPE_BILLING_CRON"
 ENV_AR_INVOICE_TYPES = "JDE_AR_INVOICE_TYPES"
 ENV_AR_CREDIT_MEMO_TYPES = "JDE_AR_CREDIT_MEMO_TYPES"
+ENV_AIS_READ_WORKERS = "JDE_AIS_READ_WORKERS"
 DEFAULT_START_DATE = date(2026, 1, 1)
 DEFAULT_BILLING_CRON = "0 6 * * *"
 DEFAULT_AIS_PAGE_SIZE = 500
@@ -70,10 +81,6 @@ SINK_VARIABLES: Mapping[str, tuple[str, Callable[[str], Any]]] = {
 """`StripeSinkSettings` field → its variable and parser (the key and API base are credentials)."""
 
 
-class SettingsError(ConfigurationError):
-    """A configuration variable is missing or cannot be used; the message names it and the fix."""
-
-
 @dataclass(frozen=True)
 class JdeSettings:
     """What the JDE side needs besides the login: the server's zone (UPMJ/UPMT are local times
@@ -87,6 +94,9 @@ class JdeSettings:
     """`ar_invoice`: the F03B11 document types billed as invoices (`JDE_AR_INVOICE_TYPES`)."""
     ar_credit_memo_types: tuple[str, ...] = ("RM",)
     """`ar_invoice`: the ones credited as credit notes (`JDE_AR_CREDIT_MEMO_TYPES`)."""
+    read_workers: int = READ_WORKERS
+    """BROWSEs an extract has in flight at once on its one AIS session (`JDE_AIS_READ_WORKERS`; 1: one
+    at a time)."""
 
     def profile(self) -> InvoiceProfile:
         """The invoice source profile these settings name (with the A/R document types)."""
@@ -145,6 +155,7 @@ class Settings:
         page_size: int = DEFAULT_AIS_PAGE_SIZE,
         ar_document_types: tuple[tuple[str, ...], tuple[str, ...]] = (("RI",), ("RM",)),
         accounts: AccountRouting | None = None,
+        read_workers: int = READ_WORKERS,
     ) -> Settings:
         """Settings from values (tests, the demo, the benches): the zone and ship-to are given once."""
         customers = customer_mapping or CustomerMappingConfig()
@@ -153,7 +164,12 @@ class Settings:
             invoices = replace(invoices, timezone=timezone)
         return cls(
             jde=JdeSettings(
-                timezone, invoice_source, customers.ship_to_source, page_size, *ar_document_types
+                timezone,
+                invoice_source,
+                customers.ship_to_source,
+                page_size,
+                *ar_document_types,
+                read_workers=read_workers,
             ),
             customer_mapping=customers,
             invoice_mapping=invoices,
@@ -171,23 +187,24 @@ class Settings:
             timezone,
             invoice_source=_invoice_source(env),
             ar_document_types=(
-                _codes(env, ENV_AR_INVOICE_TYPES) or ("RI",),
-                _codes(env, ENV_AR_CREDIT_MEMO_TYPES) or ("RM",),
+                env_codes(env, ENV_AR_INVOICE_TYPES) or ("RI",),
+                env_codes(env, ENV_AR_CREDIT_MEMO_TYPES) or ("RM",),
             ),
             customer_mapping=customers,
             invoice_mapping=invoice_mapping_from_env(env, timezone),
             stripe=stripe_sink_from_env(env),
             schedule=ScheduleSettings(
                 start_date=_start_date(env),
-                billing_cron=_text(env, ENV_BILLING_CRON) or DEFAULT_BILLING_CRON,
+                billing_cron=env_text(env, ENV_BILLING_CRON) or DEFAULT_BILLING_CRON,
             ),
             accounts=accounts_from_env(env),
+            read_workers=_read_workers(env),
         )
 
 
 def timezone_from_env(env: Mapping[str, str]) -> str:
     """`JDE_TIMEZONE`: required (a wrong zone cuts every partition in the wrong place), a known zone."""
-    name = _text(env, ENV_TIMEZONE)
+    name = env_text(env, ENV_TIMEZONE)
     if not name:
         raise SettingsError(
             f"{ENV_TIMEZONE} is not set: set it to the JDE server's IANA time zone, "
@@ -241,11 +258,11 @@ def invoice_mapping_from_env(env: Mapping[str, str], timezone: str) -> InvoiceMa
 def _customer_mapping(env: Mapping[str, str]) -> CustomerMappingConfig:
     defaults = CustomerMappingConfig()
     locales = dict(defaults.language_locales)
-    locales.update(_pairs(env, "JDE_STRIPE_LANGUAGE_LOCALES"))
+    locales.update(env_pairs(env, "JDE_STRIPE_LANGUAGE_LOCALES"))
     blank = env.get("JDE_STRIPE_BLANK_LANGUAGE_LOCALE")
     return CustomerMappingConfig(
         ship_to_source=cast(
-            ShipToSource, _choice(env, "JDE_STRIPE_SHIP_TO_SOURCE", ShipToSource, defaults.ship_to_source)
+            ShipToSource, env_choice(env, "JDE_STRIPE_SHIP_TO_SOURCE", ShipToSource, defaults.ship_to_source)
         ),
         language_locales=locales,
         blank_language_locale=defaults.blank_language_locale if blank is None else (blank.strip() or None),
@@ -261,15 +278,15 @@ def _invoice_mapping(env: Mapping[str, str], timezone: str) -> InvoiceMappingCon
         timezone=timezone,
         collection_method=cast(
             CollectionMethod,
-            _choice(env, "JDE_STRIPE_COLLECTION_METHOD", CollectionMethod, defaults.collection_method),
+            env_choice(env, "JDE_STRIPE_COLLECTION_METHOD", CollectionMethod, defaults.collection_method),
         ),
-        days_until_due=_number(env, "JDE_STRIPE_DAYS_UNTIL_DUE", int, None),
-        default_days_until_due=_number(
+        days_until_due=env_number(env, "JDE_STRIPE_DAYS_UNTIL_DUE", int, None),
+        default_days_until_due=env_number(
             env, "JDE_STRIPE_DEFAULT_DAYS_UNTIL_DUE", int, defaults.default_days_until_due
         ),
         payment_terms_days={
-            code: _parse(days, f"JDE_STRIPE_PAYMENT_TERMS_DAYS ({code})", int)
-            for code, days in _pairs(env, "JDE_STRIPE_PAYMENT_TERMS_DAYS").items()
+            code: parse_value(days, f"JDE_STRIPE_PAYMENT_TERMS_DAYS ({code})", int)
+            for code, days in env_pairs(env, "JDE_STRIPE_PAYMENT_TERMS_DAYS").items()
         },
         number_template=defaults.number_template if number is None else (number.strip() or None),
         custom_fields=defaults.custom_fields if custom is None else _custom_fields(custom),
@@ -278,13 +295,15 @@ def _invoice_mapping(env: Mapping[str, str], timezone: str) -> InvoiceMappingCon
         else frozenset(s.strip() for s in statuses.split(",") if s.strip()),
         credit_memo_original=cast(
             CreditMemoOriginal,
-            _choice(
+            env_choice(
                 env, "JDE_STRIPE_CREDIT_MEMO_ORIGINAL", CreditMemoOriginal, defaults.credit_memo_original
             ),
         ),
         credit_memo_on_draft=cast(
             CreditMemoOnDraft,
-            _choice(env, "JDE_STRIPE_CREDIT_MEMO_ON_DRAFT", CreditMemoOnDraft, defaults.credit_memo_on_draft),
+            env_choice(
+                env, "JDE_STRIPE_CREDIT_MEMO_ON_DRAFT", CreditMemoOnDraft, defaults.credit_memo_on_draft
+            ),
         ),
     )
 
@@ -292,8 +311,8 @@ def _invoice_mapping(env: Mapping[str, str], timezone: str) -> InvoiceMappingCon
 def accounts_from_env(env: Mapping[str, str]) -> AccountRouting:
     """`JDE_STRIPE_ACCOUNTS` (`COMPANY=account` pairs) and `JDE_STRIPE_CONNECT_ACCOUNTS`
     (`account=acct_…` pairs); both unset: one account, `default`, billing every company."""
-    companies = _pairs(env, ENV_ACCOUNTS, upper=False)
-    connected = _pairs(env, ENV_CONNECT_ACCOUNTS, upper=False)
+    companies = env_pairs(env, ENV_ACCOUNTS, upper=False)
+    connected = env_pairs(env, ENV_CONNECT_ACCOUNTS, upper=False)
     for name, account_id in connected.items():
         if not CONNECTED_ACCOUNT_ID.match(account_id):
             raise SettingsError(
@@ -314,7 +333,7 @@ def accounts_from_env(env: Mapping[str, str]) -> AccountRouting:
 def stripe_sink_from_env(env: Mapping[str, str]) -> StripeSinkSettings:
     """Pacing, retries and timeouts (`JDE_STRIPE_*`); the key and API base are credentials."""
     values = {
-        name: _number(env, variable, parser, None) for name, (variable, parser) in SINK_VARIABLES.items()
+        name: env_number(env, variable, parser, None) for name, (variable, parser) in SINK_VARIABLES.items()
     }
     try:
         return StripeSinkSettings(**{name: value for name, value in values.items() if value is not None})
@@ -322,12 +341,8 @@ def stripe_sink_from_env(env: Mapping[str, str]) -> StripeSinkSettings:
         raise SettingsError(f"Stripe pacing settings: {error}") from None
 
 
-def _text(env: Mapping[str, str], name: str) -> str:
-    return (env.get(name) or "").strip()
-
-
 def _invoice_source(env: Mapping[str, str]) -> InvoiceProfileName:
-    name = _text(env, ENV_INVOICE_SOURCE) or "purchase_order"
+    name = env_text(env, ENV_INVOICE_SOURCE) or "purchase_order"
     if name not in PROFILES:
         raise SettingsError(
             f"{ENV_INVOICE_SOURCE}={name!r} is not a known invoice source: use one of {', '.join(PROFILES)}"
@@ -335,59 +350,24 @@ def _invoice_source(env: Mapping[str, str]) -> InvoiceProfileName:
     return name
 
 
-def _codes(env: Mapping[str, str], name: str) -> tuple[str, ...]:
-    """`"RI, RR"` → `("RI", "RR")` (JDE document type codes, as written)."""
-    return tuple(code.strip() for code in _text(env, name).split(",") if code.strip())
+def _read_workers(env: Mapping[str, str]) -> int:
+    workers = env_number(env, ENV_AIS_READ_WORKERS, int, READ_WORKERS)
+    if not 1 <= workers <= MAX_READ_WORKERS:
+        raise SettingsError(
+            f"{ENV_AIS_READ_WORKERS}={workers} is out of range: use 1 (one read at a time) "
+            f"to {MAX_READ_WORKERS} (default {READ_WORKERS})"
+        )
+    return workers
 
 
 def _start_date(env: Mapping[str, str]) -> date:
-    raw = _text(env, ENV_START_DATE)
+    raw = env_text(env, ENV_START_DATE)
     if not raw:
         return DEFAULT_START_DATE
     try:
         return date.fromisoformat(raw)
     except ValueError:
         raise SettingsError(f"{ENV_START_DATE}={raw!r} is not a date: use YYYY-MM-DD") from None
-
-
-def _choice(env: Mapping[str, str], name: str, literal: object, default: str) -> str:
-    allowed = get_args(literal)
-    value = _text(env, name) or default
-    if value not in allowed:
-        raise SettingsError(f"{name}={value!r} is not allowed: use one of {', '.join(allowed)}")
-    return value
-
-
-def _parse(text: str, name: str, parser: Callable[[str], T]) -> T:
-    try:
-        return parser(text.strip())
-    except ValueError:
-        kind = "a whole number" if parser is int else "a number"
-        raise SettingsError(f"{name}={text.strip()!r} is not {kind}") from None
-
-
-def _number(env: Mapping[str, str], name: str, parser: Callable[[str], T], default: T) -> T:
-    raw = _text(env, name)
-    return _parse(raw, name, parser) if raw else default
-
-
-def _pairs(env: Mapping[str, str], name: str, *, upper: bool = True) -> dict[str, str]:
-    """`"A=1, B=2"` → `{"A": "1", "B": "2"}` (codes upper-cased, as JDE writes them, unless `upper`
-    is off)."""
-    pairs: dict[str, str] = {}
-    for item in _text(env, name).split(","):
-        if not item.strip():
-            continue
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip() or not value.strip():
-            raise SettingsError(
-                f"{name}: expected CODE=VALUE pairs separated by commas, got {item.strip()!r}"
-            )
-        code = key.strip().upper() if upper else key.strip()
-        if not upper and code in pairs and pairs[code] != value.strip():
-            raise SettingsError(f"{name}: {code} is given twice ({pairs[code]}, {value.strip()})")
-        pairs[code] = value.strip()
-    return pairs
 
 
 def _custom_fields(text: str) -> tuple[CustomField, ...]:

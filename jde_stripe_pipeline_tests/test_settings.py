@@ -31,6 +31,7 @@ def test_only_the_zone_is_required_and_the_rest_has_defaults() -> None:
     settings = Settings.from_env({"JDE_TIMEZONE": " Europe/Berlin "})
     assert settings.timezone == settings.jde.timezone == settings.invoice_mapping.timezone == "Europe/Berlin"
     assert settings.jde.invoice_source == "purchase_order"
+    assert settings.jde.read_workers == 4
     assert settings.schedule.start_date == DEFAULT_START_DATE
     assert settings.schedule.billing_cron == DEFAULT_BILLING_CRON
     assert settings.stripe == StripeSinkSettings()
@@ -53,6 +54,8 @@ def test_only_the_zone_is_required_and_the_rest_has_defaults() -> None:
             r"^JDE_INVOICE_SOURCE='ledger' is not a known invoice source",
         ),
         ({**ZONE, "JDE_STRIPE_WORKERS": "many"}, r"^JDE_STRIPE_WORKERS='many' is not a whole number$"),
+        ({**ZONE, "JDE_AIS_READ_WORKERS": "0"}, r"^JDE_AIS_READ_WORKERS=0 is out of range: use 1 \(one read"),
+        ({**ZONE, "JDE_AIS_READ_WORKERS": "two"}, r"^JDE_AIS_READ_WORKERS='two' is not a whole number$"),
         ({**ZONE, "JDE_STRIPE_RATE_PER_SECOND": "-1"}, r"rate_per_second must be > 0"),
         ({**ZONE, "JDE_STRIPE_LANGUAGE_LOCALES": "F=french"}, r"^JDE_STRIPE_LANGUAGE_LOCALES: "),
         ({**ZONE, "JDE_STRIPE_INVOICE_NUMBER_TEMPLATE": "{ORDER}"}, r"^JDE_STRIPE_INVOICE_NUMBER_TEMPLATE: "),

@@ -44,6 +44,7 @@ from jde_stripe_pipeline.jde.errors import (
     AisRequestError,
     AisUnavailableError,
 )
+from jde_stripe_pipeline.jde.parallel import READ_WORKERS
 from jde_stripe_pipeline.jde.query import (
     BrowseRequest,
     Direction,
@@ -131,6 +132,8 @@ class AisSession:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     page_size: int = 500
     """maxPageSize of every BROWSE."""
+    read_workers: int = READ_WORKERS
+    """BROWSEs an extract has in flight at once on this session (`JDE_AIS_READ_WORKERS`, `parallel.py`)."""
     http: requests.Session = field(default_factory=requests.Session)
     sleep: Callable[[float], None] = time.sleep
     rng: random.Random = field(default_factory=random.Random)

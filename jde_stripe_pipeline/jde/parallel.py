@@ -18,7 +18,10 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 READ_WORKERS = 4
-"""Reads in flight on one session: enough to overlap AIS's work with ours, few enough for any server."""
+"""Reads in flight on one session by default: enough to overlap AIS's work with ours, few enough for
+any server. The AIS reference says nothing of concurrent requests on one token; JDE's own UX One pages
+send several at once on one session. A server that refuses them: `JDE_AIS_READ_WORKERS=1`."""
+MAX_READ_WORKERS = 16
 
 
 def in_order(work: Callable[[T], R], items: Sequence[T], workers: int = READ_WORKERS) -> Iterator[R]:

@@ -20,7 +20,7 @@ from datetime import date, datetime
 
 from jde_stripe_pipeline.jde.assemble import assemble_customer, assemble_invoice, assemble_party, quarantine
 from jde_stripe_pipeline.jde.client import AisSession, Row
-from jde_stripe_pipeline.jde.parallel import READ_WORKERS, in_order
+from jde_stripe_pipeline.jde.parallel import in_order
 from jde_stripe_pipeline.jde.profiles import CUSTOMER_SHIP_TO, ArInvoiceProfile, InvoiceProfile
 from jde_stripe_pipeline.jde.query import (
     BrowseRequest,
@@ -85,7 +85,6 @@ def extract_customers(
     as_of: date | None = None,
     ship_to_source: ShipToSource = "customer",
     chunk_size: int = CUSTOMER_CHUNK,
-    workers: int = READ_WORKERS,
 ) -> Iterator[JdeCustomer | QuarantinedRecord]:
     """Every customer with a row changed in the window, as its full current state, by AN8.
 
@@ -115,13 +114,15 @@ def extract_customers(
         return found, bad
 
     changed: set[int] = set()
-    for found, bad in in_order(changed_in, CUSTOMER_TABLES, workers):  # the tables' key reads side by side
+    for found, bad in in_order(
+        changed_in, CUSTOMER_TABLES, session.read_workers
+    ):  # the tables' key reads side by side
         yield from bad
         changed |= found
     if ship_to_source == "ship_to":
         changed |= _customers_with_changed_ship_to(session, window)
     read = _CustomerChunks(session, company_filter, as_of, ship_to_source)
-    for _, record in read.by_an8(changed, chunk_size, workers):
+    for _, record in read.by_an8(changed, chunk_size):
         if record is not None:  # an address book change of someone who is not a customer
             yield record
 
@@ -134,14 +135,13 @@ def fetch_customers(
     companies: Sequence[str] | None = None,
     ship_to_source: ShipToSource = "customer",
     chunk_size: int = CUSTOMER_CHUNK,
-    workers: int = READ_WORKERS,
 ) -> Iterator[JdeCustomer | QuarantinedRecord]:
     """The current state of these customers (for invoices whose customer Stripe lacks); an AN8 with
     no F03012 row is quarantined, not dropped."""
     as_of = as_of or today_in_jde(session)
     company_filter = tuple(companies) if companies else None
     read = _CustomerChunks(session, company_filter, as_of, ship_to_source)
-    for an8, record in read.by_an8(an8s, chunk_size, workers):
+    for an8, record in read.by_an8(an8s, chunk_size):
         yield (
             record
             if record is not None
@@ -164,10 +164,10 @@ class _CustomerChunks:
     ship_to_source: ShipToSource
 
     def by_an8(
-        self, an8s: Iterable[int], chunk_size: int, workers: int
+        self, an8s: Iterable[int], chunk_size: int
     ) -> Iterator[tuple[int, JdeCustomer | QuarantinedRecord | None]]:
         """Each AN8 with its assembled record (None: no F03012 row), read in chunks with LIST queries."""
-        for chunk in in_order(self.chunk, chunked(sorted(set(an8s)), chunk_size), workers):
+        for chunk in in_order(self.chunk, chunked(sorted(set(an8s)), chunk_size), self.session.read_workers):
             yield from chunk
 
     def chunk(self, an8s: Sequence[int]) -> list[tuple[int, JdeCustomer | QuarantinedRecord | None]]:
@@ -263,7 +263,6 @@ def extract_invoices(
     *,
     as_of: date | None = None,
     chunk_size: int = INVOICE_CHUNK,
-    workers: int = READ_WORKERS,
 ) -> Iterator[JdeInvoice | QuarantinedRecord]:
     """Every order whose header or any line changed in the window, whole, by document key (an A/R
     profile reads its documents instead: `jde.ar_read`)."""
@@ -293,10 +292,10 @@ def extract_invoices(
 
     changed: set[JdeDocumentKey] = set()
     reads = ((header, tuple(profile.header.key)), (detail, tuple(profile.line.header_key)))
-    for found, bad in in_order(changed_in, reads, workers):  # header and lines side by side
+    for found, bad in in_order(changed_in, reads, session.read_workers):  # header and lines side by side
         yield from bad
         changed |= found
-    yield from _invoices_in_chunks(session, profile, changed, as_of, chunk_size, workers)
+    yield from _invoices_in_chunks(session, profile, changed, as_of, chunk_size)
 
 
 def fetch_invoices(
@@ -306,7 +305,6 @@ def fetch_invoices(
     *,
     as_of: date | None = None,
     chunk_size: int = INVOICE_CHUNK,
-    workers: int = READ_WORKERS,
 ) -> Iterator[JdeInvoice | QuarantinedRecord]:
     """The current state of these documents, whole (a replay re-reads just the records that failed)."""
     if isinstance(profile, ArInvoiceProfile):
@@ -315,7 +313,7 @@ def fetch_invoices(
         yield from fetch_ar_invoices(session, profile, keys, chunk_size=chunk_size)
         return
     as_of = as_of or today_in_jde(session)
-    yield from _invoices_in_chunks(session, profile, set(keys), as_of, chunk_size, workers)
+    yield from _invoices_in_chunks(session, profile, set(keys), as_of, chunk_size)
 
 
 def _invoices_in_chunks(
@@ -324,14 +322,15 @@ def _invoices_in_chunks(
     keys: Iterable[JdeDocumentKey],
     as_of: date,
     chunk_size: int,
-    workers: int,
 ) -> Iterator[JdeInvoice | QuarantinedRecord]:
     """The documents by key order, read in chunks a few at once."""
 
     def read(chunk: Sequence[JdeDocumentKey]) -> list[JdeInvoice | QuarantinedRecord]:
         return _invoice_chunk(session, profile, chunk, as_of)
 
-    for records in in_order(read, chunked(sorted(keys, key=JdeDocumentKey.sort_key), chunk_size), workers):
+    for records in in_order(
+        read, chunked(sorted(keys, key=JdeDocumentKey.sort_key), chunk_size), session.read_workers
+    ):
         yield from records
 
 

@@ -22,6 +22,7 @@ from jde_stripe_pipeline import runtime
 from jde_stripe_pipeline.accounts import DEFAULT_ACCOUNT, AccountRouting, StripeAccount
 from jde_stripe_pipeline.credentials import CredentialSource
 from jde_stripe_pipeline.jde.client import AisSession
+from jde_stripe_pipeline.jde.parallel import READ_WORKERS
 from jde_stripe_pipeline.jde.profiles import InvoiceProfile
 from jde_stripe_pipeline.jde.records import InvoiceProfileName, ShipToSource
 from jde_stripe_pipeline.ledger import Ledger
@@ -81,6 +82,7 @@ class JdeAisResource(dg.ConfigurableResource):
     page_size: int = 500
     ar_invoice_types: list[str] = ["RI"]
     ar_credit_memo_types: list[str] = ["RM"]
+    read_workers: int = READ_WORKERS
     credentials: CredentialsResource
 
     @classmethod
@@ -92,6 +94,7 @@ class JdeAisResource(dg.ConfigurableResource):
             page_size=jde.page_size,
             ar_invoice_types=list(jde.ar_invoice_types),
             ar_credit_memo_types=list(jde.ar_credit_memo_types),
+            read_workers=jde.read_workers,
             credentials=credentials,
         )
 
@@ -103,6 +106,7 @@ class JdeAisResource(dg.ConfigurableResource):
             self.page_size,
             tuple(self.ar_invoice_types),
             tuple(self.ar_credit_memo_types),
+            self.read_workers,
         )
 
     def profile(self) -> InvoiceProfile:

@@ -60,8 +60,12 @@ def served(sandbox: AisSandbox) -> Iterator[LoopbackServer]:
         sandbox.close()
 
 
-def session_for(server: LoopbackServer, page_size: int = 50, **kwargs: Any) -> AisSession:
-    return AisSession(settings_for(server, **kwargs), retry=FAST_RETRY, page_size=page_size)
+def session_for(
+    server: LoopbackServer, page_size: int = 50, read_workers: int = 1, **kwargs: Any
+) -> AisSession:
+    return AisSession(
+        settings_for(server, **kwargs), retry=FAST_RETRY, page_size=page_size, read_workers=read_workers
+    )
 
 
 def sandbox_stats(server: LoopbackServer) -> dict[str, Any]:

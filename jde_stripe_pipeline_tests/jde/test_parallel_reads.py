@@ -12,6 +12,7 @@ from jde_stripe_pipeline.jde.profiles import PURCHASE_ORDER
 from jde_stripe_pipeline.jde.read import extract_customers, extract_invoices, fetch_customers, fetch_invoices
 from jde_stripe_pipeline.jde.records import JdeInvoice, QuarantinedRecord
 from jde_stripe_pipeline.sandboxes.ais import AisSandbox, AisSandboxConfig
+from jde_stripe_pipeline.settings import Settings
 from jde_stripe_pipeline_tests.jde.support import (
     AS_OF,
     count_requests,
@@ -32,17 +33,13 @@ def _dump(records: list[Any]) -> list[dict[str, Any]]:
 
 
 def _read_all(server: Any, workers: int, token_max_calls: int | None = None) -> tuple[list[Any], ...]:
-    with session_for(server, page_size=20) as session:
-        customers = list(extract_customers(session, EVERYTHING, as_of=AS_OF, chunk_size=7, workers=workers))
-        invoices = list(
-            extract_invoices(session, EVERYTHING, PURCHASE_ORDER, as_of=AS_OF, chunk_size=6, workers=workers)
-        )
+    with session_for(server, page_size=20, read_workers=workers) as session:
+        customers = list(extract_customers(session, EVERYTHING, as_of=AS_OF, chunk_size=7))
+        invoices = list(extract_invoices(session, EVERYTHING, PURCHASE_ORDER, as_of=AS_OF, chunk_size=6))
         keys = [r.key for r in invoices if isinstance(r, JdeInvoice)]
         an8s = sorted({r.an8 for r in invoices if isinstance(r, JdeInvoice)})
-        named = list(fetch_customers(session, an8s, as_of=AS_OF, chunk_size=5, workers=workers))
-        fetched = list(
-            fetch_invoices(session, PURCHASE_ORDER, keys, as_of=AS_OF, chunk_size=4, workers=workers)
-        )
+        named = list(fetch_customers(session, an8s, as_of=AS_OF, chunk_size=5))
+        fetched = list(fetch_invoices(session, PURCHASE_ORDER, keys, as_of=AS_OF, chunk_size=4))
     return customers, invoices, named, fetched
 
 
@@ -86,10 +83,8 @@ def test_a_token_lost_with_several_reads_in_flight_is_renewed_once() -> None:
         with session_for(server, page_size=20) as session:
             expected = list(extract_invoices(session, EVERYTHING, PURCHASE_ORDER, as_of=AS_OF, chunk_size=6))
         before = sandbox_stats(server)
-        with session_for(server, page_size=20) as session:
-            records = extract_invoices(
-                session, EVERYTHING, PURCHASE_ORDER, as_of=AS_OF, chunk_size=6, workers=4
-            )
+        with session_for(server, page_size=20, read_workers=4) as session:
+            records = extract_invoices(session, EVERYTHING, PURCHASE_ORDER, as_of=AS_OF, chunk_size=6)
             read = [next(records)]  # the first chunk is in; the next four are being read
             time.sleep(0.045)  # each of them mid-call
             assert sandbox.service.expire_tokens() == 1
@@ -122,3 +117,46 @@ def test_in_order_keeps_the_order_reads_ahead_a_few_and_raises_the_first_failure
     with pytest.raises(ValueError, match="item 7"):
         next(results)
     assert max(started) < 19  # what was not yet started is cancelled
+
+
+def _peak_in_flight(session: Any, read: Any) -> int:
+    """The most HTTP calls the session had open at once while `read(session)` ran."""
+    lock = threading.Lock()
+    now = peak = 0
+    send = session.http.request
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        nonlocal now, peak
+        with lock:
+            now += 1
+            peak = max(peak, now)
+        try:
+            return send(*args, **kwargs)
+        finally:
+            with lock:
+                now -= 1
+
+    session.http.request = counted
+    read(session)
+    return peak
+
+
+def test_the_setting_decides_how_many_reads_are_in_flight() -> None:
+    """`JDE_AIS_READ_WORKERS` reaches the session the steps open: 1 keeps every read alone."""
+    sandbox = AisSandbox(
+        seed=5, customers=60, invoices=80, config=AisSandboxConfig(latency_ms=20), as_of=AS_OF
+    )
+    peaks = {}
+    with served(sandbox) as server:
+        for workers in (1, 4):
+            settings = Settings.from_env(
+                {"JDE_TIMEZONE": "America/Chicago", "JDE_AIS_READ_WORKERS": str(workers)}
+            )
+            with session_for(server, page_size=20, read_workers=settings.jde.read_workers) as session:
+                peaks[workers] = _peak_in_flight(
+                    session,
+                    lambda s: list(
+                        extract_invoices(s, EVERYTHING, PURCHASE_ORDER, as_of=AS_OF, chunk_size=6)
+                    ),
+                )
+    assert peaks == {1: 1, 4: 4}

@@ -93,6 +93,7 @@ def test_resources_carry_every_setting_and_give_them_back() -> None:
             "JDE_STRIPE_CANCELLED_LINE_STATUSES": "980,999",
             "JDE_STRIPE_RATE_PER_SECOND": "7.5",
             "JDE_STRIPE_WORKERS": "9",
+            "JDE_AIS_READ_WORKERS": "2",
         }
     )
     resources = build_resources(settings)
@@ -107,4 +108,5 @@ def test_resources_carry_every_setting_and_give_them_back() -> None:
         "api_base",
         "stripe_account",
     }
+    assert jde.read_workers == 2 and settings.jde.read_workers == 2
     assert stripe.workers == 9 and mapping.custom_fields == {"Order": "{DOCO}", "Company": "{KCOO}"}
