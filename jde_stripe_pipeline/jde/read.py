@@ -114,9 +114,8 @@ def extract_customers(
         return found, bad
 
     changed: set[int] = set()
-    for found, bad in in_order(
-        changed_in, CUSTOMER_TABLES, session.read_workers
-    ):  # the tables' key reads side by side
+    # the tables' key reads side by side
+    for found, bad in in_order(changed_in, CUSTOMER_TABLES, session.read_workers):
         yield from bad
         changed |= found
     if ship_to_source == "ship_to":
