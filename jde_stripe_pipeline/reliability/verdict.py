@@ -32,6 +32,8 @@ PROBLEMS_KEPT = 12
 
 @dataclass
 class Verdict:
+    """What one reliability scenario left wrong in Stripe, counted by kind, with a few examples."""
+
     records: int = 0
     duplicates: int = 0
     lost: int = 0

@@ -10,6 +10,8 @@ from typing import Any
 
 @dataclass(frozen=True)
 class MetricsSnapshot:
+    """The client's counters at one moment: immutable, so a report can keep it while the run goes on."""
+
     requests: dict[str, int] = field(default_factory=dict)
     """Attempts sent, keyed `"METHOD /path/template outcome"`.
 

@@ -42,6 +42,8 @@ class RecordResult:
 
 @dataclass(frozen=True)
 class SyncReport:
+    """One kind's sync in one account: each record's result, the requests it cost and how long it took."""
+
     object_type: ObjectKind
     results: tuple[RecordResult, ...]
     requests_sent: int

@@ -106,6 +106,8 @@ def _money(rng: random.Random, low: int, high: int, decimals: int) -> Decimal:
 
 @dataclass(frozen=True)
 class _Customer:
+    """A seeded customer as the order seeders need it: who bills it, in which currency, on which terms."""
+
     an8: int
     companies: tuple[str, ...]
     currency: str
