@@ -22,7 +22,8 @@ from typing import Literal
 
 from jde_stripe_pipeline.sandboxes.ais import AisSandbox, AisSandboxConfig
 from jde_stripe_pipeline.sandboxes.ais.seed import FIRST_AN8, FIRST_PO
-from jde_stripe_pipeline.sandboxes.ais.store import TABLES, from_julian, to_julian
+from jde_stripe_pipeline.sandboxes.ais.store import from_julian, to_julian
+from jde_stripe_pipeline.sandboxes.ais.tables import TABLES
 
 TIMEZONE = "America/Chicago"
 CANCELLED = "980"

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 from jde_stripe_pipeline.sandboxes.ais.config import ConfigError
 from jde_stripe_pipeline.sandboxes.ais.query import QueryError
 from jde_stripe_pipeline.sandboxes.ais.render import BadRequest, error_response, json_response
-from jde_stripe_pipeline.sandboxes.ais.store import TABLES, StoreError, Table
+from jde_stripe_pipeline.sandboxes.ais.store import StoreError
+from jde_stripe_pipeline.sandboxes.ais.tables import TABLES, Table
 from jde_stripe_pipeline.sandboxes.http_server import HttpRequest, HttpResponse
 
 if TYPE_CHECKING:

@@ -15,7 +15,8 @@ from decimal import Decimal
 from typing import Any
 
 from jde_stripe_pipeline.sandboxes.ais.query import QueryError, grid_value, resolve_column
-from jde_stripe_pipeline.sandboxes.ais.store import Column, Kind, Table, python_value
+from jde_stripe_pipeline.sandboxes.ais.store import python_value
+from jde_stripe_pipeline.sandboxes.ais.tables import Column, Kind, Table
 
 AGGREGATIONS = ("SUM", "AVG", "MIN", "MAX", "COUNT", "COUNT_DISTINCT", "SUM_DISTINCT", "AVG_DISTINCT")
 _NUMERIC_ONLY = ("SUM", "AVG", "SUM_DISTINCT", "AVG_DISTINCT")

@@ -29,7 +29,8 @@ from jde_stripe_pipeline.sandboxes.ais.render import (
     result_set_expired,
 )
 from jde_stripe_pipeline.sandboxes.ais.sessions import PageState, Session
-from jde_stripe_pipeline.sandboxes.ais.store import Store, Table
+from jde_stripe_pipeline.sandboxes.ais.store import Store
+from jde_stripe_pipeline.sandboxes.ais.tables import Table
 from jde_stripe_pipeline.sandboxes.http_server import HttpRequest, HttpResponse
 
 

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from jde_stripe_pipeline.sandboxes.ais.store import TABLES, Column, Kind, Table, from_julian, to_julian
+from jde_stripe_pipeline.sandboxes.ais.store import from_julian, to_julian
+from jde_stripe_pipeline.sandboxes.ais.tables import TABLES, Column, Kind, Table
 
 
 class QueryError(ValueError):

@@ -18,7 +18,7 @@ from typing import Any
 
 from jde_stripe_pipeline.sandboxes.ais.config import AisSandboxConfig, AisUser
 from jde_stripe_pipeline.sandboxes.ais.query import DateFormat, grid_converter, grid_value
-from jde_stripe_pipeline.sandboxes.ais.store import Column, Kind, Table
+from jde_stripe_pipeline.sandboxes.ais.tables import Column, Kind, Table
 from jde_stripe_pipeline.sandboxes.http_server import HttpResponse
 
 GRID_ID = 1

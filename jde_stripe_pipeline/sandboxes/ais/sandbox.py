@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 from jde_stripe_pipeline.sandboxes.ais.config import AisSandboxConfig
 from jde_stripe_pipeline.sandboxes.ais.seed import SeedSpec, seed_store
 from jde_stripe_pipeline.sandboxes.ais.server import AisService
-from jde_stripe_pipeline.sandboxes.ais.store import TABLES, Store
+from jde_stripe_pipeline.sandboxes.ais.store import Store
+from jde_stripe_pipeline.sandboxes.ais.tables import TABLES
 from jde_stripe_pipeline.sandboxes.http_server import LoopbackServer
 
 

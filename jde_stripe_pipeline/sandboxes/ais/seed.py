@@ -27,7 +27,8 @@ from jde_stripe_pipeline.sandboxes.ais.seed_ar import (
     ar_rows,
     line_tax_fields,
 )
-from jde_stripe_pipeline.sandboxes.ais.store import TABLES, Store, to_julian
+from jde_stripe_pipeline.sandboxes.ais.store import Store, to_julian
+from jde_stripe_pipeline.sandboxes.ais.tables import TABLES
 
 __all__ = ["CURRENCY_DECIMALS", "FIRST_AN8", "FIRST_PO", "FIRST_SO", "SeedSpec", "seed_store"]
 _CURRENCY_WEIGHTS = {"USD": 50, "EUR": 15, "GBP": 10, "CAD": 10, "JPY": 8, "KWD": 7}

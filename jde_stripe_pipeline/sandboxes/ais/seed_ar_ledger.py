@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from jde_stripe_pipeline.sandboxes.ais.store import TABLES, Kind, to_julian
+from jde_stripe_pipeline.sandboxes.ais.store import to_julian
+from jde_stripe_pipeline.sandboxes.ais.tables import TABLES, Kind
 
 CURRENCY_DECIMALS: dict[str, int] = {"USD": 2, "EUR": 2, "GBP": 2, "CAD": 2, "JPY": 0, "KWD": 3}
 TAX_AREAS: dict[str, tuple[str, str, tuple[Decimal, ...]]] = {

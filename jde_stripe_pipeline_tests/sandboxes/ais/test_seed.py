@@ -12,7 +12,8 @@ import pytest
 
 from jde_stripe_pipeline.sandboxes.ais import AisSandbox
 from jde_stripe_pipeline.sandboxes.ais.seed import CURRENCY_DECIMALS
-from jde_stripe_pipeline.sandboxes.ais.store import TABLES, from_julian, to_julian
+from jde_stripe_pipeline.sandboxes.ais.store import from_julian, to_julian
+from jde_stripe_pipeline.sandboxes.ais.tables import TABLES
 from jde_stripe_pipeline_tests.sandboxes.ais.conftest import AS_OF
 
 
