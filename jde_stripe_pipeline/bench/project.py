@@ -40,7 +40,7 @@ def _materialize(env: Mapping[str, str], options: Mapping[str, Any]) -> Outcome:
     """The child's work: a SQLite Dagster instance under DAGSTER_HOME, as the demo writes it."""
     import dagster as dg
 
-    from jde_stripe_pipeline.demo.run import DAGSTER_YAML
+    from jde_stripe_pipeline.demo.home import DAGSTER_YAML
 
     home = Path(env.get("DAGSTER_HOME") or tempfile.mkdtemp(prefix="bench-dagster-"))
     home.mkdir(parents=True, exist_ok=True)

@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 import psycopg2
 
-from jde_stripe_pipeline.demo.run import CLEARED_VARIABLES
+from jde_stripe_pipeline.demo.home import CLEARED_VARIABLES
 from jde_stripe_pipeline.demo.sandboxes import RunningSandboxes, SandboxSpec, running_sandboxes
 from jde_stripe_pipeline.demo.traffic import RunSpan, account_traffic, markdown, most_at_once, runs_overlap
 from jde_stripe_pipeline.orchestration.account_partitions import ACCOUNT, DAY
