@@ -43,7 +43,7 @@ from jde_stripe_pipeline.credentials.resolve import (
     resolve_jde_credentials,
     resolve_stripe_key,
 )
-from jde_stripe_pipeline.jde.client import AisSession, RetryPolicy
+from jde_stripe_pipeline.jde.client import AisSession
 from jde_stripe_pipeline.jde.errors import (
     AisAllowlistError,
     AisAuthError,
@@ -54,6 +54,7 @@ from jde_stripe_pipeline.jde.errors import (
     AisUnavailableError,
 )
 from jde_stripe_pipeline.jde.query import BrowseRequest
+from jde_stripe_pipeline.jde.session_values import RetryPolicy
 from jde_stripe_pipeline.jde.settings import ENV_TIMEZONE, AisSettings
 from jde_stripe_pipeline.settings import SettingsError, accounts_from_env
 from jde_stripe_pipeline.stripe_sink import (

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from jde_stripe_pipeline.jde.client import AisSession, RetryPolicy
+from jde_stripe_pipeline.jde.client import AisSession
 from jde_stripe_pipeline.jde.errors import (
     AisAllowlistError,
     AisAuthError,
@@ -13,6 +13,7 @@ from jde_stripe_pipeline.jde.errors import (
     AisUnavailableError,
 )
 from jde_stripe_pipeline.jde.query import BrowseRequest, Condition, Operator, Query
+from jde_stripe_pipeline.jde.session_values import RetryPolicy
 from jde_stripe_pipeline.sandboxes.ais import AisSandbox, AisSandboxConfig
 from jde_stripe_pipeline_tests.jde.support import (
     AS_OF,
