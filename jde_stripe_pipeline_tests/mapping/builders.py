@@ -15,6 +15,7 @@ from jde_stripe_pipeline.jde.records import (
     JdeInvoiceLine,
     JdeParty,
 )
+from jde_stripe_pipeline.mapping import InvoiceMappingConfig, InvoiceRequest, MappingFailure, map_invoice
 
 STAMP = datetime(2026, 11, 20, 9, 30, 15)
 
@@ -81,3 +82,23 @@ def invoice(*lines: JdeInvoiceLine, **overrides: Any) -> JdeInvoice:
     values.setdefault("header_table", profile.header_table)
     values.setdefault("detail_table", profile.detail_table)
     return JdeInvoice(**values)
+
+
+CONFIG = InvoiceMappingConfig()
+
+
+def mapped(record: JdeInvoice, config: InvoiceMappingConfig = CONFIG) -> InvoiceRequest:
+    """The invoice's request, asserting it mapped."""
+    result = map_invoice(record, config)
+    assert isinstance(result, InvoiceRequest), result
+    return result
+
+
+def refused(record: JdeInvoice, config: InvoiceMappingConfig = CONFIG) -> MappingFailure:
+    """The invoice's failure, asserting it names the record and keeps its JDE data for the quarantine."""
+    result = map_invoice(record, config)
+    assert isinstance(result, MappingFailure), result
+    assert result.kind == "invoice"
+    assert result.record_key == str(record.key)
+    assert result.to_quarantined_record().raw == record.model_dump(mode="json")
+    return result
