@@ -21,7 +21,7 @@ from jde_stripe_pipeline.ledger.database import sqlite_url
 from jde_stripe_pipeline.sandboxes.stripe_emulator import DEFAULT_API_KEY
 from jde_stripe_pipeline_tests.credentials.conftest import CREDENTIAL_VARIABLES
 from jde_stripe_pipeline_tests.demo.support import JDE_STRIPE
-from jde_stripe_pipeline_tests.security.conftest import (
+from jde_stripe_pipeline_tests.security.secrets_hunt import (
     JDE_PASSWORD,
     MASTER_KEY,
     SECRETS,

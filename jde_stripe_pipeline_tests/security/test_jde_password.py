@@ -14,13 +14,8 @@ import requests
 
 from jde_stripe_pipeline.jde.client import LOGOUT_PATH, TOKEN_PATH
 from jde_stripe_pipeline.sandboxes.ais import AisSandboxConfig
-from jde_stripe_pipeline_tests.security.conftest import (
-    JDE_PASSWORD,
-    RecordedExchange,
-    failures,
-    find_secrets,
-    make_setup,
-)
+from jde_stripe_pipeline_tests.security.conftest import RecordedExchange, failures, make_setup
+from jde_stripe_pipeline_tests.security.secrets_hunt import JDE_PASSWORD, find_secrets
 
 PASSWORD_ONLY = {"JDE password": JDE_PASSWORD}
 TOKEN_MAX_CALLS = 3

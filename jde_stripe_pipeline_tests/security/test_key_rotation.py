@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from jde_stripe_pipeline_tests.security.conftest import STRIPE_KEY, CredentialMode, Setup, failures
+from jde_stripe_pipeline_tests.security.conftest import CredentialMode, Setup, failures
+from jde_stripe_pipeline_tests.security.secrets_hunt import STRIPE_KEY
 from jde_stripe_pipeline_tests.sync.changes import reprice_first_line
 
 ROLL_AFTER_RECORDS = 3

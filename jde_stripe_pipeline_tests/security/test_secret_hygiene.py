@@ -31,14 +31,12 @@ from jde_stripe_pipeline.stripe_sink.errors import StripeAuthError
 from jde_stripe_pipeline_tests.ledger.conftest import pg_database  # noqa: F401  (the fixture)
 from jde_stripe_pipeline_tests.ledger.helpers import pg_schema_url
 from jde_stripe_pipeline_tests.orchestration.conftest import SYNC_ASSETS
-from jde_stripe_pipeline_tests.security.conftest import (
+from jde_stripe_pipeline_tests.security.conftest import CredentialMode, Setup, failures
+from jde_stripe_pipeline_tests.security.secrets_hunt import (
     JDE_PASSWORD,
     SECRETS,
     STRIPE_KEY,
-    CredentialMode,
-    Setup,
     exception_text,
-    failures,
     find_secrets,
     scan_tree,
 )

@@ -17,13 +17,8 @@ from click.testing import CliRunner
 from jde_stripe_pipeline.cli import main
 from jde_stripe_pipeline.credentials import resolve_stripe_key
 from jde_stripe_pipeline.credentials.private_file import permission_bits
-from jde_stripe_pipeline_tests.security.conftest import (
-    STRIPE_KEY,
-    Setup,
-    failures,
-    find_secrets,
-    isolate_environment,
-)
+from jde_stripe_pipeline_tests.security.conftest import Setup, failures, isolate_environment
+from jde_stripe_pipeline_tests.security.secrets_hunt import STRIPE_KEY, find_secrets
 
 
 @pytest.fixture
