@@ -11,7 +11,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from jde_stripe_pipeline.jde.records import JdeCustomer, QuarantinedRecord
 from jde_stripe_pipeline.ledger import Ledger
-from jde_stripe_pipeline.sync.customer_lane import CustomerLane, customer_of, in_order_of_need, lane_order
+from jde_stripe_pipeline.sync.customer_lane import (
+    CustomerLane,
+    customer_of,
+    in_order_of_need,
+    lane_order,
+    lane_tail,
+)
 from jde_stripe_pipeline.sync.decision import BlockedCustomer, BusyCustomer, CustomerLink, PendingCustomer
 from jde_stripe_pipeline.sync.results import RecordResult
 from jde_stripe_pipeline.sync.work import Work
@@ -47,9 +53,9 @@ def invoice_lane(
     day = {str(c.an8): c for c in day_customers if isinstance(c, JdeCustomer) and str(c.an8) not in named}
     new = missing(ledger, named | set(day))  # one ledger read for both
     others = [an8 for an8 in day if an8 in new]
-    lane = CustomerLane(
-        lane_order(in_order_of_need(items, new & named), others), lead=lead, invoices=len(items)
-    )
+    needed = in_order_of_need(items, new & named)
+    tail = lane_tail(needed, others, lead)
+    lane = CustomerLane(lane_order(needed, others, tail), lead=lead, invoices=len(items), tail=tail)
 
     def lane_fetch(an8s: Sequence[int]) -> list[JdeCustomer | QuarantinedRecord]:
         own = [a for a in an8s if str(a) not in day]

@@ -15,7 +15,7 @@ from jde_stripe_pipeline.jde.read import fetch_customers
 from jde_stripe_pipeline.jde.records import JdeCustomer
 from jde_stripe_pipeline.mapping import InvoiceMappingConfig, InvoiceRequest, map_invoice
 from jde_stripe_pipeline.sandboxes.stripe_emulator import StripeEmulatorConfig
-from jde_stripe_pipeline.sync.customer_lane import CustomerLane, in_order_of_need, lane_order
+from jde_stripe_pipeline.sync.customer_lane import CustomerLane, in_order_of_need, lane_order, lane_tail
 from jde_stripe_pipeline.sync.results import RecordResult
 from jde_stripe_pipeline.sync.work import Work
 from jde_stripe_pipeline_tests.mapping import builders
@@ -146,6 +146,33 @@ def test_the_days_other_new_customers_are_spread_among_those_invoices_need() -> 
     needed = [f"n{i}" for i in range(6)]
     assert lane_order(needed, ["o1", "o2"]) == ["n0", "n1", "o1", "n2", "n3", "o2", "n4", "n5"]
     assert lane_order([], ["o1", "o2"]) == ["o1", "o2"] and lane_order(needed, []) == needed
+
+
+def test_the_lanes_last_lead_customers_are_others_so_it_ends_with_the_invoices() -> None:
+    needed, others = [f"n{i}" for i in range(6)], [f"o{i}" for i in range(4)]
+    assert lane_tail(needed, others, lead=2) == 2 and lane_tail(needed, ["o0"], lead=2) == 1
+    assert lane_tail([], others, lead=2) == 0  # no invoice needs a customer: the others are the lane
+    assert lane_order(needed, others, tail=2) == ["n0", "n1", "o0", "n2", "n3", "o1", "n4", "n5", "o2", "o3"]
+
+
+def test_the_lanes_tail_waits_for_the_last_invoices() -> None:
+    needed = [f"n{i}" for i in range(6)]
+    order = lane_order(needed, ["o0", "o1"], tail=2)
+    lane = CustomerLane(order, lead=2, invoices=6, tail=2)
+    writer, admitted = _writing(lane)
+    assert admitted == ["n0", "n1"]
+    for _ in range(4):
+        lane.started()  # 4 of 6 invoices began: every needed customer, not yet the tail
+    writer.join(timeout=0.3)
+    assert admitted == needed
+    lane.started()  # the fifth: the tail begins beside the last invoices
+    writer.join(timeout=0.3)
+    assert admitted == [*needed, "o0"]
+    lane.started()
+    writer.join(timeout=5)
+    assert admitted == order and not writer.is_alive()
+    with pytest.raises(ValueError, match="tail"):
+        CustomerLane(order, lead=1, tail=2)
 
 
 def test_the_lane_keeps_up_with_the_invoices_even_when_none_needs_its_customers() -> None:
