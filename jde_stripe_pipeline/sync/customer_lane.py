@@ -19,7 +19,9 @@ Without that it wrote every customer first at its endpoint's full pace, taking p
 invoices could have used, and the invoices then ran alone, held by their own endpoints' 25/s: with a
 live key at 300 ms a first load of 1,000 customers and 2,000 invoices took 1.30 × the lower bound in
 wall time (1.25 × with the lead). Kept just ahead, the customers' writes spread over the whole load
-beside the invoices'.
+beside the invoices'. Kept ahead, though, the lane ended `lead` customers before the invoices (~5 s at
+300 ms, the invoices' endpoints alone with places in flight idle): so its last `lead` customers are
+others no invoice needs (`lane_tail`), which the invoices' share reaches only as the last ones start.
 
 Ordering and the waits between the lanes; no I/O: the engine runs the lanes.
 """
