@@ -91,48 +91,6 @@ def test_a_bad_setting_is_one_line_naming_the_variable(env: dict[str, str], mess
         ("JDE_STRIPE_BUDGET_NAME", "acct-main", lambda s: s.stripe.budget_name, "acct-main"),
         ("JDE_STRIPE_BUDGET_DIR", "/var/tmp/budgets", lambda s: s.stripe.budget_dir, "/var/tmp/budgets"),
         ("JDE_STRIPE_BUDGET_DIR", "off", lambda s: s.stripe.budget_dir, ""),
-        ("JDE_TIMEZONE", "Europe/Berlin", lambda s: s.invoice_mapping.timezone, "Europe/Berlin"),
-        (
-            "JDE_STRIPE_COLLECTION_METHOD",
-            "charge_automatically",
-            lambda s: s.invoice_mapping.collection_method,
-            "charge_automatically",
-        ),
-        ("JDE_STRIPE_DAYS_UNTIL_DUE", "12", lambda s: s.invoice_mapping.days_until_due, 12),
-        ("JDE_STRIPE_DEFAULT_DAYS_UNTIL_DUE", "0", lambda s: s.invoice_mapping.default_days_until_due, 0),
-        (
-            "JDE_STRIPE_PAYMENT_TERMS_DAYS",
-            "d10=10, EOM=30",
-            lambda s: s.invoice_mapping.payment_terms_days,
-            {"D10": 10, "EOM": 30},
-        ),
-        (
-            "JDE_STRIPE_INVOICE_NUMBER_TEMPLATE",
-            "{KCOO}-{DOCO}",
-            lambda s: s.invoice_mapping.number_template,
-            "{KCOO}-{DOCO}",
-        ),
-        ("JDE_STRIPE_INVOICE_NUMBER_TEMPLATE", "", lambda s: s.invoice_mapping.number_template, None),
-        (
-            "JDE_STRIPE_INVOICE_CUSTOM_FIELDS",
-            "PO={DCTO} {DOCO}; Ship={AN8}",
-            lambda s: s.invoice_mapping.custom_fields,
-            (CustomField("PO", "{DCTO} {DOCO}"), CustomField("Ship", "{AN8}")),
-        ),
-        (
-            "JDE_STRIPE_CANCELLED_LINE_STATUSES",
-            "980, 999",
-            lambda s: s.invoice_mapping.cancelled_line_statuses,
-            frozenset({"980", "999"}),
-        ),
-        ("JDE_STRIPE_SHIP_TO_SOURCE", "ship_to", lambda s: s.customer_mapping.ship_to_source, "ship_to"),
-        (
-            "JDE_STRIPE_LANGUAGE_LOCALES",
-            "f=fr-CA,X=nl",
-            lambda s: [s.customer_mapping.language_locales.get(k) for k in "FXG"],
-            ["fr-CA", "nl", "de"],
-        ),
-        ("JDE_STRIPE_BLANK_LANGUAGE_LOCALE", "", lambda s: s.customer_mapping.blank_language_locale, None),
     ],
 )
 def test_each_setting_is_read(
@@ -159,6 +117,57 @@ def test_an_environment_with_only_the_zone_gives_the_defaults() -> None:
 def test_the_zone_has_no_silent_default(zone: str) -> None:
     with pytest.raises(ConfigurationError, match=r"^JDE_TIMEZONE is not set: set it to .*America/Chicago$"):
         _invoice_mapping({"JDE_TIMEZONE": zone} if zone else {})
+
+
+def test_every_variable_is_read() -> None:
+    invoice = _invoice_mapping(
+        {
+            "JDE_TIMEZONE": "Europe/Berlin",
+            "JDE_STRIPE_COLLECTION_METHOD": "charge_automatically",
+            "JDE_STRIPE_DAYS_UNTIL_DUE": "12",
+            "JDE_STRIPE_DEFAULT_DAYS_UNTIL_DUE": "0",
+            "JDE_STRIPE_PAYMENT_TERMS_DAYS": "d10=10, EOM=30",
+            "JDE_STRIPE_INVOICE_NUMBER_TEMPLATE": "{KCOO}-{DOCO}",
+            "JDE_STRIPE_INVOICE_CUSTOM_FIELDS": "PO={DCTO} {DOCO}; Ship={AN8}",
+            "JDE_STRIPE_CANCELLED_LINE_STATUSES": "980, 999",
+        }
+    )
+    assert invoice == InvoiceMappingConfig(
+        timezone="Europe/Berlin",
+        collection_method="charge_automatically",
+        days_until_due=12,
+        default_days_until_due=0,
+        payment_terms_days={"D10": 10, "EOM": 30},
+        number_template="{KCOO}-{DOCO}",
+        custom_fields=(CustomField("PO", "{DCTO} {DOCO}"), CustomField("Ship", "{AN8}")),
+        cancelled_line_statuses=frozenset({"980", "999"}),
+    )
+    customer = _customer_mapping(
+        {
+            "JDE_STRIPE_SHIP_TO_SOURCE": "ship_to",
+            "JDE_STRIPE_LANGUAGE_LOCALES": "f=fr-CA,X=nl",
+            "JDE_STRIPE_BLANK_LANGUAGE_LOCALE": "",
+        }
+    )
+    assert customer.ship_to_source == "ship_to"
+    assert customer.language_locales["F"] == "fr-CA"
+    assert customer.language_locales["X"] == "nl"
+    assert customer.language_locales["G"] == "de"  # defaults kept
+    assert customer.blank_language_locale is None
+
+
+def test_empty_values_switch_features_off() -> None:
+    invoice = _invoice_mapping(
+        {
+            "JDE_TIMEZONE": "America/Chicago",
+            "JDE_STRIPE_INVOICE_NUMBER_TEMPLATE": "",
+            "JDE_STRIPE_INVOICE_CUSTOM_FIELDS": "",
+            "JDE_STRIPE_DAYS_UNTIL_DUE": "",
+        }
+    )
+    assert invoice.number_template is None
+    assert invoice.custom_fields == ()
+    assert invoice.days_until_due is None
 
 
 @pytest.mark.parametrize(
