@@ -45,7 +45,7 @@ def lane_tail(needed: Sequence[str], others: Sequence[str], lead: int) -> int:
     """How many of the others go after every needed customer: up to `lead`, the distance the lane
     keeps ahead of the invoices, by which it would otherwise end before them (at 300 ms, live, a first
     load of 1,000 customers and 2,000 invoices: ~5 s of the invoices' endpoints alone at the end, with
-    places in flight idle). None when no invoice needs a customer: the others are the whole lane."""
+    places in flight idle). 0 when no invoice needs a customer: the others are the whole lane."""
     return min(lead, len(others)) if needed else 0
 
 
