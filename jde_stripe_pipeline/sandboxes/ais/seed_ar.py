@@ -40,7 +40,6 @@ from jde_stripe_pipeline.sandboxes.ais.seed_ar_ledger import (
     USD_PER_UNIT,
     Document,
     PayItem,
-    day_of,
     ledger_rows,
     line_tax_fields,
     pay_items,
@@ -48,7 +47,7 @@ from jde_stripe_pipeline.sandboxes.ais.seed_ar_ledger import (
     random_stamp,
     row,
 )
-from jde_stripe_pipeline.sandboxes.ais.store import to_julian
+from jde_stripe_pipeline.sandboxes.ais.store import day_of, to_julian
 
 __all__ = ["CURRENCY_DECIMALS", "Customer", "SalesInvoice", "ar_rows", "line_tax_fields"]
 

@@ -75,10 +75,6 @@ def random_stamp(rng: random.Random, as_of: dt.date) -> tuple[int, int]:
     return to_julian(day), (seconds // 3600) * 10000 + (seconds % 3600 // 60) * 100 + seconds % 60
 
 
-def day_of(julian: int) -> dt.date:
-    return dt.date(1900 + julian // 1000, 1, 1) + dt.timedelta(days=julian % 1000 - 1)
-
-
 @dataclass(frozen=True)
 class PayItem:
     net: Decimal

@@ -34,10 +34,13 @@ def to_julian(day: dt.date) -> int:
     return (day.year - 1900) * 1000 + day.timetuple().tm_yday
 
 
-def from_julian(julian: int) -> dt.date | None:
-    if not julian:
-        return None
+def day_of(julian: int) -> dt.date:
+    """CYYDDD -> the day (0, JDE's blank date, is none: `from_julian`)."""
     return dt.date(1900 + julian // 1000, 1, 1) + dt.timedelta(days=julian % 1000 - 1)
+
+
+def from_julian(julian: int) -> dt.date | None:
+    return day_of(julian) if julian else None
 
 
 def to_hhmmss(moment: dt.time | dt.datetime) -> int:
