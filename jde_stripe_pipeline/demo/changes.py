@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from jde_stripe_pipeline.demo.summary import JdeChange
+from jde_stripe_pipeline.jde.julian import julian_to_date
 from jde_stripe_pipeline.mapping.money import currency_exponent
 from jde_stripe_pipeline.sandboxes.ais.admin_client import AisAdmin
 
@@ -38,9 +39,8 @@ def document_key(row: Mapping[str, Any]) -> str:
 
 def julian_to_key(julian: int) -> str:
     """CYYDDD -> YYYY-MM-DD (the partition key format)."""
-    import datetime as dt
-
-    day = dt.date(1900 + julian // 1000, 1, 1) + dt.timedelta(days=julian % 1000 - 1)
+    day = julian_to_date(julian)
+    assert day is not None, "the sandbox stamps every edit"
     return day.isoformat()
 
 
