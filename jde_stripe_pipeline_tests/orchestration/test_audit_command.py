@@ -9,33 +9,19 @@ from click.testing import CliRunner
 from jde_stripe_pipeline.cli import main
 from jde_stripe_pipeline.jde.records import QuarantinedRecord
 from jde_stripe_pipeline.ledger import Ledger, RecordOutcome
+from jde_stripe_pipeline_tests.ledger.helpers import outcome
 
 
 def seeded_ledger(path: Path) -> str:
     url = f"sqlite:///{path}"
     with Ledger.open(url) as ledger:
+        day = "2026-11-20"
         ledger.record_outcome(
-            RecordOutcome(
-                run_id="run-aaa",
-                partition_key="2026-11-20",
-                object_type="customer",
-                record_key="4242",
-                action="create",
-                outcome="failed",
-                reason="Stripe answered 500",
-            )
+            outcome("4242", "failed", run_id="run-aaa", partition_key=day, reason="Stripe answered 500")
         )
         ledger.record_outcome(
-            RecordOutcome(
-                run_id="run-bbb",
-                partition_key="2026-11-20",
-                object_type="customer",
-                record_key="4242",
-                action="create",
-                outcome="created",
-                stripe_id="cus_X1",
-                payload_hash="h1",
-                attempt=2,
+            outcome(
+                "4242", run_id="run-bbb", partition_key=day, stripe_id="cus_X1", payload_hash="h1", attempt=2
             )
         )
         bad = QuarantinedRecord(
@@ -91,13 +77,10 @@ def test_audit_tells_each_accounts_story_or_one_with_account(tmp_path: Path) -> 
     with Ledger.open(url) as ledger:
         for account, stripe_id in (("us", "cus_US1"), ("eu", "cus_EU1")):
             ledger.for_account(account).record_outcome(
-                RecordOutcome(
+                outcome(
+                    "4242",
                     run_id=f"run-{account}",
                     partition_key="2026-11-20",
-                    object_type="customer",
-                    record_key="4242",
-                    action="create",
-                    outcome="created",
                     stripe_id=stripe_id,
                     payload_hash="h1",
                 )
