@@ -38,7 +38,6 @@ class AisSandbox:
             self._temp_dir = tempfile.TemporaryDirectory(prefix="ais-sandbox-")
             db_path = Path(self._temp_dir.name) / "jde.sqlite"
         self.db_path = Path(db_path)
-        self._explicit_as_of = as_of
         self._spec = SeedSpec(seed, customers, invoices, as_of or dt.datetime.now(tz).date())
         self._reset_lock = threading.Lock()
         self.store = Store(str(self.db_path))
