@@ -121,7 +121,6 @@ def sync_engine(
         invoice_config=invoice_mapping,
         run_id=run_id,
         partition_key=partition_key,
-        workers=sink.settings.workers,
         progress=progress,
     )
 
