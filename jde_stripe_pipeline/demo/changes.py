@@ -14,11 +14,14 @@ from typing import Any
 
 from jde_stripe_pipeline.demo.summary import JdeChange
 from jde_stripe_pipeline.jde.julian import julian_to_date
+from jde_stripe_pipeline.jde.records import JdeDocumentKey
 from jde_stripe_pipeline.mapping.money import currency_exponent
 from jde_stripe_pipeline.sandboxes.ais.admin_client import AisAdmin
 
 CANCELLED = "980"
 ALPH_LENGTH = 40
+ORDER_KEY = ("KCOO", "DOCO", "DCTO", "SFXO")
+"""The sandbox's order tables name their key columns as JDE does (header and lines alike)."""
 
 
 class DemoChangeError(RuntimeError):
@@ -33,8 +36,10 @@ class AppliedChanges:
 
 
 def document_key(row: Mapping[str, Any]) -> str:
-    """The ledger's invoice key (`JdeDocumentKey.__str__`)."""
-    return f"{row['KCOO']}/{row['DOCO']}/{row['DCTO']}/{row['SFXO']}"
+    """The ledger's invoice key of a sandbox order row (header or line)."""
+    key = JdeDocumentKey.from_row(row, ORDER_KEY)
+    assert key is not None, "the sandbox's order rows carry whole keys"
+    return str(key)
 
 
 def julian_to_key(julian: int) -> str:
