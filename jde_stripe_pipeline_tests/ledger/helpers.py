@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import secrets
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import URL, Engine, create_engine, text
+from sqlalchemy import URL, Connection, Engine, MetaData, create_engine, text
 
 from jde_stripe_pipeline.ledger import RecordOutcome
+from jde_stripe_pipeline.ledger.migrations import version_2_tables
+from jde_stripe_pipeline.ledger.schema import _APPEND_ONLY_DDL
 
 
 def outcome(key: str, result: str = "created", **overrides: Any) -> RecordOutcome:
@@ -43,3 +46,18 @@ def pg_schema_url(database: URL) -> URL:
     finally:
         engine.dispose()
     return database.update_query_dict({"options": f"-csearch_path={schema}"})
+
+
+def create_deployed(conn: Connection, version: int) -> MetaData:
+    """The tables of a deployed version 1 or 2 ledger (as those versions made them), stamped with its
+    version; their definitions, to write rows through."""
+    old = version_2_tables()
+    names = ["jde_stripe_schema_version", "jde_stripe_mapping", "jde_stripe_audit", "jde_stripe_quarantine"]
+    names += ["jde_stripe_intent", "jde_stripe_relink"] if version >= 2 else []
+    old.create_all(conn, tables=[old.tables[name] for name in names])
+    for statement in _APPEND_ONLY_DDL[conn.dialect.name]:
+        conn.execute(text(statement))
+    conn.execute(
+        old.tables["jde_stripe_schema_version"].insert().values(version=version, applied_at=datetime.now(UTC))
+    )
+    return old

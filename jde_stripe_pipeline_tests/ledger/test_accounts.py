@@ -7,13 +7,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import URL, text
+from sqlalchemy import URL
 
 from jde_stripe_pipeline.accounts import DEFAULT_ACCOUNT, UNROUTED
 from jde_stripe_pipeline.ledger import ClaimToken, Intent, Ledger, MappingConflictError, QuarantineFinding
-from jde_stripe_pipeline.ledger.migrations import version_2_tables
-from jde_stripe_pipeline.ledger.schema import _APPEND_ONLY_DDL
-from jde_stripe_pipeline_tests.ledger.helpers import outcome, raw_engine
+from jde_stripe_pipeline_tests.ledger.helpers import create_deployed, outcome, raw_engine
 
 
 def test_one_customer_is_mapped_once_per_account(ledger: Ledger) -> None:
@@ -59,19 +57,11 @@ def test_an_unrouted_quarantine_is_resolved_by_the_record_syncing_in_its_account
 
 def test_a_version_2_ledger_is_upgraded_into_the_default_account(ledger_url: URL) -> None:
     """Version 2 as it was deployed, with rows in every table, then opened by this program."""
-    old = version_2_tables()
     now = datetime.now(UTC)
     engine = raw_engine(ledger_url)
     try:
         with engine.begin() as conn:
-            old.create_all(conn)
-            for statement in _APPEND_ONLY_DDL[conn.dialect.name]:
-                conn.execute(text(statement))
-            tables = old.tables
-            conn.execute(
-                tables["jde_stripe_schema_version"].insert(),
-                [{"version": 1, "applied_at": now}, {"version": 2, "applied_at": now}],
-            )
+            tables = create_deployed(conn, 2).tables
             mapped = {"object_type": "customer", "jde_key": "1001", "stripe_id": "cus_1", "content_hash": "h"}
             conn.execute(
                 tables["jde_stripe_mapping"].insert().values(**mapped, created_at=now, updated_at=now)

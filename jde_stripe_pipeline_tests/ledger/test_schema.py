@@ -11,9 +11,9 @@ from sqlalchemy import URL, Connection, MetaData, inspect, select, text
 from sqlalchemy.exc import DBAPIError
 
 from jde_stripe_pipeline.ledger import SCHEMA_VERSION, Ledger, SchemaVersionError
-from jde_stripe_pipeline.ledger.migrations import ensure_schema, version_2_tables
-from jde_stripe_pipeline.ledger.schema import _APPEND_ONLY_DDL, audit, schema_version
-from jde_stripe_pipeline_tests.ledger.helpers import outcome, pg_schema_url, raw_engine
+from jde_stripe_pipeline.ledger.migrations import ensure_schema
+from jde_stripe_pipeline.ledger.schema import audit, schema_version
+from jde_stripe_pipeline_tests.ledger.helpers import create_deployed, outcome, pg_schema_url, raw_engine
 
 LEDGER_TABLES = {
     "jde_stripe_schema_version",
@@ -156,21 +156,6 @@ def test_audit_table_cannot_be_truncated_on_postgresql(pg_database: URL) -> None
         engine.dispose()
 
 
-def _create_deployed(conn: Connection, version: int) -> MetaData:
-    """The tables of a deployed version 1 or 2 ledger (as those versions made them), stamped with its
-    version; their definitions, to write rows through."""
-    old = version_2_tables()
-    names = ["jde_stripe_schema_version", "jde_stripe_mapping", "jde_stripe_audit", "jde_stripe_quarantine"]
-    names += ["jde_stripe_intent", "jde_stripe_relink"] if version >= 2 else []
-    old.create_all(conn, tables=[old.tables[name] for name in names])
-    for statement in _APPEND_ONLY_DDL[conn.dialect.name]:
-        conn.execute(text(statement))
-    conn.execute(
-        old.tables["jde_stripe_schema_version"].insert().values(version=version, applied_at=datetime.now(UTC))
-    )
-    return old
-
-
 def _old_mapping_row(conn: Connection, old: MetaData) -> None:
     now = datetime.now(UTC)
     conn.execute(
@@ -192,7 +177,7 @@ def test_a_version_1_ledger_is_upgraded_with_its_mappings_known_to_the_intents(l
     engine = raw_engine(ledger_url)
     try:
         with engine.begin() as conn:
-            _old_mapping_row(conn, _create_deployed(conn, 1))
+            _old_mapping_row(conn, create_deployed(conn, 1))
         assert "jde_stripe_intent" not in inspect(engine).get_table_names()
     finally:
         engine.dispose()
@@ -209,7 +194,7 @@ def test_a_version_2_ledger_gets_the_drift_mark_and_keeps_its_rows(ledger_url: U
     engine = raw_engine(ledger_url)
     try:
         with engine.begin() as conn:
-            _old_mapping_row(conn, _create_deployed(conn, 2))
+            _old_mapping_row(conn, create_deployed(conn, 2))
         before = {column["name"] for column in inspect(engine).get_columns("jde_stripe_mapping")}
         assert "drift" not in before
     finally:
