@@ -41,6 +41,8 @@ def _whole_number(value: object) -> int:
 
 
 def _exact_decimal(value: object) -> Decimal:
+    if type(value) is Decimal and value.is_finite():  # the common case, ahead of the checks below
+        return value
     if isinstance(value, bool | float):
         raise ValueError(f"expected an exact number, got {type(value).__name__} {value!r}")
     if isinstance(value, int):
@@ -52,6 +54,8 @@ def _exact_decimal(value: object) -> Decimal:
 
 def _text(value: object) -> str:
     """Right-trimmed: AIS writes a blank character field as one space, which becomes `""` here."""
+    if type(value) is str:  # the common case, ahead of the checks below
+        return value.rstrip()
     if value is None:
         return ""
     if isinstance(value, str):

@@ -79,3 +79,23 @@ def test_grid_values() -> None:
             parse_grid_date(bad)
     with pytest.raises(ValueError):
         parse_grid_time(Decimal("93015.5"))
+
+
+def test_grid_values_read_the_same_every_time() -> None:
+    """Parsed dates are cached: a padded or blank spelling still reads the same, and a bad value
+    raises on every call (errors are never cached)."""
+    for _ in range(2):
+        assert parse_grid_date(" 20261126 ") == date(2026, 11, 26)
+        assert parse_grid_date("   ") is None
+        assert parse_grid_date(None) is None
+        with pytest.raises(ValueError, match="is not yyyyMMdd"):
+            parse_grid_date("2026112x")
+        with pytest.raises(ValueError, match=r"month must be in 1\.\.12"):
+            parse_grid_date("20261345")
+        with pytest.raises(ValueError, match="is not yyyyMMdd"):
+            parse_grid_date(20261126)
+        assert parse_grid_time(0) == time(0)
+        with pytest.raises(ValueError, match="is not an HHMMSS integer"):
+            parse_grid_time(True)
+        with pytest.raises(ValueError, match="is not HHMMSS"):
+            parse_grid_time(240000)
