@@ -245,16 +245,21 @@ def assemble_invoice(
             reason = f"ship-to {shan} is not in the address book (F0101)"
             return bad(profile.header_table, h.ship_to, reason, raw_header)
         ship_to = party
+
+    def raw_line(index: int) -> Row:
+        """The raw row of `lines[index]`: looked up only for a quarantine."""
+        return _sorted_raw(line_rows, lines, ln.line_number)[index]
+
     built_lines: list[JdeInvoiceLine] = []
-    for line, raw_line in zip(lines, _sorted_raw(line_rows, lines, ln.line_number), strict=True):
+    for index, line in enumerate(lines):
         line_currency = line[ln.currency].strip()
         if line_currency and line_currency != currency:
             reason = f"line {line[ln.line_number]} is in {line_currency}, the order in {currency}"
-            return bad(profile.detail_table, ln.currency, reason, raw_line)
+            return bad(profile.detail_table, ln.currency, reason, raw_line(index))
         stamp = row_stamp(detail_spec, line)
         if stamp is None:
             reason = f"line {line[ln.line_number]} has no update date"
-            return bad(profile.detail_table, ln.updated_date, reason, raw_line)
+            return bad(profile.detail_table, ln.updated_date, reason, raw_line(index))
         values = {
             "lnid": line[ln.line_number],
             "item": blank_to_none(line[ln.item]),
@@ -269,11 +274,11 @@ def assemble_invoice(
             "currency": line_currency or None,
             "updated_at": stamp,
         }
-        fields = {name: f"{profile.detail_table}.{alias}" for name, alias in _line_aliases(ln).items()}
-        built = _build(JdeInvoiceLine, values, "invoice", record_key, fields, raw_line)
-        if isinstance(built, QuarantinedRecord):
-            return built
-        built_lines.append(built)
+        try:
+            built_lines.append(JdeInvoiceLine.model_validate(values))
+        except ValidationError as exc:
+            fields = {name: f"{profile.detail_table}.{alias}" for name, alias in _line_aliases(ln).items()}
+            return _invalid(exc, "invoice", record_key, fields, raw_line(index))
     head_stamp = row_stamp(header_spec, head)
     stamps = [s for s in (head_stamp, *(line.updated_at for line in built_lines)) if s is not None]
     values = {
@@ -356,6 +361,13 @@ def _build(
     try:
         return model.model_validate(values)
     except ValidationError as exc:
-        error = exc.errors(include_url=False, include_input=False)[0]
-        name = str(error["loc"][0]) if error["loc"] else "?"
-        return quarantine(kind, key, fields.get(name, name), str(error["msg"]), raw)
+        return _invalid(exc, kind, key, fields, raw)
+
+
+def _invalid(
+    exc: ValidationError, kind: RecordKind, key: str, fields: Mapping[str, str], raw: Mapping[str, Any]
+) -> QuarantinedRecord:
+    """The quarantine of a record the model refused: its first error, named by its JDE field."""
+    error = exc.errors(include_url=False, include_input=False)[0]
+    name = str(error["loc"][0]) if error["loc"] else "?"
+    return quarantine(kind, key, fields.get(name, name), str(error["msg"]), raw)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
+from functools import cached_property
 
 from jde_stripe_pipeline.jde.records import InvoiceProfileName
 from jde_stripe_pipeline.jde.tables import PARTY_TABLES, ColumnType, TableSpec
@@ -120,12 +121,13 @@ class InvoiceProfile:
     order_types: tuple[str, ...] = ()
     """DCTO values to read; empty = every order type in the tables."""
 
-    @property
+    @cached_property
     def header_spec(self) -> TableSpec:
+        """Cached, as `detail_spec`: the assembly asks for both once per order."""
         columns = {getattr(self.header, f.name): _HEADER_TYPES[f.name] for f in fields(self.header)}
         return self._header_table_spec(columns)
 
-    @property
+    @cached_property
     def detail_spec(self) -> TableSpec:
         columns = {getattr(self.line, f.name): _LINE_TYPES[f.name] for f in fields(self.line)}
         return TableSpec(

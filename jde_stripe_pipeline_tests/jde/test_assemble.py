@@ -339,3 +339,20 @@ def test_ship_to_equal_to_sold_to_may_be_unresolved() -> None:
     assert isinstance(invoice, JdeInvoice) and invoice.ship_to is None
     no_ship_to = assemble_invoice(PURCHASE_ORDER, KEY, [_header(SHAN=0)], [_line("1.000", "1")], {})
     assert isinstance(no_ship_to, JdeInvoice) and no_ship_to.ship_to is None
+
+
+@pytest.mark.parametrize(
+    ("bad_line", "field", "reason"),
+    [
+        (_line("2.000", "5", CRCD="EUR"), "F4311.CRCD", "line 2.000 is in EUR, the order in USD"),
+        (_line("2.000", "5", UPMJ=" "), "F4311.UPMJ", "line 2.000 has no update date"),
+    ],
+)
+def test_a_bad_line_is_quarantined_with_its_own_raw_row(
+    bad_line: dict[str, Any], field: str, reason: str
+) -> None:
+    """The raw row kept is the failing line's, whatever order the lines came in."""
+    lines = [_line("3.000", "1"), bad_line, _line("1.000", "100")]
+    record = assemble_invoice(PURCHASE_ORDER, KEY, [_header()], lines, PARTIES)
+    assert isinstance(record, QuarantinedRecord)
+    assert (record.field, record.reason, record.raw) == (field, reason, bad_line)
