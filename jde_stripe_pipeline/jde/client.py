@@ -213,9 +213,9 @@ class AisSession:
                 if page.rows:
                     failures = 0
                     self._count("rows", len(page.rows))
-                for row in page.rows:
-                    last_key = tuple(row.get(alias) for alias in key)
-                    yield row
+                    # where a lost read resumes (only ever after the whole page): the last row's key
+                    last_key = tuple(page.rows[-1].get(alias) for alias in key)
+                yield from page.rows
                 if page.next_params is None:
                     return
                 try:
