@@ -18,7 +18,7 @@ from jde_stripe_pipeline.jde.ar_records import JdeArInvoice, JdeArLine, JdeArTax
 from jde_stripe_pipeline.jde.assemble import quarantine
 from jde_stripe_pipeline.jde.client import Row
 from jde_stripe_pipeline.jde.profiles import ArInvoiceProfile
-from jde_stripe_pipeline.jde.records import JdeDocumentKey, QuarantinedRecord
+from jde_stripe_pipeline.jde.records import DocumentKeyValues, JdeDocumentKey, QuarantinedRecord
 from jde_stripe_pipeline.jde.rows import BadRow, blank_to_none, row_stamp, typed_rows
 
 LineRows = Mapping[str, Sequence[Row]]
@@ -152,4 +152,10 @@ def _current_taxes(rows: Sequence[dict[str, Any]]) -> tuple[JdeArTax, ...]:
 
 def document_key(row: Row, aliases: tuple[str, str, str]) -> JdeDocumentKey | None:
     """The A/R document a row belongs to, from its (company, number, type) aliases; None if malformed."""
-    return JdeDocumentKey.from_row({**row, "_SFX": "000"}, (*aliases, "_SFX"))
+    values = document_key_values(row, aliases)
+    return None if values is None else JdeDocumentKey.of(values)
+
+
+def document_key_values(row: Row, aliases: tuple[str, str, str]) -> DocumentKeyValues | None:
+    """`document_key`'s values as a plain tuple (`JdeDocumentKey.values_in`); SFXO is always 000."""
+    return JdeDocumentKey.values_in({**row, "_SFX": "000"}, (*aliases, "_SFX"))

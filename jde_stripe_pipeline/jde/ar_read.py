@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 
-from jde_stripe_pipeline.jde.ar_assemble import assemble_ar_invoice, document_key
+from jde_stripe_pipeline.jde.ar_assemble import assemble_ar_invoice, document_key, document_key_values
 from jde_stripe_pipeline.jde.ar_records import JdeArInvoice
 from jde_stripe_pipeline.jde.assemble import quarantine
 from jde_stripe_pipeline.jde.client import AisSession, Row
@@ -78,4 +78,4 @@ def fetch_ar_invoices(
 def _rows_of(
     session: AisSession, spec: TableSpec, aliases: tuple[str, str, str], keys: Sequence[JdeDocumentKey]
 ) -> dict[JdeDocumentKey, list[Row]]:
-    return document_rows(session, spec, aliases, keys, lambda row: document_key(row, aliases))
+    return document_rows(session, spec, aliases, keys, lambda row: document_key_values(row, aliases))

@@ -32,6 +32,7 @@ from jde_stripe_pipeline.jde.query import (
     column_id,
 )
 from jde_stripe_pipeline.jde.records import (
+    DocumentKeyValues,
     JdeCustomer,
     JdeDocumentKey,
     JdeInvoice,
@@ -273,15 +274,15 @@ def extract_invoices(
     as_of = as_of or today_in_jde(session)
     header, detail = profile.header_spec, profile.detail_spec
 
-    def changed_in(read: _KeyRead) -> tuple[set[JdeDocumentKey], list[QuarantinedRecord]]:
+    def changed_in(read: _KeyRead) -> tuple[set[DocumentKeyValues], list[QuarantinedRecord]]:
         spec, key_aliases = read
         query = window_query(spec, window)
         if profile.order_types:
             query = query.and_also(in_list(spec, key_aliases[2], profile.order_types))
-        found: set[JdeDocumentKey] = set()
+        found: set[DocumentKeyValues] = set()
         bad: list[QuarantinedRecord] = []
         for row in browse(session, spec, key_aliases, query):
-            doc_key = JdeDocumentKey.from_row(row, key_aliases)
+            doc_key = JdeDocumentKey.values_in(row, key_aliases)
             if doc_key is None:
                 raw_key = "/".join(str(row.get(alias)) for alias in key_aliases)
                 bad.append(quarantine("invoice", raw_key, f"{spec.name}.DOCO", "bad document key", row))
@@ -289,12 +290,13 @@ def extract_invoices(
                 found.add(doc_key)
         return found, bad
 
-    changed: set[JdeDocumentKey] = set()
+    changed: set[DocumentKeyValues] = set()  # one key per document, not per line read
     reads = ((header, tuple(profile.header.key)), (detail, tuple(profile.line.header_key)))
     for found, bad in in_order(changed_in, reads, session.read_workers):  # header and lines side by side
         yield from bad
         changed |= found
-    yield from _invoices_in_chunks(session, profile, changed, as_of, chunk_size)
+    keys = [JdeDocumentKey.of(values) for values in changed]
+    yield from _invoices_in_chunks(session, profile, keys, as_of, chunk_size)
 
 
 def fetch_invoices(
@@ -355,7 +357,7 @@ def _fetch_orders(
 ) -> dict[JdeDocumentKey, list[Row]]:
     kcoo, doco, dcto, _ = key_aliases
     return document_rows(
-        session, spec, (kcoo, doco, dcto), keys, lambda row: JdeDocumentKey.from_row(row, key_aliases)
+        session, spec, (kcoo, doco, dcto), keys, lambda row: JdeDocumentKey.values_in(row, key_aliases)
     )
 
 
@@ -364,10 +366,11 @@ def document_rows(
     spec: TableSpec,
     aliases: tuple[str, str, str],
     keys: Sequence[JdeDocumentKey],
-    key_of: Callable[[Row], JdeDocumentKey | None],
+    key_of: Callable[[Row], DocumentKeyValues | None],
 ) -> dict[JdeDocumentKey, list[Row]]:
-    """The rows of these documents (`key_of` reads a row's document): LIST on the (company, number,
-    type) aliases, the cross product trimmed here."""
+    """The rows of these documents (`key_of` reads a row's document key values, as
+    `JdeDocumentKey.values_in`): LIST on the (company, number, type) aliases, the cross product
+    trimmed here."""
     company, number, kind = aliases
     query = Query(
         conditions=(
@@ -376,10 +379,10 @@ def document_rows(
             in_list(spec, kind, sorted({k.dcto for k in keys})),
         )
     )
-    wanted = set(keys)
-    found: dict[JdeDocumentKey, list[Row]] = defaultdict(list)
+    wanted = {key.sort_key(): key for key in keys}
+    found: dict[DocumentKeyValues, list[Row]] = defaultdict(list)
     for row in browse(session, spec, spec.aliases, query):
-        key = key_of(row)
-        if key in wanted:
-            found[key].append(row)
-    return found
+        values = key_of(row)
+        if values in wanted:
+            found[values].append(row)
+    return {wanted[values]: rows for values, rows in found.items()}

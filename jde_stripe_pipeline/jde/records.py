@@ -46,6 +46,10 @@ ShipToSource = Literal["customer", "ship_to"]
 """Where a customer's shipping address comes from: itself, or its sales orders' ship-to (SHAN)."""
 
 
+DocumentKeyValues = tuple[str, int, str, str]
+"""(KCOO, DOCO, DCTO, SFXO) of a `JdeDocumentKey`, as a plain tuple."""
+
+
 class JdeDocumentKey(_Record):
     """KCOO, DOCO, DCTO, SFXO: the document key of an order-based invoice.
 
@@ -62,7 +66,7 @@ class JdeDocumentKey(_Record):
     def __str__(self) -> str:
         return f"{self.kcoo}/{self.doco}/{self.dcto}/{self.sfxo}"
 
-    def sort_key(self) -> tuple[str, int, str, str]:
+    def sort_key(self) -> DocumentKeyValues:
         return (self.kcoo, self.doco, self.dcto, self.sfxo)
 
     @classmethod
@@ -77,11 +81,24 @@ class JdeDocumentKey(_Record):
     def from_row(cls, row: Mapping[str, object], aliases: Sequence[str]) -> JdeDocumentKey | None:
         """The key in a JDE row under the given (KCOO, DOCO, DCTO, SFXO) aliases; None when the
         values are not a key (DOCO not whole, a code not text)."""
+        values = cls.values_in(row, aliases)
+        return None if values is None else cls.of(values)
+
+    @staticmethod
+    def values_in(row: Mapping[str, object], aliases: Sequence[str]) -> DocumentKeyValues | None:
+        """The values `from_row` makes its key of, as a plain tuple (`sort_key`'s): what a read
+        groups its rows by, since a tuple hashes and compares far faster than the model."""
         kcoo, doco, dcto, sfxo = (row.get(alias) for alias in aliases)
         number = address_number(doco)
         if number is None or not (isinstance(kcoo, str) and isinstance(dcto, str) and isinstance(sfxo, str)):
             return None
-        return cls(kcoo=kcoo.strip(), doco=number, dcto=dcto.strip(), sfxo=sfxo.strip())
+        return (kcoo.strip(), number, dcto.strip(), sfxo.strip())
+
+    @classmethod
+    def of(cls, values: DocumentKeyValues) -> JdeDocumentKey:
+        """The key of `values_in`'s (or `sort_key`'s) tuple."""
+        kcoo, doco, dcto, sfxo = values
+        return cls(kcoo=kcoo, doco=doco, dcto=dcto, sfxo=sfxo)
 
     @classmethod
     def from_metadata(cls, metadata: Mapping[str, object]) -> JdeDocumentKey | None:

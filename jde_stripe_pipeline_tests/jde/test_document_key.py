@@ -32,8 +32,11 @@ def test_from_row_values_as_ais_sends_them() -> None:
     row = {"KCOO": "00070 ", "DOCO": Decimal("1001"), "DCTO": "OP", "SFXO": "001"}
     assert JdeDocumentKey.from_row(row, aliases) == KEY
     assert JdeDocumentKey.from_row({**row, "DOCO": 1001}, aliases) == KEY
+    assert JdeDocumentKey.values_in(row, aliases) == KEY.sort_key() == ("00070", 1001, "OP", "001")
+    assert JdeDocumentKey.of(KEY.sort_key()) == KEY
     for bad in ({"DOCO": Decimal("1001.5")}, {"DOCO": "1001"}, {"DOCO": True}, {"DCTO": None}):
         assert JdeDocumentKey.from_row({**row, **bad}, aliases) is None
+        assert JdeDocumentKey.values_in({**row, **bad}, aliases) is None
 
 
 def test_from_the_metadata_the_mapping_writes() -> None:
