@@ -17,7 +17,7 @@ from jde_stripe_pipeline.jde.records import (
     QuarantinedRecord,
 )
 from jde_stripe_pipeline.jde.rows import RowError, typed_row
-from jde_stripe_pipeline.jde.tables import F03012
+from jde_stripe_pipeline.jde.tables import F03012, ColumnType, TableSpec
 
 AS_OF = date(2026, 11, 26)
 
@@ -169,6 +169,17 @@ def test_typed_row_refuses_floats_and_names_the_column() -> None:
     del missing["TRAR"]
     with pytest.raises(RowError, match="missing"):
         typed_row(spec, missing)
+
+
+def test_each_spec_types_its_rows_by_its_own_columns() -> None:
+    """Column parsers are cached per spec object: two specs of one table typing a column apart
+    still type it apart, however many specs have been built on the fly."""
+    row = {"K": 1, "V": 5}
+    for _ in range(300):
+        as_text = TableSpec("FX", key=("K",), columns={"K": ColumnType.INT, "V": ColumnType.TEXT})
+        as_number = TableSpec("FX", key=("K",), columns={"K": ColumnType.INT, "V": ColumnType.DECIMAL})
+        assert typed_row(as_text, row) == {"K": 1, "V": "5"}
+        assert typed_row(as_number, row) == {"K": 1, "V": Decimal(5)}
 
 
 def test_customer_is_the_full_current_state() -> None:
