@@ -342,7 +342,7 @@ def parse_grid_page(payload: object, table: str) -> GridPage:
             f"AIS's answer to a BROWSE of {table} has a gridData.rowset that is not a list of rows"
         )
     renamed = _Unprefixed(f"{table}_").__getitem__
-    rows = [dict(zip(map(renamed, row), row.values(), strict=True)) for row in raw_rows]
+    rows = [{renamed(key): value for key, value in row.items()} for row in raw_rows]
     summary = grid.get("summary")
     more = isinstance(summary, Mapping) and bool(summary.get("moreRecords", False))
     return GridPage(rows=rows, more_records=more, next_params=next_link_params(payload))
