@@ -88,7 +88,7 @@ class JdeDocumentKey(_Record):
     def values_in(row: Mapping[str, object], aliases: Sequence[str]) -> DocumentKeyValues | None:
         """The values `from_row` makes its key of, as a plain tuple (`sort_key`'s): what a read
         groups its rows by, since a tuple hashes and compares far faster than the model."""
-        kcoo, doco, dcto, sfxo = (row.get(alias) for alias in aliases)
+        kcoo, doco, dcto, sfxo = map(row.get, aliases)
         number = address_number(doco)
         if number is None or not (isinstance(kcoo, str) and isinstance(dcto, str) and isinstance(sfxo, str)):
             return None
