@@ -57,6 +57,7 @@ from jde_stripe_pipeline.orchestration.steps import (
     RunStates,
     extract_metadata,
     finish_sync,
+    frozen_heap,
     jde_retries,
     partition_window,
     stripe_retries,
@@ -177,7 +178,7 @@ def _pair(kind: _Kind, partitions: dg.PartitionsDefinition) -> list[dg.AssetsDef
     )
     def extract(context: dg.AssetExecutionContext, jde: JdeAisResource) -> dg.Output[JdeExtract]:
         window = partition_window(context, jde.timezone)
-        with jde_retries(context), jde.session() as session:
+        with frozen_heap(), jde_retries(context), jde.session() as session:
             result = kind.extract(session, window, jde)
         return dg.Output(result, metadata=extract_metadata(result))
 
@@ -202,7 +203,7 @@ def _pair(kind: _Kind, partitions: dg.PartitionsDefinition) -> list[dg.AssetsDef
         ledger: LedgerResource,
         **inputs: JdeExtract,
     ) -> dg.MaterializeResult:
-        with stripe_retries(context, stripe), ledger.open() as state:
+        with frozen_heap(), stripe_retries(context, stripe), ledger.open() as state:
             syncs = account_syncs(context, stripe, mapping, state, kind.label)
             report = kind.sync(syncs, extract, **inputs)
             return finish_sync(
@@ -261,7 +262,7 @@ def _reconciliation(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
             )
             return found, month or ArReconciliation(())
 
-        with stripe_retries(context, stripe), ledger.open() as state:
+        with frozen_heap(), stripe_retries(context, stripe), ledger.open() as state:
             syncs = account_syncs(context, stripe, mapping, state, "reconciliation")
             per_account = syncs.for_invoices(invoices, reconcile)
         report = merge_reconciliations([found for _, (found, _) in per_account])

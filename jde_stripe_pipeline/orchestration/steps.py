@@ -13,6 +13,7 @@ RetryRequested rather than a static RetryPolicy so that the backoff is configura
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -38,6 +39,9 @@ from jde_stripe_pipeline.sync.results import InvoiceReconciliation
 
 JDE_RETRIES = 3
 JDE_RETRY_DELAY_SECONDS = 10.0
+STEP_GC_THRESHOLDS = (10_000, 20, 10)
+"""`gc.set_threshold` while a step runs (Python's default: 700, 10, 10): young collections ~14 × rarer, so
+fewer objects outlive enough of them to reach the full collections (`frozen_heap`)."""
 LOGGED_PROBLEMS = 50
 """Problems named one by one in the run log; the rest are counted (all are in the metadata)."""
 
@@ -151,6 +155,27 @@ def extract_metadata(extract: JdeExtract) -> Metadata:
     if extract.customers:
         metadata["customers_handed_over"] = len(extract.customers)
     return metadata
+
+
+@contextmanager
+def frozen_heap() -> Iterator[None]:
+    """Keep the garbage collector off what is alive when a step starts (Dagster, the definitions, the
+    step's inputs) and collect less often while it runs; both as they were when the step ends.
+
+    Why: a collection stops every thread of the step, and a full one walks the whole heap. In a first
+    load (live, 300 ms, 1,000 customers, 2,000 invoices) the Stripe step spent 2.9 s in collections
+    (five full ones, up to 0.38 s each) while Stripe's answers waited unread and no request left;
+    frozen, with `STEP_GC_THRESHOLDS`, 0.6 s. Frozen objects are still freed by reference counting;
+    only cycles among them wait for the step's end. Process-wide, like any interpreter setting: the
+    step owns its process while it runs (Dagster's default executor gives each step its own)."""
+    thresholds = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(*STEP_GC_THRESHOLDS)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
 
 
 @contextmanager
