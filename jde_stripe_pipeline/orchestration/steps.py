@@ -169,13 +169,15 @@ def frozen_heap() -> Iterator[None]:
     only cycles among them wait for the step's end. Process-wide, like any interpreter setting: the
     step owns its process while it runs (Dagster's default executor gives each step its own)."""
     thresholds = gc.get_threshold()
+    frozen_before = gc.get_freeze_count() > 0  # the process froze its own heap: not ours to thaw
     gc.freeze()
     gc.set_threshold(*STEP_GC_THRESHOLDS)
     try:
         yield
     finally:
         gc.set_threshold(*thresholds)
-        gc.unfreeze()
+        if not frozen_before:
+            gc.unfreeze()
 
 
 @contextmanager

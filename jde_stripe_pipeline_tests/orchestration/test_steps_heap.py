@@ -30,6 +30,18 @@ def test_a_failing_step_still_gives_the_heap_back() -> None:
     assert gc.get_threshold() == before
 
 
+def test_a_heap_the_process_froze_itself_stays_frozen() -> None:
+    """`gc.unfreeze` thaws everything: a process that froze its heap before the step keeps it frozen."""
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with frozen_heap():
+            pass
+        assert gc.get_freeze_count() >= frozen > 0
+    finally:
+        gc.unfreeze()
+
+
 def test_cycles_made_during_the_step_are_still_collected() -> None:
     """Only what was alive at the start is frozen: a cycle the step makes and drops goes in a collection."""
 
