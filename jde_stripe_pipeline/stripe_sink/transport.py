@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import threading
@@ -43,7 +44,8 @@ from jde_stripe_pipeline.stripe_sink.retry import BackoffPolicy, Disposition, Fa
 
 log = logging.getLogger(__name__)
 
-Send = Callable[[stripe.StripeClient, "stripe.RequestOptions"], stripe.StripeObject]
+Send = Callable[[stripe.StripeClient, "stripe.RequestOptions"], stripe.StripeResponse]
+"""One attempt: the SDK's raw answer (its JSON body is parsed once, into plain dicts, here)."""
 
 
 @dataclass(frozen=True)
@@ -173,7 +175,7 @@ class Transport:
             state = self.keys.current
             wire = _on_wire.attempt = _Wire(self.budget, self.paces, endpoint, self._burst)
             try:
-                obj = call.send(state.sdk, options)
+                answer = call.send(state.sdk, options)
             except stripe.StripeError as error:
                 _on_wire.attempt = None
                 permit = self._sent(wire)
@@ -211,10 +213,9 @@ class Transport:
                 raise
             _on_wire.attempt = None
             self._metrics.latency(self.budget.answered(self._sent(wire)))
-            response = obj.last_response
-            replayed = header(response.headers if response else None, "Idempotent-Replayed") == "true"
+            replayed = header(answer.headers, "Idempotent-Replayed") == "true"
             self._metrics.attempt(call.method, call.path, "replayed" if replayed else "ok")
-            return StripeResult(obj.to_dict(), response.request_id if response else None, replayed)
+            return StripeResult(json.loads(answer.body), answer.request_id, replayed)
 
     def _sent(self, wire: _Wire) -> Permit:
         """The attempt's permit, counted in the metrics; a request the SDK never sent has an empty one

@@ -50,8 +50,8 @@ def test_the_place_goes_back_when_the_answer_arrives_not_after_the_client_has_re
 ) -> None:
     at_stripe: list[int] = []
 
-    def send(sdk: stripe.StripeClient, options: stripe.RequestOptions) -> stripe.StripeObject:
-        customer = sdk.v1.customers.create(params={"name": "Payer"}, options=options)
+    def send(sdk: stripe.StripeClient, options: stripe.RequestOptions) -> stripe.StripeResponse:
+        customer = sdk.raw_request("post", "/v1/customers", name="Payer", **options)
         at_stripe.append(sink.budget.in_flight)
         time.sleep(AFTER_ANSWER)
         return customer
@@ -64,7 +64,7 @@ def test_the_place_goes_back_when_the_answer_arrives_not_after_the_client_has_re
 
 
 def test_a_request_the_sdk_never_sent_takes_no_place(sink: StripeSink) -> None:
-    def send(sdk: stripe.StripeClient, options: stripe.RequestOptions) -> stripe.StripeObject:
+    def send(sdk: stripe.StripeClient, options: stripe.RequestOptions) -> stripe.StripeResponse:
         raise stripe.APIConnectionError("refused before sending", should_retry=True)
 
     with pytest.raises(StripeUnavailable, match="still failing after 2 attempts"):
