@@ -18,15 +18,8 @@ from stripe.params import (
 )
 
 from jde_stripe_pipeline.jde.records import JdeParty
-from jde_stripe_pipeline.mapping import (
-    CustomerMappingConfig,
-    CustomerRequest,
-    InvoiceMappingConfig,
-    InvoiceRequest,
-    map_customer,
-    map_invoice,
-)
-from jde_stripe_pipeline_tests.mapping.builders import address, customer, invoice, line
+from jde_stripe_pipeline.mapping import CustomerMappingConfig, CustomerRequest, InvoiceRequest, map_customer
+from jde_stripe_pipeline_tests.mapping.builders import address, customer, invoice, line, mapped
 
 REQUEST_OPTION_KEYS = {"api_key", "stripe_version", "stripe_account", "stripe_context", "idempotency_key"}
 
@@ -68,11 +61,7 @@ def customer_request() -> CustomerRequest:
 
 @pytest.fixture
 def invoice_request() -> InvoiceRequest:
-    result = map_invoice(
-        invoice(line("1"), line("2", item=None)), InvoiceMappingConfig(), customer_id="cus_1"
-    )
-    assert isinstance(result, InvoiceRequest)
-    return result
+    return mapped(invoice(line("1"), line("2", item=None))).with_customer("cus_1")
 
 
 def test_customer_params_fit_the_sdk(customer_request: CustomerRequest) -> None:
