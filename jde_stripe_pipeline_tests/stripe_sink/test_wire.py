@@ -72,3 +72,20 @@ def test_a_request_the_sdk_never_sent_takes_no_place(sink: StripeSink) -> None:
 
     assert sink.budget.in_flight == 0
     assert sink.budget.latency is None
+
+
+def test_answers_are_plain_dicts_read_once_from_the_wire(sink: StripeSink) -> None:
+    created = sink.create_customer({"name": "Payer", "metadata": {"jde_an8": "1"}}, idempotency_key="plain-1")
+
+    assert type(created.object) is dict and type(created.object["metadata"]) is dict
+    assert created.object["metadata"] == {"jde_an8": "1"}
+    assert created.request_id and created.request_id.startswith("req_")
+    assert sink.retrieve_customer(created.object["id"]).object == created.object
+
+
+def test_a_parameter_the_sdk_would_take_as_a_request_option_is_refused_not_dropped(sink: StripeSink) -> None:
+    with pytest.raises(ValueError, match=r"/v1/customers: parameter\(s\) \['headers'\] clash"):
+        sink.create_customer({"name": "Payer", "headers": "x"}, idempotency_key="clash-1")
+
+    assert sink.budget.in_flight == 0
+    assert sink.metrics().requests == {}
