@@ -23,9 +23,12 @@ from jde_stripe_pipeline.ledger.rows import (
 )
 from jde_stripe_pipeline.ledger.schema import audit, mapping, quarantine
 
+_AUDIT_INSERT = audit.insert()
+"""Built once: the values go as parameters, so each row costs no statement building."""
+
 
 def append_audit(conn: Connection, account: str, outcome: RecordOutcome, now: datetime) -> int:
-    result = conn.execute(audit.insert().values(**audit_values(outcome, now, account)))
+    result = conn.execute(_AUDIT_INSERT, audit_values(outcome, now, account))
     primary_key = result.inserted_primary_key
     assert primary_key is not None
     return int(primary_key[0])
@@ -42,14 +45,16 @@ def apply_mapping(conn: Connection, account: str, outcome: RecordOutcome, now: d
     if outcome.outcome not in MAPPED_OUTCOMES:
         return
     assert stripe_id is not None and outcome.payload_hash is not None
+    values = mapping_values(
+        account, kind, key, stripe_id, outcome.payload_hash, outcome.jde_version, outcome.run_id, now
+    )
+    if outcome.outcome == "created" and outcome.replaces_stripe_id is None and insert_if_absent(conn, values):
+        return  # a new record, the common case: neither its key nor its Stripe id was mapped (both unique)
     owner = mapping_of_stripe_id(conn, account, kind, stripe_id, lock=True)
     if owner is not None and owner.jde_key != key:
         raise conflict(kind, key, stripe_id, owner)
     current = mapping_of_key(conn, account, kind, key, lock=True)
     if current is None:
-        values = mapping_values(
-            account, kind, key, stripe_id, outcome.payload_hash, outcome.jde_version, outcome.run_id, now
-        )
         if insert_if_absent(conn, values):
             return
         current = mapping_of_key(conn, account, kind, key, lock=True)

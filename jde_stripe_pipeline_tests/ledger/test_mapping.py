@@ -5,10 +5,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
-from sqlalchemy import URL
+from sqlalchemy import URL, Engine, event
 
 from jde_stripe_pipeline.ledger import Ledger, MappingConflictError
 from jde_stripe_pipeline.ledger.schema import mapping
@@ -66,6 +66,27 @@ def test_a_stripe_object_never_gets_a_second_key(ledger: Ledger) -> None:
         ledger.record_outcome(outcome("200", "created", stripe_id="cus_100"))
     assert ledger.get_mappings("customer", ["100", "200"]).keys() == {"100"}
     assert ledger.history("200") == []
+
+
+def test_a_new_records_mapping_costs_one_statement_and_a_changed_ones_the_checks(ledger: Ledger) -> None:
+    """Most outcomes of a first load are new records: their mapping is one INSERT that only succeeds
+    when neither the key nor the Stripe id is mapped (both unique), not two locked reads before it."""
+    seen: list[str] = []
+
+    def note(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if "jde_stripe_mapping" in statement:
+            seen.append(statement.split()[0])
+
+    event.listen(Engine, "before_cursor_execute", note)
+    try:
+        ledger.record_outcome(outcome("100", "created"))
+        created, seen[:] = list(seen), []
+        ledger.record_outcome(outcome("100", "updated", payload_hash="h2", run_id="run-2"))
+    finally:
+        event.remove(Engine, "before_cursor_execute", note)
+    assert created == ["INSERT"]
+    assert seen == ["SELECT", "SELECT", "UPDATE"]
+    assert ledger.get_mappings("customer", ["100"])["100"].content_hash == "h2"
 
 
 def test_replaces_stripe_id_moves_the_mapping_only_from_the_named_object(ledger: Ledger) -> None:
