@@ -4,7 +4,7 @@ Design (why it looks like this):
 - ONE official `stripe.StripeClient` per key (`keyring.py`), built with `max_network_retries=0`: every
   retry is `transport.py`'s, so 429 (which the SDK never retries) and 5xx/409/connection errors follow one
   policy and every attempt is paced. Calls go through its `raw_request` (the typed services' encoding,
-  headers and errors) and answers are parsed once into plain dicts: no `StripeObject` to build and undo.
+  headers and errors) and answers become plain dicts (`transport.py`): no `StripeObject` to build and undo.
 - Pacing is per Stripe account, not per client (`budget.py`): the global lane, one lane per endpoint,
   search's, and the requests in flight, shared by every sink of the account in this process and, through
   a small locked file, by the processes on this host (`shared.py`).
@@ -89,21 +89,9 @@ def _send(
     return sdk.raw_request(method.lower(), url, **body, **options)
 
 
-_OPTION_NAMES = frozenset(
-    {
-        "api_key",
-        "stripe_version",
-        "stripe_account",
-        "stripe_context",
-        "max_network_retries",
-        "idempotency_key",
-        "content_type",
-        "headers",
-        "base",
-        "usage",
-    }
-)
-"""The keyword names `StripeClient.raw_request` takes out of its params as options (stripe 16.1.0)."""
+_OPTION_NAMES = frozenset(stripe.RequestOptions.__annotations__) | {"base", "usage"}
+"""The keyword names `StripeClient.raw_request` takes out of its params: the SDK's request options (read
+from its own type, so an SDK upgrade brings its new ones) and the two it pops itself."""
 
 
 class StripeSink:
@@ -213,12 +201,13 @@ class StripeSink:
     def delete_invoice(self, invoice_id: str, *, idempotency_key: str) -> StripeResult:
         """Delete a draft. Stripe keeps no idempotency record for DELETE, so when a retry after a lost
         answer finds the invoice gone (404), that is our own delete: it returns `replayed=True`."""
+        path = "/v1/invoices/{id}"
         return self._transport.execute(
             Call(
                 "invoices.delete",
                 "DELETE",
-                "/v1/invoices/{id}",
-                functools.partial(_send, "DELETE", "/v1/invoices/{id}", (invoice_id,), None),
+                path,
+                functools.partial(_send, "DELETE", path, (invoice_id,), None),
                 _require_key(idempotency_key),
                 deleted_object={"id": invoice_id, "object": "invoice", "deleted": True},
             )

@@ -45,7 +45,8 @@ from jde_stripe_pipeline.stripe_sink.retry import BackoffPolicy, Disposition, Fa
 log = logging.getLogger(__name__)
 
 Send = Callable[[stripe.StripeClient, "stripe.RequestOptions"], stripe.StripeResponse]
-"""One attempt: the SDK's raw answer (its JSON body is parsed once, into plain dicts, here)."""
+"""One attempt: the SDK's raw answer. Its body is read again here into plain dicts (the SDK's own parse
+gives `OrderedDict`s, which compare by order): a C-speed `json.loads`, far cheaper than `StripeObject`s."""
 
 
 @dataclass(frozen=True)

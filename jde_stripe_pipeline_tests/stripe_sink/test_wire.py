@@ -74,7 +74,7 @@ def test_a_request_the_sdk_never_sent_takes_no_place(sink: StripeSink) -> None:
     assert sink.budget.latency is None
 
 
-def test_answers_are_plain_dicts_read_once_from_the_wire(sink: StripeSink) -> None:
+def test_answers_are_plain_dicts_not_the_sdks_objects(sink: StripeSink) -> None:
     created = sink.create_customer({"name": "Payer", "metadata": {"jde_an8": "1"}}, idempotency_key="plain-1")
 
     assert type(created.object) is dict and type(created.object["metadata"]) is dict
