@@ -34,6 +34,7 @@ from jde_stripe_pipeline.mapping.config import (
     CreditMemoOriginal,
     CustomField,
 )
+from jde_stripe_pipeline.orchestration.hand_over import HandOverIOManager
 from jde_stripe_pipeline.orchestration.links import is_live_key, stripe_object_url
 from jde_stripe_pipeline.settings import JdeSettings, Settings
 from jde_stripe_pipeline.stripe_sink import StripeSink, StripeSinkSettings
@@ -264,13 +265,14 @@ def build_resources(
     credentials: CredentialsResource | None = None,
     state_url: str | None = None,
     **stripe_step: Any,
-) -> dict[str, dg.ConfigurableResource]:
+) -> dict[str, dg.ConfigurableResource | HandOverIOManager]:
     """The resources of the definitions, every field from `settings` (`stripe_step`: the Stripe
-    step's retry count and delay, for tests and the demo)."""
+    step's retry count and delay, for tests and the demo), and the IO manager of the hand-overs."""
     credentials = credentials or CredentialsResource()
     return {
         "jde": JdeAisResource.of(settings.jde, credentials),
         "stripe": StripeResource.of(settings.stripe, credentials, settings.accounts, **stripe_step),
         "mapping": MappingResource.of(settings.customer_mapping, settings.invoice_mapping),
         "ledger": LedgerResource(state_url=state_url),
+        "io_manager": HandOverIOManager(),
     }
