@@ -132,7 +132,8 @@ class RecordFlow:
         decided = self.decide(kind, work, mapping, intent, meter, customer=customer, read=False)
         quick = decided[0] if decided is not None else None
         if quick is not None and not quick.operations:
-            return self.recorder.decided(quick, work, Executed(_id(quick), None, None), work.requests_before)
+            executed = Executed(_id(quick), None, None)
+            return self.recorder.decided(quick, work, executed, work.requests_before, mapping=mapping)
         expected_create = quick.create if quick is not None else None
         claimed = self.claims.claim(
             kind, work.record_key, expected_create.idempotency_key if expected_create else None

@@ -19,6 +19,7 @@ from jde_stripe_pipeline.ledger import (
     ClaimToken,
     Ledger,
     MappingConflictError,
+    ObjectMapping,
     Outcome,
     RecordOutcome,
 )
@@ -54,8 +55,11 @@ class Recorder:
         executed: Executed,
         requests: int,
         claim: ClaimToken | None = None,
+        mapping: ObjectMapping | None = None,
     ) -> RecordResult:
-        """Record a decision carried out (or one without operations)."""
+        """Record a decision carried out (or one without operations). `mapping`: the record's ledger row
+        the decision was made on; an `unchanged` record this run already wrote as it is (the customer
+        step after the invoice step's lane, a step retried) writes no second row (`_written_by_run`)."""
         release = claim.holder if claim is not None else None
         if decision.outcome == "quarantined":
             finding = decision.quarantine or work.quarantined
@@ -98,6 +102,8 @@ class Recorder:
             dict(decision.detail),
         )
         if decision.outcome == "unchanged" and release is None:
+            if self._written_by_run(mapping, outcome):
+                return result
             with self._lock:
                 self._unchanged.append((result, outcome))
                 full = len(self._unchanged) >= BATCH
@@ -105,6 +111,20 @@ class Recorder:
                 self.flush()
             return result
         return self._write(result, outcome)
+
+    def _written_by_run(self, mapping: ObjectMapping | None, outcome: RecordOutcome) -> bool:
+        """This run's own write left the mapping exactly as this outcome would: same object, content and
+        JDE version, no drift mark. Its audit row is there already; writing `unchanged` again would
+        repeat it (the mapping update and quarantine resolution would change nothing) and cost ~0.3 ms a
+        record after the last Stripe answer."""
+        return (
+            mapping is not None
+            and mapping.last_run_id == self.run_id
+            and mapping.drift is None
+            and mapping.stripe_id == outcome.stripe_id
+            and mapping.content_hash == outcome.payload_hash
+            and mapping.jde_version == outcome.jde_version
+        )
 
     def failed(
         self,

@@ -207,3 +207,32 @@ def test_an_invoice_sync_also_writes_the_days_customers_no_invoice_names(tmp_pat
         customers_again = engine.sync_customers(day)  # the customers step after it writes nothing
         assert customers_again.requests_sent == 0
         assert_stripe_matches_jde(world)
+
+
+def test_the_customer_step_after_the_lane_repeats_no_audit_row_and_another_run_records_unchanged(
+    tmp_path: Path,
+) -> None:
+    with make_world(tmp_path, customers=6, invoices=4) as world:
+        engine = world.engine(workers=2)
+        day = world.customers()
+        with world.session() as session:
+            report = engine.sync_invoices(
+                world.invoices(),
+                fetch_customers=lambda an8s: fetch_customers(session, an8s, as_of=AS_OF),
+                day_customers=day,
+            )
+        assert report.customers is not None
+        created = sorted(r.record_key for r in report.customers.results if r.outcome == "created")
+        ledger = world.ledger()
+
+        def outcomes(key: str) -> list[str]:
+            return [entry.outcome for entry in ledger.history(key, object_type="customer")]
+
+        assert created and all(outcomes(key) == ["created"] for key in created)
+        same_run = engine.sync_customers(day)  # the customers step of the same run
+        assert {
+            r.record_key: r.outcome for r in same_run.results if r.record_key in created
+        } == dict.fromkeys(created, "unchanged")
+        assert all(outcomes(key) == ["created"] for key in created), "the lane's row is the run's record"
+        world.engine(workers=2).sync_customers(day)  # the next run
+        assert all(outcomes(key) == ["created", "unchanged"] for key in created)
