@@ -92,6 +92,8 @@ class Measured:
     estimated: bool = False
     errors: tuple[str, ...] = ()
     series: list[tuple[float, int]] = field(default_factory=list)
+    runs: tuple[tuple[float, float | None], ...] = ()
+    """With repeats (`report.medians`): each run's (wall, Stripe) seconds, the spread behind the medians."""
 
     @property
     def total(self) -> int:

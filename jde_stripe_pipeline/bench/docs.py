@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from jde_stripe_pipeline.bench.cells import Measured, profile_of
-from jde_stripe_pipeline.bench.report import endpoint_table, main_table, problems
+from jde_stripe_pipeline.bench.report import endpoint_table, main_table, problems, repeats_table
 from jde_stripe_pipeline.bench.svg import Series, line_chart
 from jde_stripe_pipeline.bench.targets import checklist
 
@@ -121,6 +121,9 @@ def document(
         main_table(rows),
         "",
     ]
+    repeats = repeats_table(rows)
+    if repeats:
+        parts += ["## Each run (the medians' spread)", "", repeats, ""]
     if has_chart:
         parts += [f"![admitted requests per second over one run]({CHART})", ""]
     parts += ["## Requests by endpoint", "", endpoint_table(rows)]
@@ -170,5 +173,6 @@ def load(path: Path) -> tuple[list[Measured], dict[str, Any], list[dict[str, Any
         found["requests"] = Counter(found["requests"])
         found["series"] = [(float(x), int(y)) for x, y in found["series"]]
         found["errors"] = tuple(found["errors"])
+        found["runs"] = tuple((float(w), None if s is None else float(s)) for w, s in found.get("runs", ()))
         rows.append(Measured(**found))
     return rows, dict(data["context"]), list(data["extract"])

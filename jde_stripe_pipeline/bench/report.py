@@ -44,6 +44,7 @@ def medians(rows: Iterable[Measured]) -> list[Measured]:
                 stripe_seconds=_median(r.stripe_seconds for r in group),
                 share=statistics.median(shares) if shares else None,
                 errors=tuple(errors),
+                runs=tuple((r.wall_seconds, r.stripe_seconds) for r in group) if len(group) > 1 else (),
             )
         )
     return merged
@@ -115,6 +116,27 @@ def _ratio(row: Measured, other: Measured | None) -> str:
     if other is None or other is row or not other.wall_seconds:
         return "-"
     return f"{row.wall_seconds / other.wall_seconds:.2f}"
+
+
+def repeats_table(rows: Sequence[Measured]) -> str:
+    """Each repeated cell's runs, in the order run, wall and Stripe time with their ratios to the lower
+    bound: the machine's noise behind the medians. Empty without repeats."""
+    lines = []
+    for row in rows:
+        minimum = _lookup(rows, row, "minimum")
+        if row.system != "project" or not row.runs or minimum is None or not minimum.wall_seconds:
+            continue
+        bound = minimum.wall_seconds
+        walls = ", ".join(f"{wall:.1f} s ({wall / bound:.3f} ×)" for wall, _ in row.runs)
+        stripes = ", ".join(f"{s:.1f} s ({s / bound:.3f} ×)" for _, s in row.runs if s is not None)
+        label = f"{row.scenario}, {row.profile}, {row.latency_ms:g} ms"
+        lines.append(f"| {label} | {walls} | {stripes} | {bound:.1f} s |")
+    if not lines:
+        return ""
+    header = (
+        "| cell (project) | wall time of each run (× lower bound) | Stripe time of each run | lower bound |"
+    )
+    return "\n".join([header, "|---|---|---|---|", *lines])
 
 
 def endpoint_table(rows: Sequence[Measured]) -> str:

@@ -107,12 +107,16 @@ def checklist(rows: Sequence[Measured], extract: Sequence[Mapping[str, Any]]) ->
     if loads:
         ratio, row = max(loads, key=lambda item: item[0])
         bounds = [(r.stripe_seconds or 0.0) / m.wall_seconds for _, r in loads if (m := _minimum(rows, r))]
+        runs = [
+            wall / m.wall_seconds for _, r in loads if (m := _minimum(rows, r)) for wall, _stripe in r.runs
+        ]
+        spread = f"; single runs {min(runs):.3f}–{max(runs):.3f} ×" if runs else ""
         lines.append(
             _line(
                 ratio <= 1.1,
                 "initial load ≤ 1.1 × the lower bound",
                 f"worst {ratio:.2f} × in wall time ({row.profile}, {row.latency_ms:g} ms; extract, Dagster "
-                f"and reconciliation included), worst {max(bounds):.2f} × in Stripe time",
+                f"and reconciliation included{spread}), worst {max(bounds):.2f} × in Stripe time",
             )
         )
     for figures in extract:
