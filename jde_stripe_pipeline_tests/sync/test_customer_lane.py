@@ -12,14 +12,15 @@ from typing import Any
 import pytest
 
 from jde_stripe_pipeline.jde.read import fetch_customers
-from jde_stripe_pipeline.jde.records import JdeCustomer
+from jde_stripe_pipeline.jde.records import JdeCustomer, QuarantinedRecord
 from jde_stripe_pipeline.mapping import InvoiceMappingConfig, InvoiceRequest, map_invoice
 from jde_stripe_pipeline.sandboxes.stripe_emulator import StripeEmulatorConfig
+from jde_stripe_pipeline.sync import SyncEngine, SyncReport
 from jde_stripe_pipeline.sync.customer_lane import CustomerLane, in_order_of_need, lane_order, lane_tail
 from jde_stripe_pipeline.sync.results import RecordResult
 from jde_stripe_pipeline.sync.work import Work
 from jde_stripe_pipeline_tests.mapping import builders
-from jde_stripe_pipeline_tests.sync.conftest import AS_OF, assert_stripe_matches_jde, make_world
+from jde_stripe_pipeline_tests.sync.conftest import AS_OF, World, assert_stripe_matches_jde, make_world
 
 
 def _invoice(key: str, an8: int) -> Work:
@@ -188,22 +189,31 @@ def test_the_lane_keeps_up_with_the_invoices_even_when_none_needs_its_customers(
     assert admitted == lane.an8s and not writer.is_alive()
 
 
+def _invoice_step(
+    world: World, engine: SyncEngine
+) -> tuple[list[JdeCustomer | QuarantinedRecord], SyncReport]:
+    """The day's customers, and an invoice sync handed them (as the invoice step is) with its customer
+    reads through AIS; its customers' report is there."""
+    day = world.customers()
+    with world.session() as session:
+        report = engine.sync_invoices(
+            world.invoices(),
+            fetch_customers=lambda an8s: fetch_customers(session, an8s, as_of=AS_OF),
+            day_customers=day,
+        )
+    assert report.customers is not None
+    return day, report.customers
+
+
 def test_an_invoice_sync_also_writes_the_days_customers_no_invoice_names(tmp_path: Path) -> None:
     with make_world(tmp_path, customers=20, invoices=10) as world:
         engine = world.engine(workers=4)
-        day = world.customers()
-        with world.session() as session:
-            report = engine.sync_invoices(
-                world.invoices(),
-                fetch_customers=lambda an8s: fetch_customers(session, an8s, as_of=AS_OF),
-                day_customers=day,
-            )
-        assert report.customers is not None
-        created = {r.record_key for r in report.customers.results if r.outcome == "created"}
+        day, customers = _invoice_step(world, engine)
+        created = {r.record_key for r in customers.results if r.outcome == "created"}
         named = {str(i.an8) for i in world.good_invoices()}
         others = {str(c.an8) for c in day if isinstance(c, JdeCustomer) and str(c.an8) not in named}
         assert others and others <= created  # not only the customers the invoices name
-        assert report.customers.requests_sent == len(created)  # 1 request per new customer
+        assert customers.requests_sent == len(created)  # 1 request per new customer
         customers_again = engine.sync_customers(day)  # the customers step after it writes nothing
         assert customers_again.requests_sent == 0
         assert_stripe_matches_jde(world)
@@ -214,15 +224,8 @@ def test_the_customer_step_after_the_lane_repeats_no_audit_row_and_another_run_r
 ) -> None:
     with make_world(tmp_path, customers=6, invoices=4) as world:
         engine = world.engine(workers=2)
-        day = world.customers()
-        with world.session() as session:
-            report = engine.sync_invoices(
-                world.invoices(),
-                fetch_customers=lambda an8s: fetch_customers(session, an8s, as_of=AS_OF),
-                day_customers=day,
-            )
-        assert report.customers is not None
-        created = sorted(r.record_key for r in report.customers.results if r.outcome == "created")
+        day, customers = _invoice_step(world, engine)
+        created = sorted(r.record_key for r in customers.results if r.outcome == "created")
         ledger = world.ledger()
 
         def outcomes(key: str) -> list[str]:
