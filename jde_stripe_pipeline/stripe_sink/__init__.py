@@ -9,8 +9,9 @@ its rotation grace, masking), `retry` (what to retry), `settings`, `metrics`, `e
 Settings (`StripeSinkSettings`, from the `JDE_STRIPE_*` variables through the settings root):
 - `JDE_STRIPE_RATE_PER_SECOND` (global; default 24/s for test keys, 96/s for live keys),
   `JDE_STRIPE_ENDPOINT_RATE_PER_SECOND` (each endpoint, 24), `JDE_STRIPE_SEARCH_RATE_PER_SECOND` (19.2),
-  `JDE_STRIPE_MAX_IN_FLIGHT` (20), `JDE_STRIPE_BURST` (1): Stripe's 100/25, 25, 20 less a margin
-  (the in-flight cap at the 20 the emulator assumes: Stripe publishes none).
+  `JDE_STRIPE_MAX_IN_FLIGHT` (20): Stripe's 100/25, 25, 20 less a margin (the in-flight cap at the 20
+  the emulator assumes: Stripe publishes none); `JDE_STRIPE_BURST` (5): slots a lane that fell behind
+  may take at once, inside the admission's token bucket.
 - `JDE_STRIPE_WORKERS` (default: 1.5 engine threads per place in flight),
   `JDE_STRIPE_MAX_RETRIES` (6 retries of 409/5xx/connection errors; 429s are retried apart),
   `JDE_STRIPE_BACKOFF_BASE_SECONDS` (0.5), `JDE_STRIPE_BACKOFF_MAX_SECONDS` (8),

@@ -87,7 +87,7 @@ def test_settings_defaults_follow_the_key_mode() -> None:
     live = settings.paces("sk_live_x")
     assert (live.endpoint_rate, live.search_rate, live.max_in_flight) == (24.0, 19.2, 20)
     assert StripeSinkSettings(rate_per_second=3).effective_rate("sk_live_x") == 3
-    assert (settings.burst, settings.workers, settings.key_grace_seconds) == (1, 30, 60.0)
+    assert (settings.burst, settings.workers, settings.key_grace_seconds) == (5, 30, 60.0)
     assert settings.budget_dir and settings.budget_name is None
     assert StripeSinkSettings(max_in_flight=40).workers == 60  # 1.5 engine threads per place in flight
     assert StripeSinkSettings(budget_dir="").budget_dir == ""  # this process only
