@@ -58,6 +58,8 @@ class InvoiceFacts:
     billable_lines: int
     """Lines Stripe gets (cancelled ones left out), after the change."""
     change: ChangeKind | None = None
+    ship_to: str | None = None
+    """The order's SHAN (AN8): the invoice's `shipping_details` carry that party's name."""
 
 
 @dataclass
@@ -134,6 +136,12 @@ def _orders(sandbox: AisSandbox) -> list[tuple[str, int, str, str, int]]:
     return [(str(k), int(d), str(t), str(s), int(a)) for k, d, t, s, a in found]
 
 
+def _ship_tos(sandbox: AisSandbox) -> dict[int, str]:
+    """DOCO → SHAN of every purchase order that has one."""
+    found = sandbox.store.query('SELECT "DOCO", "SHAN" FROM "F4301"')
+    return {int(doco): str(int(shan)) for doco, shan in found if shan}
+
+
 def _key(kcoo: str, doco: int, dcto: str, sfxo: str) -> str:
     return f"{kcoo}/{doco}/{dcto}/{sfxo}"
 
@@ -185,10 +193,11 @@ def account_world(
         sandbox, day, old_day, {str(FIRST_AN8 + i): "old" for i in range(total) if FIRST_AN8 + i not in fresh}
     )
     world.customers.update({str(an8): "new" for an8 in new_an8s})
-    lines = _billable_lines(sandbox)
+    lines, ship_tos = _billable_lines(sandbox), _ship_tos(sandbox)
     for kcoo, doco, dcto, sfxo, _an8 in orders:
         category: Category = "new" if doco >= FIRST_PO + old_invoices else "old"
-        world.invoices[_key(kcoo, doco, dcto, sfxo)] = InvoiceFacts(category, _live(lines.get(doco, [])))
+        facts = InvoiceFacts(category, _live(lines.get(doco, [])), ship_to=ship_tos.get(doco))
+        world.invoices[_key(kcoo, doco, dcto, sfxo)] = facts
     return world
 
 
@@ -198,9 +207,7 @@ def apply_changes(world: World, share: float) -> None:
     store, stamp = world.sandbox.store, (to_julian(world.day), 120000)
     old_customers = sorted((an8 for an8, c in world.customers.items() if c == "old"), key=int)
     for an8 in _every_nth(old_customers, share):
-        (name,) = store.query('SELECT "ALPH" FROM "F0101" WHERE "AN8" = ?', (int(an8),))[0]
-        store.upsert(TABLES["F0101"], {"AN8": int(an8), "ALPH": f"{str(name)[:30]} (bench)"}, stamp)
-        world.customers[an8] = "changed"
+        rename_customer(world, an8)
     candidates = [k for k, f in world.invoices.items() if f.category == "old" and f.billable_lines >= 2]
     candidates.sort(key=lambda key: int(key.split("/")[1]))
     wanted = round(share * sum(1 for f in world.invoices.values() if f.category == "old"))
@@ -210,6 +217,14 @@ def apply_changes(world: World, share: float) -> None:
         facts = world.invoices[key]
         facts.category, facts.change = "changed", kind
         facts.billable_lines += {"add_line": 1, "cancel_line": -1}.get(kind, 0)
+
+
+def rename_customer(world: World, an8: str) -> None:
+    """An old customer renamed (F0101.ALPH) on the partition day."""
+    store, stamp = world.sandbox.store, (to_julian(world.day), 120000)
+    (name,) = store.query('SELECT "ALPH" FROM "F0101" WHERE "AN8" = ?', (int(an8),))[0]
+    store.upsert(TABLES["F0101"], {"AN8": int(an8), "ALPH": f"{str(name)[:30]} (bench)"}, stamp)
+    world.customers[an8] = "changed"
 
 
 def _every_nth(items: list[str], share: float) -> list[str]:
@@ -258,7 +273,8 @@ def _plus_one(amount: object) -> Decimal:
 def minimum_requests(world: World, scenario: str) -> Counter[str]:
     """The fewest Stripe requests per endpoint the scenario needs (issue 10's targets): 1 per new or
     changed customer; create + `add_lines` per new invoice; per changed one 1 read (its line listing
-    alone from 10 lines on) + 1 per kind of line change (+1 header update on a re-date); the
+    alone from 10 lines on) + 1 per kind of line change (+1 header update on a re-date, or when its
+    ship-to party was renamed the same day: the shipping name is a header field); the
     reconciliation reuses what the run read or wrote and reads each untouched invoice of the partition
     once (twice past 10 lines): `resync`, the same partition synced again, costs those reads alone."""
     need: Counter[str] = Counter()
@@ -277,8 +293,13 @@ def minimum_requests(world: World, scenario: str) -> Counter[str]:
         elif facts.category == "changed" and facts.change is not None:
             need[READ_LINES if facts.billable_lines >= EMBEDDED_LINES else READ_INVOICE] += 1
             need[_LINE_WRITE[facts.change]] += 1
-            need[UPDATE_INVOICE] += facts.change == "redate"
+            need[UPDATE_INVOICE] += _header_changed(world, facts)
     return +need
+
+
+def _header_changed(world: World, facts: InvoiceFacts) -> bool:
+    """A changed invoice's header differs too: re-dated, or its ship-to party renamed that day."""
+    return facts.change == "redate" or world.customers.get(facts.ship_to or "") == "changed"
 
 
 def minimum_per_record(world: World, scenario: str) -> dict[str, float]:
@@ -293,5 +314,5 @@ def minimum_per_record(world: World, scenario: str) -> dict[str, float]:
         if facts.category == "new":
             costs.setdefault("invoice:new", []).append(2 if facts.billable_lines else 0)
         elif facts.category == "changed":
-            costs.setdefault("invoice:changed", []).append(3 if facts.change == "redate" else 2)
+            costs.setdefault("invoice:changed", []).append(3 if _header_changed(world, facts) else 2)
     return {group: sum(values) / len(values) for group, values in costs.items()}

@@ -27,10 +27,13 @@ from jde_stripe_pipeline.bench.cells import BENCH_ENV, RECONCILIATION_STEP, Proj
 from jde_stripe_pipeline.bench.project import RUN, materialize
 from jde_stripe_pipeline.bench.world import (
     TIMEZONE,
+    UPDATE_INVOICE,
+    InvoiceFacts,
     World,
     account_world,
     apply_changes,
     minimum_requests,
+    rename_customer,
 )
 from jde_stripe_pipeline.sandboxes.ais.cli import ais_environment
 from jde_stripe_pipeline.sandboxes.stripe_emulator import (
@@ -93,6 +96,7 @@ def days(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Day]]:
             mapping_env = {"JDE_TIMEZONE": TIMEZONE, **BENCH_ENV}
             snapshot = prepopulate(folder / "account", ais.url, old_day, mapping_env, DEFAULT_API_KEY)
             apply_changes(account, 0.04)
+            rename_customer(account, _ship_to_of_a_repriced_invoice(account))
             emulator = StripeEmulator(StripeEmulatorConfig(profile="off"), db_path=snapshot.stripe_db)
             try:
                 with emulator.serve() as stripe:
@@ -106,6 +110,15 @@ def days(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Day]]:
     finally:
         account.close()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _ship_to_of_a_repriced_invoice(world: World) -> str:
+    """The ship-to party (an old customer) of the first re-priced invoice: renamed the same day, it
+    changes that invoice's header too (its shipping name)."""
+    for facts in world.invoices.values():
+        if facts.change == "reprice" and facts.ship_to and world.customers.get(facts.ship_to) == "old":
+            return facts.ship_to
+    raise AssertionError("no re-priced invoice ships to an old customer")
 
 
 def _keys(day: Day, kind: str, category: str) -> list[str]:
@@ -142,10 +155,28 @@ def test_a_changed_invoice_costs_one_read_and_one_request_per_kind_of_change(
 ) -> None:
     """1 read + 1 request per kind of line change (+1 header update when a header field changed)."""
     day = days["incremental"]
-    changed = [k for k, f in day.world.invoices.items() if f.change == kind]
-    expected = 3 if kind == "redate" else 2
+    changed = {k: f for k, f in day.world.invoices.items() if f.change == kind}
     costs = {key: day.requests("invoice", key) for key in changed}
-    assert changed and costs == dict.fromkeys(changed, expected)
+    assert changed and costs == {key: 2 + _header_changed(day, facts) for key, facts in changed.items()}
+
+
+def _header_changed(day: Day, facts: InvoiceFacts) -> bool:
+    return facts.change == "redate" or day.world.customers.get(facts.ship_to or "") == "changed"
+
+
+def test_a_changed_invoice_whose_ship_to_was_renamed_also_updates_its_header(days: dict[str, Day]) -> None:
+    """The shipping name is a header field: one header update more, and the minimum counts it."""
+    day = days["incremental"]
+    renamed = [
+        key
+        for key, facts in day.world.invoices.items()
+        if facts.change == "reprice" and day.world.customers.get(facts.ship_to or "") == "changed"
+    ]
+    assert renamed and {key: day.requests("invoice", key) for key in renamed} == dict.fromkeys(renamed, 3)
+    header_updates = sum(1 for f in day.world.invoices.values() if f.change and _header_changed(day, f))
+    assert header_updates > sum(1 for f in day.world.invoices.values() if f.change == "redate")
+    assert minimum_requests(day.world, "incremental")[UPDATE_INVOICE] == header_updates
+    assert day.counts.sync[UPDATE_INVOICE] == header_updates
 
 
 def test_an_unchanged_record_costs_no_write(days: dict[str, Day]) -> None:
