@@ -204,7 +204,7 @@ def account_world(
 def apply_changes(world: World, share: float) -> None:
     """Edit `share` of the old customers (rename) and of the old invoices with ≥ 2 billable lines
     (the four kinds in turn), every edit stamped on the partition day."""
-    store, stamp = world.sandbox.store, (to_julian(world.day), 120000)
+    stamp = (to_julian(world.day), 120000)
     old_customers = sorted((an8 for an8, c in world.customers.items() if c == "old"), key=int)
     for an8 in _every_nth(old_customers, share):
         rename_customer(world, an8)
