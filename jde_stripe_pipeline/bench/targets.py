@@ -83,7 +83,7 @@ def checklist(rows: Sequence[Measured], extract: Sequence[Mapping[str, Any]]) ->
         lines.append(
             _line(
                 all((r.share or 0) >= 0.9 for r in fill),
-                "write phase ≥ 90% of the binding limit at 300 ms and 1 s",
+                "write phase ≥ 90% of the binding limit at 300 ms and 1 s (initial load)",
                 f"lowest {low.share:.0%} of {low.binding} ({low.profile}, {low.latency_ms:g} ms)",
             )
         )
