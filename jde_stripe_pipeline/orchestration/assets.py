@@ -8,10 +8,10 @@ customers they name, read in the same extract — so a Stripe step (and its retr
 Hence one partition per run (see jobs.py). Retries and checks: `steps.py`.
 
 `stripe_invoices` runs before `stripe_customers`: it creates the customers Stripe lacks — those its
-invoices need, and the day's other new ones (it reads `jde_customers` too) — on a lane of their own while
-the invoices go (`sync/customer_lane.py`), so a first load keeps Stripe's customer and invoice endpoints
-busy at once (each has its own 25/s); `stripe_customers` then syncs the day's changed customers, and
-finds those already written unchanged (no request).
+invoices need — and writes the day's other customers, new or changed (it reads `jde_customers` too), on
+a lane of their own while the invoices go (`sync/customer_lane.py`), so Stripe's customer and invoice
+endpoints are busy at once (each has its own 25/s); `stripe_customers` then syncs the changed customers
+the invoices name, and finds those already written unchanged (no request).
 """
 
 import warnings
@@ -146,8 +146,8 @@ INVOICES = _Kind(
     "JDE invoices (header + lines of the JDE_INVOICE_SOURCE profile) changed on the day, with the "
     "customers they name.",
     "Draft Stripe invoices converged to the partition's JDE invoices; the customers Stripe lacks (those "
-    "the invoices name, and the day's other new ones) are created at the same time, each invoice once "
-    "its customer is done.",
+    "the invoices name, and the day's other new or changed ones) are written at the same time, each "
+    "invoice once its customer is done.",
     _extract_invoices,
     _sync_invoices,
     inputs=(("day_customers", JDE_CUSTOMERS),),

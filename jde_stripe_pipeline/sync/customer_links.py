@@ -47,12 +47,13 @@ def invoice_lane(
     lead: int,
 ) -> tuple[CustomerLane, CustomerFetch]:
     """An invoice sync's customer lane and where it reads its customers: those the invoices name that
-    Stripe lacks, in order of need (read through `fetch`), with the day's other new customers spread
-    among them (`day_customers`: the customer extract's records, as extracted)."""
+    Stripe lacks, in order of need (read through `fetch`), with the day's other customers, new or
+    changed, spread among them (`day_customers`: the customer extract's records, as extracted): written
+    by `stripe_customers` after the invoices, a day's changed customers ran alone at their endpoint."""
     named = customers_named(items)
     day = {str(c.an8): c for c in day_customers if isinstance(c, JdeCustomer) and str(c.an8) not in named}
     new = missing(ledger, named | set(day))  # one ledger read for both
-    others = [an8 for an8 in day if an8 in new]
+    others = list(day)  # new or changed: a changed one's update overlaps the invoices too
     needed = in_order_of_need(items, new & named)
     tail = lane_tail(needed, others, lead)
     lane = CustomerLane(lane_order(needed, others, tail), lead=lead, invoices=len(items), tail=tail)

@@ -132,8 +132,8 @@ class SyncEngine:
         day_customers: Sequence[JdeCustomer | QuarantinedRecord] = (),
     ) -> SyncReport:
         """The invoices, and the customers Stripe lacks, written at the same time: those the invoices
-        name (`fetch_customers`) and the other new ones of `day_customers` on a lane of their own, each
-        invoice once its customer is done (`customer_lane.py`)."""
+        name (`fetch_customers`) and the other new or changed ones of `day_customers` on a lane of their
+        own, each invoice once its customer is done (`customer_lane.py`)."""
         started = time.monotonic()
         with self.claims.held():
             listed = self._relink_if_empty(persist=True)

@@ -239,3 +239,20 @@ def test_the_customer_step_after_the_lane_repeats_no_audit_row_and_another_run_r
         assert all(outcomes(key) == ["created"] for key in created), "the lane's row is the run's record"
         world.engine(workers=2).sync_customers(day)  # the next run
         assert all(outcomes(key) == ["created", "unchanged"] for key in created)
+
+
+def test_a_changed_customer_no_invoice_names_is_updated_beside_the_invoices(tmp_path: Path) -> None:
+    """Its update goes on the invoice step's lane, not alone after the invoices (issue 10's incremental
+    day: 200 updates at `POST /v1/customers/{id}`'s pace, a third of the run); the customer step after
+    it sends nothing."""
+    with make_world(tmp_path, customers=20, invoices=10) as world:
+        _invoice_step(world, world.engine(workers=4))
+        named = {str(i.an8) for i in world.good_invoices()}
+        renamed = next(str(c.an8) for c in world.customers() if str(c.an8) not in named)
+        world.upsert("F0101", [{"AN8": int(renamed), "ALPH": "Renamed In JDE"}])
+        engine = world.engine(workers=4)
+        day, customers = _invoice_step(world, engine)
+        updated = [r.record_key for r in customers.results if r.outcome == "updated"]
+        assert updated == [renamed] and customers.requests_sent == 1
+        assert engine.sync_customers(day).requests_sent == 0
+        assert_stripe_matches_jde(world)
