@@ -204,7 +204,7 @@ def account_world(
 def apply_changes(world: World, share: float) -> None:
     """Edit `share` of the old customers (rename) and of the old invoices with ≥ 2 billable lines
     (the four kinds in turn), every edit stamped on the partition day."""
-    stamp = (to_julian(world.day), 120000)
+    stamp = _edit_stamp(world)
     old_customers = sorted((an8 for an8, c in world.customers.items() if c == "old"), key=int)
     for an8 in _every_nth(old_customers, share):
         rename_customer(world, an8)
@@ -221,10 +221,15 @@ def apply_changes(world: World, share: float) -> None:
 
 def rename_customer(world: World, an8: str) -> None:
     """An old customer renamed (F0101.ALPH) on the partition day."""
-    store, stamp = world.sandbox.store, (to_julian(world.day), 120000)
+    store = world.sandbox.store
     (name,) = store.query('SELECT "ALPH" FROM "F0101" WHERE "AN8" = ?', (int(an8),))[0]
-    store.upsert(TABLES["F0101"], {"AN8": int(an8), "ALPH": f"{str(name)[:30]} (bench)"}, stamp)
+    store.upsert(TABLES["F0101"], {"AN8": int(an8), "ALPH": f"{str(name)[:30]} (bench)"}, _edit_stamp(world))
     world.customers[an8] = "changed"
+
+
+def _edit_stamp(world: World) -> tuple[int, int]:
+    """The (UPMJ, UPMT) of the bench's edits: noon of the partition day."""
+    return to_julian(world.day), 120000
 
 
 def _every_nth(items: list[str], share: float) -> list[str]:

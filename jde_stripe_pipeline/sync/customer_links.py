@@ -52,9 +52,8 @@ def invoice_lane(
     by `stripe_customers` after the invoices, a day's changed customers ran alone at their endpoint."""
     named = customers_named(items)
     day = {str(c.an8): c for c in day_customers if isinstance(c, JdeCustomer) and str(c.an8) not in named}
-    new = missing(ledger, named | set(day))  # one ledger read for both
     others = list(day)  # new or changed: a changed one's update overlaps the invoices too
-    needed = in_order_of_need(items, new & named)
+    needed = in_order_of_need(items, missing(ledger, named))
     tail = lane_tail(needed, others, lead)
     lane = CustomerLane(lane_order(needed, others, tail), lead=lead, invoices=len(items), tail=tail)
 
