@@ -149,7 +149,6 @@ class AisSession:
                 f" (HTTP {response.status_code}): {response_message(response)}"
             )
         payload = self._json_or_raise(response, "the token request")
-        self._count("logins")
         try:
             info = payload["userInfo"]
             token = info["token"]
@@ -161,7 +160,6 @@ class AisSession:
         self._user = AisUser(
             username=str(payload.get("username") or self.settings.username),
             simple_date_format=str(info.get("simpleDateFormat") or "MM/dd/yyyy"),
-            time_zone_offset=info.get("timeZoneOffset"),
         )
         return self._user
 

@@ -29,15 +29,13 @@ class AisUser:
     username: str
     simple_date_format: str
     """Java pattern for date literals, per user (`MM/dd/yyyy`, `dd/MM/yyyy`, …)."""
-    time_zone_offset: str | None = None
 
 
 @dataclass
 class SessionStats:
-    """Counts for run metadata and tests."""
+    """What a session cost at AIS, for the extract asset's metadata (`ais_*`), the bench and tests."""
 
     requests: int = 0
-    logins: int = 0
     reauthentications: int = 0
     retries: int = 0
     resumed_reads: int = 0

@@ -180,7 +180,7 @@ def _pair(kind: _Kind, partitions: dg.PartitionsDefinition) -> list[dg.AssetsDef
         window = partition_window(context, jde.timezone)
         with frozen_heap(), jde_retries(context), jde.session() as session:
             result = kind.extract(session, window, jde)
-        return dg.Output(result, metadata=extract_metadata(result))
+        return dg.Output(result, metadata=extract_metadata(result, session.stats))
 
     @dg.asset(
         key=kind.sync_key,

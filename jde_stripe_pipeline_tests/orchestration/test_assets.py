@@ -129,3 +129,22 @@ def test_a_draft_that_no_longer_matches_jde_fails_the_run(
     result = pipeline.materialize(instance, selection="billing_reconciliation", raise_on_error=False)
     assert not result.success
     assert check_outcomes(result) == {"stripe_matches_jde": False}
+
+
+def test_the_extract_shows_what_reading_jde_cost_renewed_tokens_included(
+    pipeline: Pipeline, instance: dg.DagsterInstance
+) -> None:
+    """A token AIS expires mid-read (444) is renewed and counted in the extract's metadata, so a data
+    engineer sees it in the UI; the counts agree with what the AIS server itself saw."""
+    pipeline.world.sandbox.update_config(token_max_calls=3)
+    before = pipeline.world.sandbox.stats()
+    result = pipeline.materialize(instance, selection="jde_invoices")
+    after = pipeline.world.sandbox.stats()
+    extract = metadata_values(result, "jde_invoices")
+    renewals = after["reauthentications"] - before["reauthentications"]
+    assert extract["ais_token_renewals"] == renewals > 0
+    assert after["tokens_issued"] - before["tokens_issued"] == 1 + renewals  # the login, then each renewal
+    assert extract["ais_requests"] >= 3 * renewals and extract["ais_retries"] == 0
+    assert extract["ais_rows"] >= extract["records"] == len(pipeline.expected_invoice_keys()) > 0
+    counts = ("requests", "rows", "retries", "token_renewals", "resumed_reads", "expired_result_sets")
+    assert all(type(extract[f"ais_{name}"]) is int for name in counts)
