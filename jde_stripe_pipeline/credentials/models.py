@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 
 from jde_stripe_pipeline.accounts import DEFAULT_ACCOUNT
 from jde_stripe_pipeline.credentials.errors import InvalidCredentialValue
+from jde_stripe_pipeline.urls import http_base_url
 
 PASSWORD_MASK = "********"
 _STRIPE_KEY_PREFIX = re.compile(r"^(sk|rk)_(test|live)_")
@@ -60,10 +61,7 @@ class JdeCredentials(_Credentials):
     @field_validator("url")
     @classmethod
     def _url_is_http(cls, value: str) -> str:
-        value = value.strip()
-        if not re.match(r"^https?://[^/\s]+", value):
-            raise ValueError("must be an http:// or https:// URL with a host")
-        return value.rstrip("/")
+        return http_base_url(value)
 
     @field_validator("username")
     @classmethod
@@ -115,12 +113,7 @@ class StripeCredentials(_Credentials):
     @field_validator("api_base")
     @classmethod
     def _base_is_http(cls, value: str | None) -> str | None:
-        if value is None or not value.strip():
-            return None
-        value = value.strip()
-        if not re.match(r"^https?://[^/\s]+", value):
-            raise ValueError("must be an http:// or https:// URL with a host")
-        return value.rstrip("/")
+        return None if value is None or not value.strip() else http_base_url(value)
 
     @property
     def is_live(self) -> bool:

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_va
 
 from jde_stripe_pipeline.jde.errors import AisConfigError
 from jde_stripe_pipeline.jde.records import InvoiceProfileName
+from jde_stripe_pipeline.urls import http_base_url
 
 DEFAULT_DEVICE_NAME = "jde-stripe-pipeline"
 
@@ -61,9 +62,7 @@ class AisSettings(BaseModel):
     @field_validator("url")
     @classmethod
     def _url_is_http(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return value.rstrip("/")
+        return http_base_url(value)
 
     @field_validator("username", "environment", "role", "device_name")
     @classmethod

@@ -15,6 +15,7 @@ from typing import Final
 from jde_stripe_pipeline.stripe_sink.keys import KeySource, key_mode, no_key_source
 from jde_stripe_pipeline.stripe_sink.limits import DEFAULT_MAX_IN_FLIGHT, Paces
 from jde_stripe_pipeline.stripe_sink.shared import default_budget_dir
+from jde_stripe_pipeline.urls import http_base_url
 
 STRIPE_DEFAULT_API_BASE: Final = "https://api.stripe.com"
 DEFAULT_BURST: Final = 5
@@ -97,8 +98,10 @@ class StripeSinkSettings:
                 "need key_grace_seconds >= 0 and key_grace_poll_seconds > 0, got "
                 f"{self.key_grace_seconds} and {self.key_grace_poll_seconds}"
             )
-        if not self.api_base.startswith(("http://", "https://")):
-            raise ValueError(f"api_base must be an http(s) URL, got {self.api_base!r}")
+        try:
+            http_base_url(self.api_base)
+        except ValueError as error:
+            raise ValueError(f"api_base {error}, got {self.api_base!r}") from None
 
     def paces(self, key: str) -> Paces:
         """The paces for this key: Stripe's documented numbers for its mode unless set here."""
