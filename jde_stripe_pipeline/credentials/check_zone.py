@@ -1,38 +1,28 @@
-"""`jde-stripe check`'s first line: `JDE_TIMEZONE`, which every run needs and which has no default."""
+"""`jde-stripe check`'s first line: `JDE_TIMEZONE`, which every run needs and which has no default.
+
+Judged by the parser every run uses (`settings.timezone_from_env`), so the check cannot pass a zone a run
+would refuse, or the other way round; its one-line refusal is split into the check's message and hint.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jde_stripe_pipeline.credentials.check import ConnectionCheckResult, Problem, _failed
-from jde_stripe_pipeline.jde.settings import ENV_TIMEZONE
+from jde_stripe_pipeline.env_values import SettingsError
+from jde_stripe_pipeline.settings import timezone_from_env
 
 TIMEZONE_CHECK_NAME = "JDE zone"
 
 
 def check_timezone(env: Mapping[str, str] | None = None) -> ConnectionCheckResult:
     """`JDE_TIMEZONE`, which every run needs (partitions, stamps) and has no default: set and known?"""
-    env = os.environ if env is None else env
-    name = env.get(ENV_TIMEZONE, "").strip()
-    example = f"e.g. {ENV_TIMEZONE}=America/Chicago"
-    if not name:
-        return _failed(
-            TIMEZONE_CHECK_NAME,
-            Problem.CONFIGURATION,
-            f"{ENV_TIMEZONE} is not set",
-            f"set it to the JDE server's IANA time zone, {example}",
-        )
     try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return _failed(
-            TIMEZONE_CHECK_NAME,
-            Problem.CONFIGURATION,
-            f"{ENV_TIMEZONE}={name!r} is not a known IANA time zone",
-            f"set it to the JDE server's zone, {example}",
-        )
+        name = timezone_from_env(os.environ if env is None else env)
+    except SettingsError as error:
+        message, _, hint = str(error).partition(": ")
+        return _failed(TIMEZONE_CHECK_NAME, Problem.CONFIGURATION, message, hint or None)
     return ConnectionCheckResult(
         TIMEZONE_CHECK_NAME, True, f"{name} (UPMJ/UPMT are read as local times there)"
     )
