@@ -15,7 +15,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, time, tzinfo
 from decimal import Decimal
 from typing import Any
@@ -82,7 +82,6 @@ class ArReconciliation:
     skipped: tuple[str, ...] = ()
     """Documents the mapping refuses (quarantined), as `key: reason`."""
     requests_sent: int = 0
-    generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     def mismatched(self) -> list[ArReconciliationRow]:
         return [row for row in self.rows if not row.matches]

@@ -37,10 +37,6 @@ def empty_address() -> dict[str, Any]:
     return {"city": None, "country": None, "line1": None, "line2": None, "postal_code": None, "state": None}
 
 
-def address_of(given: Mapping[str, Any]) -> dict[str, Any]:
-    return {**empty_address(), **{k: v for k, v in given.items()}}
-
-
 ABSENT_WHEN_UNSET = {"customer": frozenset({"business_name", "individual_name"})}
 """Fields Stripe leaves out of an object while they are unset (not nullable in the OpenAPI spec)."""
 
