@@ -115,6 +115,20 @@ def accounts_metadata(report: AccountsReport, routing: AccountRouting) -> Metada
     return metadata
 
 
+def stripe_limits_metadata(report: AccountsReport) -> Metadata:
+    """What Stripe's limits cost the step, over its accounts: 429s (each retried, never a failed record),
+    retries of any cause, idempotent replays, pace cuts after a 429, and the most requests in flight at
+    once. 429s that recur from run to run mean another client shares the account (README)."""
+    seen = [account.stripe for account in report.accounts if account.stripe is not None]
+    return {
+        "stripe_throttled": sum(s.rate_limited for s in seen),
+        "stripe_retries": sum(s.retries for s in seen),
+        "stripe_replays": sum(s.replays for s in seen),
+        "stripe_pace_cuts": sum(sum(s.pace_cuts.values()) for s in seen),
+        "stripe_peak_in_flight": max((s.peak_in_flight for s in seen), default=0),
+    }
+
+
 def problem_accounts(syncs: AccountSyncs) -> list[str]:
     """The ledger accounts whose open problems a step's check shows: its accounts, and the records
     routed nowhere when companies are routed (in the run that records them)."""

@@ -33,6 +33,7 @@ from jde_stripe_pipeline.orchestration.account_steps import (
     account_syncs,
     accounts_metadata,
     problem_accounts,
+    stripe_limits_metadata,
 )
 from jde_stripe_pipeline.orchestration.names import (
     BILLING_RECONCILIATION,
@@ -216,7 +217,7 @@ def _pair(kind: _Kind, partitions: dg.PartitionsDefinition) -> list[dg.AssetsDef
                 kind.check_name,
                 RunStates.of(context.run.run_id, report),
                 accounts=problem_accounts(syncs),
-                account_metadata=accounts_metadata(report, stripe.routing()),
+                account_metadata=accounts_metadata(report, stripe.routing()) | stripe_limits_metadata(report),
             )
 
     return [extract, sync]

@@ -272,7 +272,7 @@ def finish_sync(
     """Metadata, a WARNING per problem record, then retry (failed records) or the problems check; the
     step's value is what the engines learned of Stripe, for the reconciliation step. `report`: every
     account's, combined; `accounts`: the ledger accounts the check looks at; `account_metadata`: each
-    account's figures (a routed site)."""
+    account's figures (a routed site) and what Stripe's limits cost."""
     metadata = sync_metadata(report, run_id=context.run.run_id, link=link) | (account_metadata or {})
     day = run_partition(context)[0]
     metadata[EXTRACTED_AT] = dg.MetadataValue.timestamp(extract.started_at)

@@ -22,6 +22,7 @@ from jde_stripe_pipeline.accounts import UNROUTED, AccountRouting, StripeAccount
 from jde_stripe_pipeline.jde.records import JdeCustomer, JdeInvoice, QuarantinedRecord
 from jde_stripe_pipeline.ledger import Ledger, Outcome, RecordOutcome
 from jde_stripe_pipeline.stripe_sink import StripeSink
+from jde_stripe_pipeline.stripe_sink.metrics import MetricsSnapshot
 from jde_stripe_pipeline.sync.ar_reconcile import ArReconciliation
 from jde_stripe_pipeline.sync.decision import StripeState
 from jde_stripe_pipeline.sync.engine import CustomerFetch, SyncEngine
@@ -51,6 +52,8 @@ class AccountReport:
     report: SyncReport
     states: Mapping[str, StripeState] = field(default_factory=dict)
     """What the account's engine got from Stripe per record (for the reconciliation of the same run)."""
+    stripe: MetricsSnapshot | None = None
+    """What the account's sink saw of Stripe's limits while it synced: 429s, retries, replays, places."""
 
 
 @dataclass(frozen=True)
@@ -143,7 +146,10 @@ class AccountSyncs:
 
     def sync_customers(self, records: Iterable[JdeCustomer | QuarantinedRecord]) -> AccountsReport:
         routed = self.route_customers(records)
-        reports = self._each(routed, lambda engine, mine: (engine.sync_customers(mine), engine.seen_states()))
+        reports = self._each(
+            routed,
+            lambda engine, mine: (engine.sync_customers(mine), engine.seen_states(), engine.stripe.metrics()),
+        )
         return AccountsReport("customer", _reports(reports), self._quarantine_unrouted(routed.unrouted))
 
     def sync_invoices(
@@ -166,6 +172,7 @@ class AccountSyncs:
                     day_customers=customers.of(engine.ledger.account) if customers else (),
                 ),
                 engine.seen_states(),
+                engine.stripe.metrics(),
             ),
         )
         return AccountsReport("invoice", _reports(reports), self._quarantine_unrouted(routed.unrouted))
@@ -244,9 +251,9 @@ class AccountSyncs:
 
 
 def _reports(
-    pairs: Iterable[tuple[str, tuple[SyncReport, Mapping[str, StripeState]]]],
+    pairs: Iterable[tuple[str, tuple[SyncReport, Mapping[str, StripeState], MetricsSnapshot]]],
 ) -> tuple[AccountReport, ...]:
-    return tuple(AccountReport(name, report, states) for name, (report, states) in pairs)
+    return tuple(AccountReport(name, report, states, stripe) for name, (report, states, stripe) in pairs)
 
 
 def _with_customers(report: SyncReport) -> list[RecordResult]:

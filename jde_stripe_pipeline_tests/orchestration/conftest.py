@@ -6,7 +6,7 @@ credentials and ledger URL through the environment, read when a step runs."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -80,7 +80,7 @@ class Pipeline:
         instance: dg.DagsterInstance,
         *,
         partition: str | None = None,
-        selection: str | None = None,
+        selection: str | Sequence[str] | None = None,
         raise_on_error: bool = True,
         **stripe: Any,
     ) -> dg.ExecuteInProcessResult:

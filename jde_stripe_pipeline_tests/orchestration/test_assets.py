@@ -148,3 +148,23 @@ def test_the_extract_shows_what_reading_jde_cost_renewed_tokens_included(
     assert extract["ais_rows"] >= extract["records"] == len(pipeline.expected_invoice_keys()) > 0
     counts = ("requests", "rows", "retries", "token_renewals", "resumed_reads", "expired_result_sets")
     assert all(type(extract[f"ais_{name}"]) is int for name in counts)
+
+
+def test_the_stripe_steps_show_what_stripes_limits_cost(
+    pipeline: Pipeline, instance: dg.DagsterInstance
+) -> None:
+    """A client paced far above what the account allows (another client taking the rest, say) is
+    answered 429s; each is retried, no record fails, and the step's metadata counts exactly the 429s
+    Stripe sent, so a data engineer sees them in the UI."""
+    pipeline.world.emulator.update_config(rate_limit_per_second=4.0)
+    steps = ["jde_customers", "jde_invoices", "stripe_invoices", "stripe_customers"]  # no reconciliation
+    result = pipeline.materialize(instance, selection=steps)
+    log = pipeline.world.emulator.requests_log(path_prefix="/v1/")  # before the test's own reads below
+    figures = [metadata_values(result, node) for node in ("stripe_invoices", "stripe_customers")]
+    throttled = sum(step["stripe_throttled"] for step in figures)
+    assert throttled == len([entry for entry in log if entry["status"] == 429]) > 0
+    assert all(step["stripe_retries"] >= step["stripe_throttled"] for step in figures)
+    assert figures[0]["stripe_pace_cuts"] > 0 and figures[0]["stripe_peak_in_flight"] > 1
+    assert figures[0]["stripe_replays"] == 0  # a 429 ran nothing at Stripe: its retry is a first run
+    assert figures[0]["failed"] == figures[1]["failed"] == 0
+    assert result.success and pipeline.expected_invoice_keys() <= set(pipeline.stripe_invoices_by_key())
