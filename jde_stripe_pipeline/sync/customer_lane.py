@@ -30,7 +30,7 @@ Ordering and the waits between the lanes; no I/O: the engine runs the lanes.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from jde_stripe_pipeline.mapping import InvoiceRequest
 from jde_stripe_pipeline.sync.results import RecordResult
@@ -76,7 +76,14 @@ class CustomerLane:
     Thread-safe. `close` (the lane ended, however) releases every wait: a customer the lane never
     reached (its JDE row was not handed over, or the lane failed) then has no result."""
 
-    def __init__(self, an8s: Sequence[str], lead: int = 1, invoices: int = 0, tail: int = 0) -> None:
+    def __init__(
+        self,
+        an8s: Sequence[str],
+        lead: int = 1,
+        invoices: int = 0,
+        tail: int = 0,
+        unwaited: Collection[str] = (),
+    ) -> None:
         if lead < 1:
             raise ValueError(f"lead must be >= 1, got {lead}")
         if not 0 <= tail <= min(lead, len(an8s)):
@@ -88,6 +95,9 @@ class CustomerLane:
         self.tail = tail
         """The last customers, which no invoice needs (`lane_order`): the invoices' share reaches them
         only as the last invoices start, so the lane ends with the invoices, not `lead` early."""
+        self._unwaited = frozenset(unwaited)
+        """Customers the lane updates that the invoices naming them do not wait for: Stripe has them
+        already, and an invoice needs only the customer's id (a draft shows the customer as it is)."""
         self._started = 0
         self._position = {an8: index for index, an8 in enumerate(self.an8s)}
         self._done = {an8: threading.Event() for an8 in self.an8s}
@@ -101,9 +111,14 @@ class CustomerLane:
         return bool(self.an8s)
 
     def first_needed(self, items: Sequence[Work]) -> list[Work]:
-        """Invoices whose customer is not in the lane first (they can go at once), then in the lane's
-        order; stable otherwise."""
-        return sorted(items, key=lambda work: self._position.get(customer_of(work) or "", -1))
+        """Invoices that wait for no customer first (they can go at once), then in the lane's order;
+        stable otherwise."""
+
+        def position(work: Work) -> int:
+            an8 = customer_of(work)
+            return self._position[an8] if an8 is not None and self.waits_for(an8) else -1
+
+        return sorted(items, key=position)
 
     def customer_order(self, items: Sequence[Work]) -> list[Work]:
         """Customer works in the lane's order (those it does not know last)."""
@@ -111,7 +126,8 @@ class CustomerLane:
         return sorted(items, key=lambda work: self._position.get(work.record_key, unknown))
 
     def waits_for(self, an8: str | None) -> bool:
-        return an8 is not None and an8 in self._done
+        """Whether an invoice of this customer waits for the lane: the lane creates (or re-creates) it."""
+        return an8 is not None and an8 in self._done and an8 not in self._unwaited
 
     def done(self, result: RecordResult) -> None:
         """A customer's final outcome (after all its rounds)."""

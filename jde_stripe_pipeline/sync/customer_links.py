@@ -47,15 +47,24 @@ def invoice_lane(
     lead: int,
 ) -> tuple[CustomerLane, CustomerFetch]:
     """An invoice sync's customer lane and where it reads its customers: those the invoices name that
-    Stripe lacks, in order of need (read through `fetch`), with the day's other customers, new or
-    changed, spread among them (`day_customers`: the customer extract's records, as extracted): written
-    by `stripe_customers` after the invoices, a day's changed customers ran alone at their endpoint."""
+    Stripe lacks, in order of need (read through `fetch`; the invoices wait for them), with the day's
+    other customers, new or changed, spread among them (`day_customers`: the customer extract's
+    records, as extracted). A changed customer an invoice names is updated there too, and its invoices
+    do not wait for it: they need only its Stripe id. Written by `stripe_customers` after the invoices,
+    a day's changed customers ran alone at their endpoint."""
     named = customers_named(items)
-    day = {str(c.an8): c for c in day_customers if isinstance(c, JdeCustomer) and str(c.an8) not in named}
-    others = list(day)  # new or changed: a changed one's update overlaps the invoices too
     needed = in_order_of_need(items, missing(ledger, named))
+    waited = set(needed)
+    day = {str(c.an8): c for c in day_customers if isinstance(c, JdeCustomer) and str(c.an8) not in waited}
+    others = list(day)  # new or changed: a changed one's update overlaps the invoices too
     tail = lane_tail(needed, others, lead)
-    lane = CustomerLane(lane_order(needed, others, tail), lead=lead, invoices=len(items), tail=tail)
+    lane = CustomerLane(
+        lane_order(needed, others, tail),
+        lead=lead,
+        invoices=len(items),
+        tail=tail,
+        unwaited=named.intersection(day),
+    )
 
     def lane_fetch(an8s: Sequence[int]) -> list[JdeCustomer | QuarantinedRecord]:
         own = [a for a in an8s if str(a) not in day]

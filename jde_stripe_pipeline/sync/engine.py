@@ -141,7 +141,8 @@ class SyncEngine:
             lane, fetch = invoice_lane(
                 self.ledger, items, day_customers, fetch_customers, lead=2 * self.workers
             )
-            customers = customer_links(self.ledger, customers_named(items) - set(lane.an8s))
+            named = customers_named(items)
+            customers = customer_links(self.ledger, {an8 for an8 in named if not lane.waits_for(an8)})
             mappings, intents = self._ledger_rows("invoice", items)
             compared = SyncComparisons()
 

@@ -39,6 +39,14 @@ def test_customers_go_in_the_order_invoices_need_them_and_ready_invoices_go_firs
     assert lane.waits_for("30") and not lane.waits_for("99") and not lane.waits_for(None)
 
 
+def test_an_invoice_does_not_wait_for_the_update_of_a_customer_stripe_has() -> None:
+    """The lane also updates changed customers the invoices name; their invoices need only the id."""
+    items = [_invoice("i1", 30), _invoice("i2", 10), _invoice("i3", 40)]
+    lane = CustomerLane(["30", "40", "10"], unwaited={"40"})  # 40 is in Stripe: an update
+    assert lane.waits_for("30") and lane.waits_for("10") and not lane.waits_for("40")
+    assert [w.record_key for w in lane.first_needed(items)] == ["i3", "i1", "i2"]
+
+
 def test_a_wait_ends_with_the_customers_result_or_when_the_lane_closes() -> None:
     lane = CustomerLane(["10", "20"])
     seen: dict[str, Any] = {}
@@ -249,6 +257,22 @@ def test_a_changed_customer_no_invoice_names_is_updated_beside_the_invoices(tmp_
         _invoice_step(world, world.engine(workers=4))
         named = {str(i.an8) for i in world.good_invoices()}
         renamed = next(str(c.an8) for c in world.customers() if str(c.an8) not in named)
+        world.upsert("F0101", [{"AN8": int(renamed), "ALPH": "Renamed In JDE"}])
+        engine = world.engine(workers=4)
+        day, customers = _invoice_step(world, engine)
+        updated = [r.record_key for r in customers.results if r.outcome == "updated"]
+        assert updated == [renamed] and customers.requests_sent == 1
+        assert engine.sync_customers(day).requests_sent == 0
+        assert_stripe_matches_jde(world)
+
+
+def test_a_changed_customer_an_invoice_names_is_updated_beside_the_invoices(tmp_path: Path) -> None:
+    """Its update goes on the invoice step's lane too (the last ~45 of issue 10's 200 changed customers
+    went alone after the invoices); the invoices of that customer do not wait for it, and the customer
+    step after it sends nothing."""
+    with make_world(tmp_path, customers=20, invoices=10) as world:
+        _invoice_step(world, world.engine(workers=4))
+        renamed = str(world.good_invoices()[0].an8)
         world.upsert("F0101", [{"AN8": int(renamed), "ALPH": "Renamed In JDE"}])
         engine = world.engine(workers=4)
         day, customers = _invoice_step(world, engine)
