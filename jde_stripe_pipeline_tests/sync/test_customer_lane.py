@@ -249,30 +249,15 @@ def test_the_customer_step_after_the_lane_repeats_no_audit_row_and_another_run_r
         assert all(outcomes(key) == ["created", "unchanged"] for key in created)
 
 
-def test_a_changed_customer_no_invoice_names_is_updated_beside_the_invoices(tmp_path: Path) -> None:
+@pytest.mark.parametrize("named", [False, True], ids=["no invoice names it", "an invoice names it"])
+def test_a_changed_customer_is_updated_beside_the_invoices(tmp_path: Path, named: bool) -> None:
     """Its update goes on the invoice step's lane, not alone after the invoices (issue 10's incremental
-    day: 200 updates at `POST /v1/customers/{id}`'s pace, a third of the run); the customer step after
-    it sends nothing."""
+    day: 200 updates at `POST /v1/customers/{id}`'s pace, a third of the run); an invoice naming it does
+    not wait for it (it needs only the id); the customer step after it sends nothing."""
     with make_world(tmp_path, customers=20, invoices=10) as world:
         _invoice_step(world, world.engine(workers=4))
-        named = {str(i.an8) for i in world.good_invoices()}
-        renamed = next(str(c.an8) for c in world.customers() if str(c.an8) not in named)
-        world.upsert("F0101", [{"AN8": int(renamed), "ALPH": "Renamed In JDE"}])
-        engine = world.engine(workers=4)
-        day, customers = _invoice_step(world, engine)
-        updated = [r.record_key for r in customers.results if r.outcome == "updated"]
-        assert updated == [renamed] and customers.requests_sent == 1
-        assert engine.sync_customers(day).requests_sent == 0
-        assert_stripe_matches_jde(world)
-
-
-def test_a_changed_customer_an_invoice_names_is_updated_beside_the_invoices(tmp_path: Path) -> None:
-    """Its update goes on the invoice step's lane too (the last ~45 of issue 10's 200 changed customers
-    went alone after the invoices); the invoices of that customer do not wait for it, and the customer
-    step after it sends nothing."""
-    with make_world(tmp_path, customers=20, invoices=10) as world:
-        _invoice_step(world, world.engine(workers=4))
-        renamed = str(world.good_invoices()[0].an8)
+        billed = {str(i.an8) for i in world.good_invoices()}
+        renamed = next(str(c.an8) for c in world.customers() if (str(c.an8) in billed) == named)
         world.upsert("F0101", [{"AN8": int(renamed), "ALPH": "Renamed In JDE"}])
         engine = world.engine(workers=4)
         day, customers = _invoice_step(world, engine)
