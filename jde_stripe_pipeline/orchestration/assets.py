@@ -10,8 +10,8 @@ Hence one partition per run (see jobs.py). Retries and checks: `steps.py`.
 `stripe_invoices` runs before `stripe_customers`: it creates the customers Stripe lacks — those its
 invoices need — and writes the day's other customers, new or changed (it reads `jde_customers` too), on
 a lane of their own while the invoices go (`sync/customer_lane.py`), so Stripe's customer and invoice
-endpoints are busy at once (each has its own 25/s); `stripe_customers` then syncs the changed customers
-the invoices name, and finds those already written unchanged (no request).
+endpoints are busy at once (each has its own 25/s); `stripe_customers` then finds them written unchanged
+(no request) and sends only what that step did not write (e.g. when it is materialized alone).
 """
 
 import warnings
@@ -148,7 +148,7 @@ INVOICES = _Kind(
     "customers they name.",
     "Draft Stripe invoices converged to the partition's JDE invoices; the customers Stripe lacks (those "
     "the invoices name, and the day's other new or changed ones) are written at the same time, each "
-    "invoice once its customer is done.",
+    "invoice once its customer exists.",
     _extract_invoices,
     _sync_invoices,
     inputs=(("day_customers", JDE_CUSTOMERS),),
