@@ -1,7 +1,8 @@
 """`jde-stripe check`'s first line: `JDE_TIMEZONE`, which every run needs and which has no default.
 
 Judged by the parser every run uses (`settings.timezone_from_env`), so the check cannot pass a zone a run
-would refuse, or the other way round; its one-line refusal is split into the check's message and hint.
+would refuse, or the other way round; its one-line refusal (`what: what to do`) is split into the check's
+message and hint.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ def check_timezone(env: Mapping[str, str] | None = None) -> ConnectionCheckResul
     try:
         name = timezone_from_env(os.environ if env is None else env)
     except SettingsError as error:
-        message, _, hint = str(error).partition(": ")
+        message, _, hint = str(error).rpartition(": ")  # the value itself may hold ": "
         return _failed(TIMEZONE_CHECK_NAME, Problem.CONFIGURATION, message, hint or None)
     return ConnectionCheckResult(
         TIMEZONE_CHECK_NAME, True, f"{name} (UPMJ/UPMT are read as local times there)"
