@@ -146,10 +146,7 @@ class AccountSyncs:
 
     def sync_customers(self, records: Iterable[JdeCustomer | QuarantinedRecord]) -> AccountsReport:
         routed = self.route_customers(records)
-        reports = self._each(
-            routed,
-            lambda engine, mine: (engine.sync_customers(mine), engine.seen_states(), engine.stripe.metrics()),
-        )
+        reports = self._each(routed, lambda engine, mine: _synced(engine, engine.sync_customers(mine)))
         return AccountsReport("customer", _reports(reports), self._quarantine_unrouted(routed.unrouted))
 
     def sync_invoices(
@@ -165,14 +162,13 @@ class AccountSyncs:
         customers = self.route_customers(day_customers) if day_customers else None
         reports = self._each(
             routed,
-            lambda engine, mine: (
+            lambda engine, mine: _synced(
+                engine,
                 engine.sync_invoices(
                     mine,
                     fetch_customers=fetch_customers,
                     day_customers=customers.of(engine.ledger.account) if customers else (),
                 ),
-                engine.seen_states(),
-                engine.stripe.metrics(),
             ),
         )
         return AccountsReport("invoice", _reports(reports), self._quarantine_unrouted(routed.unrouted))
@@ -250,9 +246,15 @@ class AccountSyncs:
         return tuple(results)
 
 
-def _reports(
-    pairs: Iterable[tuple[str, tuple[SyncReport, Mapping[str, StripeState], MetricsSnapshot]]],
-) -> tuple[AccountReport, ...]:
+Synced = tuple[SyncReport, Mapping[str, StripeState], MetricsSnapshot]
+
+
+def _synced(engine: SyncEngine, report: SyncReport) -> Synced:
+    """An account's sync report, what its engine got from Stripe, and what Stripe's limits cost its sink."""
+    return report, engine.seen_states(), engine.stripe.metrics()
+
+
+def _reports(pairs: Iterable[tuple[str, Synced]]) -> tuple[AccountReport, ...]:
     return tuple(AccountReport(name, report, states, stripe) for name, (report, states, stripe) in pairs)
 
 

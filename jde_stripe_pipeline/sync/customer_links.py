@@ -53,9 +53,9 @@ def invoice_lane(
     do not wait for it: they need only its Stripe id. Written by `stripe_customers` after the invoices,
     a day's changed customers ran alone at their endpoint."""
     named = customers_named(items)
-    needed = in_order_of_need(items, missing(ledger, named))
-    waited = set(needed)
-    day = {str(c.an8): c for c in day_customers if isinstance(c, JdeCustomer) and str(c.an8) not in waited}
+    lacking = missing(ledger, named)
+    needed = in_order_of_need(items, lacking)
+    day = {str(c.an8): c for c in day_customers if isinstance(c, JdeCustomer) and str(c.an8) not in lacking}
     others = list(day)  # new or changed: a changed one's update overlaps the invoices too
     tail = lane_tail(needed, others, lead)
     lane = CustomerLane(

@@ -131,9 +131,9 @@ class SyncEngine:
         fetch_customers: CustomerFetch,
         day_customers: Sequence[JdeCustomer | QuarantinedRecord] = (),
     ) -> SyncReport:
-        """The invoices, and the customers Stripe lacks, written at the same time: those the invoices
-        name (`fetch_customers`) and the other new or changed ones of `day_customers` on a lane of their
-        own, each invoice once its customer is done (`customer_lane.py`)."""
+        """The invoices, and the customers, written at the same time on a lane of their own: those the
+        invoices name that Stripe lacks (`fetch_customers`; each such invoice once its customer is done)
+        and the other new or changed ones of `day_customers` (`customer_lane.py`)."""
         started = time.monotonic()
         with self.claims.held():
             listed = self._relink_if_empty(persist=True)
