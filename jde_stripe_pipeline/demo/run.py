@@ -23,7 +23,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import dagster as dg
 import requests
@@ -170,17 +169,12 @@ def run_demo(
     then runs until `wait` returns. The report's `passed` decides the exit code. `environ`: the shell's
     variables (mapping and pacing settings are honoured; connections are the sandboxes')."""
     warnings.filterwarnings("ignore", module="dagster.*")
-    as_of = dt.datetime.now(ZoneInfo(options.timezone)).date()
-    first_day = as_of - dt.timedelta(days=SEED_DAYS)
     home = prepare_home(options.home)
     spec = SandboxSpec(
-        options.seed,
-        options.customers,
-        options.invoices,
-        options.timezone,
-        as_of=as_of,
-        accounts=options.accounts,
+        options.seed, options.customers, options.invoices, options.timezone, accounts=options.accounts
     )
+    as_of = spec.day
+    first_day = as_of - dt.timedelta(days=SEED_DAYS)
     started = time.perf_counter()
     echo(f"Seeding JDE: {spec.customers} customers, {spec.invoices} invoices (seed {spec.seed}) ...")
     with running_sandboxes(spec) as sandboxes:

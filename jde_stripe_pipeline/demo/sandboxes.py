@@ -17,6 +17,7 @@ import datetime as dt
 import shlex
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from jde_stripe_pipeline.sandboxes.ais import AisSandbox, AisSandboxConfig
 from jde_stripe_pipeline.sandboxes.ais.cli import ais_environment
@@ -58,10 +59,22 @@ class SandboxSpec:
     ais_port: int = 0
     stripe_port: int = 0
     as_of: dt.date | None = None
+    """The seed's today; None: today in `timezone`, fixed once when the spec is made (`day`), so the
+    sandbox and the run that reads it agree on the date even across midnight."""
     stripe_rate_limit: float = 25.0
     """Requests/second per account, Stripe's test-mode limit: the demo paces itself as it would for real."""
     accounts: bool = True
     """Two emulated Stripe accounts routed by company (`DEMO_ACCOUNTS`); False: the one default account."""
+
+    def __post_init__(self) -> None:
+        if self.as_of is None:
+            object.__setattr__(self, "as_of", dt.datetime.now(ZoneInfo(self.timezone)).date())
+
+    @property
+    def day(self) -> dt.date:
+        """The seed's today (`as_of`, resolved)."""
+        assert self.as_of is not None  # set by __post_init__
+        return self.as_of
 
 
 @dataclass(frozen=True)
@@ -114,7 +127,7 @@ def running_sandboxes(spec: SandboxSpec) -> Iterator[RunningSandboxes]:
             customers=spec.customers,
             invoices=spec.invoices,
             config=AisSandboxConfig(timezone=spec.timezone),
-            as_of=spec.as_of,
+            as_of=spec.day,
         )
         stack.callback(ais.close)
         accounts = DEMO_ACCOUNTS if spec.accounts else ()

@@ -26,7 +26,6 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import dagster as dg
 import psycopg2
@@ -122,16 +121,10 @@ def spans(records: Sequence[dg.RunRecord]) -> list[RunSpan]:
 
 
 def scale_out(args: argparse.Namespace) -> int:
-    as_of = dt.datetime.now(ZoneInfo(args.timezone)).date()
-    days = [as_of - dt.timedelta(days=n) for n in range(args.days, 0, -1)]
     spec = SandboxSpec(
-        args.seed,
-        args.customers,
-        args.invoices,
-        args.timezone,
-        as_of=as_of,
-        stripe_rate_limit=args.rate_limit,
+        args.seed, args.customers, args.invoices, args.timezone, stripe_rate_limit=args.rate_limit
     )
+    days = [spec.day - dt.timedelta(days=n) for n in range(args.days, 0, -1)]
     root = Path(tempfile.mkdtemp(prefix="jde-stripe-scaleout-"))
     home = root / "dagster_home"
     home.mkdir()

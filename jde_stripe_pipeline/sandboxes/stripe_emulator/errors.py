@@ -130,41 +130,39 @@ def unrecognized_url(method: str, path: str) -> ApiError:
 # --- idempotency -------------------------------------------------------------------------------------
 
 
+def _idempotency(status: int, message: str, code: str | None = None) -> ApiError:
+    """Stripe's `idempotency_error`: the key's request is refused, never run (and never saved)."""
+    return ApiError(status, message, type="idempotency_error", code=code)
+
+
 def idempotency_params_mismatch(key: str) -> ApiError:
-    return ApiError(
+    return _idempotency(
         400,
         "Keys for idempotent requests can only be used with the same parameters they were first used with. "
         f"Try using a key other than '{key}' if you meant to execute a different request.",
-        type="idempotency_error",
     )
 
 
 def idempotency_endpoint_mismatch(key: str, new_path: str, old_path: str) -> ApiError:
-    return ApiError(
+    return _idempotency(
         400,
         "Keys for idempotent requests can only be used for the same endpoint they were first used for "
         f"('{new_path}' vs '{old_path}'). Try using a key other than '{key}' if you meant to execute a "
         "different request.",
-        type="idempotency_error",
     )
 
 
 def idempotency_in_flight(key: str) -> ApiError:
-    return ApiError(
+    return _idempotency(
         409,
         "There is currently another in-progress request using this Idempotent Key (that probably means you "
         f"submitted twice, and the other request is still going through): {key}. Please try again later.",
-        type="idempotency_error",
         code="idempotency_key_in_use",
     )
 
 
 def idempotency_key_too_long() -> ApiError:
-    return ApiError(
-        400,
-        "Invalid Idempotency-Key header: the key must be at most 255 characters long.",
-        type="idempotency_error",
-    )
+    return _idempotency(400, "Invalid Idempotency-Key header: the key must be at most 255 characters long.")
 
 
 # --- parameters (400, before the endpoint runs: never saved for idempotency) -------------------------
