@@ -1,11 +1,10 @@
-"""Counters of what the client did, for the engine's run report and the benchmark."""
+"""Counters of what the client did, for the engine's run report, the step's metadata and the benchmark."""
 
 from __future__ import annotations
 
 import threading
 from collections import Counter
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 
 @dataclass(frozen=True)
@@ -36,23 +35,6 @@ class MetricsSnapshot:
     @property
     def attempts(self) -> int:
         return sum(self.requests.values())
-
-    def as_metadata(self) -> dict[str, Any]:
-        """Plain JSON-able values (ints, floats, a dict) for Dagster metadata or a benchmark print-out."""
-        return {
-            "stripe_attempts": self.attempts,
-            "stripe_logical_requests": self.logical_requests,
-            "stripe_retries": self.retries,
-            "stripe_rate_limited": self.rate_limited,
-            "stripe_replays": self.replays,
-            "stripe_key_refreshes": self.key_refreshes,
-            "stripe_token_wait_seconds": round(self.token_wait_seconds, 3),
-            "stripe_backoff_seconds": round(self.backoff_seconds, 3),
-            "stripe_peak_in_flight": self.peak_in_flight,
-            "stripe_latency_ms": None if self.latency_seconds is None else round(self.latency_seconds * 1000),
-            "stripe_pace_cuts": dict(sorted(self.pace_cuts.items())),
-            "stripe_requests": dict(sorted(self.requests.items())),
-        }
 
 
 class StripeMetrics:

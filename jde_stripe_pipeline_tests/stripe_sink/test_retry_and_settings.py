@@ -127,13 +127,12 @@ def test_metrics_count_outcomes() -> None:
     snap = metrics.snapshot()
     assert snap.attempts == 3
     assert (snap.rate_limited, snap.replays, snap.retries) == (1, 1, 1)
-    assert snap.as_metadata()["stripe_requests"] == {
+    assert snap.requests == {
         "POST /v1/customers http_429": 1,
         "POST /v1/customers ok": 1,
         "POST /v1/customers replayed": 1,
     }
-    assert snap.as_metadata()["stripe_token_wait_seconds"] == 0.5
-    assert snap.as_metadata()["stripe_peak_in_flight"] == 3
+    assert (snap.token_wait_seconds, snap.backoff_seconds, snap.peak_in_flight) == (0.5, 0.25, 3)
 
 
 def test_a_read_is_resent_on_a_5xx_stripe_says_not_to_retry_but_a_write_is_not() -> None:
