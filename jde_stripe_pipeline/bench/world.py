@@ -18,7 +18,7 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from jde_stripe_pipeline.sandboxes.ais import AisSandbox, AisSandboxConfig
 from jde_stripe_pipeline.sandboxes.ais.seed import FIRST_AN8, FIRST_PO
@@ -130,20 +130,29 @@ def _billable_lines(sandbox: AisSandbox) -> dict[int, list[tuple[str, str]]]:
     return lines
 
 
-def _orders(sandbox: AisSandbox) -> list[tuple[str, int, str, str, int]]:
-    """(KCOO, DOCO, DCTO, SFXO, AN8) of every purchase order, by DOCO."""
-    found = sandbox.store.query('SELECT "KCOO", "DOCO", "DCTO", "SFXO", "AN8" FROM "F4301" ORDER BY "DOCO"')
-    return [(str(k), int(d), str(t), str(s), int(a)) for k, d, t, s, a in found]
+class _Order(NamedTuple):
+    kcoo: str
+    doco: int
+    dcto: str
+    sfxo: str
+    an8: int
+    ship_to: str | None
+    """SHAN, when the order names a ship-to."""
+
+    @property
+    def key(self) -> str:
+        return f"{self.kcoo}/{self.doco}/{self.dcto}/{self.sfxo}"
 
 
-def _ship_tos(sandbox: AisSandbox) -> dict[int, str]:
-    """DOCO → SHAN of every purchase order that has one."""
-    found = sandbox.store.query('SELECT "DOCO", "SHAN" FROM "F4301"')
-    return {int(doco): str(int(shan)) for doco, shan in found if shan}
-
-
-def _key(kcoo: str, doco: int, dcto: str, sfxo: str) -> str:
-    return f"{kcoo}/{doco}/{dcto}/{sfxo}"
+def _orders(sandbox: AisSandbox) -> list[_Order]:
+    """Every purchase order, by DOCO (one read of F4301)."""
+    found = sandbox.store.query(
+        'SELECT "KCOO", "DOCO", "DCTO", "SFXO", "AN8", "SHAN" FROM "F4301" ORDER BY "DOCO"'
+    )
+    return [
+        _Order(str(k), int(d), str(t), str(s), int(a), str(int(shan)) if shan else None)
+        for k, d, t, s, a, shan in found
+    ]
 
 
 def _live(lines: list[tuple[str, str]]) -> int:
@@ -157,8 +166,8 @@ def initial_world(seed: int, customers: int, invoices: int, today: dt.date | Non
     _restamp_all(sandbox, day)
     lines = _billable_lines(sandbox)
     world = World(sandbox, day, None, {str(FIRST_AN8 + i): "new" for i in range(customers)})
-    for kcoo, doco, dcto, sfxo, _an8 in _orders(sandbox):
-        world.invoices[_key(kcoo, doco, dcto, sfxo)] = InvoiceFacts("new", _live(lines.get(doco, [])))
+    for order in _orders(sandbox):
+        world.invoices[order.key] = InvoiceFacts("new", _live(lines.get(order.doco, [])))
     return world
 
 
@@ -180,12 +189,12 @@ def account_world(
     sandbox = _seeded(seed, total, old_invoices + new_invoices, as_of)
     _restamp_all(sandbox, old_day)
     orders = _orders(sandbox)
-    billed_by_old = {an8 for _, doco, _, _, an8 in orders if doco < FIRST_PO + old_invoices}
+    billed_by_old = {order.an8 for order in orders if order.doco < FIRST_PO + old_invoices}
     unbilled = [an8 for an8 in range(FIRST_AN8 + total - 1, FIRST_AN8 - 1, -1) if an8 not in billed_by_old]
     if len(unbilled) < new_customers:
         raise ValueError(f"only {len(unbilled)} customers have no old order: ask for fewer new customers")
     new_an8s = sorted(unbilled[:new_customers])
-    new_docos = [doco for _, doco, _, _, _ in orders if doco >= FIRST_PO + old_invoices]
+    new_docos = [order.doco for order in orders if order.doco >= FIRST_PO + old_invoices]
     _stamp_where(sandbox, CUSTOMER_TABLES, "AN8", new_an8s, day)
     _stamp_where(sandbox, ORDER_TABLES, "DOCO", new_docos, day)
     fresh = set(new_an8s)
@@ -193,11 +202,11 @@ def account_world(
         sandbox, day, old_day, {str(FIRST_AN8 + i): "old" for i in range(total) if FIRST_AN8 + i not in fresh}
     )
     world.customers.update({str(an8): "new" for an8 in new_an8s})
-    lines, ship_tos = _billable_lines(sandbox), _ship_tos(sandbox)
-    for kcoo, doco, dcto, sfxo, _an8 in orders:
-        category: Category = "new" if doco >= FIRST_PO + old_invoices else "old"
-        facts = InvoiceFacts(category, _live(lines.get(doco, [])), ship_to=ship_tos.get(doco))
-        world.invoices[_key(kcoo, doco, dcto, sfxo)] = facts
+    lines = _billable_lines(sandbox)
+    for order in orders:
+        category: Category = "new" if order.doco >= FIRST_PO + old_invoices else "old"
+        facts = InvoiceFacts(category, _live(lines.get(order.doco, [])), ship_to=order.ship_to)
+        world.invoices[order.key] = facts
     return world
 
 
