@@ -45,10 +45,11 @@ def invoice_lane(
     fetch: CustomerFetch,
     *,
     lead: int,
-) -> tuple[CustomerLane, CustomerFetch]:
-    """An invoice sync's customer lane and where it reads its customers: those the invoices name that
-    Stripe lacks, in order of need (read through `fetch`; the invoices wait for them), with the day's
-    other customers, new or changed, spread among them (`day_customers`: the customer extract's
+) -> tuple[CustomerLane, CustomerFetch, set[str]]:
+    """An invoice sync's customer lane, where it reads its customers, and the customers the invoices
+    name that Stripe has already (their invoices take the link at once). The lane: those the invoices
+    name that Stripe lacks, in order of need (read through `fetch`; the invoices wait for them), with the
+    day's other customers, new or changed, spread among them (`day_customers`: the customer extract's
     records, as extracted). A changed customer an invoice names is updated there too, and its invoices
     do not wait for it: they need only its Stripe id. Written by `stripe_customers` after the invoices,
     a day's changed customers ran alone at their endpoint."""
@@ -70,7 +71,7 @@ def invoice_lane(
         own = [a for a in an8s if str(a) not in day]
         return [*(fetch(own) if own else ()), *(day[str(a)] for a in an8s if str(a) in day)]
 
-    return lane, lane_fetch
+    return lane, lane_fetch, named - lacking
 
 
 def customer_links(

@@ -138,11 +138,10 @@ class SyncEngine:
         with self.claims.held():
             listed = self._relink_if_empty(persist=True)
             items, ar_items = split_ar_events(dedupe(self._invoice_works(records)))
-            lane, fetch = invoice_lane(
+            lane, fetch, in_stripe = invoice_lane(
                 self.ledger, items, day_customers, fetch_customers, lead=2 * self.workers
             )
-            named = customers_named(items)
-            customers = customer_links(self.ledger, {an8 for an8 in named if not lane.waits_for(an8)})
+            customers = customer_links(self.ledger, in_stripe)
             mappings, intents = self._ledger_rows("invoice", items)
             compared = SyncComparisons()
 
