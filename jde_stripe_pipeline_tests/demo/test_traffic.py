@@ -5,6 +5,7 @@ from __future__ import annotations
 from jde_stripe_pipeline.demo.traffic import (
     RunSpan,
     account_traffic,
+    beyond_bucket,
     markdown,
     most_at_once,
     overlap,
@@ -19,6 +20,21 @@ def test_the_peak_is_the_busiest_sliding_second_not_a_calendar_second() -> None:
     assert peak_per_window(times) == 6
     assert peak_per_window([0.0, 1.0, 2.0]) == 1  # exactly one second apart: one per window
     assert peak_per_window([]) == 0
+
+
+def test_a_burst_above_the_rate_fits_the_bucket_a_flood_does_not() -> None:
+    # 28 in one second, evenly: the busiest sliding second is over 25/s, but a bucket of 25 tokens
+    # refilled at 25/s never runs dry (it loses 3 tokens in that second); what Stripe counts is the bucket
+    burst = [k / 28 for k in range(28)]
+    assert peak_per_window(burst) == 28
+    assert beyond_bucket(burst, 25) == 0
+    # 40 within 0.1 s: 25 tokens and the 2.5 refilled meanwhile serve 27; 13 would be refused
+    flood = [k * 0.1 / 39 for k in range(40)]
+    assert beyond_bucket(flood, 25) == 13
+    # steady at the rate for a minute after the bucket is spent: each arrival finds the token it refilled
+    assert beyond_bucket([k / 25 for k in range(25 * 60)] + [60 + k / 25 for k in range(25 * 60)], 25) == 0
+    # a steady stream just above the rate drains the bucket, then is refused at the excess
+    assert beyond_bucket([k / 30 for k in range(30 * 60)], 25) > 0
 
 
 def test_traffic_per_account_counts_429s_and_ignores_other_accounts() -> None:
@@ -54,4 +70,4 @@ def test_the_table_names_each_account_with_its_peak_and_budget() -> None:
     text = markdown(
         account_traffic(log, {"acct_us": "us"}), [RunSpan("us", "d1", "SUCCESS", 0.5, 2.0)], 25, 23
     )
-    assert "| us | 1 | 0.0 → 1.5 | 1 | 0.5 → 0.5 | 1 | 1 | 25/s (paced at 23/s) | 0 | 1 |" in text
+    assert "| us | 1 | 0.0 → 1.5 | 1 | 0.5 → 0.5 | 1 | 1 | 25/s (paced at 23/s) | 0 | 0 | 1 |" in text
