@@ -103,11 +103,7 @@ def test_the_same_on_postgresql_storage_and_ledger(
         writes = len(pipeline.world.writes())
         assert pipeline.materialize(instance).success
         assert len(pipeline.world.writes()) == writes
-        [event] = instance.get_event_records(
-            dg.EventRecordsFilter(
-                dg.DagsterEventType.ASSET_MATERIALIZATION, asset_key=dg.AssetKey("stripe_invoices")
-            )
-        )[-1:]
+        [event] = instance.fetch_materializations(dg.AssetKey("stripe_invoices"), limit=1).records
         assert event.asset_materialization is not None
         assert event.asset_materialization.partition == pipeline.partition
 
