@@ -49,12 +49,13 @@ demo: $(STAMP) .env
 
 ## issue 13's scale-out on the sandboxes: a throwaway PostgreSQL database (127.0.0.1:5432, trust auth),
 ## deploy/dagster.postgres.yaml, dagster-daemon, a backfill of two Stripe accounts' (day, account) pairs;
-## prints their overlap and each account's peak rate vs its budget (docs/scaleout.md). A few minutes.
+## prints their overlap and each account's requests vs its budget as Stripe's token bucket counts them
+## (docs/scaleout.md). A few minutes.
 scaleout: $(STAMP)
 	$(BIN)/python -m jde_stripe_pipeline.demo.scaleout $(SCALEOUT_ARGS)
 
 ## issue 10's bench: this project (the Dagster sync job) vs a naive SDK loop vs Stripe's limits, on the
-## sandboxes; prints the table and writes docs/performance.md (+ its chart). 12-15 min by default on
+## sandboxes; prints the table and writes docs/performance.md (+ its chart). About 9 min by default on
 ## 2 quiet cores; BENCH_ARGS=--quick (a few minutes), BENCH_ARGS=--full (issue 10's sizes: hours),
 ## BENCH_ARGS="--repeat 3" (medians), BENCH_ARGS=--help for every flag.
 bench: $(STAMP)
