@@ -32,12 +32,6 @@ CustomerFetch = Callable[[Sequence[int]], Iterable[JdeCustomer | QuarantinedReco
 """The current JDE state of these customers (the invoice extract hands it over)."""
 
 
-def missing(ledger: Ledger, an8s: set[str]) -> set[str]:
-    """The customers not in Stripe yet, or gone from it (drift)."""
-    known = ledger.get_mappings("customer", an8s)
-    return {an8 for an8 in an8s if an8 not in known or known[an8].drift is not None}
-
-
 def invoice_lane(
     ledger: Ledger,
     items: Sequence[Work],
@@ -45,16 +39,20 @@ def invoice_lane(
     fetch: CustomerFetch,
     *,
     lead: int,
-) -> tuple[CustomerLane, CustomerFetch, set[str]]:
-    """An invoice sync's customer lane, where it reads its customers, and the customers the invoices
-    name that Stripe has already (their invoices take the link at once). The lane: those the invoices
-    name that Stripe lacks, in order of need (read through `fetch`; the invoices wait for them), with the
+) -> tuple[CustomerLane, CustomerFetch, dict[str, CustomerLink]]:
+    """An invoice sync's customer lane, where it reads its customers, and the Stripe ids of the
+    customers the invoices name that Stripe has already (their invoices take the link at once; one
+    ledger read for both). The lane: those the invoices name that Stripe lacks (not mapped yet, or gone
+    from Stripe: drift), in order of need (read through `fetch`; the invoices wait for them), with the
     day's other customers, new or changed, spread among them (`day_customers`: the customer extract's
     records, as extracted). A changed customer an invoice names is updated there too, and its invoices
     do not wait for it: they need only its Stripe id. Written by `stripe_customers` after the invoices,
     a day's changed customers ran alone at their endpoint."""
     named = customers_named(items)
-    lacking = missing(ledger, named)
+    in_stripe: dict[str, CustomerLink] = {
+        an8: m.stripe_id for an8, m in ledger.get_mappings("customer", named).items() if m.drift is None
+    }
+    lacking = named - set(in_stripe)
     needed = in_order_of_need(items, lacking)
     day = {str(c.an8): c for c in day_customers if isinstance(c, JdeCustomer) and str(c.an8) not in lacking}
     others = list(day)  # new or changed: a changed one's update overlaps the invoices too
@@ -71,7 +69,7 @@ def invoice_lane(
         own = [a for a in an8s if str(a) not in day]
         return [*(fetch(own) if own else ()), *(day[str(a)] for a in an8s if str(a) in day)]
 
-    return lane, lane_fetch, named - lacking
+    return lane, lane_fetch, in_stripe
 
 
 def customer_links(

@@ -138,10 +138,9 @@ class SyncEngine:
         with self.claims.held():
             listed = self._relink_if_empty(persist=True)
             items, ar_items = split_ar_events(dedupe(self._invoice_works(records)))
-            lane, fetch, in_stripe = invoice_lane(
+            lane, fetch, customers = invoice_lane(
                 self.ledger, items, day_customers, fetch_customers, lead=2 * self.workers
             )
-            customers = customer_links(self.ledger, in_stripe)
             mappings, intents = self._ledger_rows("invoice", items)
             compared = SyncComparisons()
 
